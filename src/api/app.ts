@@ -1,0 +1,60 @@
+import { OpenAPIHono } from "@hono/zod-openapi";
+import type { AppEnv, Deps } from "./env.ts";
+import { errorResponse, handleError, validationHook } from "./errors.ts";
+import { limitBody } from "./middleware/body-limit.ts";
+import { requestContext } from "./middleware/request-id.ts";
+import { registerCreateApi } from "./routes/v1_apis_createApi.ts";
+import { registerDeleteApi } from "./routes/v1_apis_deleteApi.ts";
+import { registerDeleteKeys } from "./routes/v1_apis_deleteKeys.ts";
+import { registerGetApi } from "./routes/v1_apis_getApi.ts";
+import { registerListKeys } from "./routes/v1_apis_listKeys.ts";
+import { registerUpdateApi } from "./routes/v1_apis_updateApi.ts";
+import { registerCreateKey } from "./routes/v1_keys_createKey.ts";
+import { registerDeleteKey } from "./routes/v1_keys_deleteKey.ts";
+import { registerGetKey } from "./routes/v1_keys_getKey.ts";
+import { registerUpdateKey } from "./routes/v1_keys_updateKey.ts";
+import { registerUpdateRemaining } from "./routes/v1_keys_updateRemaining.ts";
+import { registerVerifyKey } from "./routes/v1_keys_verifyKey.ts";
+import { registerLiveness } from "./routes/v1_liveness.ts";
+import { registerCreateRootKey } from "./routes/v1_rootKeys_createRootKey.ts";
+import { registerDeleteRootKey } from "./routes/v1_rootKeys_deleteRootKey.ts";
+import { registerListRootKeys } from "./routes/v1_rootKeys_listRootKeys.ts";
+
+const routes = [
+  registerLiveness,
+  registerCreateApi,
+  registerGetApi,
+  registerUpdateApi,
+  registerDeleteApi,
+  registerListKeys,
+  registerDeleteKeys,
+  registerCreateKey,
+  registerGetKey,
+  registerUpdateKey,
+  registerUpdateRemaining,
+  registerDeleteKey,
+  registerVerifyKey,
+  registerCreateRootKey,
+  registerDeleteRootKey,
+  registerListRootKeys,
+];
+
+/** The Keyhold HTTP API, built from its parts. No global state: every caller builds its own. */
+export function createApp(deps: Deps): OpenAPIHono<AppEnv> {
+  const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+  app.use("*", requestContext(deps));
+  app.use("*", limitBody());
+  for (const register of routes) register(app);
+  app.doc31("/openapi.json", {
+    openapi: "3.1.0",
+    info: {
+      title: "Keyhold",
+      version: "1",
+      description: "Issue, verify and (opt-in) recover API keys. Wire-compatible with Unkey's v1 API.",
+    },
+  });
+  app.openAPIRegistry.registerComponent("securitySchemes", "rootKey", { type: "http", scheme: "bearer" });
+  app.notFound((c) => errorResponse(c, "NOT_FOUND", `No route ${c.req.method} ${c.req.path}.`));
+  app.onError(handleError);
+  return app;
+}

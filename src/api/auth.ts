@@ -1,0 +1,30 @@
+import type { Context } from "hono";
+import { type RootKeyContext, authenticateRootKey } from "../auth/root-key-auth.ts";
+import { KeyholdError } from "../errors.ts";
+import type { AppEnv } from "./env.ts";
+
+function bearer(c: Context<AppEnv>): string | undefined {
+  const header = c.req.header("Authorization");
+  const match = header?.match(/^Bearer\s+(\S+)\s*$/i);
+  return match?.[1];
+}
+
+/** The caller's root key; 401 if it is missing, unknown, expired or revoked. */
+export async function rootKeyAuth(c: Context<AppEnv>): Promise<RootKeyContext> {
+  const ctx = await authenticateRootKey(c.get("deps").db, bearer(c));
+  c.set("workspaceId", ctx.workspaceId);
+  return ctx;
+}
+
+/**
+ * For verifyKey, which needs no root key: a valid one scopes the request to its
+ * workspace; anything else (Unkey's SDK sends `Bearer public`) is ignored.
+ */
+export async function optionalRootKeyAuth(c: Context<AppEnv>): Promise<RootKeyContext | null> {
+  try {
+    return await rootKeyAuth(c);
+  } catch (error) {
+    if (error instanceof KeyholdError && error.code === "UNAUTHORIZED") return null;
+    throw error;
+  }
+}

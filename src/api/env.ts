@@ -1,0 +1,23 @@
+import type { OpenAPIHono } from "@hono/zod-openapi";
+import type { Logger } from "pino";
+import type { Database } from "../db/client.ts";
+import type { VaultClient } from "../vault-client/vault-client.ts";
+
+/** What the HTTP layer is built from. No globals: tests and benchmarks build their own. */
+export interface Deps {
+  db: Database;
+  /** null when no vault is configured: recoverable keys are then refused with 503. */
+  vault: VaultClient | null;
+  logger: Logger;
+}
+
+export interface AppEnv {
+  Variables: {
+    deps: Deps;
+    requestId: string;
+    /** Set once a root key is authenticated, for the request log. */
+    workspaceId?: string;
+  };
+}
+
+export type App = OpenAPIHono<AppEnv>;

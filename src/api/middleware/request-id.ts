@@ -1,0 +1,28 @@
+import type { MiddlewareHandler } from "hono";
+import { newId } from "../../ids.ts";
+import type { AppEnv, Deps } from "../env.ts";
+
+/** Gives every request an id (`req_…`), in the context, the X-Request-Id header and the log. */
+export function requestContext(deps: Deps): MiddlewareHandler<AppEnv> {
+  return async function requestContext(c, next) {
+    const requestId = newId("req");
+    c.set("requestId", requestId);
+    c.set("deps", deps);
+    c.header("X-Request-Id", requestId);
+    const started = performance.now();
+    await next();
+    c.header("X-Request-Id", requestId);
+    deps.logger.info(
+      {
+        requestId,
+        method: c.req.method,
+        route: c.req.routePath,
+        path: c.req.path,
+        status: c.res.status,
+        latencyMs: Math.round((performance.now() - started) * 100) / 100,
+        workspaceId: c.get("workspaceId"),
+      },
+      "request",
+    );
+  };
+}

@@ -1,0 +1,47 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { MAX_LIST_LIMIT, listKeys } from "../../keys/read-keys.ts";
+import { rootKeyAuth } from "../auth.ts";
+import type { App } from "../env.ts";
+import { errorResponses } from "../errors.ts";
+import { id, jsonResponse, keySchema, queryBoolean, text } from "./schemas.ts";
+
+const route = createRoute({
+  operationId: "apis.listKeys",
+  tags: ["apis"],
+  method: "get",
+  path: "/v1/apis.listKeys",
+  description:
+    "Lists an API's keys, oldest first, a page at a time. With `decrypt=true`, recoverable keys carry their `plaintext`.\n\n" +
+    "Permission: `api.*.read_key` or `api.<apiId>.read_key`; with `decrypt=true` also `api.*.decrypt_key` or `api.<apiId>.decrypt_key`.",
+  request: {
+    query: z.object({
+      apiId: id("api_1234"),
+      limit: z.coerce.number().int().min(1).max(MAX_LIST_LIMIT).optional(),
+      cursor: text().optional(),
+      ownerId: text().optional(),
+      externalId: text().optional(),
+      decrypt: queryBoolean,
+      revalidateKeysCache: queryBoolean,
+    }),
+  },
+  responses: {
+    ...jsonResponse(z.object({ keys: z.array(keySchema), cursor: z.string().optional(), total: z.number() }), "A page of keys."),
+    ...errorResponses,
+  },
+});
+
+export function registerListKeys(app: App): void {
+  app.openapi(route, async (c) => {
+    const ctx = await rootKeyAuth(c);
+    const q = c.req.valid("query");
+    const { db, vault } = c.get("deps");
+    const page = await listKeys(db, vault, ctx, {
+      apiId: q.apiId,
+      limit: q.limit,
+      cursor: q.cursor,
+      ownerId: q.externalId ?? q.ownerId,
+      decrypt: q.decrypt,
+    });
+    return c.json(page, 200);
+  });
+}

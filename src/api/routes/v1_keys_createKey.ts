@@ -1,0 +1,38 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { createKey } from "../../keys/create-key.ts";
+import { rootKeyAuth } from "../auth.ts";
+import type { App } from "../env.ts";
+import { errorResponses } from "../errors.ts";
+import { createKeyFields, jsonBody, jsonResponse, toKeySettings } from "./schemas.ts";
+
+const route = createRoute({
+  operationId: "keys.createKey",
+  tags: ["keys"],
+  method: "post",
+  path: "/v1/keys.createKey",
+  description:
+    "Creates a key and returns it once; only its hash is stored. With `recoverable: true` the vault also stores a ciphertext " +
+    "(412 if recovery is off for the API, 503 if the vault is unreachable: then no key is created).\n\n" +
+    "Permission: `api.*.create_key` or `api.<apiId>.create_key`; with `recoverable` also `encrypt_key`.",
+  request: jsonBody(z.object(createKeyFields)),
+  responses: {
+    ...jsonResponse(z.object({ keyId: z.string(), key: z.string().openapi({ example: "sk_live_3ZbE…" }) }), "The key, shown once."),
+    ...errorResponses,
+  },
+});
+
+export function registerCreateKey(app: App): void {
+  app.openapi(route, async (c) => {
+    const ctx = await rootKeyAuth(c);
+    const body = c.req.valid("json");
+    const { db, vault } = c.get("deps");
+    const created = await createKey(db, vault, ctx, {
+      ...toKeySettings(body),
+      apiId: body.apiId,
+      prefix: body.prefix,
+      byteLength: body.byteLength,
+      recoverable: body.recoverable,
+    });
+    return c.json(created, 200);
+  });
+}

@@ -1,0 +1,26 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { getKey } from "../../keys/read-keys.ts";
+import { rootKeyAuth } from "../auth.ts";
+import type { App } from "../env.ts";
+import { errorResponses } from "../errors.ts";
+import { id, jsonResponse, keySchema, queryBoolean } from "./schemas.ts";
+
+const route = createRoute({
+  operationId: "keys.getKey",
+  tags: ["keys"],
+  method: "get",
+  path: "/v1/keys.getKey",
+  description:
+    "Reads a key. With `decrypt=true` a recoverable key carries its `plaintext`.\n\n" +
+    "Permission: `api.*.read_key` or `api.<apiId>.read_key`; with `decrypt=true` also `decrypt_key`.",
+  request: { query: z.object({ keyId: id("key_1234"), decrypt: queryBoolean }) },
+  responses: { ...jsonResponse(keySchema, "The key."), ...errorResponses },
+});
+
+export function registerGetKey(app: App): void {
+  app.openapi(route, async (c) => {
+    const ctx = await rootKeyAuth(c);
+    const { db, vault } = c.get("deps");
+    return c.json(await getKey(db, vault, ctx, c.req.valid("query")), 200);
+  });
+}

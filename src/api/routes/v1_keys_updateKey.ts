@@ -1,0 +1,27 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { updateKey } from "../../keys/update-key.ts";
+import { rootKeyAuth } from "../auth.ts";
+import type { App } from "../env.ts";
+import { errorResponses } from "../errors.ts";
+import { emptyObject, jsonBody, jsonResponse, toKeySettings, updateKeyFields } from "./schemas.ts";
+
+const route = createRoute({
+  operationId: "keys.updateKey",
+  tags: ["keys"],
+  method: "post",
+  path: "/v1/keys.updateKey",
+  description:
+    "Changes a key's settings; `null` clears one. `roles`/`permissions` replace the key's lists. " +
+    "A key's id, hash, API and workspace never change.\n\nPermission: `api.*.update_key` or `api.<apiId>.update_key`.",
+  request: jsonBody(z.object(updateKeyFields)),
+  responses: { ...jsonResponse(emptyObject, "Updated."), ...errorResponses },
+});
+
+export function registerUpdateKey(app: App): void {
+  app.openapi(route, async (c) => {
+    const ctx = await rootKeyAuth(c);
+    const { keyId, ...fields } = c.req.valid("json");
+    await updateKey(c.get("deps").db, ctx, keyId, toKeySettings(fields));
+    return c.json({}, 200);
+  });
+}

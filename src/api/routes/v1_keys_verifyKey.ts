@@ -1,0 +1,90 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { MAX_KEY_LENGTH } from "../../keys/key-format.ts";
+import { type PermissionQuery, isPermissionQuery } from "../../keys/permission-query.ts";
+import { verifyKey } from "../../keys/verify-key.ts";
+import { optionalRootKeyAuth } from "../auth.ts";
+import type { App } from "../env.ts";
+import { errorResponses } from "../errors.ts";
+import { id, INT32_MAX, jsonBody, jsonResponse, meta, text } from "./schemas.ts";
+
+const cost = z.number().int().min(0).max(INT32_MAX);
+
+const permissionQuery = z
+  .custom<PermissionQuery>(isPermissionQuery, { message: "must be a permission name or {and:[…]} / {or:[…]}, at most 8 deep" })
+  .openapi({ description: "A permission name, or nested `{and: [...]}` / `{or: [...]}`.", example: { and: ["dns.read", "dns.write"] } });
+
+const verifyCode = z.enum([
+  "VALID",
+  "NOT_FOUND",
+  "FORBIDDEN",
+  "USAGE_EXCEEDED",
+  "RATE_LIMITED",
+  "UNAUTHORIZED",
+  "DISABLED",
+  "INSUFFICIENT_PERMISSIONS",
+  "EXPIRED",
+]);
+
+const route = createRoute({
+  operationId: "keys.verifyKey",
+  tags: ["keys"],
+  method: "post",
+  path: "/v1/keys.verifyKey",
+  description:
+    "Verifies a key: existence, API, enabled, expiry, permissions, rate limits and credits. An invalid key is a 200 with " +
+    "`valid: false` and a `code`. Needs no root key; a valid root key sent along must hold `api.*.verify_key` or " +
+    "`api.<apiId>.verify_key`, and keys outside its workspace answer NOT_FOUND.",
+  request: jsonBody(
+    z.object({
+      key: z.string().min(1).max(MAX_KEY_LENGTH).openapi({ example: "sk_live_3ZbE…" }),
+      apiId: id("api_1234").optional(),
+      tags: z.array(text()).max(100).optional(),
+      authorization: z.object({ permissions: permissionQuery.nullable().optional() }).optional(),
+      remaining: z.object({ cost: cost.optional() }).optional(),
+      ratelimit: z.object({ cost: cost.optional() }).optional(),
+      ratelimits: z
+        .array(
+          z.object({
+            name: text(),
+            cost: cost.optional(),
+            limit: z.number().int().min(1).max(INT32_MAX).optional(),
+            duration: z.number().int().min(1000).max(INT32_MAX).optional(),
+          }),
+        )
+        .max(10)
+        .optional(),
+    }),
+  ),
+  responses: {
+    ...jsonResponse(
+      z
+        .object({
+          valid: z.boolean(),
+          code: verifyCode,
+          keyId: z.string().optional(),
+          name: z.string().optional(),
+          ownerId: z.string().optional(),
+          meta: meta.optional(),
+          expires: z.number().optional(),
+          remaining: z.number().optional(),
+          ratelimit: z.object({ limit: z.number(), remaining: z.number(), reset: z.number() }).optional(),
+          enabled: z.boolean().optional(),
+          permissions: z.array(z.string()).optional(),
+          roles: z.array(z.string()).optional(),
+          environment: z.string().optional(),
+          requestId: z.string(),
+        })
+        .openapi("VerifyKeyResponse"),
+      "The verdict. `valid: false` is not an error.",
+    ),
+    ...errorResponses,
+  },
+});
+
+export function registerVerifyKey(app: App): void {
+  app.openapi(route, async (c) => {
+    const rootKey = await optionalRootKeyAuth(c);
+    const result = await verifyKey(c.get("deps").db, c.req.valid("json"), { rootKey });
+    return c.json({ ...result, requestId: c.get("requestId") }, 200);
+  });
+}

@@ -1,0 +1,24 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { deleteRootKey } from "../../auth/root-keys.ts";
+import { rootKeyAuth } from "../auth.ts";
+import type { App } from "../env.ts";
+import { errorResponses } from "../errors.ts";
+import { emptyObject, id, jsonBody, jsonResponse } from "./schemas.ts";
+
+const route = createRoute({
+  operationId: "rootKeys.deleteRootKey",
+  tags: ["rootKeys"],
+  method: "post",
+  path: "/v1/rootKeys.deleteRootKey",
+  description: "Revokes a root key of the caller's workspace; it is refused (401) at once.\n\nPermission: `rbac.*.delete_root_key`.",
+  request: jsonBody(z.object({ keyId: id("rk_1234") })),
+  responses: { ...jsonResponse(emptyObject, "Revoked."), ...errorResponses },
+});
+
+export function registerDeleteRootKey(app: App): void {
+  app.openapi(route, async (c) => {
+    const ctx = await rootKeyAuth(c);
+    await deleteRootKey(c.get("deps").db, ctx, c.req.valid("json").keyId);
+    return c.json({}, 200);
+  });
+}

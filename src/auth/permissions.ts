@@ -1,0 +1,44 @@
+/**
+ * Root-key permissions: `<resource>.<id|*>.<action>`, or the bare `*` which grants
+ * everything in the workspace. `*` in the id slot matches any id; nothing else is
+ * a wildcard, so `api.*.read_key` never grants `api.*.decrypt_key`.
+ */
+export const PERMISSION_PATTERN = /^(\*|[a-z_]+\.(\*|[A-Za-z0-9_]+)\.[a-z_]+)$/;
+
+export function isValidPermission(permission: string): boolean {
+  return permission.length <= 128 && PERMISSION_PATTERN.test(permission);
+}
+
+/** Whether one held permission grants the required one. */
+export function grants(held: string, required: string): boolean {
+  if (held === "*" || held === required) return true;
+  const h = held.split(".");
+  const r = required.split(".");
+  return h.length === 3 && r.length === 3 && h[1] === "*" && h[0] === r[0] && h[2] === r[2];
+}
+
+export function hasPermission(held: readonly string[], required: string): boolean {
+  return held.some((p) => grants(p, required));
+}
+
+/** The permission for an action on one API, e.g. `api.api_123.read_key`. */
+export function apiPermission(apiId: string, action: ApiAction): string {
+  return `api.${apiId}.${action}`;
+}
+
+export type ApiAction =
+  | "create_api"
+  | "read_api"
+  | "update_api"
+  | "delete_api"
+  | "create_key"
+  | "read_key"
+  | "update_key"
+  | "delete_key"
+  | "verify_key"
+  | "encrypt_key"
+  | "decrypt_key";
+
+export const CREATE_ROOT_KEY = "rbac.*.create_root_key";
+export const READ_ROOT_KEY = "rbac.*.read_root_key";
+export const DELETE_ROOT_KEY = "rbac.*.delete_root_key";

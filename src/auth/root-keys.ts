@@ -1,0 +1,89 @@
+import { and, eq, isNull } from "drizzle-orm";
+import { sha256Hex } from "../crypto/hash.ts";
+import type { Database } from "../db/client.ts";
+import { rootKeys } from "../db/schema.ts";
+import { KeyholdError, notFound } from "../errors.ts";
+import { newId } from "../ids.ts";
+import { ROOT_KEY_PREFIX, generateKey, keyStart } from "../keys/key-format.ts";
+import { grants } from "./permissions.ts";
+import { type RootKeyContext, requirePermission } from "./root-key-auth.ts";
+import { CREATE_ROOT_KEY, DELETE_ROOT_KEY, READ_ROOT_KEY } from "./permissions.ts";
+
+export interface NewRootKey {
+  keyId: string;
+  key: string;
+}
+
+/** Inserts a root key; the plaintext is returned once and only its hash is kept. */
+export async function insertRootKey(
+  db: Database,
+  input: { workspaceId: string; name?: string; permissions: string[]; expires?: number; createdBy?: string },
+): Promise<NewRootKey> {
+  const key = generateKey({ prefix: ROOT_KEY_PREFIX, byteLength: 32 });
+  const keyId = newId("rk");
+  await db.insert(rootKeys).values({
+    id: keyId,
+    workspaceId: input.workspaceId,
+    name: input.name ?? null,
+    hash: sha256Hex(key),
+    start: keyStart(key),
+    permissions: [...new Set(input.permissions)],
+    createdBy: input.createdBy ?? null,
+    createdAt: Date.now(),
+    expires: input.expires ?? null,
+  });
+  return { keyId, key };
+}
+
+export async function createRootKey(
+  db: Database,
+  ctx: RootKeyContext,
+  input: { name?: string; permissions: string[]; expires?: number },
+): Promise<NewRootKey> {
+  requirePermission(ctx, CREATE_ROOT_KEY);
+  // No escalation: every permission granted must be covered by one the caller holds.
+  const escalation = input.permissions.find((wanted) => !ctx.permissions.some((held) => grants(held, wanted)));
+  if (escalation) {
+    throw new KeyholdError("FORBIDDEN", `A root key can only grant permissions it holds itself; it does not hold ${escalation}.`);
+  }
+  if (input.expires !== undefined && input.expires <= Date.now()) {
+    throw new KeyholdError("BAD_REQUEST", "expires must be in the future.");
+  }
+  return insertRootKey(db, { ...input, workspaceId: ctx.workspaceId, createdBy: ctx.rootKeyId });
+}
+
+export async function deleteRootKey(db: Database, ctx: RootKeyContext, keyId: string): Promise<void> {
+  requirePermission(ctx, DELETE_ROOT_KEY);
+  const deleted = await db
+    .update(rootKeys)
+    .set({ deletedAt: Date.now() })
+    .where(and(eq(rootKeys.id, keyId), eq(rootKeys.workspaceId, ctx.workspaceId), isNull(rootKeys.deletedAt)))
+    .returning({ id: rootKeys.id });
+  if (deleted.length === 0) throw notFound("root key");
+}
+
+export interface RootKeyView {
+  id: string;
+  name?: string;
+  start: string;
+  permissions: string[];
+  createdAt: number;
+  expires?: number;
+}
+
+export async function listRootKeys(db: Database, ctx: RootKeyContext): Promise<RootKeyView[]> {
+  requirePermission(ctx, READ_ROOT_KEY);
+  const rows = await db
+    .select()
+    .from(rootKeys)
+    .where(and(eq(rootKeys.workspaceId, ctx.workspaceId), isNull(rootKeys.deletedAt)))
+    .orderBy(rootKeys.id);
+  return rows.map((r) => ({
+    id: r.id,
+    ...(r.name !== null && { name: r.name }),
+    start: r.start,
+    permissions: r.permissions,
+    createdAt: r.createdAt,
+    ...(r.expires !== null && { expires: r.expires }),
+  }));
+}

@@ -1,0 +1,16 @@
+const BASE58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
+
+/**
+ * A number as exactly `width` base58 digits, most significant first. The digits are
+ * in ASCII order, so equal-width encodings sort like the numbers they encode.
+ */
+export function base58Fixed(value: bigint, width: number): string {
+  let n = value;
+  let out = "";
+  for (let i = 0; i < width; i++) {
+    out = BASE58[Number(n % 58n)] + out;
+    n /= 58n;
+  }
+  if (n !== 0n) throw new RangeError(`value does not fit in ${width} base58 digits`);
+  return out;
+}

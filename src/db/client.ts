@@ -1,0 +1,55 @@
+import { mkdirSync } from "node:fs";
+import { PGlite } from "@electric-sql/pglite";
+import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
+import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
+import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
+import postgres from "postgres";
+import { acquireDataDirLock } from "./data-dir-lock.ts";
+import * as schema from "./schema.ts";
+
+/** One type for both drivers and for transactions, so services never know which is behind. */
+export type Database = PgDatabase<PgQueryResultHKT, typeof schema>;
+
+export interface DatabaseHandle {
+  db: Database;
+  driver: "postgres" | "pglite";
+  close(): Promise<void>;
+}
+
+export type DatabaseTarget =
+  | { kind: "postgres"; url: string; maxConnections?: number }
+  | { kind: "pglite"; dataDir: string | null }; // null: in memory (tests)
+
+export async function openDatabase(target: DatabaseTarget): Promise<DatabaseHandle> {
+  if (target.kind === "postgres") {
+    const sql = postgres(target.url, { max: target.maxConnections ?? 10, onnotice: () => {} });
+    return { db: drizzlePostgres(sql, { schema }), driver: "postgres", close: () => sql.end({ timeout: 5 }) };
+  }
+  if (target.dataDir === null) {
+    const client = await PGlite.create();
+    return { db: drizzlePglite(client, { schema }), driver: "pglite", close: () => client.close() };
+  }
+  // One process at a time may own an embedded data directory.
+  mkdirSync(target.dataDir, { recursive: true });
+  const lock = acquireDataDirLock(target.dataDir);
+  try {
+    const client = await PGlite.create(`${target.dataDir}/pg`);
+    return {
+      db: drizzlePglite(client, { schema }),
+      driver: "pglite",
+      close: async () => {
+        await client.close();
+        lock.release();
+      },
+    };
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
+}
+
+/** PostgreSQL's unique_violation, as wrapped by either driver. */
+export function isUniqueViolation(error: unknown): boolean {
+  const cause = (error as { cause?: { code?: string } } | null)?.cause;
+  return (error as { code?: string } | null)?.code === "23505" || cause?.code === "23505";
+}

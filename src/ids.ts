@@ -1,0 +1,17 @@
+import { base58Fixed } from "./crypto/encoding.ts";
+import { randomBytes } from "./crypto/random.ts";
+
+const WIDTH = 22; // 58^22 > 2^128
+
+export type IdPrefix = "ws" | "api" | "key" | "rk" | "req" | "dek" | "pol" | "act";
+
+/**
+ * `<prefix>_<22 base58 chars>` from 48 bits of milliseconds and 80 random bits.
+ * Fixed width and ASCII-ordered digits make ids sort by creation time, which gives
+ * listKeys a stable, meaningful cursor order.
+ */
+export function newId(prefix: IdPrefix, now: number = Date.now()): string {
+  let n = BigInt(now) & 0xffff_ffff_ffffn;
+  for (const byte of randomBytes(10)) n = (n << 8n) | BigInt(byte);
+  return `${prefix}_${base58Fixed(n, WIDTH)}`;
+}

@@ -1,0 +1,67 @@
+import { findApi } from "../apis/apis.ts";
+import { apiPermission } from "../auth/permissions.ts";
+import { type RootKeyContext, requirePermission } from "../auth/root-key-auth.ts";
+import { sha256Hex } from "../crypto/hash.ts";
+import type { Database } from "../db/client.ts";
+import { keys } from "../db/schema.ts";
+import { KeyholdError } from "../errors.ts";
+import { newId } from "../ids.ts";
+import type { VaultClient } from "../vault-client/vault-client.ts";
+import { ROOT_KEY_PREFIX, generateKey, keyStart } from "./key-format.ts";
+import { type KeySettings, settingsToColumns, writeKeyNames } from "./key-settings.ts";
+
+export interface CreateKeyInput extends KeySettings {
+  apiId: string;
+  prefix?: string;
+  byteLength?: number;
+  recoverable?: boolean;
+}
+
+export async function createKey(
+  db: Database,
+  vault: VaultClient | null,
+  ctx: RootKeyContext,
+  input: CreateKeyInput,
+): Promise<{ keyId: string; key: string }> {
+  const api = await findApi(db, ctx.workspaceId, input.apiId);
+  requirePermission(ctx, apiPermission(api.id, "create_key"));
+  if (input.recoverable) {
+    requirePermission(ctx, apiPermission(api.id, "encrypt_key"));
+    if (!api.recoveryEnabled) {
+      throw new KeyholdError("PRECONDITION_FAILED", "Recovery is not enabled for this API; enable it with apis.updateApi first.");
+    }
+  }
+  if (input.prefix?.startsWith(ROOT_KEY_PREFIX)) {
+    throw new KeyholdError("BAD_REQUEST", `The prefix ${ROOT_KEY_PREFIX} is reserved for root keys.`);
+  }
+  if (input.refill && input.remaining == null) {
+    throw new KeyholdError("BAD_REQUEST", "refill needs remaining: set the starting credits too.");
+  }
+  const now = Date.now();
+  const columns = settingsToColumns(input, now);
+  const keyId = newId("key");
+  const key = generateKey({ prefix: input.prefix, byteLength: input.byteLength });
+
+  // The vault is called before the transaction: if it fails, nothing has been written.
+  let encrypted: { encrypted: string; keyId: string } | null = null;
+  if (input.recoverable) {
+    if (!vault) throw new KeyholdError("SERVICE_UNAVAILABLE", "The vault is not configured, so keys cannot be stored recoverably.");
+    encrypted = await vault.encrypt({ keyring: ctx.workspaceId, data: key, context: keyId });
+  }
+
+  await db.transaction(async (tx) => {
+    await tx.insert(keys).values({
+      ...columns,
+      id: keyId,
+      workspaceId: ctx.workspaceId,
+      apiId: api.id,
+      hash: sha256Hex(key),
+      start: keyStart(key),
+      createdAt: now,
+      encrypted: encrypted?.encrypted ?? null,
+      encryptionKeyId: encrypted?.keyId ?? null,
+    });
+    await writeKeyNames(tx, { id: keyId, workspaceId: ctx.workspaceId }, input, false);
+  });
+  return { keyId, key };
+}

@@ -1,0 +1,73 @@
+import { and, eq } from "drizzle-orm";
+import type { Database } from "../db/client.ts";
+import { keyPermissions, keyRoles, type keys } from "../db/schema.ts";
+import { KeyholdError } from "../errors.ts";
+import type { RefillInterval } from "./refill.ts";
+
+/**
+ * The settable properties of a key, shared by createKey and updateKey. `null` clears a
+ * property (update only); `undefined` leaves it alone.
+ */
+export interface KeySettings {
+  name?: string | null;
+  ownerId?: string | null;
+  meta?: Record<string, unknown> | null;
+  expires?: number | null;
+  remaining?: number | null;
+  refill?: { interval: RefillInterval; amount: number; refillDay?: number } | null;
+  ratelimit?: { limit: number; duration: number; async?: boolean } | null;
+  enabled?: boolean;
+  environment?: string | null;
+  roles?: string[];
+  permissions?: string[];
+}
+
+type KeyColumns = Partial<typeof keys.$inferInsert>;
+
+/** Column values for the given settings; checks the rules that span several fields. */
+export function settingsToColumns(s: KeySettings, now: number): KeyColumns {
+  if (s.expires != null && s.expires <= now) throw new KeyholdError("BAD_REQUEST", "expires must be in the future.");
+  if (s.refill?.refillDay !== undefined && s.refill.interval !== "monthly") {
+    throw new KeyholdError("BAD_REQUEST", "refill.refillDay applies only to a monthly refill.");
+  }
+  const columns: KeyColumns = {};
+  if (s.name !== undefined) columns.name = s.name;
+  if (s.ownerId !== undefined) columns.ownerId = s.ownerId;
+  if (s.meta !== undefined) columns.meta = s.meta;
+  if (s.expires !== undefined) columns.expires = s.expires;
+  if (s.remaining !== undefined) columns.remaining = s.remaining;
+  if (s.enabled !== undefined) columns.enabled = s.enabled;
+  if (s.environment !== undefined) columns.environment = s.environment;
+  if (s.refill !== undefined) {
+    columns.refillInterval = s.refill?.interval ?? null;
+    columns.refillAmount = s.refill?.amount ?? null;
+    columns.refillDay = s.refill?.interval === "monthly" ? (s.refill.refillDay ?? 1) : null;
+    columns.lastRefillAt = s.refill ? now : null;
+  }
+  if (s.ratelimit !== undefined) {
+    columns.ratelimitLimit = s.ratelimit?.limit ?? null;
+    columns.ratelimitDuration = s.ratelimit?.duration ?? null;
+    columns.ratelimitAsync = s.ratelimit ? (s.ratelimit.async ?? false) : null;
+  }
+  return columns;
+}
+
+/** Replaces a key's permission and role names (those given), inside the caller's transaction. */
+export async function writeKeyNames(
+  tx: Database,
+  key: { id: string; workspaceId: string },
+  names: { permissions?: string[]; roles?: string[] },
+  replace: boolean,
+): Promise<void> {
+  for (const [table, list] of [
+    [keyPermissions, names.permissions],
+    [keyRoles, names.roles],
+  ] as const) {
+    if (list === undefined) continue;
+    if (replace) await tx.delete(table).where(and(eq(table.keyId, key.id), eq(table.workspaceId, key.workspaceId)));
+    const unique = [...new Set(list)];
+    if (unique.length > 0) {
+      await tx.insert(table).values(unique.map((name) => ({ keyId: key.id, workspaceId: key.workspaceId, name })));
+    }
+  }
+}

@@ -1,0 +1,101 @@
+import { and, eq, inArray } from "drizzle-orm";
+import type { Database } from "../db/client.ts";
+import { keyPermissions, keyRoles, type keys } from "../db/schema.ts";
+import { effectiveRemaining } from "./refill.ts";
+
+export type KeyRow = typeof keys.$inferSelect;
+
+/** A key as the API shows it (Unkey v1's `Key`). Never the hash; `plaintext` only when decrypted. */
+export interface KeyView {
+  id: string;
+  start: string;
+  workspaceId: string;
+  apiId: string;
+  name?: string;
+  ownerId?: string;
+  meta?: Record<string, unknown>;
+  createdAt: number;
+  updatedAt?: number;
+  expires?: number;
+  remaining?: number;
+  refill?: { interval: "daily" | "monthly"; amount: number; refillDay?: number; lastRefillAt?: number };
+  ratelimit?: RatelimitView;
+  roles: string[];
+  permissions: string[];
+  enabled: boolean;
+  environment?: string;
+  plaintext?: string;
+}
+
+export interface RatelimitView {
+  async: boolean;
+  type: "fast" | "consistent";
+  limit: number;
+  duration: number;
+  refillRate: number;
+  refillInterval: number;
+}
+
+export function toKeyView(row: KeyRow, names: { permissions: string[]; roles: string[] }, now = Date.now()): KeyView {
+  const remaining = effectiveRemaining(row, now);
+  return {
+    id: row.id,
+    start: row.start,
+    workspaceId: row.workspaceId,
+    apiId: row.apiId,
+    ...(row.name !== null && { name: row.name }),
+    ...(row.ownerId !== null && { ownerId: row.ownerId }),
+    ...(row.meta !== null && { meta: row.meta }),
+    createdAt: row.createdAt,
+    ...(row.updatedAt !== null && { updatedAt: row.updatedAt }),
+    ...(row.expires !== null && { expires: row.expires }),
+    ...(remaining !== null && { remaining }),
+    ...(row.refillInterval !== null &&
+      row.refillAmount !== null && {
+        refill: {
+          interval: row.refillInterval,
+          amount: row.refillAmount,
+          ...(row.refillDay !== null && { refillDay: row.refillDay }),
+          ...(row.lastRefillAt !== null && { lastRefillAt: row.lastRefillAt }),
+        },
+      }),
+    ...(row.ratelimitLimit !== null && row.ratelimitDuration !== null && { ratelimit: toRatelimitView(row) }),
+    roles: names.roles,
+    permissions: names.permissions,
+    enabled: row.enabled,
+    ...(row.environment !== null && { environment: row.environment }),
+  };
+}
+
+function toRatelimitView(row: KeyRow): RatelimitView {
+  const limit = row.ratelimitLimit!;
+  const duration = row.ratelimitDuration!;
+  const async = row.ratelimitAsync ?? false;
+  // type/refillRate/refillInterval are Unkey's deprecated spellings, kept for old clients.
+  return { async, type: async ? "fast" : "consistent", limit, duration, refillRate: limit, refillInterval: duration };
+}
+
+/** Permission and role names of many keys in two queries, for a page of listKeys. */
+export async function loadKeyNames(
+  db: Database,
+  workspaceId: string,
+  keyIds: string[],
+): Promise<Map<string, { permissions: string[]; roles: string[] }>> {
+  const names = new Map(keyIds.map((id) => [id, { permissions: [] as string[], roles: [] as string[] }]));
+  if (keyIds.length === 0) return names;
+  const [perms, roles] = await Promise.all([
+    db
+      .select()
+      .from(keyPermissions)
+      .where(and(eq(keyPermissions.workspaceId, workspaceId), inArray(keyPermissions.keyId, keyIds)))
+      .orderBy(keyPermissions.name),
+    db
+      .select()
+      .from(keyRoles)
+      .where(and(eq(keyRoles.workspaceId, workspaceId), inArray(keyRoles.keyId, keyIds)))
+      .orderBy(keyRoles.name),
+  ]);
+  for (const p of perms) names.get(p.keyId)?.permissions.push(p.name);
+  for (const r of roles) names.get(r.keyId)?.roles.push(r.name);
+  return names;
+}

@@ -1,0 +1,68 @@
+import { and, eq, gte, isNotNull, sql } from "drizzle-orm";
+import type { Database } from "../db/client.ts";
+import { keys, ratelimitWindows } from "../db/schema.ts";
+import { type RefillInterval, refillPeriodStart } from "./refill.ts";
+
+/**
+ * The two limits verify enforces, each one atomic statement so that concurrent verifies
+ * on any number of instances never over-admit. Both run in the caller's transaction, so
+ * a request refused by one limit is rolled back out of the other.
+ */
+
+export interface RatelimitOutcome {
+  passed: boolean;
+  limit: number;
+  remaining: number;
+  reset: number;
+}
+
+/** Fixed window: admits `cost` more only if the window's count stays within `limit`. */
+export async function consumeRatelimit(
+  tx: Database,
+  input: { keyId: string; name: string; limit: number; duration: number; cost: number; now: number },
+): Promise<RatelimitOutcome> {
+  const windowStart = Math.floor(input.now / input.duration) * input.duration;
+  const reset = windowStart + input.duration;
+  if (input.cost > input.limit) return { passed: false, limit: input.limit, remaining: 0, reset };
+  const w = ratelimitWindows;
+  const [row] = await tx
+    .insert(w)
+    .values({ keyId: input.keyId, name: input.name, windowStart, count: input.cost })
+    .onConflictDoUpdate({
+      target: [w.keyId, w.name],
+      set: {
+        count: sql`case when ${w.windowStart} = excluded.window_start then ${w.count} + excluded.count else excluded.count end`,
+        windowStart: sql`excluded.window_start`,
+      },
+      // A newer window already in the row (another instance's clock ahead) refuses: fail closed.
+      setWhere: sql`${w.windowStart} < excluded.window_start or (${w.windowStart} = excluded.window_start and ${w.count} + excluded.count <= ${input.limit})`,
+    })
+    .returning({ count: w.count });
+  if (!row) return { passed: false, limit: input.limit, remaining: 0, reset };
+  return { passed: true, limit: input.limit, remaining: Math.max(input.limit - row.count, 0), reset };
+}
+
+export interface CreditState {
+  id: string;
+  refillInterval: RefillInterval | null;
+  refillDay: number | null;
+}
+
+/**
+ * Spends `cost` credits if the balance allows, applying a due refill in the same
+ * statement. Returns the new balance, or null when the key has too few credits.
+ */
+export async function spendCredits(tx: Database, key: CreditState, cost: number, now: number): Promise<number | null> {
+  const periodStart = key.refillInterval ? refillPeriodStart(key.refillInterval, key.refillDay, now) : 0;
+  const due = sql`(${keys.refillInterval} is not null and coalesce(${keys.lastRefillAt}, ${keys.createdAt}) < ${periodStart})`;
+  const balance = sql`(case when ${due} then ${keys.refillAmount} else ${keys.remaining} end)`;
+  const [row] = await tx
+    .update(keys)
+    .set({
+      remaining: sql`${balance} - ${cost}`,
+      lastRefillAt: sql`case when ${due} then ${now}::bigint else ${keys.lastRefillAt} end`,
+    })
+    .where(and(eq(keys.id, key.id), isNotNull(keys.remaining), gte(balance, cost)))
+    .returning({ remaining: keys.remaining });
+  return row ? row.remaining : null;
+}

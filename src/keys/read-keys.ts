@@ -1,0 +1,104 @@
+import { and, count, eq, gt, isNull } from "drizzle-orm";
+import { findApi } from "../apis/apis.ts";
+import { apiPermission } from "../auth/permissions.ts";
+import { type RootKeyContext, requirePermission } from "../auth/root-key-auth.ts";
+import type { Database } from "../db/client.ts";
+import { keys } from "../db/schema.ts";
+import { KeyholdError, notFound } from "../errors.ts";
+import type { VaultClient } from "../vault-client/vault-client.ts";
+import { type KeyRow, type KeyView, loadKeyNames, toKeyView } from "./key-view.ts";
+
+/** A live key of the caller's workspace, or NOT_FOUND (foreign and missing look the same). */
+export async function findKey(db: Database, workspaceId: string, keyId: string): Promise<KeyRow> {
+  const [row] = await db
+    .select()
+    .from(keys)
+    .where(and(eq(keys.id, keyId), eq(keys.workspaceId, workspaceId), isNull(keys.deletedAt)))
+    .limit(1);
+  if (!row) throw notFound("key");
+  return row;
+}
+
+export async function getKey(
+  db: Database,
+  vault: VaultClient | null,
+  ctx: RootKeyContext,
+  input: { keyId: string; decrypt?: boolean },
+): Promise<KeyView> {
+  const row = await findKey(db, ctx.workspaceId, input.keyId);
+  requirePermission(ctx, apiPermission(row.apiId, "read_key"));
+  if (input.decrypt) requirePermission(ctx, apiPermission(row.apiId, "decrypt_key"));
+  const names = await loadKeyNames(db, ctx.workspaceId, [row.id]);
+  const [view] = await withPlaintexts(vault, ctx.workspaceId, [row], [toKeyView(row, names.get(row.id)!)], input.decrypt);
+  return view!;
+}
+
+export const MAX_LIST_LIMIT = 100;
+
+export interface ListKeysInput {
+  apiId: string;
+  limit?: number;
+  cursor?: string;
+  ownerId?: string;
+  decrypt?: boolean;
+}
+
+export async function listKeys(
+  db: Database,
+  vault: VaultClient | null,
+  ctx: RootKeyContext,
+  input: ListKeysInput,
+): Promise<{ keys: KeyView[]; cursor?: string; total: number }> {
+  const api = await findApi(db, ctx.workspaceId, input.apiId);
+  requirePermission(ctx, apiPermission(api.id, "read_key"));
+  if (input.decrypt) requirePermission(ctx, apiPermission(api.id, "decrypt_key"));
+  const limit = input.limit ?? MAX_LIST_LIMIT;
+  const scope = and(
+    eq(keys.workspaceId, ctx.workspaceId),
+    eq(keys.apiId, api.id),
+    isNull(keys.deletedAt),
+    input.ownerId !== undefined ? eq(keys.ownerId, input.ownerId) : undefined,
+  );
+  const [rows, [totalRow]] = await Promise.all([
+    db
+      .select()
+      .from(keys)
+      .where(and(scope, input.cursor !== undefined ? gt(keys.id, input.cursor) : undefined))
+      .orderBy(keys.id)
+      .limit(limit + 1),
+    db.select({ total: count() }).from(keys).where(scope),
+  ]);
+  const page = rows.slice(0, limit);
+  const names = await loadKeyNames(db, ctx.workspaceId, page.map((r) => r.id));
+  const views = page.map((r) => toKeyView(r, names.get(r.id)!));
+  return {
+    keys: await withPlaintexts(vault, ctx.workspaceId, page, views, input.decrypt),
+    ...(rows.length > limit && { cursor: page.at(-1)!.id }),
+    total: totalRow?.total ?? 0,
+  };
+}
+
+/**
+ * Adds `plaintext` to recoverable keys, in one vault call for the whole page. A key that
+ * was never stored recoverably simply has none; a vault failure fails the request (503)
+ * rather than silently dropping plaintexts.
+ */
+async function withPlaintexts(
+  vault: VaultClient | null,
+  workspaceId: string,
+  rows: KeyRow[],
+  views: KeyView[],
+  decrypt: boolean | undefined,
+): Promise<KeyView[]> {
+  if (!decrypt) return views;
+  const recoverable = rows.flatMap((row, i) => (row.encrypted !== null ? [{ i, encrypted: row.encrypted, context: row.id }] : []));
+  if (recoverable.length === 0) return views;
+  if (!vault) throw new KeyholdError("SERVICE_UNAVAILABLE", "The vault is not configured, so keys cannot be decrypted.");
+  const plaintexts = await vault.decryptMany({ keyring: workspaceId, items: recoverable });
+  const out = [...views];
+  recoverable.forEach(({ i }, n) => {
+    out[i] = { ...out[i]!, plaintext: plaintexts[n]! };
+  });
+  return out;
+}
+

@@ -1,0 +1,61 @@
+import { and, eq, isNull, sql } from "drizzle-orm";
+import { apiPermission } from "../auth/permissions.ts";
+import { type RootKeyContext, requirePermission } from "../auth/root-key-auth.ts";
+import type { Database } from "../db/client.ts";
+import { keys } from "../db/schema.ts";
+import { KeyholdError, notFound } from "../errors.ts";
+import { type KeySettings, settingsToColumns, writeKeyNames } from "./key-settings.ts";
+import { findKey } from "./read-keys.ts";
+
+/** Changes the given settings; the key's id, hash, API and workspace can never change. */
+export async function updateKey(db: Database, ctx: RootKeyContext, keyId: string, settings: KeySettings): Promise<void> {
+  const row = await findKey(db, ctx.workspaceId, keyId);
+  requirePermission(ctx, apiPermission(row.apiId, "update_key"));
+  const now = Date.now();
+  const columns = settingsToColumns(settings, now);
+  const refill = settings.refill === undefined ? row.refillInterval : settings.refill;
+  const remaining = settings.remaining === undefined ? row.remaining : settings.remaining;
+  if (refill && remaining === null) throw new KeyholdError("BAD_REQUEST", "refill needs remaining: set the credits too.");
+  await db.transaction(async (tx) => {
+    const updated = await tx
+      .update(keys)
+      .set({ ...columns, updatedAt: now })
+      .where(and(eq(keys.id, row.id), eq(keys.workspaceId, ctx.workspaceId), isNull(keys.deletedAt)))
+      .returning({ id: keys.id });
+    if (updated.length === 0) throw notFound("key"); // deleted meanwhile
+    await writeKeyNames(tx, { id: row.id, workspaceId: ctx.workspaceId }, settings, true);
+  });
+}
+
+export type RemainingOp = "increment" | "decrement" | "set";
+
+/** Adjusts credits in one atomic statement, so it composes with concurrent verifies. */
+export async function updateRemaining(
+  db: Database,
+  ctx: RootKeyContext,
+  input: { keyId: string; op: RemainingOp; value: number | null },
+): Promise<{ remaining: number | null }> {
+  const row = await findKey(db, ctx.workspaceId, input.keyId);
+  requirePermission(ctx, apiPermission(row.apiId, "update_key"));
+  if (input.op !== "set" && input.value === null) {
+    throw new KeyholdError("BAD_REQUEST", `${input.op} needs a numeric value; only set accepts null (unlimited).`);
+  }
+  if (input.op !== "set" && row.remaining === null) {
+    throw new KeyholdError("BAD_REQUEST", `The key has unlimited credits; ${input.op} needs a limit: use op set first.`);
+  }
+  if (input.op === "set" && input.value === null && row.refillInterval !== null) {
+    throw new KeyholdError("BAD_REQUEST", "The key refills its credits; remove the refill before making it unlimited.");
+  }
+  const next = {
+    set: sql`${input.value}::integer`,
+    increment: sql`least(${keys.remaining}::bigint + ${input.value}, 2147483647)::integer`,
+    decrement: sql`greatest(${keys.remaining} - ${input.value}, 0)`,
+  }[input.op];
+  const [updated] = await db
+    .update(keys)
+    .set({ remaining: next, updatedAt: Date.now() })
+    .where(and(eq(keys.id, row.id), eq(keys.workspaceId, ctx.workspaceId), isNull(keys.deletedAt)))
+    .returning({ remaining: keys.remaining });
+  if (!updated) throw notFound("key");
+  return { remaining: updated.remaining };
+}

@@ -1,0 +1,177 @@
+import { and, eq, getTableColumns, isNull, sql } from "drizzle-orm";
+import { apiPermission } from "../auth/permissions.ts";
+import { type RootKeyContext, requirePermission } from "../auth/root-key-auth.ts";
+import { sha256Hex } from "../crypto/hash.ts";
+import type { Database } from "../db/client.ts";
+import { apis, keyPermissions, keyRoles, keys, workspaces } from "../db/schema.ts";
+import { parseKey } from "./key-format.ts";
+import { type RatelimitOutcome, consumeRatelimit, spendCredits } from "./limits.ts";
+import { type PermissionQuery, evaluatePermissionQuery } from "./permission-query.ts";
+import type { KeyRow } from "./key-view.ts";
+
+export type VerifyCode =
+  | "VALID"
+  | "NOT_FOUND"
+  | "FORBIDDEN"
+  | "USAGE_EXCEEDED"
+  | "RATE_LIMITED"
+  | "UNAUTHORIZED"
+  | "DISABLED"
+  | "INSUFFICIENT_PERMISSIONS"
+  | "EXPIRED";
+
+export interface VerifyKeyRequest {
+  key: string;
+  apiId?: string;
+  authorization?: { permissions?: PermissionQuery | null };
+  remaining?: { cost?: number };
+  ratelimit?: { cost?: number };
+  ratelimits?: { name: string; cost?: number; limit?: number; duration?: number }[];
+}
+
+export interface VerifyKeyResult {
+  valid: boolean;
+  code: VerifyCode;
+  keyId?: string;
+  name?: string;
+  ownerId?: string;
+  meta?: Record<string, unknown>;
+  expires?: number;
+  remaining?: number;
+  ratelimit?: { limit: number; remaining: number; reset: number };
+  enabled?: boolean;
+  permissions?: string[];
+  roles?: string[];
+  environment?: string;
+}
+
+/** Everything verify needs about a key, read in one indexed query by hash. */
+export interface VerifiableKey extends KeyRow {
+  permissions: string[];
+  roles: string[];
+}
+
+export async function findVerifiableKey(db: Database, hash: string): Promise<VerifiableKey | null> {
+  const [row] = await db
+    .select({
+      ...getTableColumns(keys),
+      permissions: sql<string[]>`coalesce((select array_agg(${keyPermissions.name} order by ${keyPermissions.name}) from ${keyPermissions} where ${keyPermissions.keyId} = ${keys.id}), '{}')`,
+      roles: sql<string[]>`coalesce((select array_agg(${keyRoles.name} order by ${keyRoles.name}) from ${keyRoles} where ${keyRoles.keyId} = ${keys.id}), '{}')`,
+    })
+    .from(keys)
+    .innerJoin(apis, eq(apis.id, keys.apiId))
+    .innerJoin(workspaces, eq(workspaces.id, keys.workspaceId))
+    .where(and(eq(keys.hash, hash), isNull(keys.deletedAt), isNull(apis.deletedAt), isNull(workspaces.deletedAt)))
+    .limit(1);
+  return row ?? null;
+}
+
+export interface VerifyOptions {
+  /** The caller's root key, when it sent a valid one: scopes the lookup to its workspace. */
+  rootKey?: RootKeyContext | null;
+  now?: number;
+}
+
+/**
+ * Checks in a fixed order, cheapest and least revealing first: format, existence (and
+ * workspace), API, enabled, expiry, permissions; only then the limits, which write.
+ * A request refused before the limits consumes nothing.
+ */
+export async function verifyKey(db: Database, request: VerifyKeyRequest, options: VerifyOptions = {}): Promise<VerifyKeyResult> {
+  const now = options.now ?? Date.now();
+  if (!parseKey(request.key)) return { valid: false, code: "NOT_FOUND" };
+  const key = await findVerifiableKey(db, sha256Hex(request.key));
+  const rootKey = options.rootKey;
+  if (!key || (rootKey && key.workspaceId !== rootKey.workspaceId)) return { valid: false, code: "NOT_FOUND" };
+  if (rootKey) requirePermission(rootKey, apiPermission(key.apiId, "verify_key"));
+  if (request.apiId !== undefined && request.apiId !== key.apiId) return { valid: false, code: "FORBIDDEN" };
+
+  const base = describe(key);
+  if (!key.enabled) return { ...base, valid: false, code: "DISABLED" };
+  if (key.expires !== null && key.expires <= now) return { ...base, valid: false, code: "EXPIRED" };
+  const query = request.authorization?.permissions;
+  if (query != null && !evaluatePermissionQuery(query, new Set(key.permissions))) {
+    return { ...base, valid: false, code: "INSUFFICIENT_PERMISSIONS" };
+  }
+  return applyLimits(db, key, request, base, now);
+}
+
+function describe(key: VerifiableKey): VerifyKeyResult & { valid: true } {
+  return {
+    valid: true,
+    code: "VALID",
+    keyId: key.id,
+    ...(key.name !== null && { name: key.name }),
+    ...(key.ownerId !== null && { ownerId: key.ownerId }),
+    ...(key.meta !== null && { meta: key.meta }),
+    ...(key.expires !== null && { expires: key.expires }),
+    enabled: key.enabled,
+    permissions: key.permissions,
+    roles: key.roles,
+    ...(key.environment !== null && { environment: key.environment }),
+  };
+}
+
+interface LimitSpec {
+  name: string;
+  limit: number;
+  duration: number;
+  cost: number;
+}
+
+/** The rate limits this request is subject to: the key's own, plus any named in the request. */
+function ratelimitsFor(key: VerifiableKey, request: VerifyKeyRequest): LimitSpec[] {
+  const specs: LimitSpec[] = [];
+  const own = key.ratelimitLimit !== null && key.ratelimitDuration !== null;
+  const ownCost = request.ratelimits?.find((r) => r.name === "default")?.cost ?? request.ratelimit?.cost ?? 1;
+  if (own) specs.push({ name: "default", limit: key.ratelimitLimit!, duration: key.ratelimitDuration!, cost: ownCost });
+  for (const r of request.ratelimits ?? []) {
+    if (r.name === "default" && own) continue;
+    if (r.limit !== undefined && r.duration !== undefined) {
+      specs.push({ name: r.name, limit: r.limit, duration: r.duration, cost: r.cost ?? 1 });
+    }
+  }
+  return specs;
+}
+
+class Refused extends Error {
+  constructor(readonly result: VerifyKeyResult) {
+    super("refused");
+  }
+}
+
+async function applyLimits(
+  db: Database,
+  key: VerifiableKey,
+  request: VerifyKeyRequest,
+  base: VerifyKeyResult,
+  now: number,
+): Promise<VerifyKeyResult> {
+  const limits = ratelimitsFor(key, request);
+  const metered = key.remaining !== null;
+  if (limits.length === 0 && !metered) return base; // nothing to write: the common fast path
+
+  try {
+    return await db.transaction(async (tx) => {
+      let shown: RatelimitOutcome | undefined;
+      for (const spec of limits) {
+        const outcome = await consumeRatelimit(tx, { keyId: key.id, ...spec, now });
+        if (spec.name === "default") shown = outcome;
+        if (!outcome.passed) throw new Refused({ ...base, valid: false, code: "RATE_LIMITED", ratelimit: pick(outcome) });
+      }
+      const ratelimit = shown && { ratelimit: pick(shown) };
+      if (!metered) return { ...base, ...ratelimit };
+      const remaining = await spendCredits(tx, key, request.remaining?.cost ?? 1, now);
+      // Refusing here rolls back the rate-limit slots taken above: a refusal leaves no trace.
+      if (remaining === null) throw new Refused({ ...base, ...ratelimit, valid: false, code: "USAGE_EXCEEDED", remaining: 0 });
+      return { ...base, ...ratelimit, remaining };
+    });
+  } catch (error) {
+    if (error instanceof Refused) return error.result;
+    throw error;
+  }
+}
+
+function pick(o: RatelimitOutcome): { limit: number; remaining: number; reset: number } {
+  return { limit: o.limit, remaining: o.remaining, reset: o.reset };
+}

@@ -1,0 +1,174 @@
+import { randomBytes } from "node:crypto";
+import pino from "pino";
+import postgres from "postgres";
+import { afterAll, beforeAll, describe, inject } from "vitest";
+import { createApp } from "../src/api/app.ts";
+import type { Deps } from "../src/api/env.ts";
+import { insertRootKey } from "../src/auth/root-keys.ts";
+import { type DatabaseHandle, type DatabaseTarget, openDatabase } from "../src/db/client.ts";
+import { runMigrations } from "../src/db/migrate.ts";
+import type { VaultClient } from "../src/vault-client/vault-client.ts";
+import { bootstrapWorkspace } from "../src/workspaces/bootstrap.ts";
+
+export type DatabaseKind = "pglite" | "postgres";
+
+/** PGlite always; real PostgreSQL when one is configured (see global-setup.ts). */
+export function databaseKinds(): DatabaseKind[] {
+  return inject("postgresUrl") ? ["pglite", "postgres"] : ["pglite"];
+}
+
+export interface Response<T = any> {
+  status: number;
+  body: T;
+  headers: Headers;
+}
+
+export interface Workspace {
+  workspaceId: string;
+  rootKey: string;
+  rootKeyId: string;
+}
+
+export class Harness {
+  readonly app: ReturnType<typeof createApp>;
+  constructor(
+    readonly kind: DatabaseKind,
+    readonly handle: DatabaseHandle,
+    readonly deps: Deps,
+    private readonly dropDatabase: () => Promise<void>,
+  ) {
+    this.app = createApp(deps);
+  }
+
+  get db() {
+    return this.handle.db;
+  }
+
+  /** An HTTP call through the real app (routing, middleware, validation, errors). */
+  async call<T = any>(
+    method: "GET" | "POST",
+    path: string,
+    options: { body?: unknown; rawBody?: string; query?: Record<string, string>; token?: string; headers?: Record<string, string> } = {},
+  ): Promise<Response<T>> {
+    const url = new URL(`http://keyhold.test${path}`);
+    for (const [k, v] of Object.entries(options.query ?? {})) url.searchParams.set(k, v);
+    const headers: Record<string, string> = { ...options.headers };
+    if (options.token !== undefined) headers.Authorization = `Bearer ${options.token}`;
+    let body: string | undefined;
+    if (options.rawBody !== undefined) body = options.rawBody;
+    else if (options.body !== undefined) {
+      body = JSON.stringify(options.body);
+      headers["Content-Type"] ??= "application/json";
+    }
+    const res = await this.app.request(url.pathname + url.search, { method, headers, body });
+    const text = await res.text();
+    let parsed: unknown = text;
+    try {
+      parsed = JSON.parse(text);
+    } catch {}
+    return { status: res.status, body: parsed as T, headers: res.headers };
+  }
+
+  post<T = any>(path: string, body: unknown, token?: string) {
+    return this.call<T>("POST", path, { body, token });
+  }
+
+  get<T = any>(path: string, query: Record<string, string>, token?: string) {
+    return this.call<T>("GET", path, { query, token });
+  }
+
+  /** A fresh workspace with a root key holding `*`. */
+  workspace(): Promise<Workspace> {
+    return bootstrapWorkspace(this.db, `ws-${randomBytes(3).toString("hex")}`);
+  }
+
+  /** Another root key of the workspace, holding exactly `permissions`. */
+  async rootKey(ws: Workspace, permissions: string[], expires?: number): Promise<{ key: string; keyId: string }> {
+    return insertRootKey(this.db, { workspaceId: ws.workspaceId, name: "test", permissions, expires });
+  }
+
+  async createApi(ws: Workspace, name = "api"): Promise<string> {
+    const res = await this.post("/v1/apis.createApi", { name }, ws.rootKey);
+    if (res.status !== 200) throw new Error(`createApi failed: ${res.status} ${JSON.stringify(res.body)}`);
+    return res.body.apiId;
+  }
+
+  async createKey(ws: Workspace, apiId: string, body: Record<string, unknown> = {}): Promise<{ keyId: string; key: string }> {
+    const res = await this.post("/v1/keys.createKey", { apiId, ...body }, ws.rootKey);
+    if (res.status !== 200) throw new Error(`createKey failed: ${res.status} ${JSON.stringify(res.body)}`);
+    return res.body;
+  }
+
+  verify(key: string, extra: Record<string, unknown> = {}) {
+    return this.post("/v1/keys.verifyKey", { key, ...extra });
+  }
+
+  /** Every row of every table, as text: for "nothing changed" and "no plaintext stored" checks. */
+  async snapshot(): Promise<Record<string, unknown[]>> {
+    const tables = ["workspaces", "root_keys", "apis", "keys", "key_permissions", "key_roles", "ratelimit_windows"];
+    const out: Record<string, unknown[]> = {};
+    for (const table of tables) {
+      const { sql } = await import("drizzle-orm");
+      const result = (await this.db.execute(sql.raw(`select * from ${table} order by 1, 2`))) as unknown;
+      out[table] = Array.isArray(result) ? result : (result as { rows: unknown[] }).rows;
+    }
+    return out;
+  }
+
+  async close(): Promise<void> {
+    await this.handle.close();
+    await this.dropDatabase();
+  }
+}
+
+/** A harness on a fresh database of the given kind: in-memory PGlite, or a new PostgreSQL database. */
+export async function openHarness(kind: DatabaseKind, options: { vault?: VaultClient | null } = {}): Promise<Harness> {
+  let target: DatabaseTarget = { kind: "pglite", dataDir: null };
+  let drop = async () => {};
+  if (kind === "postgres") {
+    const { url, dropDatabase } = await createTestDatabase(inject("postgresUrl"));
+    target = { kind: "postgres", url, maxConnections: 20 };
+    drop = dropDatabase;
+  }
+  const handle = await openDatabase(target);
+  await runMigrations(handle, target);
+  const deps: Deps = { db: handle.db, vault: options.vault ?? null, logger: pino({ level: "silent" }) };
+  return new Harness(kind, handle, deps, drop);
+}
+
+/** A throwaway database on the given server, dropped by the returned function. */
+export async function createTestDatabase(serverUrl: string): Promise<{ url: string; dropDatabase: () => Promise<void> }> {
+  const name = `keyhold_test_${randomBytes(6).toString("hex")}`;
+  const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
+  await admin.unsafe(`create database ${name}`);
+  await admin.end();
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    dropDatabase: async () => {
+      const again = postgres(serverUrl, { max: 1, onnotice: () => {} });
+      await again.unsafe(`drop database if exists ${name} with (force)`);
+      await again.end();
+    },
+  };
+}
+
+/**
+ * Runs `body` once per database kind, each with its own harness opened before the tests
+ * and closed after them. Tests isolate themselves by creating their own workspaces.
+ */
+export function forEachDatabase(name: string, body: (h: () => Harness) => void, options: { vault?: () => VaultClient | null } = {}): void {
+  for (const kind of databaseKinds()) {
+    describe(`${name} [${kind}]`, () => {
+      let harness: Harness | undefined;
+      beforeAll(async () => {
+        harness = await openHarness(kind, { vault: options.vault?.() ?? null });
+      });
+      afterAll(async () => {
+        await harness?.close();
+      });
+      body(() => harness!);
+    });
+  }
+}
