@@ -14,7 +14,7 @@ export function grants(held: string, required: string): boolean {
   if (held === "*" || held === required) return true;
   const h = held.split(".");
   const r = required.split(".");
-  return h.length === 3 && r.length === 3 && h[1] === "*" && h[0] === r[0] && h[2] === r[2];
+  return h.length === 3 && r.length === 3 && h[1] === "*" && r[1] !== "" && h[0] === r[0] && h[2] === r[2];
 }
 
 export function hasPermission(held: readonly string[], required: string): boolean {
