@@ -3,6 +3,9 @@ import { randomBytes } from "./crypto/random.ts";
 
 const WIDTH = 22; // 58^22 > 2^128
 
+/** The last id issued by this process, so ids of one millisecond still increase. */
+let last = 0n;
+
 export type IdPrefix = "ws" | "api" | "key" | "rk" | "req" | "dek" | "pol" | "act";
 
 /**
@@ -13,5 +16,8 @@ export type IdPrefix = "ws" | "api" | "key" | "rk" | "req" | "dek" | "pol" | "ac
 export function newId(prefix: IdPrefix, now: number = Date.now()): string {
   let n = BigInt(now) & 0xffff_ffff_ffffn;
   for (const byte of randomBytes(10)) n = (n << 8n) | BigInt(byte);
+  // Random bits alone would order ids of the same millisecond arbitrarily: keep them increasing.
+  if (n >> 80n === last >> 80n && n <= last) n = last + 1n;
+  last = n;
   return `${prefix}_${base58Fixed(n, WIDTH)}`;
 }
