@@ -14,7 +14,10 @@ export const timestamp = z.number().int().positive().max(MAX_TIME);
 export const credits = z.number().int().min(0).max(INT32_MAX);
 export const meta = z.record(z.string(), z.unknown()).openapi({ example: { plan: "pro" } });
 const names = z.array(text(512)).max(1000);
-const nameRefs = z.array(z.union([text(512), z.object({ id: text(512).optional(), name: text(512).optional(), create: z.boolean().optional() })])).max(1000);
+const nameRef = z
+  .object({ id: text(512).optional(), name: text(512).optional(), create: z.boolean().optional() })
+  .refine((r) => r.name !== undefined || r.id !== undefined, { message: "needs a name" });
+const nameRefs = z.array(z.union([text(512), nameRef])).max(1000);
 
 /** GET query booleans arrive as text; only the two spellings clients send are accepted. */
 export const queryBoolean = z

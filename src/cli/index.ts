@@ -1,0 +1,23 @@
+import { Command } from "commander";
+import pkg from "../../package.json" with { type: "json" };
+import { registerBootstrap } from "./commands/bootstrap.ts";
+import { registerMigrate } from "./commands/migrate.ts";
+import { registerServe } from "./commands/serve.ts";
+import { exitWithError } from "./fail.ts";
+
+/** `keyhold <command>`. Commands load their heavy modules lazily, so `--help` stays instant. */
+const program = new Command()
+  .name("keyhold")
+  .description("Keyhold: issue, verify and (opt-in) recover API keys. Configured by environment variables (see README).")
+  .version(pkg.version)
+  .addHelpText("after", `
+Environment: PORT (8787), HOST (127.0.0.1), DATABASE_URL (unset: embedded PGlite),
+KEYHOLD_DATA_DIR (./.keyhold), LOG_LEVEL (info), VAULT_PORT (8788), VAULT_URL, NODE_ENV.`)
+  .showHelpAfterError()
+  .configureOutput({ outputError: (text, write) => write(text) });
+
+registerServe(program);
+registerMigrate(program);
+registerBootstrap(program);
+
+await program.parseAsync(process.argv).catch(exitWithError);

@@ -1,0 +1,92 @@
+import type { Server } from "node:http";
+import { createAdaptorServer } from "@hono/node-server";
+import { sql } from "drizzle-orm";
+import type { Logger } from "pino";
+import { createApp } from "./api/app.ts";
+import { type Config, databaseTarget, describeDatabase } from "./config.ts";
+import { type Database, openDatabase } from "./db/client.ts";
+import { runMigrations } from "./db/migrate.ts";
+import { KeyholdError } from "./errors.ts";
+import { createLogger } from "./logger.ts";
+import type { VaultClient } from "./vault-client/vault-client.ts";
+import { welcomeText } from "./welcome.ts";
+import { type Bootstrapped, bootstrapWorkspace, countWorkspaces } from "./workspaces/bootstrap.ts";
+
+export interface ServerHandle {
+  url: string;
+  port: number;
+  /** The workspace made on this start, if the database was empty. */
+  bootstrapped: Bootstrapped | null;
+  /** Stops accepting, lets in-flight requests finish (up to a grace period), then closes the database. */
+  close(): Promise<void>;
+}
+
+export interface ServerOptions {
+  logger?: Logger;
+  vault?: VaultClient | null;
+  /** Where the first-start welcome (root key, walk-through) goes. */
+  print?: (text: string) => void;
+  /** How long close() waits for in-flight requests before cutting connections. */
+  graceMs?: number;
+}
+
+/** Opens the database, migrates, bootstraps an empty one, and serves the API on config.port. */
+export async function startServer(config: Config, options: ServerOptions = {}): Promise<ServerHandle> {
+  const logger = options.logger ?? createLogger(config);
+  const target = databaseTarget(config);
+  const database = await openDatabase(target);
+  try {
+    await runMigrations(database, target);
+    const bootstrapped = await bootstrapIfEmpty(database.db);
+    const app = createApp({ db: database.db, vault: options.vault ?? null, logger });
+    const server = createAdaptorServer({ fetch: app.fetch, hostname: config.host }) as Server;
+    await listen(server, config.port, config.host);
+    const url = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${config.port}`;
+    if (bootstrapped) (options.print ?? ((text) => process.stdout.write(text)))(welcomeText(bootstrapped, url));
+    logger.info(
+      { database: describeDatabase(config), vault: options.vault ? "configured" : "none", startupMs: Math.round(performance.now()) },
+      `Keyhold listening on ${url}`,
+    );
+    let closing: Promise<void> | undefined;
+    const close = () => (closing ??= shutDown(server, database.close, options.graceMs ?? 10_000));
+    return { url, port: config.port, bootstrapped, close };
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
+}
+
+/**
+ * The first workspace, made once: an advisory lock serialises instances starting together
+ * against one empty PostgreSQL (on PGlite it is a no-op).
+ */
+async function bootstrapIfEmpty(db: Database): Promise<Bootstrapped | null> {
+  return db.transaction(async (tx) => {
+    await tx.execute(sql`select pg_advisory_xact_lock(7264840)`);
+    if ((await countWorkspaces(tx)) > 0) return null;
+    return bootstrapWorkspace(tx);
+  });
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once("error", (error: NodeJS.ErrnoException) => {
+      if (error.code === "EADDRINUSE") reject(new KeyholdError("CONFLICT", `Port ${port} on ${host} is already in use; set PORT to a free port.`));
+      else if (error.code === "EADDRNOTAVAIL") reject(new KeyholdError("BAD_REQUEST", `HOST ${host} is not an address of this machine.`));
+      else reject(error);
+    });
+    server.listen(port, host, () => resolve());
+  });
+}
+
+async function shutDown(server: Server, closeDatabase: () => Promise<void>, graceMs: number): Promise<void> {
+  const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+  // Keep-alive sockets between requests would hold close() open: drop them as they go idle.
+  server.closeIdleConnections();
+  const sweep = setInterval(() => server.closeIdleConnections(), 100);
+  const cut = setTimeout(() => server.closeAllConnections(), graceMs);
+  await stopped;
+  clearInterval(sweep);
+  clearTimeout(cut);
+  await closeDatabase();
+}
