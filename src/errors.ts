@@ -38,3 +38,10 @@ export function notFound(what: "api" | "key" | "root key"): KeyholdError {
   const label = { api: "API", key: "key", "root key": "root key" }[what];
   return new KeyholdError("NOT_FOUND", `The ${label} does not exist.`);
 }
+
+const DOCS = "https://keyhold.dev/docs/errors#";
+
+/** The contract's envelope; every error Keyhold (API or vault) sends has exactly this shape. */
+export function errorBody(code: ErrorCode, message: string, requestId: string) {
+  return { error: { code, message, docs: `${DOCS}${code}`, requestId } };
+}

@@ -9,6 +9,7 @@ import { type DatabaseHandle, type DatabaseTarget, openDatabase } from "../src/d
 import { runMigrations } from "../src/db/migrate.ts";
 import type { VaultClient } from "../src/vault-client/vault-client.ts";
 import { bootstrapWorkspace } from "../src/workspaces/bootstrap.ts";
+import { TestVault } from "./vault-harness.ts";
 
 export type DatabaseKind = "pglite" | "postgres";
 
@@ -31,6 +32,8 @@ export interface Workspace {
 
 export class Harness {
   readonly app: ReturnType<typeof createApp>;
+  /** The real vault behind `deps.vault`, for suites opened with `{ vault: true }`. */
+  testVault: TestVault | undefined;
   constructor(
     readonly kind: DatabaseKind,
     readonly handle: DatabaseHandle,
@@ -158,15 +161,18 @@ export async function createTestDatabase(serverUrl: string): Promise<{ url: stri
  * Runs `body` once per database kind, each with its own harness opened before the tests
  * and closed after them. Tests isolate themselves by creating their own workspaces.
  */
-export function forEachDatabase(name: string, body: (h: () => Harness) => void, options: { vault?: () => VaultClient | null } = {}): void {
+export function forEachDatabase(name: string, body: (h: () => Harness) => void, options: { vault?: boolean } = {}): void {
   for (const kind of databaseKinds()) {
     describe(`${name} [${kind}]`, () => {
       let harness: Harness | undefined;
       beforeAll(async () => {
-        harness = await openHarness(kind, { vault: options.vault?.() ?? null });
+        const testVault = options.vault ? await TestVault.start() : undefined;
+        harness = await openHarness(kind, { vault: testVault?.client ?? null });
+        harness.testVault = testVault;
       });
       afterAll(async () => {
         await harness?.close();
+        await harness?.testVault?.destroy();
       });
       body(() => harness!);
     });

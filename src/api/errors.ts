@@ -2,15 +2,8 @@ import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { z } from "@hono/zod-openapi";
 import type { ZodError } from "zod";
-import { type ErrorCode, KeyholdError, errorStatus } from "../errors.ts";
+import { type ErrorCode, KeyholdError, errorBody, errorStatus } from "../errors.ts";
 import type { AppEnv } from "./env.ts";
-
-const DOCS = "https://keyhold.dev/docs/errors#";
-
-/** The contract's envelope; every error Keyhold sends has exactly this shape. */
-export function errorBody(code: ErrorCode, message: string, requestId: string) {
-  return { error: { code, message, docs: `${DOCS}${code}`, requestId } };
-}
 
 export function errorResponse(c: Context<AppEnv>, code: ErrorCode, message: string): Response {
   return c.json(errorBody(code, message, c.get("requestId") ?? "req_unknown"), errorStatus[code]);

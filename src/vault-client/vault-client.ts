@@ -8,4 +8,13 @@ export interface VaultClient {
   encrypt(input: { keyring: string; data: string; context: string }): Promise<{ encrypted: string; keyId: string }>;
   decrypt(input: { keyring: string; encrypted: string; context: string }): Promise<string>;
   decryptMany(input: { keyring: string; items: { encrypted: string; context: string }[] }): Promise<string[]>;
+  reEncrypt(input: { keyring: string; encrypted: string; context: string }): Promise<{ encrypted: string; keyId: string }>;
+  /** The keyring's DEKs (ids and ages only), or null if it has none yet. */
+  describeKeyring(keyring: string): Promise<KeyringInfo | null>;
+}
+
+export interface KeyringInfo {
+  keyring: string;
+  primary: string;
+  deks: { id: string; createdAt: number; kekId: string }[];
 }

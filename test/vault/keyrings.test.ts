@@ -62,7 +62,7 @@ describe("Keyrings", () => {
 
   test("use cap: encryption cap+1 starts a new DEK and every value still decrypts", async () => {
     const { keyrings } = await setup({ dekMaxUses: 1000 });
-    const results = [];
+    const results: { encrypted: string; dekId: string }[] = [];
     for (let i = 0; i < 1001; i++) results.push(await keyrings.encrypt("ws_a", enc.encode(`v${i}`), `key_${i}`));
     const dekIds = new Set(results.map((r) => r.dekId));
     expect(dekIds.size).toBe(2);
@@ -108,7 +108,7 @@ describe("Keyrings", () => {
     const oldKey = generateMasterKey();
     const newKey = generateMasterKey();
     const before = await setup({ masterKeys: parseMasterKeys(oldKey) });
-    const values = [];
+    const values: { ws: string; encrypted: string; dekId: string }[] = [];
     for (const ws of ["ws_a", "ws_b"]) {
       values.push({ ws, ...(await before.keyrings.encrypt(ws, enc.encode(`${ws}-1`), "k")) });
       await before.keyrings.createDek(ws);

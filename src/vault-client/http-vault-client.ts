@@ -1,0 +1,80 @@
+import { z } from "zod";
+import type { TokenSigner } from "../crypto/service-token.ts";
+import { KeyholdError } from "../errors.ts";
+import type { KeyringInfo, VaultClient } from "./vault-client.ts";
+
+export interface HttpVaultClientOptions {
+  url: string;
+  signToken: TokenSigner;
+  timeoutMs?: number;
+}
+
+const sealed = z.object({ encrypted: z.string().min(1), keyId: z.string().min(1) });
+const opened = z.object({ plaintext: z.string() });
+const openedMany = z.object({ plaintexts: z.array(z.string()) });
+const keyringInfo = z.object({
+  keyring: z.string(),
+  primary: z.string(),
+  deks: z.array(z.object({ id: z.string(), createdAt: z.number(), kekId: z.string() })),
+});
+const vaultError = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
+
+const unavailable = (why: string, cause?: unknown) => new KeyholdError("SERVICE_UNAVAILABLE", `The vault is unavailable: ${why}.`, { cause });
+
+/**
+ * The vault over HTTP. Every failure becomes a KeyholdError: an unreachable, slow or
+ * garbled vault is 503 (so callers fail closed and write nothing); a ciphertext the
+ * vault refuses is reported as such, never as a missing plaintext.
+ */
+export function createHttpVaultClient(options: HttpVaultClientOptions): VaultClient {
+  const base = options.url.replace(/\/+$/, "");
+  const timeoutMs = options.timeoutMs ?? 5000;
+
+  async function call<T>(method: "GET" | "POST", path: string, body: unknown, schema: z.ZodType<T>): Promise<T | null> {
+    let res: Response;
+    try {
+      res = await fetch(`${base}${path}`, {
+        method,
+        headers: { Authorization: `Bearer ${await options.signToken()}`, ...(body !== undefined && { "Content-Type": "application/json" }) },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+    } catch (error) {
+      throw unavailable((error as Error).name === "TimeoutError" ? `no answer within ${timeoutMs} ms` : "connection failed", error);
+    }
+    const json: unknown = await res.json().catch(() => undefined);
+    if (res.ok) {
+      const parsed = schema.safeParse(json);
+      if (!parsed.success) throw unavailable("it answered something that is not a vault response");
+      return parsed.data;
+    }
+    if (res.status === 404 && method === "GET") return null;
+    const error = vaultError.safeParse(json);
+    if (res.status === 400 && error.success) {
+      // The vault refused a stored ciphertext: tampered, or moved from another key or workspace.
+      throw new KeyholdError("INTERNAL_SERVER_ERROR", "A stored ciphertext could not be decrypted: it was altered or does not belong to this key.");
+    }
+    throw unavailable(res.status === 401 ? "it refused this API's service token" : `it answered ${res.status}`);
+  }
+
+  return {
+    async encrypt(input) {
+      return (await call("POST", "/vault.v1/encrypt", input, sealed))!;
+    },
+    async decrypt(input) {
+      return (await call("POST", "/vault.v1/decrypt", input, opened))!.plaintext;
+    },
+    async decryptMany(input) {
+      if (input.items.length === 0) return [];
+      const { plaintexts } = (await call("POST", "/vault.v1/decryptMany", input, openedMany))!;
+      if (plaintexts.length !== input.items.length) throw unavailable("it answered the wrong number of plaintexts");
+      return plaintexts;
+    },
+    async reEncrypt(input) {
+      return (await call("POST", "/vault.v1/reEncrypt", input, sealed))!;
+    },
+    async describeKeyring(keyring): Promise<KeyringInfo | null> {
+      return call("GET", `/vault.v1/keyring?keyring=${encodeURIComponent(keyring)}`, undefined, keyringInfo);
+    },
+  };
+}

@@ -1,0 +1,147 @@
+import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
+import type { Context, MiddlewareHandler } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { HTTPException } from "hono/http-exception";
+import type { Logger } from "pino";
+import type { TokenVerifier } from "../../crypto/service-token.ts";
+import { type ErrorCode, errorBody, errorStatus } from "../../errors.ts";
+import { newId } from "../../ids.ts";
+import type { Keyrings } from "../keyrings.ts";
+import { VaultError } from "../vault-error.ts";
+
+export interface VaultDeps {
+  keyrings: Keyrings;
+  verifyToken: TokenVerifier;
+  logger: Logger;
+}
+
+interface VaultEnv {
+  Variables: { requestId: string };
+}
+
+const keyring = z.string().min(1).max(128).regex(/^[A-Za-z0-9_-]+$/);
+const context = z.string().max(255).default("");
+const encrypted = z.string().min(1).max(4096);
+const encoder = new TextEncoder();
+const decoder = new TextDecoder("utf-8", { fatal: true });
+
+const vaultErrorCodes: Record<VaultError["code"], ErrorCode> = {
+  DECRYPT_FAILED: "BAD_REQUEST",
+  MALFORMED_CIPHERTEXT: "BAD_REQUEST",
+  UNKNOWN_DEK: "BAD_REQUEST",
+  MASTER_KEY_MISSING: "INTERNAL_SERVER_ERROR",
+  STORAGE_FAILED: "SERVICE_UNAVAILABLE",
+};
+
+function fail(c: Context<VaultEnv>, code: ErrorCode, message: string): Response {
+  return c.json(errorBody(code, message, c.get("requestId")), errorStatus[code]);
+}
+
+function post<T extends z.ZodType, R extends z.ZodType>(path: string, body: T, response: R, description: string) {
+  return createRoute({
+    method: "post",
+    path,
+    description,
+    security: [{ serviceToken: [] }],
+    request: { body: { required: true, content: { "application/json": { schema: body } } } },
+    responses: { 200: { description: "OK", content: { "application/json": { schema: response } } } },
+  });
+}
+
+const encryptRoute = post(
+  "/vault.v1/encrypt",
+  z.object({ keyring, data: z.string().min(1).max(4096), context }),
+  z.object({ encrypted: z.string(), keyId: z.string() }),
+  "Seals `data` with the keyring's current DEK, bound to `context`.",
+);
+const decryptRoute = post(
+  "/vault.v1/decrypt",
+  z.object({ keyring, encrypted, context }),
+  z.object({ plaintext: z.string() }),
+  "Opens a ciphertext made for this keyring and context.",
+);
+const decryptManyRoute = post(
+  "/vault.v1/decryptMany",
+  z.object({ keyring, items: z.array(z.object({ encrypted, context })).max(1000) }),
+  z.object({ plaintexts: z.array(z.string()) }),
+  "Opens many ciphertexts of one keyring in one call; fails whole if any fails.",
+);
+const reEncryptRoute = post(
+  "/vault.v1/reEncrypt",
+  z.object({ keyring, encrypted, context }),
+  z.object({ encrypted: z.string(), keyId: z.string() }),
+  "Moves a ciphertext onto the keyring's current DEK.",
+);
+const createDekRoute = post(
+  "/vault.v1/createDEK",
+  z.object({ keyring }),
+  z.object({ keyId: z.string() }),
+  "Starts a new current DEK for the keyring.",
+);
+
+/** The vault's own HTTP app: every route but liveness needs the API's signed token. */
+export function createVaultApp(deps: VaultDeps): OpenAPIHono<VaultEnv> {
+  const app = new OpenAPIHono<VaultEnv>({
+    defaultHook: (result, c) => (result.success ? undefined : fail(c, "BAD_REQUEST", result.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "))),
+  });
+  app.use("*", async (c, next) => {
+    c.set("requestId", newId("req"));
+    await next();
+    c.header("X-Request-Id", c.get("requestId"));
+  });
+  app.get("/vault.v1/liveness", (c) => c.json({ status: "ok" }));
+  app.use("/vault.v1/*", requireToken(deps.verifyToken));
+  app.use("/vault.v1/*", bodyLimit({ maxSize: 1024 * 1024, onError: (c) => fail(c as Context<VaultEnv>, "PAYLOAD_TOO_LARGE", "Body over 1 MiB.") }));
+
+  const { keyrings } = deps;
+  app.openapi(encryptRoute, async (c) => {
+    const b = c.req.valid("json");
+    const r = await keyrings.encrypt(b.keyring, encoder.encode(b.data), b.context);
+    return c.json({ encrypted: r.encrypted, keyId: r.dekId }, 200);
+  });
+  app.openapi(decryptRoute, async (c) => {
+    const b = c.req.valid("json");
+    return c.json({ plaintext: decoder.decode(await keyrings.decrypt(b.keyring, b.encrypted, b.context)) }, 200);
+  });
+  app.openapi(decryptManyRoute, async (c) => {
+    const b = c.req.valid("json");
+    const plaintexts = [];
+    for (const item of b.items) plaintexts.push(decoder.decode(await keyrings.decrypt(b.keyring, item.encrypted, item.context)));
+    return c.json({ plaintexts }, 200);
+  });
+  app.openapi(reEncryptRoute, async (c) => {
+    const b = c.req.valid("json");
+    const r = await keyrings.reEncrypt(b.keyring, b.encrypted, b.context);
+    return c.json({ encrypted: r.encrypted, keyId: r.dekId }, 200);
+  });
+  app.openapi(createDekRoute, async (c) => c.json({ keyId: await keyrings.createDek(c.req.valid("json").keyring) }, 200));
+  app.get("/vault.v1/keyring", async (c) => {
+    const name = keyring.safeParse(c.req.query("keyring"));
+    if (!name.success) return fail(c, "BAD_REQUEST", "keyring: invalid");
+    const summary = await keyrings.describe(name.data);
+    return summary ? c.json(summary) : fail(c, "NOT_FOUND", "No such keyring.");
+  });
+
+  app.openAPIRegistry.registerComponent("securitySchemes", "serviceToken", { type: "http", scheme: "bearer", bearerFormat: "JWT" });
+  app.doc31("/vault.v1/openapi.json", { openapi: "3.1.0", info: { title: "Keyhold vault", version: "1" } });
+  app.notFound((c) => fail(c, "NOT_FOUND", "No such route."));
+  app.onError((error, c) => {
+    if (error instanceof VaultError) {
+      deps.logger.warn({ requestId: c.get("requestId"), vaultError: error.code }, error.message);
+      return fail(c, vaultErrorCodes[error.code], error.message);
+    }
+    if (error instanceof TypeError && /decode|encoded data/i.test(error.message)) return fail(c, "BAD_REQUEST", "Decrypted data is not UTF-8.");
+    if (error instanceof HTTPException && error.status < 500) return fail(c, "BAD_REQUEST", "The request body is not valid JSON.");
+    deps.logger.error({ err: error, requestId: c.get("requestId") }, "vault error");
+    return fail(c, "INTERNAL_SERVER_ERROR", "The vault failed; the request id identifies it in its logs.");
+  });
+  return app;
+}
+
+function requireToken(verify: TokenVerifier): MiddlewareHandler<VaultEnv> {
+  return async function requireToken(c, next) {
+    const token = c.req.header("Authorization")?.match(/^Bearer\s+(\S+)$/i)?.[1];
+    if (!token || !(await verify(token))) return fail(c, "UNAUTHORIZED", "A valid, unexpired service token is required.");
+    await next();
+  };
+}
