@@ -11,7 +11,7 @@ const cost = z.number().int().min(0).max(INT32_MAX);
 
 const permissionQuery = z
   .custom<PermissionQuery>(isPermissionQuery, { message: "must be a permission name or {and:[…]} / {or:[…]}, at most 8 deep" })
-  .openapi({ description: "A permission name, or nested `{and: [...]}` / `{or: [...]}`.", example: { and: ["dns.read", "dns.write"] } });
+  .openapi({ type: ["string", "object"], description: "A permission name, or nested `{and: [...]}` / `{or: [...]}`.", example: { and: ["dns.read", "dns.write"] } });
 
 const verifyCode = z.enum([
   "VALID",

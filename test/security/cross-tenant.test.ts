@@ -1,0 +1,225 @@
+import { beforeAll, describe, expect, test } from "vitest";
+import { newId } from "../../src/ids.ts";
+import { generateKey } from "../../src/keys/key-format.ts";
+import { type Harness, type Response, type Workspace, forEachDatabase } from "../harness.ts";
+import { expectErrorEnvelope, withoutRequestId } from "./envelope.ts";
+
+/**
+ * Workspace B's root keys, used on workspace A's ids, must get exactly the answer a
+ * nonexistent id of the same shape gets, and must change nothing. One row per endpoint
+ * (and per interesting variant); a new endpoint that takes an id needs a new row, which
+ * the coverage test below enforces against the OpenAPI document.
+ */
+
+interface Ids {
+  apiId: string;
+  keyId: string;
+  rootKeyId: string;
+  key: string;
+}
+
+interface IdRoute {
+  name: string;
+  method: "GET" | "POST";
+  path: string;
+  input: (ids: Ids) => Record<string, unknown>;
+  /** verifyKey answers an unknown key with a 200 verdict, not an error. */
+  verdict?: true;
+}
+
+const idRoutes: IdRoute[] = [
+  { name: "apis.getApi", method: "GET", path: "/v1/apis.getApi", input: (i) => ({ apiId: i.apiId }) },
+  { name: "apis.updateApi", method: "POST", path: "/v1/apis.updateApi", input: (i) => ({ apiId: i.apiId, name: "taken over", recovery: { enabled: true } }) },
+  { name: "apis.deleteApi", method: "POST", path: "/v1/apis.deleteApi", input: (i) => ({ apiId: i.apiId }) },
+  { name: "apis.listKeys", method: "GET", path: "/v1/apis.listKeys", input: (i) => ({ apiId: i.apiId }) },
+  { name: "apis.listKeys decrypt", method: "GET", path: "/v1/apis.listKeys", input: (i) => ({ apiId: i.apiId, decrypt: "true", limit: "100" }) },
+  { name: "apis.listKeys by owner", method: "GET", path: "/v1/apis.listKeys", input: (i) => ({ apiId: i.apiId, ownerId: "owner-a" }) },
+  { name: "apis.deleteKeys", method: "POST", path: "/v1/apis.deleteKeys", input: (i) => ({ apiId: i.apiId }) },
+  { name: "apis.deleteKeys permanent", method: "POST", path: "/v1/apis.deleteKeys", input: (i) => ({ apiId: i.apiId, permanent: true }) },
+  { name: "keys.createKey", method: "POST", path: "/v1/keys.createKey", input: (i) => ({ apiId: i.apiId, name: "planted", prefix: "ka" }) },
+  { name: "keys.getKey", method: "GET", path: "/v1/keys.getKey", input: (i) => ({ keyId: i.keyId }) },
+  { name: "keys.getKey decrypt", method: "GET", path: "/v1/keys.getKey", input: (i) => ({ keyId: i.keyId, decrypt: "true" }) },
+  {
+    name: "keys.updateKey",
+    method: "POST",
+    path: "/v1/keys.updateKey",
+    input: (i) => ({ keyId: i.keyId, name: "pwned", enabled: false, remaining: 0, meta: { owner: "b" }, permissions: ["admin"] }),
+  },
+  { name: "keys.updateRemaining set", method: "POST", path: "/v1/keys.updateRemaining", input: (i) => ({ keyId: i.keyId, op: "set", value: 0 }) },
+  { name: "keys.updateRemaining decrement", method: "POST", path: "/v1/keys.updateRemaining", input: (i) => ({ keyId: i.keyId, op: "decrement", value: 1 }) },
+  { name: "keys.deleteKey", method: "POST", path: "/v1/keys.deleteKey", input: (i) => ({ keyId: i.keyId }) },
+  { name: "keys.deleteKey permanent", method: "POST", path: "/v1/keys.deleteKey", input: (i) => ({ keyId: i.keyId, permanent: true }) },
+  { name: "keys.verifyKey", method: "POST", path: "/v1/keys.verifyKey", input: (i) => ({ key: i.key }), verdict: true },
+  { name: "keys.verifyKey with apiId", method: "POST", path: "/v1/keys.verifyKey", input: (i) => ({ key: i.key, apiId: i.apiId }), verdict: true },
+  {
+    name: "keys.verifyKey spending",
+    method: "POST",
+    path: "/v1/keys.verifyKey",
+    input: (i) => ({ key: i.key, remaining: { cost: 1 }, ratelimits: [{ name: "extra", limit: 1, duration: 60_000 }] }),
+    verdict: true,
+  },
+  { name: "rootKeys.deleteRootKey", method: "POST", path: "/v1/rootKeys.deleteRootKey", input: (i) => ({ keyId: i.rootKeyId }) },
+];
+
+/** Registered routes that take no id of an existing resource, and why they need no row. */
+const routesWithoutIds: Record<string, string> = {
+  "/v1/liveness": "no id, no root key",
+  "/v1/apis.createApi": "creates in the caller's own workspace (checked below)",
+  "/v1/rootKeys.createRootKey": "creates in the caller's own workspace (checked below)",
+  "/v1/rootKeys.listRootKeys": "lists the caller's own workspace (checked below)",
+};
+
+/** Request fields that name an existing resource: a route with one of them needs a row above. */
+const ID_FIELDS = ["apiId", "keyId", "key"];
+
+/** Every per-API action, so the targeted key below is refused only by the workspace wall. */
+const API_ACTIONS = ["read_api", "update_api", "delete_api", "create_key", "read_key", "update_key", "delete_key", "verify_key", "encrypt_key", "decrypt_key"];
+
+function send(h: Harness, route: IdRoute, ids: Ids, token: string): Promise<Response> {
+  const input = route.input(ids);
+  if (route.method === "GET") {
+    return h.get(route.path, Object.fromEntries(Object.entries(input).map(([k, v]) => [k, String(v)])), token);
+  }
+  return h.post(route.path, input, token);
+}
+
+forEachDatabase("cross-tenant isolation", (h) => {
+  let a: Workspace;
+  let b: Workspace;
+  let idsA: Ids;
+  let idsB: Ids;
+  const tokensOfB: { name: string; token: () => string }[] = [];
+
+  beforeAll(async () => {
+    a = await h().workspace();
+    b = await h().workspace();
+    const apiA = await h().createApi(a, "api-a");
+    // A's key has credits, a rate limit, owner, meta and permissions: a foreign verify or
+    // update that leaked through would leave a trace in the snapshot.
+    const keyA = await h().createKey(a, apiA, {
+      prefix: "ka",
+      name: "key-a",
+      ownerId: "owner-a",
+      meta: { tenant: "a" },
+      remaining: 100,
+      ratelimit: { limit: 100, duration: 60_000 },
+      permissions: ["read"],
+      roles: ["reader"],
+    });
+    for (let i = 0; i < 3; i++) await h().createKey(a, apiA, { prefix: "ka", ownerId: "owner-a" });
+    const rootA = await h().rootKey(a, ["api.*.read_key"]);
+    idsA = { apiId: apiA, keyId: keyA.keyId, rootKeyId: rootA.keyId, key: keyA.key };
+
+    const apiB = await h().createApi(b, "api-b");
+    const keyB = await h().createKey(b, apiB, { prefix: "ka" });
+    idsB = { apiId: apiB, keyId: keyB.keyId, rootKeyId: b.rootKeyId, key: keyB.key };
+    // A root key of B that names A's API explicitly: permissions cannot reach across workspaces.
+    const targeted = await h().rootKey(b, [...API_ACTIONS.map((action) => `api.${apiA}.${action}`), "rbac.*.delete_root_key", "rbac.*.read_root_key"]);
+    tokensOfB.push({ name: "B's `*` root key", token: () => b.rootKey }, { name: "B's key naming A's API", token: () => targeted.key });
+  });
+
+  /** Ids of the same shape as A's that were never issued. */
+  const missingIds = (): Ids => ({ apiId: newId("api"), keyId: newId("key"), rootKeyId: newId("rk"), key: generateKey({ prefix: "ka" }) });
+
+  describe.each([0, 1])("with token %i", (tokenIndex) => {
+    test.each(idRoutes.map((r) => [r.name, r] as const))("%s: A's id answers like a missing id and changes nothing", async (_, route) => {
+      const { name, token } = tokensOfB[tokenIndex]!;
+      const context = `${route.name} with ${name}`;
+      const before = await h().snapshot();
+      const foreign = await send(h(), route, idsA, token());
+      const missing = await send(h(), route, missingIds(), token());
+
+      expect(foreign.status, context).toBe(missing.status);
+      expect(withoutRequestId(foreign.body), context).toEqual(withoutRequestId(missing.body));
+      expect(foreign.headers.get("Content-Type")).toBe(missing.headers.get("Content-Type"));
+      if (route.verdict) {
+        expect(foreign.status, context).toBe(200);
+        expect(foreign.body, context).toEqual({ valid: false, code: "NOT_FOUND", requestId: foreign.headers.get("X-Request-Id") });
+      } else {
+        expectErrorEnvelope(foreign, "NOT_FOUND", context);
+        expectErrorEnvelope(missing, "NOT_FOUND", context);
+      }
+      // Nothing in the message or anywhere else names A's resources.
+      const text = JSON.stringify(foreign.body);
+      for (const value of Object.values(idsA)) expect(text).not.toContain(value);
+      expect(await h().snapshot(), context).toEqual(before);
+    });
+  });
+
+  test("control: every row succeeds for A's own root key on fresh resources", async () => {
+    for (const route of idRoutes) {
+      const apiId = await h().createApi(a, "control");
+      const { keyId, key } = await h().createKey(a, apiId, { prefix: "ka", remaining: 10, ratelimit: { limit: 10, duration: 60_000 } });
+      const { keyId: rootKeyId } = await h().rootKey(a, ["api.*.read_key"]);
+      const res = await send(h(), route, { apiId, keyId, rootKeyId, key }, a.rootKey);
+      expect(res.status, `${route.name}: ${JSON.stringify(res.body)}`).toBe(200);
+      if (route.verdict) expect(res.body.valid, route.name).toBe(true);
+    }
+  });
+
+  test("control: B's root keys work on B's own resources", async () => {
+    const res = await h().get("/v1/keys.getKey", { keyId: idsB.keyId }, b.rootKey);
+    expect(res.status).toBe(200);
+    const verdict = await h().post("/v1/keys.verifyKey", { key: idsB.key }, b.rootKey);
+    expect(verdict.body).toMatchObject({ valid: true, code: "VALID", keyId: idsB.keyId });
+  });
+
+  test("a key verified without a root key is found in any workspace, and B's root key scopes it away", async () => {
+    // verifyKey needs no root key (Unkey v1); only a valid root key narrows it to its workspace.
+    const open = await h().verify(idsA.key, { apiId: idsA.apiId });
+    expect(open.body).toMatchObject({ valid: true, keyId: idsA.keyId });
+    const scoped = await h().post("/v1/keys.verifyKey", { key: idsA.key, apiId: idsA.apiId }, b.rootKey);
+    expect(scoped.body).toEqual({ valid: false, code: "NOT_FOUND", requestId: scoped.headers.get("X-Request-Id") });
+  });
+
+  test("routes without ids stay inside the caller's workspace", async () => {
+    const rootKeys = await h().get("/v1/rootKeys.listRootKeys", {}, b.rootKey);
+    expect(rootKeys.status).toBe(200);
+    const listed = JSON.stringify(rootKeys.body);
+    expect(listed).not.toContain(idsA.rootKeyId);
+    expect(listed).not.toContain(a.rootKeyId);
+    expect(rootKeys.body.rootKeys.map((k: { id: string }) => k.id)).toContain(b.rootKeyId);
+
+    const created = await h().post("/v1/apis.createApi", { name: "b-owned" }, b.rootKey);
+    expect(created.status).toBe(200);
+    const fromA = await h().get("/v1/apis.getApi", { apiId: created.body.apiId }, a.rootKey);
+    expectErrorEnvelope(fromA, "NOT_FOUND");
+    const fromB = await h().get("/v1/apis.getApi", { apiId: created.body.apiId }, b.rootKey);
+    expect(fromB.body).toMatchObject({ id: created.body.apiId, workspaceId: b.workspaceId });
+
+    const rk = await h().post("/v1/rootKeys.createRootKey", { name: "b2", permissions: ["api.*.read_key"] }, b.rootKey);
+    expect(rk.status).toBe(200);
+    const aList = await h().get("/v1/rootKeys.listRootKeys", {}, a.rootKey);
+    expect(JSON.stringify(aList.body)).not.toContain(rk.body.keyId);
+    // The new root key of B cannot read A's keys either.
+    expectErrorEnvelope(await h().get("/v1/keys.getKey", { keyId: idsA.keyId }, rk.body.key), "NOT_FOUND");
+
+    const page = await h().get("/v1/apis.listKeys", { apiId: idsB.apiId }, b.rootKey);
+    expect(page.body.keys.map((k: { id: string }) => k.id)).toEqual([idsB.keyId]);
+    expect(page.body.total).toBe(1);
+  });
+
+  test("the table covers every registered route", async () => {
+    const doc = await h().call("GET", "/openapi.json");
+    expect(doc.status, JSON.stringify(doc.body).slice(0, 300)).toBe(200);
+    const paths = doc.body.paths as Record<string, Record<string, any>>;
+    const covered = new Set([...idRoutes.map((r) => r.path), ...Object.keys(routesWithoutIds)]);
+    expect([...covered].sort()).toEqual(Object.keys(paths).sort());
+
+    // And every route whose request names an existing resource has a row.
+    const schemas = doc.body.components?.schemas ?? {};
+    const resolve = (s: any) => (s?.$ref ? schemas[s.$ref.split("/").at(-1)] : s);
+    for (const [path, operations] of Object.entries(paths)) {
+      for (const [method, op] of Object.entries(operations)) {
+        const fields = [
+          ...(op.parameters ?? []).map((p: { name: string }) => p.name),
+          ...Object.keys(resolve(op.requestBody?.content?.["application/json"]?.schema)?.properties ?? {}),
+        ];
+        const named = fields.filter((f) => ID_FIELDS.includes(f));
+        if (named.length === 0) continue;
+        expect(idRoutes.some((r) => r.path === path && r.method === method.toUpperCase()), `${method} ${path} takes ${named.join(", ")} but has no row`).toBe(true);
+        expect(routesWithoutIds[path], path).toBeUndefined();
+      }
+    }
+  });
+});

@@ -1,0 +1,46 @@
+import { expect } from "vitest";
+import { type ErrorCode, errorStatus } from "../../src/errors.ts";
+import type { Response } from "../harness.ts";
+
+/** A response body without its request ids, for "indistinguishable" comparisons. */
+export function withoutRequestId(body: unknown): unknown {
+  if (body === null || typeof body !== "object" || Array.isArray(body)) return body;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(body)) {
+    if (k === "requestId") continue;
+    out[k] = k === "error" ? withoutRequestId(v) : v;
+  }
+  return out;
+}
+
+/**
+ * The contract's error envelope, exactly: `{error:{code,message,docs,requestId}}`, the
+ * status that belongs to the code, the request id of the X-Request-Id header, no stack trace.
+ */
+export function expectErrorEnvelope(res: Response, code?: ErrorCode, context = ""): void {
+  const what = `${context} → ${res.status} ${JSON.stringify(res.body).slice(0, 300)}`;
+  expect(res.status, what).toBeGreaterThanOrEqual(400);
+  expect(res.status, what).toBeLessThan(500);
+  expect(typeof res.body, what).toBe("object");
+  expect(Object.keys(res.body ?? {}), what).toEqual(["error"]);
+  const error = res.body.error;
+  expect(Object.keys(error).sort(), what).toEqual(["code", "docs", "message", "requestId"]);
+  expect(Object.keys(errorStatus), what).toContain(error.code);
+  expect(errorStatus[error.code as ErrorCode], what).toBe(res.status);
+  if (code) expect(error.code, what).toBe(code);
+  expect(typeof error.message, what).toBe("string");
+  expect(error.message.length, what).toBeGreaterThan(0);
+  expect(typeof error.docs, what).toBe("string");
+  expect(error.requestId, what).toMatch(/^req_[1-9A-HJ-NP-Za-km-z]+$/);
+  expect(error.requestId, what).toBe(res.headers.get("X-Request-Id"));
+  expect(res.headers.get("Content-Type"), what).toMatch(/^application\/json/);
+  expectNoStackTrace(res);
+}
+
+export function expectNoStackTrace(res: Response): void {
+  const text = typeof res.body === "string" ? res.body : JSON.stringify(res.body);
+  expect(text).not.toContain("at /");
+  expect(text).not.toContain(".ts:");
+  expect(text).not.toContain("node_modules");
+  expect(text).not.toMatch(/\bat (async )?[\w.<>]+ \(/);
+}
