@@ -1,4 +1,5 @@
 import type { Context } from "hono";
+import type { Logger } from "pino";
 import { type RootKeyContext, authenticateRootKey } from "../auth/root-key-auth.ts";
 import { KeyholdError } from "../errors.ts";
 import type { AppEnv } from "./env.ts";
@@ -27,4 +28,9 @@ export async function optionalRootKeyAuth(c: Context<AppEnv>): Promise<RootKeyCo
     if (error instanceof KeyholdError && error.code === "UNAUTHORIZED") return null;
     throw error;
   }
+}
+
+/** Every plaintext handed out is on record: which keys, for which root key. Never the plaintext itself. */
+export function logDecrypts(logger: Logger, requestId: string, rootKeyId: string, keyIds: string[]): void {
+  logger.info({ event: "key.decrypt", requestId, rootKeyId, keyIds, count: keyIds.length }, "keys decrypted");
 }

@@ -1,5 +1,6 @@
 import { eq } from "drizzle-orm";
 import { SignJWT, generateKeyPair } from "jose";
+import pino from "pino";
 import { expect, test } from "vitest";
 import { keys } from "../../src/db/schema.ts";
 import { reencryptKeys } from "../../src/keys/reencrypt-keys.ts";
@@ -34,11 +35,33 @@ forEachDatabase(
       const byId = Object.fromEntries(list.body.keys.map((k: { id: string; plaintext?: string }) => [k.id, k.plaintext]));
       expect(byId).toEqual({ [recoverable.keyId]: recoverable.key, [hashedOnly.keyId]: undefined });
 
-      for (const q of [{ keyId: recoverable.keyId }, { keyId: recoverable.keyId, decrypt: "false" }]) {
+      for (const q of [{ keyId: recoverable.keyId }, { keyId: recoverable.keyId, decrypt: "false" }] as Record<string, string>[]) {
         expect((await h().get("/v1/keys.getKey", q, ws.rootKey)).body).not.toHaveProperty("plaintext");
       }
       expect(JSON.stringify((await h().get("/v1/apis.listKeys", { apiId }, ws.rootKey)).body)).not.toContain(recoverable.key);
       expect((await h().verify(recoverable.key, { apiId })).body.code).toBe("VALID");
+    });
+
+    test("every decrypt is logged with key ids and root key id, never the plaintext", async () => {
+      const ws = await h().workspace();
+      const apiId = await recoverableApi(h(), ws);
+      const k = await h().createKey(ws, apiId, { recoverable: true });
+      const lines: string[] = [];
+      const original = h().deps.logger;
+      h().deps.logger = pino({ level: "info" }, { write: (line: string) => lines.push(line) });
+      try {
+        await h().get("/v1/keys.getKey", { keyId: k.keyId, decrypt: "true" }, ws.rootKey);
+        await h().get("/v1/apis.listKeys", { apiId, decrypt: "true" }, ws.rootKey);
+      } finally {
+        h().deps.logger = original;
+      }
+      const events = lines.map((l) => JSON.parse(l)).filter((l) => l.event === "key.decrypt");
+      expect(events).toHaveLength(2);
+      for (const e of events) {
+        expect(e.keyIds).toEqual([k.keyId]);
+        expect(e.rootKeyId).toBe(ws.rootKeyId);
+      }
+      expect(lines.join("\n")).not.toContain(k.key);
     });
 
     test("opt-in is not retroactive, and turning recovery off stops new recoverable keys", async () => {

@@ -1,6 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { MAX_LIST_LIMIT, listKeys } from "../../keys/read-keys.ts";
-import { rootKeyAuth } from "../auth.ts";
+import { logDecrypts, rootKeyAuth } from "../auth.ts";
 import type { App } from "../env.ts";
 import { errorResponses } from "../errors.ts";
 import { id, jsonResponse, keySchema, queryBoolean, text } from "./schemas.ts";
@@ -34,7 +34,7 @@ export function registerListKeys(app: App): void {
   app.openapi(route, async (c) => {
     const ctx = await rootKeyAuth(c);
     const q = c.req.valid("query");
-    const { db, vault } = c.get("deps");
+    const { db, vault, logger } = c.get("deps");
     const page = await listKeys(db, vault, ctx, {
       apiId: q.apiId,
       limit: q.limit,
@@ -42,6 +42,8 @@ export function registerListKeys(app: App): void {
       ownerId: q.externalId ?? q.ownerId,
       decrypt: q.decrypt,
     });
+    const decrypted = page.keys.filter((k) => k.plaintext !== undefined).map((k) => k.id);
+    if (decrypted.length > 0) logDecrypts(logger, c.get("requestId"), ctx.rootKeyId, decrypted);
     return c.json(page, 200);
   });
 }

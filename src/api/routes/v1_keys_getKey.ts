@@ -1,6 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { getKey } from "../../keys/read-keys.ts";
-import { rootKeyAuth } from "../auth.ts";
+import { logDecrypts, rootKeyAuth } from "../auth.ts";
 import type { App } from "../env.ts";
 import { errorResponses } from "../errors.ts";
 import { id, jsonResponse, keySchema, queryBoolean } from "./schemas.ts";
@@ -20,7 +20,10 @@ const route = createRoute({
 export function registerGetKey(app: App): void {
   app.openapi(route, async (c) => {
     const ctx = await rootKeyAuth(c);
-    const { db, vault } = c.get("deps");
-    return c.json(await getKey(db, vault, ctx, c.req.valid("query")), 200);
+    const { db, vault, logger } = c.get("deps");
+    const query = c.req.valid("query");
+    const key = await getKey(db, vault, ctx, query);
+    if (key.plaintext !== undefined) logDecrypts(logger, c.get("requestId"), ctx.rootKeyId, [key.id]);
+    return c.json(key, 200);
   });
 }
