@@ -23,7 +23,7 @@ export async function consumeRatelimit(
 ): Promise<RatelimitOutcome> {
   const windowStart = Math.floor(input.now / input.duration) * input.duration;
   const reset = windowStart + input.duration;
-  if (input.cost > input.limit) return { passed: false, limit: input.limit, remaining: 0, reset };
+  if (input.cost > input.limit) return refuse(tx, input, windowStart, reset);
   const w = ratelimitWindows;
   const [row] = await tx
     .insert(w)
@@ -38,8 +38,24 @@ export async function consumeRatelimit(
       setWhere: sql`${w.windowStart} < excluded.window_start or (${w.windowStart} = excluded.window_start and ${w.count} + excluded.count <= ${input.limit})`,
     })
     .returning({ count: w.count });
-  if (!row) return { passed: false, limit: input.limit, remaining: 0, reset };
+  if (!row) return refuse(tx, input, windowStart, reset);
   return { passed: true, limit: input.limit, remaining: Math.max(input.limit - row.count, 0), reset };
+}
+
+/** A refusal takes no slot, so it reports what is really left in the window (a smaller cost may still pass). */
+async function refuse(
+  tx: Database,
+  input: { keyId: string; name: string; limit: number },
+  windowStart: number,
+  reset: number,
+): Promise<RatelimitOutcome> {
+  const w = ratelimitWindows;
+  const [row] = await tx
+    .select({ windowStart: w.windowStart, count: w.count })
+    .from(w)
+    .where(and(eq(w.keyId, input.keyId), eq(w.name, input.name)));
+  const used = !row || row.windowStart < windowStart ? 0 : row.windowStart > windowStart ? input.limit : row.count;
+  return { passed: false, limit: input.limit, remaining: Math.max(input.limit - used, 0), reset };
 }
 
 export interface CreditState {

@@ -154,16 +154,18 @@ async function applyLimits(
   try {
     return await db.transaction(async (tx) => {
       let shown: RatelimitOutcome | undefined;
+      let shownCost = 0;
       for (const spec of limits) {
         const outcome = await consumeRatelimit(tx, { keyId: key.id, ...spec, now });
-        if (spec.name === "default") shown = outcome;
+        if (spec.name === "default") [shown, shownCost] = [outcome, spec.cost];
         if (!outcome.passed) throw new Refused({ ...base, valid: false, code: "RATE_LIMITED", ratelimit: pick(outcome) });
       }
       const ratelimit = shown && { ratelimit: pick(shown) };
       if (!metered) return { ...base, ...ratelimit };
       const remaining = await spendCredits(tx, key, request.remaining?.cost ?? 1, now);
-      // Refusing here rolls back the rate-limit slots taken above: a refusal leaves no trace.
-      if (remaining === null) throw new Refused({ ...base, ...ratelimit, valid: false, code: "USAGE_EXCEEDED", remaining: 0 });
+      // Refusing here rolls back the rate-limit slots taken above: a refusal leaves no trace, and says so.
+      const givenBack = shown && { ratelimit: { ...pick(shown), remaining: shown.remaining + shownCost } };
+      if (remaining === null) throw new Refused({ ...base, ...givenBack, valid: false, code: "USAGE_EXCEEDED", remaining: 0 });
       return { ...base, ...ratelimit, remaining };
     });
   } catch (error) {

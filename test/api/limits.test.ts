@@ -1,0 +1,175 @@
+import { eq } from "drizzle-orm";
+import { expect, test } from "vitest";
+import { keys } from "../../src/db/schema.ts";
+import { forEachDatabase } from "../harness.ts";
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const DAY = 86_400_000;
+
+/** Waits, if needed, so that at least `need` ms are left in the current fixed window. */
+async function freshWindow(duration: number, need: number): Promise<void> {
+  const left = duration - (Date.now() % duration);
+  if (left < need) await sleep(left + 10);
+}
+
+/**
+ * A window length of at least a minute whose current window has `margin` ms left, found
+ * without waiting (windows are aligned to multiples of their length since the epoch).
+ */
+function roomyWindow(margin = 20_000): number {
+  const now = Date.now();
+  let duration = 60_000;
+  while (duration - (now % duration) < margin) duration += 1000;
+  return duration;
+}
+
+function countCodes(results: { body: { code: string } }[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const r of results) counts[r.body.code] = (counts[r.body.code] ?? 0) + 1;
+  return counts;
+}
+
+forEachDatabase("verify limits: rate limits, credits, refill, concurrency", (h) => {
+  async function setup(body: Record<string, unknown>) {
+    const ws = await h().workspace();
+    const apiId = await h().createApi(ws);
+    const { keyId, key } = await h().createKey(ws, apiId, body);
+    const getKey = async () => (await h().get("/v1/keys.getKey", { keyId }, ws.rootKey)).body;
+    return { ws, apiId, keyId, key, getKey };
+  }
+
+  test("RATE_LIMITED: 3 per 1000 ms admits 3, refuses the 4th, admits again in the next window", async () => {
+    const { key } = await setup({ ratelimit: { limit: 3, duration: 1000 } });
+    await freshWindow(1000, 600);
+    const first = await h().verify(key);
+    expect(first.body).toMatchObject({ valid: true, code: "VALID", ratelimit: { limit: 3, remaining: 2 } });
+    const reset = first.body.ratelimit.reset;
+    expect(reset % 1000).toBe(0);
+    expect(reset).toBeGreaterThan(Date.now());
+    expect((await h().verify(key)).body).toMatchObject({ valid: true, ratelimit: { limit: 3, remaining: 1, reset } });
+    expect((await h().verify(key)).body).toMatchObject({ valid: true, ratelimit: { limit: 3, remaining: 0, reset } });
+    expect((await h().verify(key)).body).toMatchObject({ valid: false, code: "RATE_LIMITED", ratelimit: { limit: 3, remaining: 0, reset } });
+    await sleep(reset - Date.now() + 20);
+    const next = await h().verify(key);
+    expect(next.body).toMatchObject({ valid: true, code: "VALID", ratelimit: { limit: 3, remaining: 2 } });
+    expect(next.body.ratelimit.reset).toBeGreaterThanOrEqual(reset + 1000);
+  });
+
+  test("ratelimit.cost spends several slots; a cost above the limit is refused and spends none", async () => {
+    const { key } = await setup({ ratelimit: { limit: 5, duration: roomyWindow() } });
+    expect((await h().verify(key, { ratelimit: { cost: 3 } })).body).toMatchObject({ valid: true, ratelimit: { remaining: 2 } });
+    expect((await h().verify(key, { ratelimit: { cost: 6 } })).body).toMatchObject({ code: "RATE_LIMITED", ratelimit: { limit: 5, remaining: 2 } });
+    expect((await h().verify(key, { ratelimit: { cost: 3 } })).body).toMatchObject({ code: "RATE_LIMITED", ratelimit: { remaining: 2 } });
+    expect((await h().verify(key, { ratelimit: { cost: 2 } })).body).toMatchObject({ valid: true, ratelimit: { remaining: 0 } });
+  });
+
+  test("named ratelimits in the request apply with the key's own; a refusal by one gives back the other's slot", async () => {
+    const { key } = await setup({ ratelimit: { limit: 10, duration: roomyWindow() } });
+    const named = [{ name: "tokens", limit: 2, duration: roomyWindow() }];
+    expect((await h().verify(key, { ratelimits: named })).body).toMatchObject({ valid: true, ratelimit: { limit: 10, remaining: 9 } });
+    expect((await h().verify(key, { ratelimits: named })).body).toMatchObject({ valid: true, ratelimit: { limit: 10, remaining: 8 } });
+    expect((await h().verify(key, { ratelimits: named })).body).toMatchObject({ valid: false, code: "RATE_LIMITED", ratelimit: { limit: 2, remaining: 0 } });
+    // The refused request's default slot was rolled back.
+    expect((await h().verify(key)).body).toMatchObject({ valid: true, ratelimit: { limit: 10, remaining: 7 } });
+  });
+
+  test("a RATE_LIMITED request spends no credits", async () => {
+    const { key, getKey } = await setup({ remaining: 10, ratelimit: { limit: 1, duration: roomyWindow() } });
+    expect((await h().verify(key)).body).toMatchObject({ valid: true, remaining: 9 });
+    for (let i = 0; i < 3; i++) {
+      const res = await h().verify(key);
+      expect(res.body).toMatchObject({ valid: false, code: "RATE_LIMITED", ratelimit: { limit: 1, remaining: 0 } });
+      expect(res.body).not.toHaveProperty("remaining"); // credits are not looked at once the rate limit refuses
+    }
+    expect((await getKey()).remaining).toBe(9);
+  });
+
+  test("a USAGE_EXCEEDED request takes no rate-limit slot, and says so", async () => {
+    const { ws, keyId, key } = await setup({ remaining: 1, ratelimit: { limit: 3, duration: roomyWindow() } });
+    expect((await h().verify(key)).body).toMatchObject({ valid: true, remaining: 0, ratelimit: { remaining: 2 } });
+    for (let i = 0; i < 3; i++) {
+      const res = await h().verify(key);
+      // The slot it took was given back with the rollback: still 2 left.
+      expect(res.body).toMatchObject({ valid: false, code: "USAGE_EXCEEDED", remaining: 0, ratelimit: { limit: 3, remaining: 2 } });
+    }
+    expect((await h().post("/v1/keys.updateRemaining", { keyId, op: "set", value: 5 }, ws.rootKey)).body).toEqual({ remaining: 5 });
+    expect((await h().verify(key)).body).toMatchObject({ valid: true, remaining: 4, ratelimit: { remaining: 1 } });
+    expect((await h().verify(key)).body).toMatchObject({ valid: true, remaining: 3, ratelimit: { remaining: 0 } });
+    expect((await h().verify(key)).body).toMatchObject({ valid: false, code: "RATE_LIMITED" });
+  });
+
+  test("daily refill is applied lazily once the last refill is before today (UTC), to the amount, once", async () => {
+    const { keyId, key, getKey } = await setup({ remaining: 1, refill: { interval: "daily", amount: 5 } });
+    expect((await h().verify(key)).body).toMatchObject({ valid: true, remaining: 0 });
+    expect((await h().verify(key)).body).toMatchObject({ code: "USAGE_EXCEEDED" });
+
+    const startOfToday = Math.floor(Date.now() / DAY) * DAY;
+    await h().db.update(keys).set({ lastRefillAt: startOfToday - 1 }).where(eq(keys.id, keyId));
+    expect((await getKey()).remaining).toBe(5); // shown as it stands, before any verify applies it
+    expect((await h().verify(key)).body).toMatchObject({ valid: true, remaining: 4 });
+    expect((await getKey()).refill.lastRefillAt).toBeGreaterThanOrEqual(startOfToday);
+    expect((await h().verify(key)).body).toMatchObject({ valid: true, remaining: 3 });
+  });
+
+  test("a refill sets the balance to the amount, it does not add to what is left", async () => {
+    const { keyId, key } = await setup({ remaining: 4, refill: { interval: "daily", amount: 10 } });
+    await h().db.update(keys).set({ lastRefillAt: Date.now() - 2 * DAY }).where(eq(keys.id, keyId));
+    expect((await h().verify(key)).body).toMatchObject({ valid: true, remaining: 9 });
+  });
+
+  test("monthly refill on refillDay: not before, applied once a period start has passed since the last refill", async () => {
+    const { keyId, key, getKey } = await setup({ remaining: 1, refill: { interval: "monthly", amount: 20, refillDay: 31 } });
+    expect((await h().verify(key)).body).toMatchObject({ valid: true, remaining: 0 });
+    expect((await h().verify(key)).body).toMatchObject({ code: "USAGE_EXCEEDED" });
+    expect((await getKey()).remaining).toBe(0);
+
+    await h().db.update(keys).set({ lastRefillAt: Date.now() - 40 * DAY }).where(eq(keys.id, keyId));
+    expect((await h().verify(key)).body).toMatchObject({ valid: true, remaining: 19 });
+    expect((await h().verify(key, { remaining: { cost: 19 } })).body).toMatchObject({ valid: true, remaining: 0 });
+    expect((await h().verify(key)).body).toMatchObject({ code: "USAGE_EXCEEDED" });
+  });
+
+  test("a refill that is due but costs more than the amount is refused and not applied", async () => {
+    const { keyId, key, getKey } = await setup({ remaining: 0, refill: { interval: "daily", amount: 3 } });
+    const old = Date.now() - 2 * DAY;
+    await h().db.update(keys).set({ lastRefillAt: old }).where(eq(keys.id, keyId));
+    expect((await h().verify(key, { remaining: { cost: 4 } })).body).toMatchObject({ code: "USAGE_EXCEEDED" });
+    expect((await getKey()).refill.lastRefillAt).toBe(old);
+    expect((await h().verify(key, { remaining: { cost: 3 } })).body).toMatchObject({ valid: true, remaining: 0 });
+  });
+
+  test("concurrency: remaining=10, 100 concurrent verifies give exactly 10 VALID and leave 0", async () => {
+    const { key, getKey } = await setup({ remaining: 10 });
+    const results = await Promise.all(Array.from({ length: 100 }, () => h().verify(key)));
+    expect(countCodes(results)).toEqual({ VALID: 10, USAGE_EXCEEDED: 90 });
+    const balances = results.filter((r) => r.body.valid).map((r) => r.body.remaining).sort((a, b) => a - b);
+    expect(balances).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect((await getKey()).remaining).toBe(0);
+  });
+
+  test("concurrency: remaining=100 at cost 7, 50 concurrent verifies give exactly 14 VALID and leave 2", async () => {
+    const { key, getKey } = await setup({ remaining: 100 });
+    const results = await Promise.all(Array.from({ length: 50 }, () => h().verify(key, { remaining: { cost: 7 } })));
+    expect(countCodes(results)).toEqual({ VALID: 14, USAGE_EXCEEDED: 36 });
+    expect((await getKey()).remaining).toBe(2);
+  });
+
+  test("concurrency: a rate limit of 10 per minute admits exactly 10 of 100 concurrent verifies", async () => {
+    const { key } = await setup({ ratelimit: { limit: 10, duration: roomyWindow() } });
+    const results = await Promise.all(Array.from({ length: 100 }, () => h().verify(key)));
+    expect(countCodes(results)).toEqual({ VALID: 10, RATE_LIMITED: 90 });
+    const left = results.filter((r) => r.body.valid).map((r) => r.body.ratelimit.remaining).sort((a, b) => a - b);
+    expect(left).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  });
+
+  test("concurrency: credits and rate limit together; refused requests give their slots back", async () => {
+    const { ws, keyId, key } = await setup({ remaining: 5, ratelimit: { limit: 20, duration: roomyWindow() } });
+    const results = await Promise.all(Array.from({ length: 50 }, () => h().verify(key)));
+    const counts = countCodes(results);
+    expect(counts.VALID).toBe(5);
+    expect(counts.VALID! + (counts.USAGE_EXCEEDED ?? 0) + (counts.RATE_LIMITED ?? 0)).toBe(50);
+    await h().post("/v1/keys.updateRemaining", { keyId, op: "set", value: 100 }, ws.rootKey);
+    // Only the 5 admitted requests hold a slot: 20 - 5 - this one.
+    expect((await h().verify(key)).body).toMatchObject({ valid: true, remaining: 99, ratelimit: { remaining: 14 } });
+  });
+});
