@@ -1,0 +1,54 @@
+import { afterAll, describe, expect, test } from "vitest";
+import { killAll, runCli } from "./processes.ts";
+
+afterAll(killAll);
+
+describe("keyhold help", () => {
+  test("--help lists the three commands and exits 0", async () => {
+    const run = await runCli(["--help"]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^Usage: keyhold/);
+    for (const command of ["serve", "migrate", "bootstrap"]) expect(run.stdout).toMatch(new RegExp(`^  ${command}\\b`, "m"));
+  });
+
+  test.each([
+    ["serve", /Run the HTTP API/],
+    ["migrate", /schema up to date/],
+    ["bootstrap", /--name <name>[\s\S]*--json/],
+  ])("%s --help describes the command", async (command, pattern) => {
+    const run = await runCli([command, "--help"]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(new RegExp(`^Usage: keyhold ${command}`));
+    expect(run.stdout).toMatch(pattern);
+  });
+
+  test("an unknown command fails", async () => {
+    const run = await runCli(["serv"]);
+    expect(run.code).not.toBe(0);
+    expect(run.stderr).toMatch(/unknown command 'serv'/);
+  });
+});
+
+describe("configuration errors", () => {
+  test("a bad PORT exits 1 with one line naming PORT, no stack trace", async () => {
+    const run = await runCli(["serve"], { PORT: "abc" });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toBe("keyhold: PORT must be an integer from 1 to 65535, got 'abc'\n");
+    expect(run.stdout).toBe("");
+  });
+
+  test("a bad DATABASE_URL is named but its value (a password) is never echoed", async () => {
+    const run = await runCli(["migrate"], { DATABASE_URL: "mysql://app:hunter2@db.internal/keys" });
+    expect(run.code).toBe(1);
+    expect(run.stderr.trim().split("\n")).toHaveLength(1);
+    expect(run.stderr).toMatch(/DATABASE_URL must be a postgres:\/\/ or postgresql:\/\/ URL/);
+    expect(run.stderr).not.toMatch(/hunter2/);
+  });
+
+  test("every bad variable is reported in the same line", async () => {
+    const run = await runCli(["bootstrap", "--json"], { PORT: "70000", LOG_LEVEL: "loud" });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/^keyhold: PORT must be .*got '70000'; LOG_LEVEL must be one of .*got 'loud'\n$/);
+    expect(run.stdout).toBe("");
+  });
+});
