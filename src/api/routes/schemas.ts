@@ -12,7 +12,23 @@ export const id = (example: string) => z.string().min(1).max(255).openapi({ exam
 export const text = (max = 255) => z.string().min(1).max(max);
 export const timestamp = z.number().int().positive().max(MAX_TIME);
 export const credits = z.number().int().min(0).max(INT32_MAX);
-export const meta = z.record(z.string(), z.unknown()).openapi({ example: { plan: "pro" } });
+/** Deeper JSON is refused here (400) rather than overflowing a stack when it is stored (500). */
+export const MAX_META_DEPTH = 64;
+
+function withinDepth(value: unknown): boolean {
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop()!;
+    if (node === null || typeof node !== "object") continue;
+    if (depth > MAX_META_DEPTH) return false;
+    for (const child of Object.values(node)) stack.push([child, depth + 1]);
+  }
+  return true;
+}
+export const meta = z
+  .record(z.string(), z.unknown())
+  .refine(withinDepth, { message: `must be at most ${MAX_META_DEPTH} levels deep` })
+  .openapi({ example: { plan: "pro" } });
 const names = z.array(text(512)).max(1000);
 const nameRef = z
   .object({ id: text(512).optional(), name: text(512).optional(), create: z.boolean().optional() })

@@ -1,0 +1,508 @@
+import { beforeAll, describe, expect, test } from "vitest";
+import { MAX_BODY_BYTES } from "../../src/api/middleware/body-limit.ts";
+import { type Harness, type Response, type Workspace, forEachDatabase } from "../harness.ts";
+import { expectErrorEnvelope, expectNoStackTrace } from "./envelope.ts";
+
+/**
+ * Hostile and careless input on every route: each answer is a 4xx in the contract's
+ * envelope, never a 5xx or a stack trace, and the database is left exactly as it was.
+ * The valid bodies below are accepted (see the control test), so every refusal is the
+ * mutation's doing.
+ */
+
+interface Fixture {
+  apiId: string;
+  keyId: string;
+  key: string;
+  rootKeyId: string;
+}
+
+const FUTURE = Date.now() + 30 * 24 * 3600 * 1000;
+const LONG = "x".repeat(10_000);
+
+interface PostRoute {
+  path: string;
+  valid: (f: Fixture) => Record<string, unknown>;
+  /** Dotted paths where `null` is a valid value (it clears the setting). */
+  nullable?: string[];
+  /** Paths whose content is free-form and not mutated field by field. */
+  opaque?: string[];
+  /** Hand-written refusals particular to the route. */
+  extra: (f: Fixture) => [label: string, body: unknown | RawJson][];
+}
+
+const nest = (depth: number, leaf: string) => '{"and":['.repeat(depth) + JSON.stringify(leaf) + "]}".repeat(depth);
+
+/** A body given as JSON text: nesting this deep would overflow JSON.stringify in the test itself. */
+class RawJson {
+  constructor(readonly text: string) {}
+}
+/** `{...fields, [field]: {"a":{"a":…1}}}` with `depth` levels of objects. */
+const deepField = (fields: Record<string, unknown>, field: string, depth: number) =>
+  new RawJson(`${JSON.stringify(fields).slice(0, -1)},"${field}":${'{"a":'.repeat(depth)}1${"}".repeat(depth)}}`);
+
+const postRoutes: PostRoute[] = [
+  {
+    path: "/v1/apis.createApi",
+    valid: () => ({ name: "payments" }),
+    extra: () => [
+      ["name of 256", { name: "x".repeat(256) }],
+      ["name as object", { name: { toString: "x" } }],
+      ["__proto__ instead of name", JSON.parse('{"__proto__":{"name":"x"}}')],
+    ],
+  },
+  {
+    path: "/v1/apis.updateApi",
+    valid: (f) => ({ apiId: f.apiId, name: "renamed", recovery: { enabled: false } }),
+    extra: (f) => [
+      ["nothing to update", { apiId: f.apiId }],
+      ["recovery true", { apiId: f.apiId, recovery: true }],
+      ["recovery.enabled yes", { apiId: f.apiId, recovery: { enabled: "yes" } }],
+      ["recovery {}", { apiId: f.apiId, recovery: {} }],
+    ],
+  },
+  { path: "/v1/apis.deleteApi", valid: (f) => ({ apiId: f.apiId }), extra: () => [["apiId missing", {}]] },
+  {
+    path: "/v1/apis.deleteKeys",
+    valid: (f) => ({ apiId: f.apiId, permanent: false }),
+    extra: (f) => [["permanent as string", { apiId: f.apiId, permanent: "true" }]],
+  },
+  {
+    path: "/v1/keys.createKey",
+    valid: (f) => ({
+      apiId: f.apiId,
+      prefix: "sk_live",
+      name: "key",
+      byteLength: 24,
+      ownerId: "owner",
+      meta: { plan: "pro" },
+      expires: FUTURE,
+      remaining: 5,
+      refill: { interval: "monthly", amount: 5, refillDay: 3 },
+      ratelimit: { limit: 5, duration: 60_000 },
+      enabled: true,
+      environment: "test",
+      roles: ["reader"],
+      permissions: ["read"],
+    }),
+    opaque: ["meta"],
+    extra: (f) => [
+      ["byteLength 15", { apiId: f.apiId, byteLength: 15 }],
+      ["byteLength 256", { apiId: f.apiId, byteLength: 256 }],
+      ["byteLength 2^53", { apiId: f.apiId, byteLength: 2 ** 53 }],
+      ["remaining -1", { apiId: f.apiId, remaining: -1 }],
+      ["remaining 2^53", { apiId: f.apiId, remaining: 2 ** 53 }],
+      ["remaining 2^31", { apiId: f.apiId, remaining: 2 ** 31 }],
+      ["expires in the past", { apiId: f.apiId, expires: Date.now() - 60_000 }],
+      ["expires 1", { apiId: f.apiId, expires: 1 }],
+      ["expires 0", { apiId: f.apiId, expires: 0 }],
+      ["expires 2^53", { apiId: f.apiId, expires: 2 ** 53 }],
+      ["prefix of 17", { apiId: f.apiId, prefix: "a".repeat(17) }],
+      ["prefix with a space", { apiId: f.apiId, prefix: "sk live" }],
+      ["prefix with a dash", { apiId: f.apiId, prefix: "sk-live" }],
+      ["prefix ending in _", { apiId: f.apiId, prefix: "sk_" }],
+      ["prefix __", { apiId: f.apiId, prefix: "sk__live" }],
+      ["prefix empty", { apiId: f.apiId, prefix: "" }],
+      ["root key prefix", { apiId: f.apiId, prefix: "kh_root" }],
+      ["root key prefix extended", { apiId: f.apiId, prefix: "kh_root_x" }],
+      ["refill weekly", { apiId: f.apiId, remaining: 5, refill: { interval: "weekly", amount: 5 } }],
+      ["refill without remaining", { apiId: f.apiId, refill: { interval: "daily", amount: 5 } }],
+      ["refill amount 0", { apiId: f.apiId, remaining: 5, refill: { interval: "daily", amount: 0 } }],
+      ["refillDay on daily", { apiId: f.apiId, remaining: 5, refill: { interval: "daily", amount: 5, refillDay: 3 } }],
+      ["refillDay 32", { apiId: f.apiId, remaining: 5, refill: { interval: "monthly", amount: 5, refillDay: 32 } }],
+      ["ratelimit limit 0", { apiId: f.apiId, ratelimit: { limit: 0, duration: 60_000 } }],
+      ["ratelimit duration 999", { apiId: f.apiId, ratelimit: { limit: 1, duration: 999 } }],
+      ["ratelimit without duration", { apiId: f.apiId, ratelimit: { limit: 1 } }],
+      ["ratelimit type slow", { apiId: f.apiId, ratelimit: { limit: 1, duration: 60_000, type: "slow" } }],
+      ["meta as array", { apiId: f.apiId, meta: [1, 2] }],
+      ["meta as string", { apiId: f.apiId, meta: "{}" }],
+      ["meta as number", { apiId: f.apiId, meta: 1 }],
+      ["meta null", { apiId: f.apiId, meta: null }],
+      ["meta 65 deep", deepField({ apiId: f.apiId }, "meta", 65)],
+      ["meta 10 000 deep", deepField({ apiId: f.apiId }, "meta", 10_000)],
+      ["roles with a 513-char name", { apiId: f.apiId, roles: ["x".repeat(513)] }],
+      ["1001 permissions", { apiId: f.apiId, permissions: Array.from({ length: 1001 }, (_, i) => `p${i}`) }],
+      ["empty permission", { apiId: f.apiId, permissions: [""] }],
+      ["recoverable yes", { apiId: f.apiId, recoverable: "yes" }],
+    ],
+  },
+  {
+    path: "/v1/keys.updateKey",
+    valid: (f) => ({
+      keyId: f.keyId,
+      name: "renamed",
+      ownerId: "owner",
+      externalId: "owner",
+      meta: { plan: "pro" },
+      expires: FUTURE,
+      remaining: 5,
+      refill: { interval: "daily", amount: 5 },
+      ratelimit: { limit: 5, duration: 60_000, async: true },
+      enabled: true,
+      environment: "test",
+      roles: ["reader", "writer"],
+      permissions: ["read"],
+    }),
+    nullable: ["name", "ownerId", "externalId", "meta", "expires", "remaining", "refill", "ratelimit", "environment"],
+    opaque: ["meta"],
+    extra: (f) => [
+      ["expires in the past", { keyId: f.keyId, expires: Date.now() - 1 }],
+      ["remaining -1", { keyId: f.keyId, remaining: -1 }],
+      ["remaining 2^53", { keyId: f.keyId, remaining: 2 ** 53 }],
+      ["refill on an unlimited key", { keyId: f.keyId, remaining: null, refill: { interval: "daily", amount: 1 } }],
+      ["refill weekly", { keyId: f.keyId, refill: { interval: "weekly", amount: 1 } }],
+      ["role reference without a name", { keyId: f.keyId, roles: [{ create: true }] }],
+      ["meta 10 000 deep", deepField({ keyId: f.keyId }, "meta", 10_000)],
+      ["meta as array", { keyId: f.keyId, meta: [] }],
+      ["role reference as number", { keyId: f.keyId, roles: [{ name: "r" }, 1] }],
+      ["permission reference with a long name", { keyId: f.keyId, permissions: [{ name: "x".repeat(513) }] }],
+      ["enabled null", { keyId: f.keyId, enabled: null }],
+    ],
+  },
+  {
+    path: "/v1/keys.updateRemaining",
+    valid: (f) => ({ keyId: f.keyId, op: "set", value: 5 }),
+    nullable: ["value"],
+    extra: (f) => [
+      ["op multiply", { keyId: f.keyId, op: "multiply", value: 2 }],
+      ["op INCREMENT", { keyId: f.keyId, op: "INCREMENT", value: 2 }],
+      ["op missing", { keyId: f.keyId, value: 2 }],
+      ["value missing", { keyId: f.keyId, op: "set" }],
+      ["increment by null", { keyId: f.keyId, op: "increment", value: null }],
+      ["decrement by null", { keyId: f.keyId, op: "decrement", value: null }],
+      ["increment by -1", { keyId: f.keyId, op: "increment", value: -1 }],
+      ["set 2^31", { keyId: f.keyId, op: "set", value: 2 ** 31 }],
+    ],
+  },
+  {
+    path: "/v1/keys.deleteKey",
+    valid: (f) => ({ keyId: f.keyId, permanent: false }),
+    extra: (f) => [["permanent as 1", { keyId: f.keyId, permanent: 1 }]],
+  },
+  {
+    path: "/v1/keys.verifyKey",
+    valid: (f) => ({
+      key: f.key,
+      apiId: f.apiId,
+      tags: ["t"],
+      authorization: { permissions: { and: ["read", { or: ["read", "write"] }] } },
+      remaining: { cost: 1 },
+      ratelimit: { cost: 1 },
+      ratelimits: [{ name: "extra", cost: 1, limit: 5, duration: 60_000 }],
+    }),
+    nullable: ["authorization.permissions"],
+    opaque: ["authorization.permissions"],
+    extra: (f) => [
+      ["empty key", { key: "" }],
+      ["key of 10 000", { key: LONG }],
+      ["cost -1", { key: f.key, remaining: { cost: -1 } }],
+      ["cost 2^53", { key: f.key, remaining: { cost: 2 ** 53 } }],
+      ["11 rate limits", { key: f.key, ratelimits: Array.from({ length: 11 }, (_, i) => ({ name: `r${i}` })) }],
+      ["rate limit without a name", { key: f.key, ratelimits: [{ cost: 1 }] }],
+      ["101 tags", { key: f.key, tags: Array.from({ length: 101 }, (_, i) => `t${i}`) }],
+      ["permission query: empty and", { key: f.key, authorization: { permissions: { and: [] } } }],
+      ["permission query: xor", { key: f.key, authorization: { permissions: { xor: ["a"] } } }],
+      ["permission query: and plus or", { key: f.key, authorization: { permissions: { and: ["a"], or: ["b"] } } }],
+      ["permission query: number", { key: f.key, authorization: { permissions: 1 } }],
+      ["permission query: empty name", { key: f.key, authorization: { permissions: "" } }],
+      ["permission query: 9 deep", { key: f.key, authorization: { permissions: JSON.parse(nest(8, "a")) } }],
+      ["permission query: 257 nodes", { key: f.key, authorization: { permissions: { or: Array.from({ length: 256 }, (_, i) => `p${i}`) } } }],
+    ],
+  },
+  {
+    path: "/v1/rootKeys.createRootKey",
+    valid: () => ({ name: "ci", permissions: ["api.*.read_key"], expires: FUTURE }),
+    extra: () => [
+      ["no permissions", { name: "ci", permissions: [] }],
+      ["wildcard action", { name: "ci", permissions: ["api.*.*"] }],
+      ["wildcard resource", { name: "ci", permissions: ["*.*.read_key"] }],
+      ["upper-case action", { name: "ci", permissions: ["api.*.READ_KEY"] }],
+      ["two-part permission", { name: "ci", permissions: ["api.read_key"] }],
+      ["permission of 10 000", { name: "ci", permissions: [`api.${LONG}.read_key`] }],
+      ["1001 permissions", { name: "ci", permissions: Array.from({ length: 1001 }, (_, i) => `api.a${i}.read_key`) }],
+      ["expires in the past", { name: "ci", permissions: ["api.*.read_key"], expires: Date.now() - 1000 }],
+      ["expires 2^53", { name: "ci", permissions: ["api.*.read_key"], expires: 2 ** 53 }],
+    ],
+  },
+  { path: "/v1/rootKeys.deleteRootKey", valid: (f) => ({ keyId: f.rootKeyId }), extra: () => [["keyId missing", {}]] },
+];
+
+interface GetRoute {
+  path: string;
+  valid: (f: Fixture) => Record<string, string>;
+  bad: (f: Fixture) => [label: string, query: Record<string, string>][];
+}
+
+const getRoutes: GetRoute[] = [
+  {
+    path: "/v1/apis.getApi",
+    valid: (f) => ({ apiId: f.apiId }),
+    bad: () => [
+      ["apiId missing", {}],
+      ["apiId empty", { apiId: "" }],
+      ["apiId of 10 000", { apiId: LONG }],
+    ],
+  },
+  {
+    path: "/v1/apis.listKeys",
+    valid: (f) => ({ apiId: f.apiId, limit: "10", decrypt: "false" }),
+    bad: (f) => [
+      ["limit=0", { apiId: f.apiId, limit: "0" }],
+      ["limit=101", { apiId: f.apiId, limit: "101" }],
+      ["limit=abc", { apiId: f.apiId, limit: "abc" }],
+      ["limit=-1", { apiId: f.apiId, limit: "-1" }],
+      ["limit=1.5", { apiId: f.apiId, limit: "1.5" }],
+      ["limit=1e3", { apiId: f.apiId, limit: "1e3" }],
+      ["limit=Infinity", { apiId: f.apiId, limit: "Infinity" }],
+      ["limit empty", { apiId: f.apiId, limit: "" }],
+      ["limit=9007199254740993", { apiId: f.apiId, limit: "9007199254740993" }],
+      ["decrypt=yes", { apiId: f.apiId, decrypt: "yes" }],
+      ["decrypt=1", { apiId: f.apiId, decrypt: "1" }],
+      ["decrypt=TRUE", { apiId: f.apiId, decrypt: "TRUE" }],
+      ["decrypt empty", { apiId: f.apiId, decrypt: "" }],
+      ["revalidateKeysCache=maybe", { apiId: f.apiId, revalidateKeysCache: "maybe" }],
+      ["cursor of 10 000", { apiId: f.apiId, cursor: LONG }],
+      ["ownerId of 10 000", { apiId: f.apiId, ownerId: LONG }],
+      ["externalId empty", { apiId: f.apiId, externalId: "" }],
+      ["apiId missing", {}],
+      ["apiId of 10 000", { apiId: LONG }],
+    ],
+  },
+  {
+    path: "/v1/keys.getKey",
+    valid: (f) => ({ keyId: f.keyId, decrypt: "false" }),
+    bad: (f) => [
+      ["keyId missing", {}],
+      ["keyId empty", { keyId: "" }],
+      ["keyId of 10 000", { keyId: LONG }],
+      ["decrypt=yes", { keyId: f.keyId, decrypt: "yes" }],
+      ["decrypt=on", { keyId: f.keyId, decrypt: "on" }],
+    ],
+  },
+];
+
+/** Values of the wrong JSON type for a field currently holding `value`. */
+function wrongValues(value: unknown, nullable: boolean): unknown[] {
+  const base = nullable ? [] : [null];
+  if (typeof value === "string") return [...base, 123, true, [], {}, [value], "", LONG];
+  if (typeof value === "number") return [...base, String(value), true, [], {}, -1, 1.5, 2 ** 53];
+  if (typeof value === "boolean") return [...base, String(value), 1, 0, [], {}];
+  if (Array.isArray(value)) return [...base, "x", 1, true, {}, [1], [null], [[]]];
+  return [...base, "x", 1, true, []];
+}
+
+/** Every body obtained by replacing one field (at any depth) of `valid` with a wrong value. */
+function* fieldMutations(valid: unknown, route: PostRoute, path: string[] = []): Generator<[string, unknown]> {
+  if (valid === null || typeof valid !== "object") return;
+  const entries = Array.isArray(valid) ? valid.map((v, i) => [String(i), v] as const) : Object.entries(valid);
+  for (const [key, value] of entries) {
+    const at = [...path, key];
+    const dotted = at.filter((p) => !/^\d+$/.test(p)).join(".");
+    const replace = (replacement: unknown): unknown => {
+      const copy = structuredClone(valid) as Record<string, unknown>;
+      copy[key] = replacement;
+      return copy;
+    };
+    // Array elements of string lists (roles, tags) are covered by the array's own wrong values;
+    // opaque fields (meta, the permission query) accept many shapes and have hand-written cases.
+    if ((!Array.isArray(valid) || typeof value === "object") && !route.opaque?.includes(dotted)) {
+      for (const wrong of wrongValues(value, route.nullable?.includes(dotted) ?? false)) {
+        if (Array.isArray(valid) && wrong === null) continue;
+        yield [`${at.join(".")} = ${JSON.stringify(wrong).slice(0, 20)}`, replace(wrong)];
+      }
+    }
+    if (route.opaque?.includes(dotted)) continue;
+    for (const [label, inner] of fieldMutations(value, route, at)) yield [label, replace(inner)];
+  }
+}
+
+forEachDatabase("bad input", (h) => {
+  let ws: Workspace;
+  let f: Fixture;
+
+  beforeAll(async () => {
+    ws = await h().workspace();
+    const apiId = await h().createApi(ws, "bad-input");
+    const { keyId, key } = await h().createKey(ws, apiId, { prefix: "sk", remaining: 10, ratelimit: { limit: 10, duration: 60_000 }, permissions: ["read"] });
+    const { keyId: rootKeyId } = await h().rootKey(ws, ["api.*.read_key"]);
+    f = { apiId, keyId, key, rootKeyId };
+  });
+
+  /** Sends `request`, checks the refusal and that the database is unchanged since `before`. */
+  async function expectRefused(
+    label: string,
+    before: Record<string, unknown[]>,
+    request: () => Promise<Response>,
+    code?: "BAD_REQUEST" | "PAYLOAD_TOO_LARGE" | "NOT_FOUND",
+  ): Promise<void> {
+    const res = await request();
+    expectErrorEnvelope(res, code, label);
+    expect(await h().snapshot(), `${label}: the database changed`).toEqual(before);
+  }
+
+  const json = (path: string, body: unknown) => () =>
+    h().call("POST", path, {
+      rawBody: body instanceof RawJson ? body.text : JSON.stringify(body),
+      token: ws.rootKey,
+      headers: { "Content-Type": "application/json" },
+    });
+  const raw = (path: string, rawBody: string | undefined, headers: Record<string, string>) => () =>
+    h().call("POST", path, { rawBody, token: ws.rootKey, headers });
+
+  describe.each(postRoutes.map((r) => [r.path, r] as const))("POST %s", (_, route) => {
+    test("unreadable bodies", async () => {
+      const before = await h().snapshot();
+      const valid = JSON.stringify(route.valid(f));
+      const cases: [string, string | undefined, Record<string, string>][] = [
+        ["truncated JSON", valid.slice(0, -1), { "Content-Type": "application/json" }],
+        ["trailing comma", valid.replace(/}$/, ",}"), { "Content-Type": "application/json" }],
+        ["single quotes", valid.replaceAll('"', "'"), { "Content-Type": "application/json" }],
+        ["two documents", valid + valid, { "Content-Type": "application/json" }],
+        ["NUL bytes", "\u0000\u0000", { "Content-Type": "application/json" }],
+        ["bare word", "undefined", { "Content-Type": "application/json" }],
+        ["empty body", "", { "Content-Type": "application/json" }],
+        ["missing body", undefined, {}],
+        ["JSON as text/plain", valid, { "Content-Type": "text/plain" }],
+        ["JSON without Content-Type", valid, {}],
+        ["form encoding", "name=x&apiId=y", { "Content-Type": "application/x-www-form-urlencoded" }],
+        ["multipart", '--b\r\nContent-Disposition: form-data; name="name"\r\n\r\nx\r\n--b--\r\n', { "Content-Type": "multipart/form-data; boundary=b" }],
+        ["XML", "<name>x</name>", { "Content-Type": "application/xml" }],
+        ["null", "null", { "Content-Type": "application/json" }],
+        ["array", `[${valid}]`, { "Content-Type": "application/json" }],
+        ["number", "1e400", { "Content-Type": "application/json" }],
+        ["string", JSON.stringify(valid), { "Content-Type": "application/json" }],
+        ["true", "true", { "Content-Type": "application/json" }],
+        ["empty object", "{}", { "Content-Type": "application/json" }],
+        ["10 000-deep array", "[".repeat(10_000) + "]".repeat(10_000), { "Content-Type": "application/json" }],
+      ];
+      for (const [label, body, headers] of cases) {
+        if (label === "empty object" && route.path === "/v1/apis.updateApi") continue; // covered: no apiId
+        await expectRefused(`${route.path} ${label}`, before, raw(route.path, body, headers), "BAD_REQUEST");
+      }
+    });
+
+    test("wrong types, empty and over-long values in every field", async () => {
+      const before = await h().snapshot();
+      let n = 0;
+      for (const [label, body] of fieldMutations(route.valid(f), route)) {
+        await expectRefused(`${route.path} ${label}`, before, json(route.path, body), "BAD_REQUEST");
+        n++;
+      }
+      expect(n).toBeGreaterThan(0);
+    });
+
+    test("out-of-range numbers, unknown enum values and other refusals", async () => {
+      const before = await h().snapshot();
+      for (const [label, body] of route.extra(f)) {
+        await expectRefused(`${route.path} ${label}`, before, json(route.path, body), "BAD_REQUEST");
+      }
+    });
+
+    test("a body over 1 MiB is refused with 413 before it is read", async () => {
+      const before = await h().snapshot();
+      const body = JSON.stringify({ ...route.valid(f), padding: "x".repeat(MAX_BODY_BYTES) });
+      await expectRefused(`${route.path} 1 MiB`, before, raw(route.path, body, { "Content-Type": "application/json" }), "PAYLOAD_TOO_LARGE");
+      await expectRefused(`${route.path} 1 MiB no type`, before, raw(route.path, body, {}), "PAYLOAD_TOO_LARGE");
+      await expectRefused(
+        `${route.path} 1 MiB declared`,
+        before,
+        raw(route.path, body, { "Content-Type": "application/json", "Content-Length": String(Buffer.byteLength(body)) }),
+        "PAYLOAD_TOO_LARGE",
+      );
+    });
+  });
+
+  test("the 1 MiB limit is exact", async () => {
+    const at = (size: number) => {
+      const head = JSON.stringify({ key: "nope", padding: "" });
+      const body = head.replace('"padding":""', `"padding":"${"x".repeat(size - head.length)}"`);
+      expect(Buffer.byteLength(body)).toBe(size);
+      return h().call("POST", "/v1/keys.verifyKey", { rawBody: body, headers: { "Content-Type": "application/json" } });
+    };
+    const fits = await at(MAX_BODY_BYTES);
+    expect(fits.status).toBe(200);
+    expect(fits.body).toMatchObject({ valid: false, code: "NOT_FOUND" });
+    expectErrorEnvelope(await at(MAX_BODY_BYTES + 1), "PAYLOAD_TOO_LARGE");
+  });
+
+  test("a 10 000-level verifyKey permission query is a 400, not a stack overflow", async () => {
+    const before = await h().snapshot();
+    for (const depth of [9, 100, 10_000]) {
+      const body = `{"key":${JSON.stringify(f.key)},"authorization":{"permissions":${nest(depth, "read")}}}`;
+      await expectRefused(`depth ${depth}`, before, raw("/v1/keys.verifyKey", body, { "Content-Type": "application/json" }), "BAD_REQUEST");
+    }
+    // The control: 7 levels are fine.
+    const ok = await h().call("POST", "/v1/keys.verifyKey", {
+      rawBody: `{"key":${JSON.stringify(f.key)},"authorization":{"permissions":${nest(7, "read")}}}`,
+      headers: { "Content-Type": "application/json" },
+    });
+    expect(ok.body).toMatchObject({ valid: true, code: "VALID" });
+  });
+
+  describe.each(getRoutes.map((r) => [r.path, r] as const))("GET %s", (_, route) => {
+    test("bad query values", async () => {
+      const before = await h().snapshot();
+      for (const [label, query] of route.bad(f)) {
+        await expectRefused(`${route.path} ${label}`, before, () => h().get(route.path, query, ws.rootKey), "BAD_REQUEST");
+      }
+    });
+  });
+
+  test("unknown routes and methods answer 404 in the envelope", async () => {
+    const before = await h().snapshot();
+    const cases: [string, string][] = [
+      ["GET", "/"],
+      ["GET", "/v1"],
+      ["GET", "/v1/keys.nope"],
+      ["POST", "/v1/keys.nope"],
+      ["POST", "/v2/keys.createKey"],
+      ["GET", "/v1/keys.createKey"],
+      ["POST", "/v1/keys.getKey"],
+      ["PUT", "/v1/keys.createKey"],
+      ["DELETE", "/v1/keys.deleteKey"],
+      ["PATCH", "/v1/keys.updateKey"],
+      ["POST", "/v1/keys.createKey/"],
+      ["GET", "/v1/apis.getApi/../../etc/passwd"],
+      ["GET", "/V1/APIS.GETAPI"],
+      ["GET", `/v1/${"x".repeat(5000)}`],
+    ];
+    for (const [method, path] of cases) {
+      const res = await h().app.request(path, {
+        method,
+        headers: { Authorization: `Bearer ${ws.rootKey}`, "Content-Type": "application/json" },
+        body: method === "GET" ? undefined : JSON.stringify({ apiId: f.apiId, keyId: f.keyId, name: "x" }),
+      });
+      const text = await res.text();
+      const response: Response = { status: res.status, body: JSON.parse(text), headers: res.headers };
+      expectErrorEnvelope(response, "NOT_FOUND", `${method} ${path}`);
+    }
+    expect(await h().snapshot()).toEqual(before);
+  });
+
+  test("control: the valid bodies and queries are accepted", async () => {
+    for (const route of postRoutes) {
+      const apiId = await h().createApi(ws, "control");
+      const { keyId, key } = await h().createKey(ws, apiId, { remaining: 10, permissions: ["read"] });
+      const { keyId: rootKeyId } = await h().rootKey(ws, ["api.*.read_key"]);
+      const res = await h().post(route.path, route.valid({ apiId, keyId, key, rootKeyId }), ws.rootKey);
+      expect(res.status, `${route.path}: ${JSON.stringify(res.body)}`).toBe(200);
+      expectNoStackTrace(res);
+      if (route.path === "/v1/keys.verifyKey") expect(res.body).toMatchObject({ valid: true });
+    }
+    for (const route of getRoutes) {
+      const res = await h().get(route.path, route.valid(f), ws.rootKey);
+      expect(res.status, `${route.path}: ${JSON.stringify(res.body)}`).toBe(200);
+    }
+  });
+
+  test("every POST and GET route of the OpenAPI document is exercised here", async () => {
+    const doc = await h().call("GET", "/openapi.json");
+    expect(doc.status).toBe(200);
+    const posts = Object.entries(doc.body.paths as Record<string, object>).filter(([, ops]) => "post" in ops).map(([p]) => p);
+    expect(postRoutes.map((r) => r.path).sort()).toEqual(posts.sort());
+    const gets = Object.entries(doc.body.paths as Record<string, { get?: { parameters?: unknown[] } }>)
+      .filter(([, ops]) => (ops.get?.parameters?.length ?? 0) > 0)
+      .map(([p]) => p);
+    expect(getRoutes.map((r) => r.path).sort()).toEqual(gets.sort());
+  });
+});
