@@ -47,6 +47,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       { database: describeDatabase(config), vault: options.vault ? "configured" : "none", startupMs: Math.round(performance.now()) },
       `Keyhold listening on ${url}`,
     );
+    if (config.vaultUrl && !options.vault) logger.warn("VAULT_URL is set but serve does not connect to a vault yet; recoverable keys are refused");
     let closing: Promise<void> | undefined;
     const close = () => (closing ??= shutDown(server, database.close, options.graceMs ?? 10_000));
     return { url, port: config.port, bootstrapped, close };

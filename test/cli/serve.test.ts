@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, test } from "vitest";
-import { type Served, killAll, liveness, post, runCli, serve, signalGroup, tempDataDir } from "./processes.ts";
+import { type Served, killAll, liveness, post, root, runCli, serve, signalGroup, tempDataDir } from "./processes.ts";
 
 afterAll(killAll);
 
@@ -40,6 +40,9 @@ describe.sequential("keyhold serve on embedded PGlite", () => {
     const script = [`export ROOT_KEY=${rootKey}`, ...lines.slice(start, start + 4).map((line) => line.trim())].join("\n");
     const { stdout } = await promisify(execFile)("bash", ["-c", `set -eu\n${script}`], { timeout: 20_000 });
     expect(JSON.parse(stdout)).toMatchObject({ valid: true, code: "VALID" });
+    // The README shows the same commands, so it stays true when the walk-through changes.
+    const readme = readFileSync(join(root, "README.md"), "utf8");
+    for (const line of lines.slice(start + 1, start + 4)) expect(readme).toContain(line.trim());
   });
 
   test("a CLI command on the same data dir stops with the lock message and the server keeps working", async () => {
