@@ -61,7 +61,7 @@ forEachDatabase("keys.deleteKey / apis.deleteKeys", (h) => {
     const ws = await h().workspace();
     const apiId = await h().createApi(ws);
     const otherApi = await h().createApi(ws);
-    const made = [];
+    const made: { keyId: string; key: string }[] = [];
     for (let i = 0; i < 4; i++) made.push(await h().createKey(ws, apiId));
     const bystander = await h().createKey(ws, otherApi);
     await h().post("/v1/keys.deleteKey", { keyId: made[0]!.keyId }, ws.rootKey);
@@ -85,7 +85,7 @@ forEachDatabase("keys.deleteKey / apis.deleteKeys", (h) => {
   test("apis.deleteKeys (permanent) removes the rows and counts them", async () => {
     const ws = await h().workspace();
     const apiId = await h().createApi(ws);
-    const made = [];
+    const made: { keyId: string; key: string }[] = [];
     for (let i = 0; i < 3; i++) made.push(await h().createKey(ws, apiId, { permissions: ["p"] }));
     const res = await h().post("/v1/apis.deleteKeys", { apiId, permanent: true }, ws.rootKey);
     expect(res.body).toEqual({ deletedKeys: 3 });

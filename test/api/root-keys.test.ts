@@ -99,7 +99,7 @@ forEachDatabase("rootKeys", (h) => {
     const ws = await h().workspace();
     const apiId = await h().createApi(ws);
     const { key: plainKey } = await h().createKey(ws, apiId, { prefix: "sk" });
-    const headers = [
+    const headers: Record<string, string>[] = [
       {},
       { Authorization: "" },
       { Authorization: "Bearer" },
