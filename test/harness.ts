@@ -9,6 +9,7 @@ import { type DatabaseHandle, type DatabaseTarget, openDatabase } from "../src/d
 import { runMigrations } from "../src/db/migrate.ts";
 import type { VaultClient } from "../src/vault-client/vault-client.ts";
 import { bootstrapWorkspace } from "../src/workspaces/bootstrap.ts";
+import { VerifyCache, type VerifyCacheOptions, subscribeToKeyChanges } from "../src/keys/verify-cache.ts";
 import { TestVault } from "./vault-harness.ts";
 
 export type DatabaseKind = "pglite" | "postgres";
@@ -34,6 +35,8 @@ export class Harness {
   readonly app: ReturnType<typeof createApp>;
   /** The real vault behind `deps.vault`, for suites opened with `{ vault: true }`. */
   testVault: TestVault | undefined;
+  target!: DatabaseTarget;
+  options!: HarnessOptions;
   constructor(
     readonly kind: DatabaseKind,
     readonly handle: DatabaseHandle,
@@ -124,8 +127,14 @@ export class Harness {
   }
 }
 
+export interface HarnessOptions {
+  vault?: VaultClient | null;
+  /** A verify cache kept in step with the database's change notices. */
+  cache?: boolean | Partial<VerifyCacheOptions>;
+}
+
 /** A harness on a fresh database of the given kind: in-memory PGlite, or a new PostgreSQL database. */
-export async function openHarness(kind: DatabaseKind, options: { vault?: VaultClient | null } = {}): Promise<Harness> {
+export async function openHarness(kind: DatabaseKind, options: HarnessOptions = {}): Promise<Harness> {
   let target: DatabaseTarget = { kind: "pglite", dataDir: null };
   let drop = async () => {};
   if (kind === "postgres") {
@@ -135,8 +144,38 @@ export async function openHarness(kind: DatabaseKind, options: { vault?: VaultCl
   }
   const handle = await openDatabase(target);
   await runMigrations(handle, target);
-  const deps: Deps = { db: handle.db, vault: options.vault ?? null, logger: pino({ level: "silent" }) };
-  return new Harness(kind, handle, deps, drop);
+  return instance(kind, target, handle, options, drop);
+}
+
+async function instance(
+  kind: DatabaseKind,
+  target: DatabaseTarget,
+  handle: DatabaseHandle,
+  options: HarnessOptions,
+  drop: () => Promise<void>,
+): Promise<Harness> {
+  let verifyCache: VerifyCache | null = null;
+  let unsubscribe = async () => {};
+  if (options.cache) {
+    verifyCache = new VerifyCache({ max: 10_000, ttlMs: 60_000, negativeTtlMs: 1000, ...(options.cache === true ? {} : options.cache) });
+    unsubscribe = await subscribeToKeyChanges(handle, verifyCache);
+  }
+  const deps: Deps = { db: handle.db, vault: options.vault ?? null, logger: pino({ level: "silent" }), verifyCache };
+  const closeFirst = { ...handle, close: async () => (await unsubscribe(), await handle.close()) };
+  const harness = new Harness(kind, closeFirst, deps, drop);
+  harness.target = target;
+  harness.options = options;
+  return harness;
+}
+
+/**
+ * A second Keyhold instance on the same PostgreSQL database, with its own connections and
+ * its own cache: how users scale out. Closing it leaves the database to its first owner.
+ */
+export async function openPeer(first: Harness): Promise<Harness> {
+  if (first.target.kind !== "postgres") throw new Error("instances share only a real PostgreSQL");
+  const handle = await openDatabase(first.target);
+  return instance(first.kind, first.target, handle, first.options, async () => {});
 }
 
 /** A throwaway database on the given server, dropped by the returned function. */
@@ -161,13 +200,17 @@ export async function createTestDatabase(serverUrl: string): Promise<{ url: stri
  * Runs `body` once per database kind, each with its own harness opened before the tests
  * and closed after them. Tests isolate themselves by creating their own workspaces.
  */
-export function forEachDatabase(name: string, body: (h: () => Harness) => void, options: { vault?: boolean } = {}): void {
+export function forEachDatabase(
+  name: string,
+  body: (h: () => Harness) => void,
+  options: { vault?: boolean; cache?: HarnessOptions["cache"] } = {},
+): void {
   for (const kind of databaseKinds()) {
     describe(`${name} [${kind}]`, () => {
       let harness: Harness | undefined;
       beforeAll(async () => {
         const testVault = options.vault ? await TestVault.start() : undefined;
-        harness = await openHarness(kind, { vault: testVault?.client ?? null });
+        harness = await openHarness(kind, { vault: testVault?.client ?? null, cache: options.cache });
         harness.testVault = testVault;
       });
       afterAll(async () => {

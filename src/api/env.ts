@@ -1,6 +1,7 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { Logger } from "pino";
 import type { Database } from "../db/client.ts";
+import type { VerifyCache } from "../keys/verify-cache.ts";
 import type { VaultClient } from "../vault-client/vault-client.ts";
 
 /** What the HTTP layer is built from. No globals: tests and benchmarks build their own. */
@@ -9,6 +10,8 @@ export interface Deps {
   /** null when no vault is configured: recoverable keys are then refused with 503. */
   vault: VaultClient | null;
   logger: Logger;
+  /** Key records by hash for verifyKey; null: every verify reads the database. */
+  verifyCache?: VerifyCache | null;
 }
 
 export interface AppEnv {

@@ -13,6 +13,11 @@ export type Database = PgDatabase<PgQueryResultHKT, typeof schema>;
 export interface DatabaseHandle {
   db: Database;
   driver: "postgres" | "pglite";
+  /**
+   * Subscribes to NOTIFY on `channel`. `onConnect` runs on every (re)connection of the
+   * listener: notices sent while it was away are lost, so callers resynchronise there.
+   */
+  listen(channel: string, onNotify: (payload: string) => void, onConnect: () => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
 
@@ -23,11 +28,19 @@ export type DatabaseTarget =
 export async function openDatabase(target: DatabaseTarget): Promise<DatabaseHandle> {
   if (target.kind === "postgres") {
     const sql = postgres(target.url, { max: target.maxConnections ?? 10, onnotice: () => {} });
-    return { db: drizzlePostgres(sql, { schema }), driver: "postgres", close: () => sql.end({ timeout: 5 }) };
+    return {
+      db: drizzlePostgres(sql, { schema }),
+      driver: "postgres",
+      async listen(channel, onNotify, onConnect) {
+        const { unlisten } = await sql.listen(channel, onNotify, onConnect);
+        return unlisten;
+      },
+      close: () => sql.end({ timeout: 5 }),
+    };
   }
   if (target.dataDir === null) {
     const client = await PGlite.create();
-    return { db: drizzlePglite(client, { schema }), driver: "pglite", close: () => client.close() };
+    return { db: drizzlePglite(client, { schema }), driver: "pglite", listen: pgliteListen(client), close: () => client.close() };
   }
   // One process at a time may own an embedded data directory.
   mkdirSync(target.dataDir, { recursive: true });
@@ -37,6 +50,7 @@ export async function openDatabase(target: DatabaseTarget): Promise<DatabaseHand
     return {
       db: drizzlePglite(client, { schema }),
       driver: "pglite",
+      listen: pgliteListen(client),
       close: async () => {
         await client.close();
         lock.release();
@@ -46,6 +60,14 @@ export async function openDatabase(target: DatabaseTarget): Promise<DatabaseHand
     lock.release();
     throw error;
   }
+}
+
+function pgliteListen(client: PGlite): DatabaseHandle["listen"] {
+  return async (channel, onNotify, onConnect) => {
+    const unsubscribe = await client.listen(channel, onNotify);
+    onConnect();
+    return unsubscribe;
+  };
 }
 
 /** PostgreSQL's unique_violation, as wrapped by either driver. */

@@ -8,6 +8,7 @@ import { parseKey } from "./key-format.ts";
 import { type RatelimitOutcome, consumeRatelimit, spendCredits } from "./limits.ts";
 import { type PermissionQuery, evaluatePermissionQuery } from "./permission-query.ts";
 import type { KeyRow } from "./key-view.ts";
+import type { VerifyCache } from "./verify-cache.ts";
 
 export type VerifyCode =
   | "VALID"
@@ -69,6 +70,8 @@ export async function findVerifiableKey(db: Database, hash: string): Promise<Ver
 export interface VerifyOptions {
   /** The caller's root key, when it sent a valid one: scopes the lookup to its workspace. */
   rootKey?: RootKeyContext | null;
+  /** Where key records come from; the verify cache plugs in here. */
+  cache?: VerifyCache | null;
   now?: number;
 }
 
@@ -80,7 +83,8 @@ export interface VerifyOptions {
 export async function verifyKey(db: Database, request: VerifyKeyRequest, options: VerifyOptions = {}): Promise<VerifyKeyResult> {
   const now = options.now ?? Date.now();
   if (!parseKey(request.key)) return { valid: false, code: "NOT_FOUND" };
-  const key = await findVerifiableKey(db, sha256Hex(request.key));
+  const hash = sha256Hex(request.key);
+  const key = options.cache ? await options.cache.find(hash, (h) => findVerifiableKey(db, h)) : await findVerifiableKey(db, hash);
   const rootKey = options.rootKey;
   if (!key || (rootKey && key.workspaceId !== rootKey.workspaceId)) return { valid: false, code: "NOT_FOUND" };
   if (rootKey) requirePermission(rootKey, apiPermission(key.apiId, "verify_key"));

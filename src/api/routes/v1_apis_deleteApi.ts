@@ -18,7 +18,9 @@ const route = createRoute({
 export function registerDeleteApi(app: App): void {
   app.openapi(route, async (c) => {
     const ctx = await rootKeyAuth(c);
-    await deleteApi(c.get("deps").db, ctx, c.req.valid("json").apiId);
+    const { apiId } = c.req.valid("json");
+    await deleteApi(c.get("deps").db, ctx, apiId);
+    c.get("deps").verifyCache?.forgetApi(apiId); // other instances hear it from the database
     return c.json({}, 200);
   });
 }

@@ -18,6 +18,9 @@ const route = createRoute({
 export function registerDeleteKeys(app: App): void {
   app.openapi(route, async (c) => {
     const ctx = await rootKeyAuth(c);
-    return c.json(await deleteKeys(c.get("deps").db, ctx, c.req.valid("json")), 200);
+    const body = c.req.valid("json");
+    const result = await deleteKeys(c.get("deps").db, ctx, body);
+    c.get("deps").verifyCache?.forgetApi(body.apiId); // other instances hear it from the database
+    return c.json(result, 200);
   });
 }

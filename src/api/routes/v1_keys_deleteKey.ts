@@ -18,7 +18,9 @@ const route = createRoute({
 export function registerDeleteKey(app: App): void {
   app.openapi(route, async (c) => {
     const ctx = await rootKeyAuth(c);
-    await deleteKey(c.get("deps").db, ctx, c.req.valid("json"));
+    const body = c.req.valid("json");
+    await deleteKey(c.get("deps").db, ctx, body);
+    c.get("deps").verifyCache?.forgetKey(body.keyId); // other instances hear it from the database
     return c.json({}, 200);
   });
 }

@@ -20,6 +20,9 @@ const route = createRoute({
 export function registerUpdateRemaining(app: App): void {
   app.openapi(route, async (c) => {
     const ctx = await rootKeyAuth(c);
-    return c.json(await updateRemaining(c.get("deps").db, ctx, c.req.valid("json")), 200);
+    const body = c.req.valid("json");
+    const result = await updateRemaining(c.get("deps").db, ctx, body);
+    c.get("deps").verifyCache?.forgetKey(body.keyId); // other instances hear it from the database
+    return c.json(result, 200);
   });
 }

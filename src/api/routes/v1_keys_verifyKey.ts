@@ -84,7 +84,8 @@ const route = createRoute({
 export function registerVerifyKey(app: App): void {
   app.openapi(route, async (c) => {
     const rootKey = await optionalRootKeyAuth(c);
-    const result = await verifyKey(c.get("deps").db, c.req.valid("json"), { rootKey });
+    const { db, verifyCache } = c.get("deps");
+    const result = await verifyKey(db, c.req.valid("json"), { rootKey, cache: verifyCache });
     return c.json({ ...result, requestId: c.get("requestId") }, 200);
   });
 }
