@@ -117,6 +117,13 @@ forEachDatabase("apis", (h) => {
     expect((await h().post("/v1/apis.deleteApi", { apiId }, scoped.key)).status).toBe(200);
   });
 
+  test("liveness needs no root key", async () => {
+    const res = await h().get("/v1/liveness", {});
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ status: "ok" });
+    expect(res.headers.get("X-Request-Id")).toMatch(/^req_/);
+  });
+
   test("unknown routes are 404 in the envelope", async () => {
     expectError(await h().post("/v1/apis.nope", {}), 404, "NOT_FOUND");
   });
