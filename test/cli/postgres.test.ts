@@ -8,9 +8,10 @@ const serverUrl = inject("postgresUrl");
 /** DATABASE_URL mode: serve and the CLI share one fresh PostgreSQL database; no embedded lock applies. */
 describe.skipIf(!serverUrl).sequential("keyhold with DATABASE_URL (PostgreSQL)", () => {
   let database: { url: string; dropDatabase: () => Promise<void> };
-  const dataDir = tempDataDir(); // set, to prove it is not used
+  let dataDir = ""; // set, to prove it is not used
 
   beforeAll(async () => {
+    dataDir = tempDataDir(); // here, not at collection: a skipped suite's afterAll never runs
     database = await createTestDatabase(serverUrl);
   });
   afterAll(async () => {
