@@ -1,4 +1,4 @@
-import { and, eq, gte, isNotNull, sql } from "drizzle-orm";
+import { type SQL, and, eq, gte, isNotNull, sql } from "drizzle-orm";
 import type { Database } from "../db/client.ts";
 import { keys, ratelimitWindows } from "../db/schema.ts";
 import { type RefillInterval, refillPeriodStart } from "./refill.ts";
@@ -69,16 +69,25 @@ export interface CreditState {
  * statement. Returns the new balance, or null when the key has too few credits.
  */
 export async function spendCredits(tx: Database, key: CreditState, cost: number, now: number): Promise<number | null> {
-  const periodStart = key.refillInterval ? refillPeriodStart(key.refillInterval, key.refillDay, now) : 0;
-  const due = sql`(${keys.refillInterval} is not null and coalesce(${keys.lastRefillAt}, ${keys.createdAt}) < ${periodStart})`;
-  const balance = sql`(case when ${due} then ${keys.refillAmount} else ${keys.remaining} end)`;
+  const { balance, lastRefillAt } = creditsWithRefill(key, now);
   const [row] = await tx
     .update(keys)
-    .set({
-      remaining: sql`${balance} - ${cost}`,
-      lastRefillAt: sql`case when ${due} then ${now}::bigint else ${keys.lastRefillAt} end`,
-    })
+    .set({ remaining: sql`${balance} - ${cost}`, lastRefillAt })
     .where(and(eq(keys.id, key.id), isNotNull(keys.remaining), gte(balance, cost)))
     .returning({ remaining: keys.remaining });
   return row ? row.remaining : null;
+}
+
+/**
+ * SQL for a key's balance counting a refill that is due at `now`, and the matching
+ * `last_refill_at`: every statement that writes credits uses both, so a due refill is
+ * applied exactly once, by whichever statement comes first.
+ */
+export function creditsWithRefill(key: CreditState, now: number): { balance: SQL; lastRefillAt: SQL } {
+  const periodStart = key.refillInterval ? refillPeriodStart(key.refillInterval, key.refillDay, now) : 0;
+  const due = sql`(${keys.refillInterval} is not null and coalesce(${keys.lastRefillAt}, ${keys.createdAt}) < ${periodStart})`;
+  return {
+    balance: sql`(case when ${due} then ${keys.refillAmount} else ${keys.remaining} end)`,
+    lastRefillAt: sql`case when ${due} then ${now}::bigint else ${keys.lastRefillAt} end`,
+  };
 }

@@ -5,6 +5,7 @@ import type { Database } from "../db/client.ts";
 import { keys } from "../db/schema.ts";
 import { KeyholdError, notFound } from "../errors.ts";
 import { type KeySettings, settingsToColumns, writeKeyNames } from "./key-settings.ts";
+import { creditsWithRefill } from "./limits.ts";
 import { findKey } from "./read-keys.ts";
 
 /** Changes the given settings; the key's id, hash, API and workspace can never change. */
@@ -16,10 +17,12 @@ export async function updateKey(db: Database, ctx: RootKeyContext, keyId: string
   const refill = settings.refill === undefined ? row.refillInterval : settings.refill;
   const remaining = settings.remaining === undefined ? row.remaining : settings.remaining;
   if (refill && remaining === null) throw new KeyholdError("BAD_REQUEST", "refill needs remaining: set the credits too.");
+  // Credits set by hand while a refill is due stand; the due refill counts as done.
+  const refillDone = settings.remaining !== undefined && settings.refill === undefined && { lastRefillAt: creditsWithRefill(row, now).lastRefillAt };
   await db.transaction(async (tx) => {
     const updated = await tx
       .update(keys)
-      .set({ ...columns, updatedAt: now })
+      .set({ ...columns, ...refillDone, updatedAt: now })
       .where(and(eq(keys.id, row.id), eq(keys.workspaceId, ctx.workspaceId), isNull(keys.deletedAt)))
       .returning({ id: keys.id });
     if (updated.length === 0) throw notFound("key"); // deleted meanwhile
@@ -46,14 +49,17 @@ export async function updateRemaining(
   if (input.op === "set" && input.value === null && row.refillInterval !== null) {
     throw new KeyholdError("BAD_REQUEST", "The key refills its credits; remove the refill before making it unlimited.");
   }
+  // On the balance as getKey shows it: a refill that is due is applied here, not later on top.
+  const now = Date.now();
+  const { balance, lastRefillAt } = creditsWithRefill(row, now);
   const next = {
     set: sql`${input.value}::integer`,
-    increment: sql`least(${keys.remaining}::bigint + ${input.value}, 2147483647)::integer`,
-    decrement: sql`greatest(${keys.remaining} - ${input.value}, 0)`,
+    increment: sql`least(${balance}::bigint + ${input.value}, 2147483647)::integer`,
+    decrement: sql`greatest(${balance} - ${input.value}, 0)`,
   }[input.op];
   const [updated] = await db
     .update(keys)
-    .set({ remaining: next, updatedAt: Date.now() })
+    .set({ remaining: next, lastRefillAt, updatedAt: now })
     .where(and(eq(keys.id, row.id), eq(keys.workspaceId, ctx.workspaceId), isNull(keys.deletedAt)))
     .returning({ remaining: keys.remaining });
   if (!updated) throw notFound("key");

@@ -129,6 +129,40 @@ forEachDatabase("verify limits: rate limits, credits, refill, concurrency", (h) 
     expect((await h().verify(key)).body).toMatchObject({ code: "USAGE_EXCEEDED" });
   });
 
+  test("monthly refill is due from refillDay 00:00 UTC: a refill just before it is topped up, one just after is not", async () => {
+    const { keyId, key } = await setup({ remaining: 0, refill: { interval: "monthly", amount: 7, refillDay: 1 } });
+    const now = new Date();
+    const periodStart = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1);
+    await h().db.update(keys).set({ lastRefillAt: periodStart + 1 }).where(eq(keys.id, keyId));
+    expect((await h().verify(key)).body).toMatchObject({ valid: false, code: "USAGE_EXCEEDED" });
+    await h().db.update(keys).set({ lastRefillAt: periodStart - 1 }).where(eq(keys.id, keyId));
+    expect((await h().verify(key)).body).toMatchObject({ valid: true, remaining: 6 });
+  });
+
+  test("updateRemaining works on the balance as shown, a due refill included, and the refill is not applied again", async () => {
+    for (const [op, value, after] of [
+      ["increment", 5, 15],
+      ["decrement", 4, 6],
+      ["set", 3, 3],
+    ] as const) {
+      const { ws, keyId, key, getKey } = await setup({ remaining: 0, refill: { interval: "daily", amount: 10 } });
+      await h().db.update(keys).set({ lastRefillAt: Date.now() - 2 * DAY }).where(eq(keys.id, keyId));
+      expect((await getKey()).remaining).toBe(10);
+      const res = await h().post("/v1/keys.updateRemaining", { keyId, op, value }, ws.rootKey);
+      expect(res.body, op).toEqual({ remaining: after });
+      expect((await getKey()).remaining, op).toBe(after);
+      expect((await h().verify(key)).body, op).toMatchObject({ valid: true, remaining: after - 1 });
+    }
+  });
+
+  test("updateKey setting remaining while a refill is due: the set balance holds, the refill is not applied on top", async () => {
+    const { ws, keyId, key, getKey } = await setup({ remaining: 0, refill: { interval: "daily", amount: 10 } });
+    await h().db.update(keys).set({ lastRefillAt: Date.now() - 2 * DAY }).where(eq(keys.id, keyId));
+    expect((await h().post("/v1/keys.updateKey", { keyId, remaining: 3 }, ws.rootKey)).status).toBe(200);
+    expect((await getKey()).remaining).toBe(3);
+    expect((await h().verify(key)).body).toMatchObject({ valid: true, remaining: 2 });
+  });
+
   test("a refill that is due but costs more than the amount is refused and not applied", async () => {
     const { keyId, key, getKey } = await setup({ remaining: 0, refill: { interval: "daily", amount: 3 } });
     const old = Date.now() - 2 * DAY;
