@@ -2,7 +2,7 @@ import { and, eq, isNull, sql } from "drizzle-orm";
 import { apiPermission } from "../auth/permissions.ts";
 import { type RootKeyContext, requirePermission } from "../auth/root-key-auth.ts";
 import type { Database } from "../db/client.ts";
-import { keys } from "../db/schema.ts";
+import { keys, ratelimitWindows } from "../db/schema.ts";
 import { KeyholdError, notFound } from "../errors.ts";
 import { type KeySettings, settingsToColumns, writeKeyNames } from "./key-settings.ts";
 import { creditsWithRefill } from "./limits.ts";
@@ -26,6 +26,10 @@ export async function updateKey(db: Database, ctx: RootKeyContext, keyId: string
       .where(and(eq(keys.id, row.id), eq(keys.workspaceId, ctx.workspaceId), isNull(keys.deletedAt)))
       .returning({ id: keys.id });
     if (updated.length === 0) throw notFound("key"); // deleted meanwhile
+    // A window of another length is not comparable: the new limit starts with a fresh one.
+    if (settings.ratelimit !== undefined && settings.ratelimit?.duration !== row.ratelimitDuration) {
+      await tx.delete(ratelimitWindows).where(and(eq(ratelimitWindows.keyId, row.id), eq(ratelimitWindows.name, "default")));
+    }
     await writeKeyNames(tx, { id: row.id, workspaceId: ctx.workspaceId }, settings, true);
   });
 }

@@ -55,6 +55,25 @@ forEachDatabase("verify limits: rate limits, credits, refill, concurrency", (h) 
     expect(next.body.ratelimit.reset).toBeGreaterThanOrEqual(reset + 1000);
   });
 
+  test("changing the rate limit's window length starts afresh instead of refusing until the old window is over", async () => {
+    const { ws, keyId, key } = await setup({ ratelimit: { limit: 5, duration: 1000 } });
+    expect((await h().verify(key)).body).toMatchObject({ valid: true, ratelimit: { limit: 5, remaining: 4 } });
+    const duration = roomyWindow();
+    expect((await h().post("/v1/keys.updateKey", { keyId, ratelimit: { limit: 5, duration } }, ws.rootKey)).status).toBe(200);
+    const res = await h().verify(key);
+    expect(res.body).toMatchObject({ valid: true, code: "VALID", ratelimit: { limit: 5 } });
+    expect(res.body.ratelimit.reset % duration).toBe(0);
+  });
+
+  test("changing only the limit keeps the window's count", async () => {
+    const { ws, keyId, key } = await setup({ ratelimit: { limit: 10, duration: roomyWindow() } });
+    for (let i = 0; i < 4; i++) expect((await h().verify(key)).body.code).toBe("VALID");
+    const { duration } = (await h().get("/v1/keys.getKey", { keyId }, ws.rootKey)).body.ratelimit;
+    await h().post("/v1/keys.updateKey", { keyId, ratelimit: { limit: 5, duration } }, ws.rootKey);
+    expect((await h().verify(key)).body).toMatchObject({ valid: true, ratelimit: { limit: 5, remaining: 0 } });
+    expect((await h().verify(key)).body.code).toBe("RATE_LIMITED");
+  });
+
   test("ratelimit.cost spends several slots; a cost above the limit is refused and spends none", async () => {
     const { key } = await setup({ ratelimit: { limit: 5, duration: roomyWindow() } });
     expect((await h().verify(key, { ratelimit: { cost: 3 } })).body).toMatchObject({ valid: true, ratelimit: { remaining: 2 } });
