@@ -23,13 +23,7 @@ function roomyWindow(margin = 20_000): number {
   return duration;
 }
 
-function countCodes(results: { body: { code: string } }[]): Record<string, number> {
-  const counts: Record<string, number> = {};
-  for (const r of results) counts[r.body.code] = (counts[r.body.code] ?? 0) + 1;
-  return counts;
-}
-
-forEachDatabase("verify limits: rate limits, credits, refill, concurrency", (h) => {
+forEachDatabase("verify limits: rate limits, credits, refill", (h) => {
   async function setup(body: Record<string, unknown>) {
     const ws = await h().workspace();
     const apiId = await h().createApi(ws);
@@ -191,38 +185,4 @@ forEachDatabase("verify limits: rate limits, credits, refill, concurrency", (h) 
     expect((await h().verify(key, { remaining: { cost: 3 } })).body).toMatchObject({ valid: true, remaining: 0 });
   });
 
-  test("concurrency: remaining=10, 100 concurrent verifies give exactly 10 VALID and leave 0", async () => {
-    const { key, getKey } = await setup({ remaining: 10 });
-    const results = await Promise.all(Array.from({ length: 100 }, () => h().verify(key)));
-    expect(countCodes(results)).toEqual({ VALID: 10, USAGE_EXCEEDED: 90 });
-    const balances = results.filter((r) => r.body.valid).map((r) => r.body.remaining).sort((a, b) => a - b);
-    expect(balances).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
-    expect((await getKey()).remaining).toBe(0);
-  });
-
-  test("concurrency: remaining=100 at cost 7, 50 concurrent verifies give exactly 14 VALID and leave 2", async () => {
-    const { key, getKey } = await setup({ remaining: 100 });
-    const results = await Promise.all(Array.from({ length: 50 }, () => h().verify(key, { remaining: { cost: 7 } })));
-    expect(countCodes(results)).toEqual({ VALID: 14, USAGE_EXCEEDED: 36 });
-    expect((await getKey()).remaining).toBe(2);
-  });
-
-  test("concurrency: a rate limit of 10 per minute admits exactly 10 of 100 concurrent verifies", async () => {
-    const { key } = await setup({ ratelimit: { limit: 10, duration: roomyWindow() } });
-    const results = await Promise.all(Array.from({ length: 100 }, () => h().verify(key)));
-    expect(countCodes(results)).toEqual({ VALID: 10, RATE_LIMITED: 90 });
-    const left = results.filter((r) => r.body.valid).map((r) => r.body.ratelimit.remaining).sort((a, b) => a - b);
-    expect(left).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
-  });
-
-  test("concurrency: credits and rate limit together; refused requests give their slots back", async () => {
-    const { ws, keyId, key } = await setup({ remaining: 5, ratelimit: { limit: 20, duration: roomyWindow() } });
-    const results = await Promise.all(Array.from({ length: 50 }, () => h().verify(key)));
-    const counts = countCodes(results);
-    expect(counts.VALID).toBe(5);
-    expect(counts.VALID! + (counts.USAGE_EXCEEDED ?? 0) + (counts.RATE_LIMITED ?? 0)).toBe(50);
-    await h().post("/v1/keys.updateRemaining", { keyId, op: "set", value: 100 }, ws.rootKey);
-    // Only the 5 admitted requests hold a slot: 20 - 5 - this one.
-    expect((await h().verify(key)).body).toMatchObject({ valid: true, remaining: 99, ratelimit: { remaining: 14 } });
-  });
 });
