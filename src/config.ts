@@ -22,12 +22,41 @@ export interface Config {
   logLevel: (typeof logLevels)[number];
   vaultPort: number;
   vaultUrl: string | null;
+  /** base64 32-byte keys; the first wraps new DEKs. null: a generated key file under the data dir. */
+  vaultMasterKeys: string | null;
+  vaultDatabaseUrl: string | null;
+  vaultDekMaxAgeMs: number;
+  vaultDekMaxUses: number;
+  vaultDekCacheTtlMs: number;
+  /** JWKs of the API→vault token key pair; null: a generated pair under the data dir. */
+  vaultTokenPrivateKey: string | null;
+  vaultTokenPublicKey: string | null;
+  verifyCacheSize: number;
+  verifyCacheTtlMs: number;
+  verifyCacheNegativeTtlMs: number;
   nodeEnv: "development" | "production" | "test";
 }
 
 const port = z.coerce.number().int().min(1).max(65535);
 const postgresUrl = z.url({ protocol: /^postgres(ql)?$/ });
 const httpUrl = z.url({ protocol: /^https?$/ });
+const units: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+/** `500ms`, `90s`, `10m`, `12h`, `30d` (or plain milliseconds) to milliseconds. */
+const duration = z
+  .string()
+  .regex(/^\d+(ms|s|m|h|d)?$/)
+  .transform((v) => {
+    const [, n, unit] = v.match(/^(\d+)(ms|s|m|h|d)?$/)!;
+    return Number(n) * units[unit ?? "ms"]!;
+  });
+const jwk = z.string().refine((v) => {
+  try {
+    const parsed = JSON.parse(v) as { kty?: string; crv?: string };
+    return parsed.kty === "OKP" && parsed.crv === "Ed25519";
+  } catch {
+    return false;
+  }
+});
 
 /** Each variable: its schema, what a valid value looks like (for the message), and whether to echo bad values. */
 const variables = {
@@ -38,6 +67,16 @@ const variables = {
   LOG_LEVEL: { schema: z.enum(logLevels).default("info"), expected: `one of ${logLevels.join(", ")}` },
   VAULT_PORT: { schema: port.default(8788), expected: "an integer from 1 to 65535" },
   VAULT_URL: { schema: httpUrl.optional(), expected: "an http:// or https:// URL", secret: true },
+  VAULT_MASTER_KEYS: { schema: z.string().regex(/^[A-Za-z0-9+/=,\s]+$/).optional(), expected: "comma-separated base64 32-byte keys", secret: true },
+  VAULT_DATABASE_URL: { schema: postgresUrl.optional(), expected: "a postgres:// or postgresql:// URL", secret: true },
+  VAULT_DEK_MAX_AGE: { schema: duration.prefault("30d"), expected: "a duration such as 30d, 12h, 90m or 3600s" },
+  VAULT_DEK_MAX_USES: { schema: z.coerce.number().int().min(1).max(2 ** 32).default(2 ** 24), expected: "an integer from 1 to 2^32" },
+  VAULT_DEK_CACHE_TTL: { schema: duration.prefault("10m"), expected: "a duration such as 10m or 60s" },
+  VAULT_TOKEN_PRIVATE_KEY: { schema: jwk.optional(), expected: "an Ed25519 private JWK (JSON)", secret: true },
+  VAULT_TOKEN_PUBLIC_KEY: { schema: jwk.optional(), expected: "an Ed25519 public JWK (JSON)" },
+  VERIFY_CACHE_SIZE: { schema: z.coerce.number().int().min(0).max(10_000_000).default(100_000), expected: "an integer from 0 (off) to 10000000" },
+  VERIFY_CACHE_TTL: { schema: duration.prefault("60s"), expected: "a duration such as 60s" },
+  VERIFY_CACHE_NEGATIVE_TTL: { schema: duration.prefault("1s"), expected: "a duration such as 1s or 500ms" },
   NODE_ENV: { schema: z.enum(["development", "production", "test"]).default("development"), expected: "development, production or test" },
 } satisfies Record<string, { schema: z.ZodType; expected: string; secret?: boolean }>;
 
@@ -67,6 +106,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: v.LOG_LEVEL,
     vaultPort: v.VAULT_PORT,
     vaultUrl: v.VAULT_URL ?? null,
+    vaultMasterKeys: v.VAULT_MASTER_KEYS ?? null,
+    vaultDatabaseUrl: v.VAULT_DATABASE_URL ?? null,
+    vaultDekMaxAgeMs: v.VAULT_DEK_MAX_AGE,
+    vaultDekMaxUses: v.VAULT_DEK_MAX_USES,
+    vaultDekCacheTtlMs: v.VAULT_DEK_CACHE_TTL,
+    vaultTokenPrivateKey: v.VAULT_TOKEN_PRIVATE_KEY ?? null,
+    vaultTokenPublicKey: v.VAULT_TOKEN_PUBLIC_KEY ?? null,
+    verifyCacheSize: v.VERIFY_CACHE_SIZE,
+    verifyCacheTtlMs: v.VERIFY_CACHE_TTL,
+    verifyCacheNegativeTtlMs: v.VERIFY_CACHE_NEGATIVE_TTL,
     nodeEnv: v.NODE_ENV,
   };
 }
@@ -81,4 +130,9 @@ export function describeDatabase(config: Config): string {
   if (!config.databaseUrl) return `embedded PGlite in ${config.dataDir}`;
   const url = new URL(config.databaseUrl);
   return `PostgreSQL at ${url.hostname}${url.port ? `:${url.port}` : ""}${url.pathname}`;
+}
+
+/** The URL a listener on host:port answers at (IPv6 hosts in brackets). */
+export function listenUrl(host: string, port: number): string {
+  return `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
 }

@@ -3,11 +3,12 @@ import { createAdaptorServer } from "@hono/node-server";
 import { sql } from "drizzle-orm";
 import type { Logger } from "pino";
 import { createApp } from "./api/app.ts";
-import { type Config, databaseTarget, describeDatabase } from "./config.ts";
+import { type Config, databaseTarget, describeDatabase, listenUrl } from "./config.ts";
 import { type Database, openDatabase } from "./db/client.ts";
 import { runMigrations } from "./db/migrate.ts";
 import { KeyholdError } from "./errors.ts";
 import { createLogger } from "./logger.ts";
+import { VerifyCache, subscribeToKeyChanges } from "./keys/verify-cache.ts";
 import type { VaultClient } from "./vault-client/vault-client.ts";
 import { welcomeText } from "./welcome.ts";
 import { type Bootstrapped, bootstrapWorkspace, countWorkspaces } from "./workspaces/bootstrap.ts";
@@ -38,18 +39,23 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   try {
     await runMigrations(database, target);
     const bootstrapped = await bootstrapIfEmpty(database.db);
-    const app = createApp({ db: database.db, vault: options.vault ?? null, logger });
+    const verifyCache = config.verifyCacheSize > 0 ? new VerifyCache({ max: config.verifyCacheSize, ttlMs: config.verifyCacheTtlMs, negativeTtlMs: config.verifyCacheNegativeTtlMs }) : null;
+    const unsubscribe = verifyCache ? await subscribeToKeyChanges(database, verifyCache) : async () => {};
+    const app = createApp({ db: database.db, vault: options.vault ?? null, logger, verifyCache });
     const server = createAdaptorServer({ fetch: app.fetch, hostname: config.host }) as Server;
     await listen(server, config.port, config.host);
-    const url = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${config.port}`;
+    const url = listenUrl(config.host, config.port);
     if (bootstrapped) (options.print ?? ((text) => process.stdout.write(text)))(welcomeText(bootstrapped, url));
     logger.info(
       { database: describeDatabase(config), vault: options.vault ? "configured" : "none", startupMs: Math.round(performance.now()) },
       `Keyhold listening on ${url}`,
     );
-    if (config.vaultUrl && !options.vault) logger.warn("VAULT_URL is set but serve does not connect to a vault yet; recoverable keys are refused");
     let closing: Promise<void> | undefined;
-    const close = () => (closing ??= shutDown(server, database.close, options.graceMs ?? 10_000));
+    const closeDatabase = async () => {
+      await unsubscribe();
+      await database.close();
+    };
+    const close = () => (closing ??= shutDown(server, closeDatabase, options.graceMs ?? 10_000));
     return { url, port: config.port, bootstrapped, close };
   } catch (error) {
     await database.close();

@@ -1,5 +1,5 @@
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, writeSync } from "node:fs";
-import { dirname } from "node:path";
+import { dirname, join } from "node:path";
 import { type CryptoKey, type JWK, SignJWT, exportJWK, generateKeyPair, importJWK, jwtVerify } from "jose";
 
 /**
@@ -19,6 +19,11 @@ export interface TokenKeyPair {
 export async function generateTokenKeyPair(): Promise<TokenKeyPair> {
   const { privateKey, publicKey } = await generateKeyPair(ALG, { crv: "Ed25519", extractable: true });
   return { privateJwk: await exportJWK(privateKey), publicJwk: await exportJWK(publicKey) };
+}
+
+/** The embedded default keeps both halves in one file under the data dir (API and vault share it). */
+export function embeddedTokenKeyFile(dataDir: string): string {
+  return join(dataDir, "service-token.json");
 }
 
 /** The embedded default: one key pair in a 0600 file under the data dir, made on first use. */

@@ -36,7 +36,8 @@ describe.skipIf(!serverUrl).sequential("keyhold with DATABASE_URL (PostgreSQL)",
     const second = JSON.parse(run.stdout) as { rootKey: string; workspaceId: string };
     const otherApi = await post(server.url, "/v1/apis.createApi", { name: "second" }, second.rootKey);
     expect(otherApi.status).toBe(200);
-    expect(readdirSync(dataDir)).toEqual([]); // nothing embedded was opened
+    // No embedded database: only the embedded vault's own files (no VAULT_URL was given).
+    expect(readdirSync(dataDir).sort()).toEqual(["service-token.json", "vault"]);
 
     signalGroup(server.child, "SIGTERM");
     expect((await server.exited).code).toBe(0);

@@ -64,7 +64,8 @@ export interface Served {
 export async function serve(env: Record<string, string>, command: string[] = [process.execPath, bin, "serve"], timeoutMs = 45_000): Promise<Served> {
   const port = env.PORT ?? String(await freePort());
   const started = performance.now();
-  const child = track(spawn(command[0]!, command.slice(1), { cwd: root, env: childEnv({ ...env, PORT: port }), detached: true }));
+  const vaultPort = env.VAULT_PORT ?? String(await freePort()); // serve runs the vault too
+  const child = track(spawn(command[0]!, command.slice(1), { cwd: root, env: childEnv({ ...env, PORT: port, VAULT_PORT: vaultPort }), detached: true }));
   const out = collect(child);
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.on("close", (code, signal) => resolve({ code, signal })),

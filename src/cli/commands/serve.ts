@@ -4,15 +4,28 @@ import { exitWithError } from "../fail.ts";
 export function registerServe(program: Command): void {
   program
     .command("serve")
-    .description("Run the HTTP API (migrates first; on an empty database, creates a workspace and prints its root key once).")
+    .description(
+      "Run the HTTP API and, unless VAULT_URL points elsewhere, the vault on VAULT_PORT (migrates first; on an empty database, creates a workspace and prints its root key once).",
+    )
     .action(serve);
 }
 
 async function serve(): Promise<void> {
   const { loadConfig } = await import("../../config.ts");
+  const { createLogger } = await import("../../logger.ts");
   const { startServer } = await import("../../server.ts");
+  const { startVaultServer } = await import("../../vault/server/start-vault.ts");
+  const { vaultClientFromConfig } = await import("../../vault-client/from-config.ts");
   const config = loadConfig();
-  const server = await startServer(config);
+  const logger = createLogger(config);
+  // Without VAULT_URL the vault runs here too, on its own listener with its own storage.
+  const vaultServer = config.vaultUrl ? null : await startVaultServer(config, logger.child({ service: "vault" }));
+  const { client } = await vaultClientFromConfig(config);
+  const api = await startServer(config, { logger, vault: client }).catch(async (error: unknown) => {
+    await vaultServer?.close();
+    throw error;
+  });
+  const server = { close: async () => (await api.close(), await vaultServer?.close()) };
   let stoppingSince = 0;
   const stop = (signal: NodeJS.Signals) => {
     // A terminal's Ctrl-C reaches npm and us at once, so only a later repeat means "now".
