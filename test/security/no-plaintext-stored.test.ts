@@ -116,13 +116,14 @@ forEachDatabase("no plaintext stored or returned", (h) => {
   test("no response but the creating one ever holds a plaintext or its hash", async () => {
     const keys = secrets.filter((s) => s.kind === "key");
     const verifier = secrets.find((s) => s.kind === "root key" && s !== secrets[0] && s.plaintext !== ws.rootKey)!;
-    for (const s of keys.slice(2)) {
+    for (const [i, s] of keys.slice(2).entries()) {
       await record(h().get("/v1/keys.getKey", { keyId: s.keyId }, ws.rootKey));
       await record(h().get("/v1/keys.getKey", { keyId: s.keyId, decrypt: "true" }, ws.rootKey));
       await record(h().verify(s.plaintext));
+      await record(h().post("/v1/keys.verifyKey", { key: s.plaintext }, verifier.plaintext));
+      if (i % 3 !== 0) continue; // the refusals below for every third key (every prefix still occurs)
       await record(h().verify(s.plaintext, { apiId: "api_other" }));
       await record(h().verify(s.plaintext, { authorization: { permissions: "write" } }));
-      await record(h().post("/v1/keys.verifyKey", { key: s.plaintext }, verifier.plaintext));
       // Near misses and refusals: the answer never echoes the key that was sent.
       await record(h().verify(s.plaintext.slice(0, -1)));
       await record(h().verify(`${s.plaintext}x`));
@@ -144,7 +145,7 @@ forEachDatabase("no plaintext stored or returned", (h) => {
     }
     await record(h().post("/v1/keys.verifyKey", { key: keys[3]!.plaintext, apiId: 1 }));
 
-    expect(seen.length).toBeGreaterThan(keys.length * 8);
+    expect(seen.length).toBeGreaterThan(keys.length * 5);
     const leak = findLeak(seen.join("\n"), secrets, true);
     expect(leak, leak).toBeUndefined();
   });
