@@ -16,6 +16,8 @@ interface Ids {
   keyId: string;
   rootKeyId: string;
   key: string;
+  /** A disabled key: a foreign verify must say NOT_FOUND, not DISABLED. */
+  disabledKey: string;
 }
 
 interface IdRoute {
@@ -58,6 +60,7 @@ const idRoutes: IdRoute[] = [
     input: (i) => ({ key: i.key, remaining: { cost: 1 }, ratelimits: [{ name: "extra", limit: 1, duration: 60_000 }] }),
     verdict: true,
   },
+  { name: "keys.verifyKey of a disabled key", method: "POST", path: "/v1/keys.verifyKey", input: (i) => ({ key: i.disabledKey }), verdict: true },
   { name: "rootKeys.deleteRootKey", method: "POST", path: "/v1/rootKeys.deleteRootKey", input: (i) => ({ keyId: i.rootKeyId }) },
 ];
 
@@ -108,18 +111,25 @@ forEachDatabase("cross-tenant isolation", (h) => {
     });
     for (let i = 0; i < 3; i++) await h().createKey(a, apiA, { prefix: "ka", ownerId: "owner-a" });
     const rootA = await h().rootKey(a, ["api.*.read_key"]);
-    idsA = { apiId: apiA, keyId: keyA.keyId, rootKeyId: rootA.keyId, key: keyA.key };
+    const disabledA = await h().createKey(a, apiA, { prefix: "ka", enabled: false });
+    idsA = { apiId: apiA, keyId: keyA.keyId, rootKeyId: rootA.keyId, key: keyA.key, disabledKey: disabledA.key };
 
     const apiB = await h().createApi(b, "api-b");
     const keyB = await h().createKey(b, apiB, { prefix: "ka" });
-    idsB = { apiId: apiB, keyId: keyB.keyId, rootKeyId: b.rootKeyId, key: keyB.key };
+    idsB = { apiId: apiB, keyId: keyB.keyId, rootKeyId: b.rootKeyId, key: keyB.key, disabledKey: keyB.key };
     // A root key of B that names A's API explicitly: permissions cannot reach across workspaces.
     const targeted = await h().rootKey(b, [...API_ACTIONS.map((action) => `api.${apiA}.${action}`), "rbac.*.delete_root_key", "rbac.*.read_root_key"]);
     tokensOfB.push({ name: "B's `*` root key", token: () => b.rootKey }, { name: "B's key naming A's API", token: () => targeted.key });
   });
 
   /** Ids of the same shape as A's that were never issued. */
-  const missingIds = (): Ids => ({ apiId: newId("api"), keyId: newId("key"), rootKeyId: newId("rk"), key: generateKey({ prefix: "ka" }) });
+  const missingIds = (): Ids => ({
+    apiId: newId("api"),
+    keyId: newId("key"),
+    rootKeyId: newId("rk"),
+    key: generateKey({ prefix: "ka" }),
+    disabledKey: generateKey({ prefix: "ka" }),
+  });
 
   describe.each([0, 1])("with token %i", (tokenIndex) => {
     test.each(idRoutes.map((r) => [r.name, r] as const))("%s: A's id answers like a missing id and changes nothing", async (_, route) => {
@@ -151,10 +161,31 @@ forEachDatabase("cross-tenant isolation", (h) => {
       const apiId = await h().createApi(a, "control");
       const { keyId, key } = await h().createKey(a, apiId, { prefix: "ka", remaining: 10, ratelimit: { limit: 10, duration: 60_000 } });
       const { keyId: rootKeyId } = await h().rootKey(a, ["api.*.read_key"]);
-      const res = await send(h(), route, { apiId, keyId, rootKeyId, key }, a.rootKey);
+      const { key: disabledKey } = await h().createKey(a, apiId, { enabled: false });
+      const res = await send(h(), route, { apiId, keyId, rootKeyId, key, disabledKey }, a.rootKey);
       expect(res.status, `${route.name}: ${JSON.stringify(res.body)}`).toBe(200);
-      if (route.verdict) expect(res.body.valid, route.name).toBe(true);
+      if (route.verdict) expect(res.body.code, route.name).toBe(route.name.includes("disabled") ? "DISABLED" : "VALID");
     }
+  });
+
+  test("deleted resources of one's own workspace answer exactly like missing ones", async () => {
+    const apiId = await h().createApi(a, "doomed");
+    const { keyId, key } = await h().createKey(a, apiId, { prefix: "ka" });
+    const { key: disabledKey } = await h().createKey(a, apiId, { prefix: "ka", enabled: false });
+    const { keyId: rootKeyId } = await h().rootKey(a, ["api.*.read_key"]);
+    expect((await h().post("/v1/rootKeys.deleteRootKey", { keyId: rootKeyId }, a.rootKey)).status).toBe(200);
+    expect((await h().post("/v1/apis.deleteApi", { apiId }, a.rootKey)).status).toBe(200);
+    const deleted: Ids = { apiId, keyId, rootKeyId, key, disabledKey };
+    const before = await h().snapshot();
+    for (const route of idRoutes) {
+      const gone = await send(h(), route, deleted, a.rootKey);
+      const missing = await send(h(), route, missingIds(), a.rootKey);
+      expect(gone.status, route.name).toBe(missing.status);
+      expect(withoutRequestId(gone.body), route.name).toEqual(withoutRequestId(missing.body));
+      if (route.verdict) expect(gone.body.code, route.name).toBe("NOT_FOUND");
+      else expectErrorEnvelope(gone, "NOT_FOUND", route.name);
+    }
+    expect(await h().snapshot()).toEqual(before);
   });
 
   test("control: B's root keys work on B's own resources", async () => {
