@@ -3,6 +3,7 @@ import pkg from "../../package.json" with { type: "json" };
 import { registerBootstrap } from "./commands/bootstrap.ts";
 import { registerMigrate } from "./commands/migrate.ts";
 import { registerServe } from "./commands/serve.ts";
+import { registerVault } from "./commands/vault.ts";
 import { exitWithError } from "./fail.ts";
 
 /** `keyhold <command>`. Commands load their heavy modules lazily, so `--help` stays instant. */
@@ -19,5 +20,6 @@ KEYHOLD_DATA_DIR (./.keyhold), LOG_LEVEL (info), VAULT_PORT (8788), VAULT_URL, N
 registerServe(program);
 registerMigrate(program);
 registerBootstrap(program);
+registerVault(program);
 
 await program.parseAsync(process.argv).catch(exitWithError);

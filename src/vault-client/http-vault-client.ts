@@ -7,6 +7,8 @@ export interface HttpVaultClientOptions {
   url: string;
   signToken: TokenSigner;
   timeoutMs?: number;
+  /** Defaults to the global fetch; the CLI passes an in-process vault's own handler. */
+  fetch?: (request: Request) => Response | Promise<Response>;
 }
 
 const sealed = z.object({ encrypted: z.string().min(1), keyId: z.string().min(1) });
@@ -33,12 +35,13 @@ export function createHttpVaultClient(options: HttpVaultClientOptions): VaultCli
   async function call<T>(method: "GET" | "POST", path: string, body: unknown, schema: z.ZodType<T>): Promise<T | null> {
     let res: Response;
     try {
-      res = await fetch(`${base}${path}`, {
+      const request = new Request(`${base}${path}`, {
         method,
         headers: { Authorization: `Bearer ${await options.signToken()}`, ...(body !== undefined && { "Content-Type": "application/json" }) },
         body: body === undefined ? undefined : JSON.stringify(body),
         signal: AbortSignal.timeout(timeoutMs),
       });
+      res = await (options.fetch ?? fetch)(request);
     } catch (error) {
       throw unavailable((error as Error).name === "TimeoutError" ? `no answer within ${timeoutMs} ms` : "connection failed", error);
     }

@@ -4,19 +4,25 @@ import { killAll, runCli } from "./processes.ts";
 afterAll(killAll);
 
 describe("keyhold help", () => {
-  test("--help lists the three commands and exits 0", async () => {
+  test("--help lists the commands and exits 0", async () => {
     const run = await runCli(["--help"]);
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/^Usage: keyhold/);
-    for (const command of ["serve", "migrate", "bootstrap"]) expect(run.stdout).toMatch(new RegExp(`^  ${command}\\b`, "m"));
+    for (const command of ["serve", "migrate", "bootstrap", "vault"]) expect(run.stdout).toMatch(new RegExp(`^  ${command}\\b`, "m"));
   });
 
   test.each([
     ["serve", /Run the HTTP API/],
     ["migrate", /schema up to date/],
     ["bootstrap", /--name <name>[\s\S]*--json/],
+    ["vault", /serve[\s\S]*status[\s\S]*create-dek[\s\S]*rotate-master[\s\S]*reencrypt/],
+    ["vault serve", /Run the vault alone on VAULT_PORT/],
+    ["vault status", /master keys[\s\S]*--json/],
+    ["vault create-dek", /--keyring <workspaceId>/],
+    ["vault rotate-master", /Rewrap every DEK under the first key of VAULT_MASTER_KEYS/],
+    ["vault reencrypt", /Resumable and idempotent[\s\S]*--keyring <workspaceId>[\s\S]*--json/],
   ])("%s --help describes the command", async (command, pattern) => {
-    const run = await runCli([command, "--help"]);
+    const run = await runCli([...command.split(" "), "--help"]);
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(new RegExp(`^Usage: keyhold ${command}`));
     expect(run.stdout).toMatch(pattern);
