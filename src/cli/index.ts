@@ -1,6 +1,7 @@
 import { Command } from "commander";
 import pkg from "../../package.json" with { type: "json" };
 import { registerBootstrap } from "./commands/bootstrap.ts";
+import { registerDoctor } from "./commands/doctor.ts";
 import { registerMigrate } from "./commands/migrate.ts";
 import { registerServe } from "./commands/serve.ts";
 import { registerVault } from "./commands/vault.ts";
@@ -21,5 +22,6 @@ registerServe(program);
 registerMigrate(program);
 registerBootstrap(program);
 registerVault(program);
+registerDoctor(program);
 
 await program.parseAsync(process.argv).catch(exitWithError);

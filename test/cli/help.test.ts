@@ -8,7 +8,7 @@ describe("keyhold help", () => {
     const run = await runCli(["--help"]);
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/^Usage: keyhold/);
-    for (const command of ["serve", "migrate", "bootstrap", "vault"]) expect(run.stdout).toMatch(new RegExp(`^  ${command}\\b`, "m"));
+    for (const command of ["serve", "migrate", "bootstrap", "vault", "doctor"]) expect(run.stdout).toMatch(new RegExp(`^  ${command}\\b`, "m"));
   });
 
   test.each([
@@ -16,6 +16,7 @@ describe("keyhold help", () => {
     ["migrate", /schema up to date/],
     ["bootstrap", /--name <name>[\s\S]*--json/],
     ["vault", /serve[\s\S]*status[\s\S]*create-dek[\s\S]*rotate-master[\s\S]*reencrypt/],
+    ["doctor", /database, migrations, clock, vault[\s\S]*--json/],
     ["vault serve", /Run the vault alone on VAULT_PORT/],
     ["vault status", /master keys[\s\S]*--json/],
     ["vault create-dek", /--keyring <workspaceId>/],

@@ -18,6 +18,8 @@ async function serve(): Promise<void> {
   const { vaultClientFromConfig } = await import("../../vault-client/from-config.ts");
   const config = loadConfig();
   const logger = createLogger(config);
+  const { layoutWarnings } = await import("../../doctor/layout.ts");
+  for (const warning of layoutWarnings(config)) logger.warn(warning);
   // Without VAULT_URL the vault runs here too, on its own listener with its own storage.
   const vaultServer = config.vaultUrl ? null : await startVaultServer(config, logger.child({ service: "vault" }));
   const { client } = await vaultClientFromConfig(config);
