@@ -27,6 +27,8 @@ interface PostRoute {
   nullable?: string[];
   /** Paths whose content is free-form and not mutated field by field. */
   opaque?: string[];
+  /** String paths where any text is acceptable input (verifyKey's key: garbage is a 200 NOT_FOUND verdict). */
+  anyString?: string[];
   /** Hand-written refusals particular to the route. */
   extra: (f: Fixture) => [label: string, body: unknown | RawJson][];
 }
@@ -120,6 +122,8 @@ const postRoutes: PostRoute[] = [
       ["meta null", { apiId: f.apiId, meta: null }],
       ["meta 65 deep", deepField({ apiId: f.apiId }, "meta", 65)],
       ["meta 10 000 deep", deepField({ apiId: f.apiId }, "meta", 10_000)],
+      ["meta with a NUL value", { apiId: f.apiId, meta: { a: [{ b: NUL }] } }],
+      ["meta with a NUL key", { apiId: f.apiId, meta: { ok: { [NUL]: 1 } } }],
       ["roles with a 513-char name", { apiId: f.apiId, roles: ["x".repeat(513)] }],
       ["1001 permissions", { apiId: f.apiId, permissions: Array.from({ length: 1001 }, (_, i) => `p${i}`) }],
       ["empty permission", { apiId: f.apiId, permissions: [""] }],
@@ -154,6 +158,7 @@ const postRoutes: PostRoute[] = [
       ["role reference without a name", { keyId: f.keyId, roles: [{ create: true }] }],
       ["meta 10 000 deep", deepField({ keyId: f.keyId }, "meta", 10_000)],
       ["meta as array", { keyId: f.keyId, meta: [] }],
+      ["meta with a NUL value", { keyId: f.keyId, meta: { a: NUL } }],
       ["role reference as number", { keyId: f.keyId, roles: [{ name: "r" }, 1] }],
       ["permission reference with a long name", { keyId: f.keyId, permissions: [{ name: "x".repeat(513) }] }],
       ["enabled null", { keyId: f.keyId, enabled: null }],
@@ -192,6 +197,7 @@ const postRoutes: PostRoute[] = [
     }),
     nullable: ["authorization.permissions"],
     opaque: ["authorization.permissions"],
+    anyString: ["key"],
     extra: (f) => [
       ["empty key", { key: "" }],
       ["key of 10 000", { key: LONG }],
@@ -241,6 +247,7 @@ const getRoutes: GetRoute[] = [
       ["apiId missing", {}],
       ["apiId empty", { apiId: "" }],
       ["apiId of 10 000", { apiId: LONG }],
+      ["apiId with NUL", { apiId: NUL }],
     ],
   },
   {
@@ -264,6 +271,10 @@ const getRoutes: GetRoute[] = [
       ["cursor of 10 000", { apiId: f.apiId, cursor: LONG }],
       ["ownerId of 10 000", { apiId: f.apiId, ownerId: LONG }],
       ["externalId empty", { apiId: f.apiId, externalId: "" }],
+      ["cursor with NUL", { apiId: f.apiId, cursor: NUL }],
+      ["ownerId with NUL", { apiId: f.apiId, ownerId: NUL }],
+      ["externalId with NUL", { apiId: f.apiId, externalId: NUL }],
+      ["apiId with NUL", { apiId: NUL }],
       ["apiId missing", {}],
       ["apiId of 10 000", { apiId: LONG }],
     ],
@@ -275,19 +286,23 @@ const getRoutes: GetRoute[] = [
       ["keyId missing", {}],
       ["keyId empty", { keyId: "" }],
       ["keyId of 10 000", { keyId: LONG }],
+      ["keyId with NUL", { keyId: NUL }],
       ["decrypt=yes", { keyId: f.keyId, decrypt: "yes" }],
       ["decrypt=on", { keyId: f.keyId, decrypt: "on" }],
     ],
   },
 ];
 
+/** Text PostgreSQL cannot store (U+0000): must be a 400, not a failed query. */
+const NUL = "a\u0000b";
+
 /** Values of the wrong JSON type for a field currently holding `value`. */
-function wrongValues(value: unknown, nullable: boolean): unknown[] {
+function wrongValues(value: unknown, nullable: boolean, anyString: boolean): unknown[] {
   const base = nullable ? [] : [null];
-  if (typeof value === "string") return [...base, 123, true, [], {}, [value], "", LONG];
+  if (typeof value === "string") return [...base, 123, true, [], {}, "", LONG, ...(anyString ? [] : [NUL])];
   if (typeof value === "number") return [...base, String(value), true, [], {}, -1, 1.5, 2 ** 53];
   if (typeof value === "boolean") return [...base, String(value), 1, 0, [], {}];
-  if (Array.isArray(value)) return [...base, "x", 1, true, {}, [1], [null], [[]]];
+  if (Array.isArray(value)) return [...base, "x", 1, true, {}, [1], [null]];
   return [...base, "x", 1, true, []];
 }
 
@@ -306,7 +321,7 @@ function* fieldMutations(valid: unknown, route: PostRoute, path: string[] = []):
     // Array elements of string lists (roles, tags) are covered by the array's own wrong values;
     // opaque fields (meta, the permission query) accept many shapes and have hand-written cases.
     if ((!Array.isArray(valid) || typeof value === "object") && !route.opaque?.includes(dotted)) {
-      for (const wrong of wrongValues(value, route.nullable?.includes(dotted) ?? false)) {
+      for (const wrong of wrongValues(value, route.nullable?.includes(dotted) ?? false, route.anyString?.includes(dotted) ?? false)) {
         if (Array.isArray(valid) && wrong === null) continue;
         yield [`${at.join(".")} = ${JSON.stringify(wrong).slice(0, 20)}`, replace(wrong)];
       }
@@ -437,6 +452,16 @@ forEachDatabase("bad input", (h) => {
       headers: { "Content-Type": "application/json" },
     });
     expect(ok.body).toMatchObject({ valid: true, code: "VALID" });
+  });
+
+  test("verifyKey: any text as the key is a verdict, never a failure", async () => {
+    const before = await h().snapshot();
+    for (const key of [NUL, "\u0000", "kh_root_\u0000", "é", "\ud800", " ", "%00", "' or 1=1 --", "sk_" + "1".repeat(300)]) {
+      const res = await h().verify(key);
+      expect(res.status, JSON.stringify(key)).toBe(200);
+      expect(res.body, JSON.stringify(key)).toEqual({ valid: false, code: "NOT_FOUND", requestId: res.headers.get("X-Request-Id") });
+    }
+    expect(await h().snapshot()).toEqual(before);
   });
 
   describe.each(getRoutes.map((r) => [r.path, r] as const))("GET %s", (_, route) => {

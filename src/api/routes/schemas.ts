@@ -8,26 +8,34 @@ export const INT32_MAX = 2_147_483_647;
 /** Year 275760: the largest time a JavaScript Date can hold. */
 const MAX_TIME = 8_640_000_000_000_000;
 
-export const id = (example: string) => z.string().min(1).max(255).openapi({ example });
-export const text = (max = 255) => z.string().min(1).max(max);
+/** PostgreSQL text and jsonb cannot hold U+0000: refused here (400) instead of failing the query (500). */
+const noNul = (s: string) => !s.includes("\u0000");
+const NO_NUL = { message: "must not contain NUL (\\u0000) characters" };
+
+export const id = (example: string) => z.string().min(1).max(255).refine(noNul, NO_NUL).openapi({ example });
+export const text = (max = 255) => z.string().min(1).max(max).refine(noNul, NO_NUL);
 export const timestamp = z.number().int().positive().max(MAX_TIME);
 export const credits = z.number().int().min(0).max(INT32_MAX);
 /** Deeper JSON is refused here (400) rather than overflowing a stack when it is stored (500). */
 export const MAX_META_DEPTH = 64;
 
-function withinDepth(value: unknown): boolean {
+function storableJson(value: unknown): boolean {
   const stack: [unknown, number][] = [[value, 1]];
   while (stack.length > 0) {
     const [node, depth] = stack.pop()!;
+    if (typeof node === "string" && !noNul(node)) return false;
     if (node === null || typeof node !== "object") continue;
     if (depth > MAX_META_DEPTH) return false;
-    for (const child of Object.values(node)) stack.push([child, depth + 1]);
+    for (const [key, child] of Object.entries(node)) {
+      if (!noNul(key)) return false;
+      stack.push([child, depth + 1]);
+    }
   }
   return true;
 }
 export const meta = z
   .record(z.string(), z.unknown())
-  .refine(withinDepth, { message: `must be at most ${MAX_META_DEPTH} levels deep` })
+  .refine(storableJson, { message: `must be at most ${MAX_META_DEPTH} levels deep, without NUL (\\u0000) characters` })
   .openapi({ example: { plan: "pro" } });
 const names = z.array(text(512)).max(1000);
 const nameRef = z
