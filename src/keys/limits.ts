@@ -31,11 +31,12 @@ export async function consumeRatelimit(
     .onConflictDoUpdate({
       target: [w.keyId, w.name],
       set: {
-        count: sql`case when ${w.windowStart} = excluded.window_start then ${w.count} + excluded.count else excluded.count end`,
+        count: sql`case when ${w.windowStart} = excluded.window_start then (${w.count}::bigint + excluded.count)::integer else excluded.count end`,
         windowStart: sql`excluded.window_start`,
       },
       // A newer window already in the row (another instance's clock ahead) refuses: fail closed.
-      setWhere: sql`${w.windowStart} < excluded.window_start or (${w.windowStart} = excluded.window_start and ${w.count} + excluded.count <= ${input.limit})`,
+      // The sum is bigint: count and cost may each be up to 2^31-1, and int4 addition would overflow (500).
+      setWhere: sql`${w.windowStart} < excluded.window_start or (${w.windowStart} = excluded.window_start and ${w.count}::bigint + excluded.count <= ${input.limit})`,
     })
     .returning({ count: w.count });
   if (!row) return refuse(tx, input, windowStart, reset);

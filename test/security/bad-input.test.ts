@@ -464,6 +464,23 @@ forEachDatabase("bad input", (h) => {
     expect(await h().snapshot()).toEqual(before);
   });
 
+  test("the largest accepted numbers are answered, never with a 5xx", async () => {
+    const MAX = 2 ** 31 - 1;
+    const { key, keyId } = await h().createKey(ws, f.apiId, { remaining: MAX, ratelimit: { limit: MAX, duration: MAX } });
+    const big = [{ name: "big", limit: MAX, duration: MAX, cost: MAX }];
+    expect((await h().verify(key, { ratelimits: big })).body).toMatchObject({ valid: true, code: "VALID" });
+    // The window's count is at 2^31-1: one more must be refused, not overflow the counter.
+    expect((await h().verify(key, { ratelimits: big })).body).toMatchObject({ valid: false, code: "RATE_LIMITED" });
+    expect((await h().verify(key, { ratelimit: { cost: MAX } })).body).toMatchObject({ valid: false, code: "RATE_LIMITED" });
+    expect((await h().verify(key, { remaining: { cost: MAX } })).body).toMatchObject({ valid: false, code: "USAGE_EXCEEDED" });
+    const incremented = await h().post("/v1/keys.updateRemaining", { keyId, op: "increment", value: MAX }, ws.rootKey);
+    expect(incremented.body).toEqual({ remaining: MAX });
+    const { key: refilled } = await h().createKey(ws, f.apiId, { remaining: 0, refill: { interval: "monthly", amount: MAX, refillDay: 31 } });
+    expect((await h().verify(refilled, { remaining: { cost: 0 } })).status).toBe(200);
+    const far = await h().createKey(ws, f.apiId, { expires: 8_640_000_000_000_000 });
+    expect((await h().verify(far.key)).body).toMatchObject({ valid: true, expires: 8_640_000_000_000_000 });
+  });
+
   describe.each(getRoutes.map((r) => [r.path, r] as const))("GET %s", (_, route) => {
     test("bad query values", async () => {
       const before = await h().snapshot();
