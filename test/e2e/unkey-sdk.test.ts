@@ -192,4 +192,25 @@ forEachDatabase("Unkey SDK @unkey/api 0.38.0", (h) => {
     expect(created.error).toBeUndefined();
     expect(created.result!.apiId).toMatch(/^api_/);
   });
+
+  test("over the real listener too, bodies over 1 MiB are refused with 413, declared or chunked", async () => {
+    const big = JSON.stringify({ name: "x".repeat(2 * 1024 * 1024) });
+    const headers = { Authorization: `Bearer ${ws.rootKey}`, "Content-Type": "application/json" };
+    const declared = await fetch(`${baseUrl}/v1/apis.createApi`, { method: "POST", headers, body: big });
+    expect(declared.status).toBe(413);
+    expect((await declared.json()).error).toMatchObject({ code: "PAYLOAD_TOO_LARGE", requestId: declared.headers.get("X-Request-Id") });
+
+    const bytes = new TextEncoder().encode(big);
+    const stream = new ReadableStream<Uint8Array>({
+      start(controller) {
+        for (let i = 0; i < bytes.length; i += 64 * 1024) controller.enqueue(bytes.subarray(i, i + 64 * 1024));
+        controller.close();
+      },
+    });
+    const chunked = await fetch(`${baseUrl}/v1/apis.createApi`, { method: "POST", headers, body: stream, duplex: "half" } as RequestInit);
+    expect(chunked.status).toBe(413);
+    expect((await chunked.json()).error).toMatchObject({ code: "PAYLOAD_TOO_LARGE" });
+    // Nothing was created by either.
+    expect((await h().snapshot()).apis!.filter((a: any) => a.name.length > 1000)).toEqual([]);
+  });
 });
