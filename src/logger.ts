@@ -1,13 +1,32 @@
-import pino, { type Logger } from "pino";
+import pino, { type Logger, type LoggerOptions } from "pino";
 import type { Config } from "./config.ts";
+import { safeError } from "./safe-error.ts";
+
+/**
+ * Field names that hold secrets, wherever they appear (top level or one object down):
+ * redacted even if a future log call passes them by mistake. Bodies are never logged.
+ */
+const secretFields = [
+  "authorization", "Authorization", "cookie", "key", "keys", "rootKey", "plaintext", "plaintexts", "hash",
+  "masterKey", "masterKeys", "token", "serviceToken", "metricsToken", "dek", "deks", "wrapped", "encrypted", "data",
+  "privateJwk", "privateKey", "password", "secret", "body",
+];
+export const redactPaths = [...secretFields, ...secretFields.map((f) => `*.${f}`), "*.headers.authorization", "*.*.authorization"];
+
+/** Options every Keyhold logger gets: secret fields censored, errors reduced to safe fields. */
+export const loggerOptions: LoggerOptions = {
+  redact: { paths: redactPaths, censor: "[redacted]" },
+  serializers: { err: (err: unknown) => (err instanceof Error ? safeError(err) : err) },
+};
 
 /**
  * Pino to stdout: JSON lines when stdout is not a terminal (for log collectors),
  * short readable lines on a terminal. pino-pretty is not a dependency on purpose.
  */
-export function createLogger(config: Pick<Config, "logLevel">, stream: NodeJS.WriteStream = process.stdout): Logger {
-  if (!stream.isTTY) return pino({ level: config.logLevel }, stream);
-  return pino({ level: config.logLevel }, { write: (line: string) => stream.write(formatLine(line)) });
+export function createLogger(config: Pick<Config, "logLevel">, stream: Pick<NodeJS.WriteStream, "write" | "isTTY"> = process.stdout): Logger {
+  const options = { ...loggerOptions, level: config.logLevel };
+  if (!stream.isTTY) return pino(options, stream);
+  return pino(options, { write: (line: string) => stream.write(formatLine(line)) });
 }
 
 const levelNames: Record<number, string> = { 10: "TRACE", 20: "DEBUG", 30: "INFO", 40: "WARN", 50: "ERROR", 60: "FATAL" };

@@ -3,6 +3,7 @@ import { HTTPException } from "hono/http-exception";
 import { z } from "@hono/zod-openapi";
 import type { ZodError } from "zod";
 import { type ErrorCode, KeyholdError, errorBody, errorStatus } from "../errors.ts";
+import { safeError } from "../safe-error.ts";
 import type { AppEnv } from "./env.ts";
 
 export function errorResponse(c: Context<AppEnv>, code: ErrorCode, message: string): Response {
@@ -17,7 +18,8 @@ export function handleError(error: Error, c: Context<AppEnv>): Response {
     if (error.status === 413) return errorResponse(c, "PAYLOAD_TOO_LARGE", "The request body is larger than 1 MiB.");
     if (error.status < 500) return errorResponse(c, "BAD_REQUEST", badRequestMessage(error));
   }
-  c.get("deps")?.logger.error({ err: error, requestId: c.get("requestId") }, "unhandled error");
+  // Reduced to safe fields: a driver error carries its query parameters (key hashes, ciphertexts).
+  c.get("deps")?.logger.error({ err: safeError(error), requestId: c.get("requestId") }, "unhandled error");
   return errorResponse(c, "INTERNAL_SERVER_ERROR", "Something went wrong on our side; the request id identifies it in our logs.");
 }
 

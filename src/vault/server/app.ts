@@ -6,6 +6,7 @@ import type { Logger } from "pino";
 import type { TokenVerifier } from "../../crypto/service-token.ts";
 import { type ErrorCode, errorBody, errorStatus } from "../../errors.ts";
 import { newId } from "../../ids.ts";
+import { safeError } from "../../safe-error.ts";
 import type { Keyrings } from "../keyrings.ts";
 import { VaultError } from "../vault-error.ts";
 
@@ -132,7 +133,7 @@ export function createVaultApp(deps: VaultDeps): OpenAPIHono<VaultEnv> {
     }
     if (error instanceof TypeError && /decode|encoded data/i.test(error.message)) return fail(c, "BAD_REQUEST", "Decrypted data is not UTF-8.");
     if (error instanceof HTTPException && error.status < 500) return fail(c, "BAD_REQUEST", "The request body is not valid JSON.");
-    deps.logger.error({ err: error, requestId: c.get("requestId") }, "vault error");
+    deps.logger.error({ err: safeError(error), requestId: c.get("requestId") }, "vault error");
     return fail(c, "INTERNAL_SERVER_ERROR", "The vault failed; the request id identifies it in its logs.");
   });
   return app;
