@@ -1,0 +1,66 @@
+import { Hono } from "hono";
+import postgres from "postgres";
+import { sha256Hex } from "../../src/crypto/hash.ts";
+import { childConfig, serveChild } from "../servers/serve-child.ts";
+
+/**
+ * The database ceiling: a bare Hono app doing, with postgres.js and nothing else, the
+ * statements Keyhold's verify runs: the indexed SELECT by hash of findVerifiableKey
+ * (src/keys/verify-key.ts), and the conditional UPDATE … RETURNING of spendCredits and
+ * the window upsert of consumeRatelimit (src/keys/limits.ts), each as one statement.
+ * For the two writes the key's id comes from a Map, as from a warm verify cache.
+ */
+const { url, maxConnections } = childConfig<{ url: string; maxConnections: number }>();
+const sql = postgres(url, { max: maxConnections, onnotice: () => {} });
+const idsByHash = new Map<string, string>();
+for (const row of await sql<{ id: string; hash: string }[]>`select id, hash from keys where remaining is not null or ratelimit_limit is not null`) {
+  idsByHash.set(row.hash, row.id);
+}
+
+const app = new Hono();
+
+app.post("/select", async (c) => {
+  const { key } = await c.req.json<{ key: string }>();
+  const [row] = await sql`
+    select k.*,
+      coalesce((select array_agg(p.name order by p.name) from key_permissions p where p.key_id = k.id), '{}') as permissions,
+      coalesce((select array_agg(r.name order by r.name) from key_roles r where r.key_id = k.id), '{}') as roles
+    from keys k
+    join apis a on a.id = k.api_id
+    join workspaces w on w.id = k.workspace_id
+    where k.hash = ${sha256Hex(key)} and k.deleted_at is null and a.deleted_at is null and w.deleted_at is null
+    limit 1`;
+  return c.json(row ? { valid: true, code: "VALID", keyId: row.id } : { valid: false, code: "NOT_FOUND" });
+});
+
+app.post("/credits", async (c) => {
+  const { key } = await c.req.json<{ key: string }>();
+  const id = idsByHash.get(sha256Hex(key)) ?? "";
+  const [cost, periodStart, now] = [1, 0, Date.now()]; // keys without refill: periodStart 0, as refillPeriodStart isn't called
+  const [row] = await sql`
+    update keys set
+      remaining = (case when (refill_interval is not null and coalesce(last_refill_at, created_at) < ${periodStart}) then refill_amount else remaining end) - ${cost},
+      last_refill_at = case when (refill_interval is not null and coalesce(last_refill_at, created_at) < ${periodStart}) then ${now}::bigint else last_refill_at end
+    where id = ${id} and remaining is not null
+      and (case when (refill_interval is not null and coalesce(last_refill_at, created_at) < ${periodStart}) then refill_amount else remaining end) >= ${cost}
+    returning remaining`;
+  return c.json(row ? { valid: true, code: "VALID", remaining: row.remaining } : { valid: false, code: "USAGE_EXCEEDED" });
+});
+
+app.post("/ratelimit", async (c) => {
+  const { key } = await c.req.json<{ key: string }>();
+  const id = idsByHash.get(sha256Hex(key)) ?? "";
+  const [limit, duration, cost] = [2_000_000_000, 60_000, 1];
+  const windowStart = Math.floor(Date.now() / duration) * duration;
+  const [row] = await sql`
+    insert into ratelimit_windows (key_id, name, window_start, count) values (${id}, 'default', ${windowStart}, ${cost})
+    on conflict (key_id, name) do update set
+      count = case when ratelimit_windows.window_start = excluded.window_start then ratelimit_windows.count + excluded.count else excluded.count end,
+      window_start = excluded.window_start
+    where ratelimit_windows.window_start < excluded.window_start
+      or (ratelimit_windows.window_start = excluded.window_start and ratelimit_windows.count + excluded.count <= ${limit})
+    returning count`;
+  return c.json(row ? { valid: true, code: "VALID", remaining: limit - row.count } : { valid: false, code: "RATE_LIMITED" });
+});
+
+await serveChild([app], { close: () => sql.end({ timeout: 5 }) });

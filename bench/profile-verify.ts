@@ -1,0 +1,42 @@
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { tmpdir } from "node:os";
+import { startChild, stopAllChildren } from "./children.ts";
+import { createBenchDatabase } from "./database.ts";
+import { createFixtures } from "./fixtures.ts";
+import { verifyBodies } from "./http.ts";
+import { measure } from "./load.ts";
+
+/**
+ * The cached verify path alone, against the ceiling, alternated `rounds` times: for
+ * before/after figures of a change to the hot path. With BENCH_CPU_PROF=<dir> the
+ * Keyhold child writes a CPU profile there.
+ *   npx tsx bench/profile-verify.ts [rounds] [seconds]
+ */
+const rounds = Number(process.argv[2] ?? 3);
+const seconds = Number(process.argv[3] ?? 5);
+const db = await createBenchDatabase(console.log);
+try {
+  const handle = await db.open();
+  const fx = await createFixtures(handle.db, 10_000);
+  await handle.close();
+  const samplePath = join(tmpdir(), `keyhold-bench-profile-${process.pid}.json`);
+  writeFileSync(samplePath, JSON.stringify(fx.hotSmall));
+  const [ceiling, keyhold] = await Promise.all([
+    startChild("ceiling", "./baselines/ceiling.ts", { samplePath }),
+    startChild("keyhold", "./servers/keyhold.ts", { database: db.target, apps: [{ cache: true }], vault: null, logLevel: "warn" }),
+  ]);
+  const load = (url: string) => ({ url, paths: ["/v1/keys.verifyKey"], bodies: verifyBodies(fx.hotSmall), connections: 32, durationS: seconds });
+  for (let round = 0; round < rounds; round++) {
+    const c = await measure(load(ceiling.urls[0]!), 1);
+    const k = await measure(load(keyhold.urls[0]!), 1);
+    console.log(
+      `round ${round + 1}: ceiling ${c.rps.toFixed(0)} req/s p99 ${c.p99.toFixed(2)} ms | keyhold cached ${k.rps.toFixed(0)} req/s p99 ${k.p99.toFixed(2)} ms` +
+        ` | ratio ${(k.rps / c.rps).toFixed(2)}×, p99 ${(k.p99 / c.p99).toFixed(2)}×${k.failures || c.failures ? " FAILURES" : ""}`,
+    );
+  }
+  console.log("cache", JSON.stringify((await keyhold.stats()).caches));
+} finally {
+  await stopAllChildren();
+  await db.drop();
+}

@@ -1,0 +1,165 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import { join } from "node:path";
+import { generateTokenKeyPair } from "../src/crypto/service-token.ts";
+import type { DatabaseHandle } from "../src/db/client.ts";
+import { benchCrypto } from "./baselines/crypto.ts";
+import { type Child, startChild, stopAllChildren } from "./children.ts";
+import { type BenchDatabase, createBenchDatabase } from "./database.ts";
+import { createFixtures, seedRest } from "./fixtures.ts";
+import { parseProfile } from "./profile.ts";
+import { formatTable, writeResults } from "./report.ts";
+import type { Row } from "./rows.ts";
+import { adminScenarios } from "./scenarios/admin.ts";
+import { memoryScenario } from "./scenarios/memory.ts";
+import { revocationRow, sharedRatelimitRow, twoInstanceThroughput } from "./scenarios/two-instances.ts";
+import { scaleRow, verifyAtSmallSize, verifyScenarios } from "./scenarios/verify.ts";
+import type { KeyholdChildConfig } from "./servers/keyhold.ts";
+
+/**
+ * npm run bench [-- --quick] [-- --keys N]: Keyhold against baselines measured in the same
+ * run. Servers under test run in child processes; autocannon runs here. Keyhold logs at
+ * BENCH_LOG_LEVEL (default warn: no per-request access log).
+ */
+const LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? "warn";
+const log = (line: string) => process.stdout.write(`${line}\n`);
+const profile = parseProfile(process.argv.slice(2));
+let database: BenchDatabase | null = null;
+const scratch = mkdtempSync(join(os.tmpdir(), "keyhold-bench-"));
+
+async function cleanUp(): Promise<void> {
+  await stopAllChildren();
+  await database?.drop();
+  database = null;
+  rmSync(scratch, { recursive: true, force: true });
+}
+
+process.once("SIGINT", () => void cleanUp().finally(() => process.exit(130)));
+
+async function withHandle<T>(db: BenchDatabase, body: (handle: DatabaseHandle) => Promise<T>): Promise<T> {
+  const handle = await db.open();
+  try {
+    return await body(handle);
+  } finally {
+    await handle.close();
+  }
+}
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  const p = profile;
+  log(`Keyhold bench, ${p.quick ? "quick" : "full"} run: ${p.keys.toLocaleString("en-US")} keys, ${p.durationS} s per load after ${p.warmupS} s warm-up`);
+  const db = (database = await createBenchDatabase(log));
+  const loadBefore = os.loadavg();
+
+  log("crypto micro-benchmark…");
+  const cryptoRows: Row[] = benchCrypto(p.cryptoSeconds).map((c) => ({
+    scenario: `AES-256-GCM ${c.operation} 64 B, @noble/ciphers`,
+    unit: "ops/s",
+    rate: c.nobleOpsPerS,
+    baseline: `node:crypto (${Math.round(c.nodeOpsPerS).toLocaleString("en-US")} ops/s)`,
+    ratio: `${(c.nobleOpsPerS / c.nodeOpsPerS).toFixed(2)}×`,
+    note: "in-process",
+    data: { ...c },
+  }));
+
+  log(`seeding ${p.smallKeys.toLocaleString("en-US")} keys…`);
+  let t = performance.now();
+  const fx = await withHandle(db, (h) => createFixtures(h.db, p.smallKeys));
+  const tokenKeys = await generateTokenKeyPair();
+  const vault = await startChild("vault", "./servers/vault.ts", { tokenPublicJwk: tokenKeys.publicJwk });
+  const keyhold = (name: string, apps: KeyholdChildConfig["apps"]) =>
+    startChild(name, "./servers/keyhold.ts", {
+      database: db.target,
+      apps,
+      vault: { url: vault.urls[0]!, privateJwk: tokenKeys.privateJwk },
+      logLevel: LOG_LEVEL,
+    } satisfies KeyholdChildConfig);
+
+  log(`verify uncached at ${p.smallKeys.toLocaleString("en-US")} keys…`);
+  const smallChild = await keyhold("keyhold small", [{ cache: false }]);
+  const small = await verifyAtSmallSize(p, fx, smallChild.urls[0]!);
+  await smallChild.stop();
+
+  log(`seeding up to ${p.keys.toLocaleString("en-US")} keys…`);
+  t = performance.now();
+  await withHandle(db, (h) => seedRest(h.db, fx, p.keys, p.smallKeys));
+  const seedSeconds = (performance.now() - t) / 1000;
+  log(`  ${(p.keys - p.smallKeys).toLocaleString("en-US")} keys in ${seedSeconds.toFixed(1)} s`);
+
+  const samplePath = join(scratch, "hot-keys.json");
+  writeFileSync(samplePath, JSON.stringify(fx.hot));
+  const postgres = db.kind === "postgres";
+  // On PGlite one process must own the data directory: one child serves both apps.
+  const [ceiling, dbCeiling, cachedChild, uncachedChild] = await Promise.all([
+    startChild("ceiling", "./baselines/ceiling.ts", { samplePath }),
+    postgres ? startChild("db ceiling", "./baselines/db-ceiling.ts", { url: db.url, maxConnections: 10 }) : null,
+    keyhold("keyhold cached", postgres ? [{ cache: true }] : [{ cache: true }, { cache: false }]),
+    postgres ? keyhold("keyhold uncached", [{ cache: false }]) : null,
+  ]);
+  const cachedUrl = cachedChild.urls[0]!;
+  const uncachedUrl = uncachedChild?.urls[0] ?? cachedChild.urls[1]!;
+
+  log("verify scenarios…");
+  const verify = await verifyScenarios(
+    p,
+    fx,
+    { ceiling: ceiling.urls[0]!, dbCeiling: dbCeiling?.urls[0] ?? null, cached: cachedUrl, uncached: uncachedUrl },
+    log,
+  );
+  const rows: Row[] = [...verify.rows, scaleRow(p, small, verify.uncached)];
+  await Promise.all([ceiling.stop(), dbCeiling?.stop(), uncachedChild?.stop()]);
+
+  if (postgres) {
+    log("two instances…");
+    const peer: Child = await keyhold("keyhold peer", [{ cache: true }]);
+    rows.push(await twoInstanceThroughput(p, fx, cachedUrl, peer.urls[0]!, verify.cached));
+    log("  revocation…");
+    rows.push(await revocationRow(p, fx, cachedUrl, peer.urls[0]!));
+    log("  shared rate limit…");
+    rows.push(await sharedRatelimitRow(fx, cachedUrl, peer.urls[0]!));
+    await peer.stop();
+  } else {
+    rows.push({ scenario: "two instances", unit: "ms", note: "skipped: PGlite is one process; needs PostgreSQL" });
+  }
+
+  log("memory…");
+  rows.push(await memoryScenario(p, fx, cachedChild, cachedUrl, log));
+
+  log("admin routes…");
+  rows.push(...(await adminScenarios(p, fx, cachedUrl, log)));
+  rows.push(...cryptoRows);
+  const cacheStats = (await cachedChild.stats()).caches;
+  await stopAllChildren();
+
+  const meta = {
+    date: new Date().toISOString(),
+    mode: p.quick ? "quick" : "full",
+    keys: p.keys,
+    database: db.kind === "postgres" ? "PostgreSQL" : "PGlite (fallback)",
+    databaseVersion: db.version,
+    cpu: os.cpus()[0]?.model ?? "unknown",
+    cores: os.cpus().length,
+    node: process.version,
+    platform: `${os.type()} ${os.release()} ${os.arch()}`,
+    memoryBytes: os.totalmem(),
+    loadAverage: { before: loadBefore, after: os.loadavg() },
+    settings: { ...p, logLevel: LOG_LEVEL, verifyCache: "10 000 entries, 60 s TTL, 1 s for unknown keys" },
+    seedSeconds,
+    cachedInstanceCache: cacheStats,
+    elapsedSeconds: (performance.now() - started) / 1000,
+  };
+  log("");
+  log(formatTable(rows));
+  const files = writeResults(rows, meta);
+  log(`\nwrote ${files.json} and ${files.markdown} (${meta.elapsedSeconds.toFixed(0)} s)`);
+  const misses = rows.filter((r) => r.result === "MISS").map((r) => r.scenario);
+  if (misses.length > 0) log(`MISS: ${misses.join("; ")}`);
+}
+
+main()
+  .catch((error) => {
+    process.exitCode = 1;
+    console.error(error);
+  })
+  .finally(() => cleanUp());

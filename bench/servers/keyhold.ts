@@ -1,0 +1,46 @@
+import type { JWK } from "jose";
+import pino from "pino";
+import { createApp } from "../../src/api/app.ts";
+import { createTokenSigner } from "../../src/crypto/service-token.ts";
+import { type DatabaseTarget, openDatabase } from "../../src/db/client.ts";
+import { VerifyCache, subscribeToKeyChanges } from "../../src/keys/verify-cache.ts";
+import { createHttpVaultClient } from "../../src/vault-client/http-vault-client.ts";
+import { childConfig, serveChild } from "./serve-child.ts";
+
+export interface KeyholdChildConfig {
+  database: DatabaseTarget;
+  /** One app (and listener) per entry, all on one database handle: `cache` gives it a VerifyCache. */
+  apps: { cache: boolean }[];
+  vault: { url: string; privateJwk: JWK } | null;
+  /** `warn` by default: the per-request access log (info) would measure pino's stdout, not Keyhold. */
+  logLevel: string;
+}
+
+/** Same settings as the test harness: 10 000 entries, 60 s for found keys, 1 s for unknown ones. */
+export const BENCH_CACHE = { max: 10_000, ttlMs: 60_000, negativeTtlMs: 1000 };
+
+const config = childConfig<KeyholdChildConfig>();
+const handle = await openDatabase(config.database);
+const logger = pino({ level: config.logLevel });
+const vault = config.vault
+  ? createHttpVaultClient({ url: config.vault.url, signToken: await createTokenSigner(config.vault.privateJwk), timeoutMs: 5000 })
+  : null;
+const caches: VerifyCache[] = [];
+const unsubscribes: (() => Promise<void>)[] = [];
+const apps = [];
+for (const { cache } of config.apps) {
+  const verifyCache = cache ? new VerifyCache(BENCH_CACHE) : null;
+  if (verifyCache) {
+    caches.push(verifyCache);
+    unsubscribes.push(await subscribeToKeyChanges(handle, verifyCache));
+  }
+  apps.push(createApp({ db: handle.db, vault, logger, verifyCache }));
+}
+
+await serveChild(apps, {
+  stats: () => ({ caches: caches.map((c) => ({ hits: c.hits, misses: c.misses, size: c.size })) }),
+  close: async () => {
+    for (const unsubscribe of unsubscribes) await unsubscribe();
+    await handle.close();
+  },
+});
