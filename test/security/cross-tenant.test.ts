@@ -67,6 +67,8 @@ const idRoutes: IdRoute[] = [
 /** Registered routes that take no id of an existing resource, and why they need no row. */
 const routesWithoutIds: Record<string, string> = {
   "/v1/liveness": "no id, no root key",
+  "/readyz": "readiness probe: no id, no root key",
+  "/readyz": "no id, no root key",
   "/v1/apis.createApi": "creates in the caller's own workspace (checked below)",
   "/v1/rootKeys.createRootKey": "creates in the caller's own workspace (checked below)",
   "/v1/rootKeys.listRootKeys": "lists the caller's own workspace (checked below)",
@@ -86,7 +88,12 @@ function send(h: Harness, route: IdRoute, ids: Ids, token: string): Promise<Resp
   return h.post(route.path, input, token);
 }
 
-forEachDatabase("cross-tenant isolation", (h) => {
+forEachDatabase("cross-tenant isolation", (h) => crossTenantSuite(h, idRoutes, true));
+// The verify cache holds key records by hash: the workspace wall and deletions must hold through it as well.
+forEachDatabase("cross-tenant isolation, verify cache on", (h) => crossTenantSuite(h, idRoutes.filter((r) => r.verdict), false), { cache: true });
+
+/** `full`: also the checks that do not depend on the verify path (run once, without the cache). */
+function crossTenantSuite(h: () => Harness, rows: IdRoute[], full: boolean): void {
   let a: Workspace;
   let b: Workspace;
   let idsA: Ids;
@@ -120,6 +127,9 @@ forEachDatabase("cross-tenant isolation", (h) => {
     // A root key of B that names A's API explicitly: permissions cannot reach across workspaces.
     const targeted = await h().rootKey(b, [...API_ACTIONS.map((action) => `api.${apiA}.${action}`), "rbac.*.delete_root_key", "rbac.*.read_root_key"]);
     tokensOfB.push({ name: "B's `*` root key", token: () => b.rootKey }, { name: "B's key naming A's API", token: () => targeted.key });
+    // Warm the verify cache (when there is one) with A's keys, so foreign verifies can hit it.
+    await h().verify(keyA.key);
+    await h().verify(disabledA.key);
   });
 
   /** Ids of the same shape as A's that were never issued. */
@@ -132,7 +142,7 @@ forEachDatabase("cross-tenant isolation", (h) => {
   });
 
   describe.each([0, 1])("with token %i", (tokenIndex) => {
-    test.each(idRoutes.map((r) => [r.name, r] as const))("%s: A's id answers like a missing id and changes nothing", async (_, route) => {
+    test.each(rows.map((r) => [r.name, r] as const))("%s: A's id answers like a missing id and changes nothing", async (_, route) => {
       const { name, token } = tokensOfB[tokenIndex]!;
       const context = `${route.name} with ${name}`;
       const before = await h().snapshot();
@@ -157,7 +167,7 @@ forEachDatabase("cross-tenant isolation", (h) => {
   });
 
   test("control: every row succeeds for A's own root key on fresh resources", async () => {
-    for (const route of idRoutes) {
+    for (const route of rows) {
       const apiId = await h().createApi(a, "control");
       const { keyId, key } = await h().createKey(a, apiId, { prefix: "ka", remaining: 10, ratelimit: { limit: 10, duration: 60_000 } });
       const { keyId: rootKeyId } = await h().rootKey(a, ["api.*.read_key"]);
@@ -173,11 +183,12 @@ forEachDatabase("cross-tenant isolation", (h) => {
     const { keyId, key } = await h().createKey(a, apiId, { prefix: "ka" });
     const { key: disabledKey } = await h().createKey(a, apiId, { prefix: "ka", enabled: false });
     const { keyId: rootKeyId } = await h().rootKey(a, ["api.*.read_key"]);
+    expect((await h().verify(key)).body.valid).toBe(true); // cached, where there is a cache
     expect((await h().post("/v1/rootKeys.deleteRootKey", { keyId: rootKeyId }, a.rootKey)).status).toBe(200);
     expect((await h().post("/v1/apis.deleteApi", { apiId }, a.rootKey)).status).toBe(200);
     const deleted: Ids = { apiId, keyId, rootKeyId, key, disabledKey };
     const before = await h().snapshot();
-    for (const route of idRoutes) {
+    for (const route of rows) {
       const gone = await send(h(), route, deleted, a.rootKey);
       const missing = await send(h(), route, missingIds(), a.rootKey);
       expect(gone.status, route.name).toBe(missing.status);
@@ -202,6 +213,8 @@ forEachDatabase("cross-tenant isolation", (h) => {
     const scoped = await h().post("/v1/keys.verifyKey", { key: idsA.key, apiId: idsA.apiId }, b.rootKey);
     expect(scoped.body).toEqual({ valid: false, code: "NOT_FOUND", requestId: scoped.headers.get("X-Request-Id") });
   });
+
+  if (!full) return;
 
   test("routes without ids stay inside the caller's workspace", async () => {
     const rootKeys = await h().get("/v1/rootKeys.listRootKeys", {}, b.rootKey);
@@ -253,4 +266,4 @@ forEachDatabase("cross-tenant isolation", (h) => {
       }
     }
   });
-});
+}
