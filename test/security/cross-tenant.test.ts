@@ -67,6 +67,7 @@ const idRoutes: IdRoute[] = [
 /** Registered routes that take no id of an existing resource, and why they need no row. */
 const routesWithoutIds: Record<string, string> = {
   "/v1/liveness": "no id, no root key",
+  "/readyz": "readiness probe: no id, no root key",
   "/v1/apis.createApi": "creates in the caller's own workspace (checked below)",
   "/v1/rootKeys.createRootKey": "creates in the caller's own workspace (checked below)",
   "/v1/rootKeys.listRootKeys": "lists the caller's own workspace (checked below)",
