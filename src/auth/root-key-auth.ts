@@ -11,6 +11,8 @@ export interface RootKeyContext {
   rootKeyId: string;
   workspaceId: string;
   permissions: readonly string[];
+  /** When the calling root key stops working; keys it creates can't outlive it. */
+  expires: number | null;
 }
 
 /** One message for every kind of bad root key, so the answer reveals nothing about which. */
@@ -27,7 +29,7 @@ export async function authenticateRootKey(db: Database, token: string | undefine
     .where(and(eq(rootKeys.hash, sha256Hex(token)), isNull(rootKeys.deletedAt), isNull(workspaces.deletedAt)))
     .limit(1);
   if (!row || (row.expires !== null && row.expires <= now)) throw unauthorized();
-  return { rootKeyId: row.id, workspaceId: row.workspaceId, permissions: row.permissions };
+  return { rootKeyId: row.id, workspaceId: row.workspaceId, permissions: row.permissions, expires: row.expires };
 }
 
 /** Passes if the root key holds any of `anyOf`; otherwise names the first (most specific) one. */

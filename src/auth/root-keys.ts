@@ -49,11 +49,24 @@ export async function createRootKey(
   if (input.expires !== undefined && input.expires <= Date.now()) {
     throw new KeyholdError("BAD_REQUEST", "expires must be in the future.");
   }
-  return insertRootKey(db, { ...input, workspaceId: ctx.workspaceId, createdBy: ctx.rootKeyId });
+  // Nor in time: a root key can't make one that outlives it.
+  const expires = ctx.expires === null ? input.expires : Math.min(input.expires ?? ctx.expires, ctx.expires);
+  return insertRootKey(db, { ...input, expires, workspaceId: ctx.workspaceId, createdBy: ctx.rootKeyId });
 }
 
 export async function deleteRootKey(db: Database, ctx: RootKeyContext, keyId: string): Promise<void> {
   requirePermission(ctx, DELETE_ROOT_KEY);
+  const [target] = await db
+    .select({ permissions: rootKeys.permissions })
+    .from(rootKeys)
+    .where(and(eq(rootKeys.id, keyId), eq(rootKeys.workspaceId, ctx.workspaceId), isNull(rootKeys.deletedAt)))
+    .limit(1);
+  if (!target) throw notFound("root key");
+  // Revoking is as strong as granting: only a key holding everything the target holds may revoke it.
+  const stronger = target.permissions.find((p) => !ctx.permissions.some((held) => grants(held, p)));
+  if (stronger) {
+    throw new KeyholdError("FORBIDDEN", `A root key can only revoke root keys whose permissions it holds itself; it does not hold ${stronger}.`);
+  }
   const deleted = await db
     .update(rootKeys)
     .set({ deletedAt: Date.now() })

@@ -142,11 +142,30 @@ forEachDatabase("rootKeys", (h) => {
     const lacking = await h().rootKey(ws, ["rbac.*.create_root_key", "rbac.*.read_root_key"]);
     const target = await h().rootKey(ws, ["api.*.read_api"]);
     expectError(await h().post("/v1/rootKeys.deleteRootKey", { keyId: target.keyId }, lacking.key), 403, "INSUFFICIENT_PERMISSIONS");
-    const deleter = await h().rootKey(ws, ["rbac.*.delete_root_key"]);
+    const deleter = await h().rootKey(ws, ["rbac.*.delete_root_key", "api.*.read_api"]);
     expect((await h().post("/v1/rootKeys.deleteRootKey", { keyId: target.keyId }, deleter.key)).status).toBe(200);
+    // Revoking is as strong as granting: it can't revoke a key holding more than it does.
+    const refused = await h().post("/v1/rootKeys.deleteRootKey", { keyId: ws.rootKeyId }, deleter.key);
+    expectError(refused, 403, "FORBIDDEN");
+    expect(refused.body.error.message).toContain("does not hold *");
+    expect((await h().get("/v1/rootKeys.listRootKeys", {}, ws.rootKey)).status).toBe(200);
     // A root key can revoke itself, and is refused from then on.
     expect((await h().post("/v1/rootKeys.deleteRootKey", { keyId: deleter.keyId }, deleter.key)).status).toBe(200);
     expectError(await h().post("/v1/rootKeys.deleteRootKey", { keyId: deleter.keyId }, deleter.key), 401, "UNAUTHORIZED");
+  });
+
+  test("a root key can't create one that outlives it", async () => {
+    const ws = await h().workspace();
+    const ends = Date.now() + 3_600_000;
+    const parent = await h().rootKey(ws, ["rbac.*.create_root_key", "rbac.*.read_root_key", "api.*.read_api"], ends);
+    const open = await h().post("/v1/rootKeys.createRootKey", { name: "no-expiry", permissions: ["api.*.read_api"] }, parent.key);
+    const later = await h().post("/v1/rootKeys.createRootKey", { name: "later", permissions: ["api.*.read_api"], expires: ends + 86_400_000 }, parent.key);
+    const sooner = await h().post("/v1/rootKeys.createRootKey", { name: "sooner", permissions: ["api.*.read_api"], expires: ends - 1000 }, parent.key);
+    const listed = (await h().get("/v1/rootKeys.listRootKeys", {}, parent.key)).body.rootKeys;
+    const expiry = (id: string) => listed.find((k: { id: string }) => k.id === id).expires;
+    expect(expiry(open.body.keyId)).toBe(ends);
+    expect(expiry(later.body.keyId)).toBe(ends);
+    expect(expiry(sooner.body.keyId)).toBe(ends - 1000);
   });
 
   test("listRootKeys lists the workspace's live root keys and never a secret or hash", async () => {

@@ -60,7 +60,8 @@ const authRoutes: AuthRoute[] = [
     call: () => post("/v1/rootKeys.createRootKey", { name: "n", permissions: ["rbac.*.create_root_key"] }),
     needs: ["rbac.*.create_root_key"],
   },
-  { name: "rootKeys.deleteRootKey", call: (f) => post("/v1/rootKeys.deleteRootKey", { keyId: f.rootKeyId }), needs: ["rbac.*.delete_root_key"] },
+  // Revoking also needs every permission the target holds (the fixture's root key holds api.*.read_key).
+  { name: "rootKeys.deleteRootKey", call: (f) => post("/v1/rootKeys.deleteRootKey", { keyId: f.rootKeyId }), needs: ["api.*.read_key", "rbac.*.delete_root_key"] },
   { name: "rootKeys.listRootKeys", call: () => get("/v1/rootKeys.listRootKeys", {}), needs: ["rbac.*.read_root_key"] },
 ];
 
