@@ -35,6 +35,8 @@ export interface Config {
   verifyCacheTtlMs: number;
   verifyCacheNegativeTtlMs: number;
   nodeEnv: "development" | "production" | "test";
+  /** Bearer token GET /metrics requires (API and vault); null: metrics are open. */
+  metricsToken: string | null;
 }
 
 const port = z.coerce.number().int().min(1).max(65535);
@@ -77,6 +79,7 @@ const variables = {
   VERIFY_CACHE_SIZE: { schema: z.coerce.number().int().min(0).max(10_000_000).default(100_000), expected: "an integer from 0 (off) to 10000000" },
   VERIFY_CACHE_TTL: { schema: duration.prefault("60s"), expected: "a duration such as 60s" },
   VERIFY_CACHE_NEGATIVE_TTL: { schema: duration.prefault("1s"), expected: "a duration such as 1s or 500ms" },
+  METRICS_TOKEN: { schema: z.string().min(16).regex(/^\S+$/).optional(), expected: "at least 16 characters without spaces", secret: true },
   NODE_ENV: { schema: z.enum(["development", "production", "test"]).default("development"), expected: "development, production or test" },
 } satisfies Record<string, { schema: z.ZodType; expected: string; secret?: boolean }>;
 
@@ -117,6 +120,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     verifyCacheTtlMs: v.VERIFY_CACHE_TTL,
     verifyCacheNegativeTtlMs: v.VERIFY_CACHE_NEGATIVE_TTL,
     nodeEnv: v.NODE_ENV,
+    metricsToken: v.METRICS_TOKEN ?? null,
   };
 }
 

@@ -1,4 +1,4 @@
-import type { Server } from "node:http";
+import type { Server, ServerResponse } from "node:http";
 import { createAdaptorServer } from "@hono/node-server";
 import { sql } from "drizzle-orm";
 import type { Logger } from "pino";
@@ -41,7 +41,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     const bootstrapped = await bootstrapIfEmpty(database.db);
     const verifyCache = config.verifyCacheSize > 0 ? new VerifyCache({ max: config.verifyCacheSize, ttlMs: config.verifyCacheTtlMs, negativeTtlMs: config.verifyCacheNegativeTtlMs }) : null;
     const unsubscribe = verifyCache ? await subscribeToKeyChanges(database, verifyCache) : async () => {};
-    const app = createApp({ db: database.db, vault: options.vault ?? null, logger, verifyCache });
+    const app = createApp({ db: database.db, vault: options.vault ?? null, logger, verifyCache, metricsToken: config.metricsToken });
     const server = createAdaptorServer({ fetch: app.fetch, hostname: config.host }) as Server;
     await listen(server, config.port, config.host);
     const url = listenUrl(config.host, config.port);
@@ -87,6 +87,9 @@ function listen(server: Server, port: number, host: string): Promise<void> {
 }
 
 async function shutDown(server: Server, closeDatabase: () => Promise<void>, graceMs: number): Promise<void> {
+  // Requests still arriving on open keep-alive connections are answered with
+  // `Connection: close`, so clients stop reusing them instead of racing the sweep below.
+  server.on("request", (_req, res: ServerResponse) => (res.shouldKeepAlive = false));
   const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
   // Keep-alive sockets between requests would hold close() open: drop them as they go idle.
   server.closeIdleConnections();

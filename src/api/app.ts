@@ -2,6 +2,7 @@ import { OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv, Deps } from "./env.ts";
 import { errorResponse, handleError, validationHook } from "./errors.ts";
 import { limitBody } from "./middleware/body-limit.ts";
+import { recordMetrics } from "./middleware/metrics.ts";
 import { requestContext } from "./middleware/request-id.ts";
 import { registerCreateApi } from "./routes/v1_apis_createApi.ts";
 import { registerDeleteApi } from "./routes/v1_apis_deleteApi.ts";
@@ -19,6 +20,10 @@ import { registerLiveness } from "./routes/v1_liveness.ts";
 import { registerCreateRootKey } from "./routes/v1_rootKeys_createRootKey.ts";
 import { registerDeleteRootKey } from "./routes/v1_rootKeys_deleteRootKey.ts";
 import { registerListRootKeys } from "./routes/v1_rootKeys_listRootKeys.ts";
+import { registerMetrics } from "./routes/metrics.ts";
+import { registerReadyz } from "./routes/readyz.ts";
+import { createApiMetrics } from "../metrics/api-metrics.ts";
+import { observeVaultClient } from "../vault-client/observed-vault-client.ts";
 
 const routes = [
   registerLiveness,
@@ -40,11 +45,19 @@ const routes = [
 ];
 
 /** The Keyhold HTTP API, built from its parts. No global state: every caller builds its own. */
-export function createApp(deps: Deps): OpenAPIHono<AppEnv> {
+export function createApp(appDeps: Deps): OpenAPIHono<AppEnv> {
+  // Operations: this app's own metrics registry, counting its vault calls too.
+  const metrics = createApiMetrics({ verifyCache: appDeps.verifyCache });
+  const vault = appDeps.vault && observeVaultClient(appDeps.vault, metrics.observeVaultCall);
+  // The caller's deps stay live underneath (tests swap the logger); only the vault is overridden.
+  const deps: Deps = Object.assign(Object.create(appDeps) as Deps, { vault });
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
   app.use("*", requestContext(deps));
+  app.use("*", recordMetrics(metrics));
   app.use("*", limitBody());
   for (const register of routes) register(app);
+  registerReadyz(app);
+  registerMetrics(app);
   app.doc31("/openapi.json", {
     openapi: "3.1.0",
     info: {

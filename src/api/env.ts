@@ -1,6 +1,7 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { Logger } from "pino";
 import type { Database } from "../db/client.ts";
+import type { ApiMetrics } from "../metrics/api-metrics.ts";
 import type { VerifyCache } from "../keys/verify-cache.ts";
 import type { VaultClient } from "../vault-client/vault-client.ts";
 
@@ -12,6 +13,8 @@ export interface Deps {
   logger: Logger;
   /** Key records by hash for verifyKey; null: every verify reads the database. */
   verifyCache?: VerifyCache | null;
+  /** METRICS_TOKEN: GET /metrics needs it as a Bearer token; unset: metrics are open. */
+  metricsToken?: string | null;
 }
 
 export interface AppEnv {
@@ -20,6 +23,8 @@ export interface AppEnv {
     requestId: string;
     /** Set once a root key is authenticated, for the request log. */
     workspaceId?: string;
+    /** This app's own metrics registry (set for every request). */
+    metrics: ApiMetrics;
   };
 }
 

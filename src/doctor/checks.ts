@@ -1,8 +1,8 @@
-import { existsSync, readFileSync, statSync } from "node:fs";
-import { fileURLToPath } from "node:url";
+import { existsSync, statSync } from "node:fs";
 import { sql } from "drizzle-orm";
 import { type Config, databaseTarget, describeDatabase } from "../config.ts";
-import { type Database, openDatabase } from "../db/client.ts";
+import { openDatabase } from "../db/client.ts";
+import { migrationStatus } from "../db/migrate.ts";
 import { KeyholdError } from "../errors.ts";
 import { masterKeyFile } from "../vault/server/open-vault.ts";
 import { vaultDir } from "../vault/server/start-vault.ts";
@@ -46,8 +46,7 @@ async function checkDatabase(config: Config): Promise<Check[]> {
     const [clock] = (await rows(handle.db.execute(sql`select (extract(epoch from clock_timestamp()) * 1000)::bigint as now`))) as { now: string }[];
     const skew = Math.abs(Number(clock!.now) - (before + Date.now()) / 2);
     checks.push({ name: "database", status: "OK", detail: `${describeDatabase(config)} answers` });
-    const applied = await appliedMigrations(handle.db);
-    const known = journalEntries();
+    const { applied, known } = await migrationStatus(handle.db);
     checks.push(
       applied === known
         ? { name: "migrations", status: "OK", detail: `${applied} of ${known} applied` }
@@ -64,20 +63,6 @@ async function checkDatabase(config: Config): Promise<Check[]> {
   } finally {
     await handle.close();
   }
-}
-
-async function appliedMigrations(db: Database): Promise<number> {
-  try {
-    const [row] = (await rows(db.execute(sql`select count(*)::int as n from drizzle.__drizzle_migrations`))) as { n: number }[];
-    return Number(row?.n ?? 0);
-  } catch {
-    return 0; // never migrated
-  }
-}
-
-function journalEntries(): number {
-  const path = fileURLToPath(new URL("../../drizzle/meta/_journal.json", import.meta.url));
-  return (JSON.parse(readFileSync(path, "utf8")) as { entries: unknown[] }).entries.length;
 }
 
 async function rows(result: Promise<unknown>): Promise<unknown[]> {

@@ -6,6 +6,8 @@ import type { Logger } from "pino";
 import type { TokenVerifier } from "../../crypto/service-token.ts";
 import { type ErrorCode, errorBody, errorStatus } from "../../errors.ts";
 import { newId } from "../../ids.ts";
+import { exposition, metricsAuthorized } from "../../metrics/scrape.ts";
+import { createVaultMetrics } from "../../metrics/vault-metrics.ts";
 import { safeError } from "../../safe-error.ts";
 import type { Keyrings } from "../keyrings.ts";
 import { VaultError } from "../vault-error.ts";
@@ -14,6 +16,8 @@ export interface VaultDeps {
   keyrings: Keyrings;
   verifyToken: TokenVerifier;
   logger: Logger;
+  /** METRICS_TOKEN: GET /metrics needs it as a Bearer token; unset: metrics are open. */
+  metricsToken?: string | null;
 }
 
 interface VaultEnv {
@@ -85,12 +89,24 @@ export function createVaultApp(deps: VaultDeps): OpenAPIHono<VaultEnv> {
   const app = new OpenAPIHono<VaultEnv>({
     defaultHook: (result, c) => (result.success ? undefined : fail(c, "BAD_REQUEST", result.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "))),
   });
-  app.use("*", async (c, next) => {
+  const metrics = createVaultMetrics(deps.keyrings);
+  app.use("*", async function vaultRequest(c, next) {
     c.set("requestId", newId("req"));
+    const started = performance.now();
     await next();
     c.header("X-Request-Id", c.get("requestId"));
+    // One line per request, like the API's; bodies and the token are never logged.
+    const fields = { requestId: c.get("requestId"), method: c.req.method, route: c.req.routePath, status: c.res.status };
+    deps.logger.info({ ...fields, latencyMs: Math.round((performance.now() - started) * 100) / 100 }, "request");
+    metrics.observeRequest(/^[A-Z]{1,10}$/.test(c.req.method) ? c.req.method : "OTHER", c.req.routePath, c.res.status);
   });
   app.get("/vault.v1/liveness", (c) => c.json({ status: "ok" }));
+  // Outside /vault.v1/*: scraped with METRICS_TOKEN, not the API's service token.
+  app.get("/metrics", async (c) => {
+    if (!metricsAuthorized(deps.metricsToken, c.req.header("Authorization"))) return fail(c, "UNAUTHORIZED", "GET /metrics needs Authorization: Bearer <METRICS_TOKEN>.");
+    const { body, contentType } = await exposition(metrics.registry);
+    return c.body(body, 200, { "Content-Type": contentType });
+  });
   app.use("/vault.v1/*", requireToken(deps.verifyToken));
   app.use("/vault.v1/*", bodyLimit({ maxSize: 1024 * 1024, onError: (c) => fail(c as Context<VaultEnv>, "PAYLOAD_TOO_LARGE", "Body over 1 MiB.") }));
 

@@ -22,6 +22,8 @@ export interface VaultOptions {
   dekMaxUses: number;
   dekCacheTtlMs: number;
   logger: Logger;
+  /** METRICS_TOKEN for the vault's GET /metrics; null/unset: open. */
+  metricsToken?: string | null;
 }
 
 export interface Vault {
@@ -50,7 +52,7 @@ export async function openVault(options: VaultOptions): Promise<Vault> {
   });
   const verifyToken = await createTokenVerifier(options.tokenPublicJwk);
   return {
-    app: createVaultApp({ keyrings, verifyToken, logger: options.logger }),
+    app: createVaultApp({ keyrings, verifyToken, logger: options.logger, metricsToken: options.metricsToken }),
     keyrings,
     masterKeys,
     close: () => storage.close(),

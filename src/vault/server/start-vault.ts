@@ -29,6 +29,7 @@ export async function openVaultFromConfig(config: Config, logger: Logger): Promi
     dekMaxUses: config.vaultDekMaxUses,
     dekCacheTtlMs: config.vaultDekCacheTtlMs,
     logger,
+    metricsToken: config.metricsToken,
   });
 }
 

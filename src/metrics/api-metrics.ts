@@ -1,0 +1,61 @@
+import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import type { VerifyCache } from "../keys/verify-cache.ts";
+
+/** The API's metrics. Each app has its own registry: no global state, tests stay independent. */
+export interface ApiMetrics {
+  registry: Registry;
+  observeRequest(method: string, route: string, status: number): void;
+  observeVerify(code: string, seconds: number): void;
+  observeVaultCall(op: string, errorCode: string | null): void;
+}
+
+export function createApiMetrics(options: { verifyCache?: VerifyCache | null } = {}): ApiMetrics {
+  const registry = new Registry();
+  const requests = new Counter({ name: "keyhold_http_requests_total", help: "HTTP requests answered, by route pattern and status.", labelNames: ["method", "route", "status"], registers: [registry] });
+  const verifyResults = new Counter({ name: "keyhold_verify_results_total", help: "keys.verifyKey verdicts, by code.", labelNames: ["code"], registers: [registry] });
+  const verifyDuration = new Histogram({
+    name: "keyhold_verify_duration_seconds",
+    help: "Time to reach a keys.verifyKey verdict (cache, database, limits), without HTTP.",
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+    registers: [registry],
+  });
+  const vaultCalls = new Counter({ name: "keyhold_vault_calls_total", help: "Calls from the API to the vault, by operation.", labelNames: ["op"], registers: [registry] });
+  const vaultErrors = new Counter({ name: "keyhold_vault_errors_total", help: "Vault calls that failed, by operation and error code.", labelNames: ["op", "code"], registers: [registry] });
+  registerCacheMetrics(registry, options.verifyCache ?? null);
+  return {
+    registry,
+    observeRequest: (method, route, status) => requests.inc({ method, route, status: String(status) }),
+    observeVerify(code, seconds) {
+      verifyResults.inc({ code });
+      verifyDuration.observe(seconds);
+    },
+    observeVaultCall(op, errorCode) {
+      vaultCalls.inc({ op });
+      if (errorCode) vaultErrors.inc({ op, code: errorCode });
+    },
+  };
+}
+
+/** The verify cache counts for itself; these read its counters at scrape time. */
+function registerCacheMetrics(registry: Registry, cache: VerifyCache | null): void {
+  const fromCache = (name: string, help: string, read: (c: VerifyCache) => number) =>
+    new Counter({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.reset();
+        if (cache) this.inc(read(cache));
+      },
+    });
+  fromCache("keyhold_verify_cache_hits_total", "verifyKey lookups answered from the cache.", (c) => c.hits);
+  fromCache("keyhold_verify_cache_misses_total", "verifyKey lookups that read the database.", (c) => c.misses);
+  new Gauge({
+    name: "keyhold_verify_cache_entries",
+    help: "Key records (found and not found) in the verify cache.",
+    registers: [registry],
+    collect() {
+      this.set(cache?.size ?? 0);
+    },
+  });
+}
