@@ -2,6 +2,7 @@ import type { Context } from "hono";
 import type { Logger } from "pino";
 import { type RootKeyContext, authenticateRootKey } from "../auth/root-key-auth.ts";
 import { KeyholdError } from "../errors.ts";
+import { ROOT_KEY_PREFIX } from "../keys/key-format.ts";
 import type { AppEnv } from "./env.ts";
 
 function bearer(c: Context<AppEnv>): string | undefined {
@@ -22,6 +23,8 @@ export async function rootKeyAuth(c: Context<AppEnv>): Promise<RootKeyContext> {
  * workspace; anything else (Unkey's SDK sends `Bearer public`) is ignored.
  */
 export async function optionalRootKeyAuth(c: Context<AppEnv>): Promise<RootKeyContext | null> {
+  // What can't be a root key is ignored without building a 401 error first: this is verify's hot path.
+  if (!bearer(c)?.startsWith(`${ROOT_KEY_PREFIX}_`)) return null;
   try {
     return await rootKeyAuth(c);
   } catch (error) {
