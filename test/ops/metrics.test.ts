@@ -66,7 +66,7 @@ describe("GET /metrics", () => {
 
   test("METRICS_TOKEN is enforced as a Bearer token: none or a wrong one is a 401 envelope", async () => {
     const app = createApp({ ...h.deps, metricsToken: METRICS_TOKEN });
-    for (const headers of [{}, { Authorization: "Bearer wrong" }, { Authorization: `Bearer ${METRICS_TOKEN}x` }, { Authorization: METRICS_TOKEN }]) {
+    for (const headers of [{} as Record<string, string>, { Authorization: "Bearer wrong" }, { Authorization: `Bearer ${METRICS_TOKEN}x` }, { Authorization: METRICS_TOKEN }]) {
       const res = await app.request("/metrics", { headers });
       expect(res.status).toBe(401);
       expectErrorEnvelope({ status: res.status, body: await res.json(), headers: res.headers }, "UNAUTHORIZED");
