@@ -1,5 +1,6 @@
 import type { MiddlewareHandler } from "hono";
 import { newId } from "../../ids.ts";
+import { scrubSecrets } from "../../safe-error.ts";
 import type { AppEnv, Deps } from "../env.ts";
 
 /** Gives every request an id (`req_…`), in the context, the X-Request-Id header and the log. */
@@ -20,7 +21,8 @@ export function requestContext(deps: Deps): MiddlewareHandler<AppEnv> {
         requestId,
         method: c.req.method,
         route: c.req.routePath,
-        path: c.req.path,
+        // A mistaken client may put a key in the path (an unknown route): scrubbed.
+        path: scrubSecrets(c.req.path),
         status: c.res.status,
         latencyMs: Math.round((performance.now() - started) * 100) / 100,
         workspaceId: c.get("workspaceId"),
