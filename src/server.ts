@@ -3,6 +3,7 @@ import { createAdaptorServer } from "@hono/node-server";
 import { sql } from "drizzle-orm";
 import type { Logger } from "pino";
 import { createApp } from "./api/app.ts";
+import { scalarScriptFile } from "./api/docs/scalar-script-file.ts";
 import { type Config, databaseTarget, describeDatabase, listenUrl } from "./config.ts";
 import { type Database, openDatabase } from "./db/client.ts";
 import { runMigrations } from "./db/migrate.ts";
@@ -41,7 +42,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     const bootstrapped = await bootstrapIfEmpty(database.db);
     const verifyCache = config.verifyCacheSize > 0 ? new VerifyCache({ max: config.verifyCacheSize, ttlMs: config.verifyCacheTtlMs, negativeTtlMs: config.verifyCacheNegativeTtlMs }) : null;
     const unsubscribe = verifyCache ? await subscribeToKeyChanges(database, verifyCache) : async () => {};
-    const app = createApp({ db: database.db, vault: options.vault ?? null, logger, verifyCache, metricsToken: config.metricsToken });
+    const app = createApp({ db: database.db, vault: options.vault ?? null, logger, verifyCache, metricsToken: config.metricsToken, apiReferenceScript: scalarScriptFile });
     const server = createAdaptorServer({ fetch: app.fetch, hostname: config.host }) as Server;
     await listen(server, config.port, config.host);
     const url = listenUrl(config.host, config.port);

@@ -1,7 +1,9 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
+import { registerApiReference } from "./docs/api-reference.ts";
 import type { AppEnv, Deps } from "./env.ts";
 import { errorResponse, handleError, validationHook } from "./errors.ts";
 import { limitBody } from "./middleware/body-limit.ts";
+import { registerOpenApiDocument } from "./openapi/document.ts";
 import { recordMetrics } from "./middleware/metrics.ts";
 import { requestContext } from "./middleware/request-id.ts";
 import { registerCreateApi } from "./routes/v1_apis_createApi.ts";
@@ -58,15 +60,8 @@ export function createApp(appDeps: Deps): OpenAPIHono<AppEnv> {
   for (const register of routes) register(app);
   registerReadyz(app);
   registerMetrics(app);
-  app.doc31("/openapi.json", {
-    openapi: "3.1.0",
-    info: {
-      title: "Keyhold",
-      version: "1",
-      description: "Issue, verify and (opt-in) recover API keys. Wire-compatible with Unkey's v1 API.",
-    },
-  });
-  app.openAPIRegistry.registerComponent("securitySchemes", "rootKey", { type: "http", scheme: "bearer" });
+  registerOpenApiDocument(app);
+  registerApiReference(app, appDeps.apiReferenceScript);
   app.notFound((c) => errorResponse(c, "NOT_FOUND", `No route ${c.req.method} ${c.req.path}.`));
   app.onError(handleError);
   return app;

@@ -1,6 +1,7 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { Logger } from "pino";
 import type { Database } from "../db/client.ts";
+import type { ScriptSource } from "./docs/api-reference.ts";
 import type { ApiMetrics } from "../metrics/api-metrics.ts";
 import type { VerifyCache } from "../keys/verify-cache.ts";
 import type { VaultClient } from "../vault-client/vault-client.ts";
@@ -15,6 +16,8 @@ export interface Deps {
   verifyCache?: VerifyCache | null;
   /** METRICS_TOKEN: GET /metrics needs it as a Bearer token; unset: metrics are open. */
   metricsToken?: string | null;
+  /** Scalar's browser script for GET /docs; unset: /docs answers 503 (see src/api/docs/). */
+  apiReferenceScript?: ScriptSource;
 }
 
 export interface AppEnv {

@@ -4,12 +4,14 @@ import { safeError } from "../../safe-error.ts";
 import type { App } from "../env.ts";
 import { errorResponse, errorResponses } from "../errors.ts";
 import { jsonResponse } from "./schemas.ts";
+import { publicRoute } from "./route-security.ts";
 
 const route = createRoute({
   operationId: "readyz",
   tags: ["health"],
   method: "get",
   path: "/readyz",
+  ...publicRoute(),
   description:
     "Ready to serve: the database answers, its migrations are current and the vault (if configured) answers and accepts " +
     "this API's token. 503 with the error envelope naming what is not ready otherwise. Needs no root key.",

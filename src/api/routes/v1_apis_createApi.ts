@@ -4,12 +4,14 @@ import { rootKeyAuth } from "../auth.ts";
 import type { App } from "../env.ts";
 import { errorResponses } from "../errors.ts";
 import { jsonBody, jsonResponse, text } from "./schemas.ts";
+import { rootKeyRequired } from "./route-security.ts";
 
 const route = createRoute({
   operationId: "apis.createApi",
   tags: ["apis"],
   method: "post",
   path: "/v1/apis.createApi",
+  ...rootKeyRequired({ anyOf: ["api.*.create_api"] }),
   description: "Creates an API, the namespace that keys belong to.\n\nPermission: `api.*.create_api`.",
   request: jsonBody(z.object({ name: text().openapi({ example: "payments" }) })),
   responses: { ...jsonResponse(z.object({ apiId: z.string() }), "The new API's id."), ...errorResponses },

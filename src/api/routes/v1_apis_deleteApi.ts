@@ -4,12 +4,14 @@ import { rootKeyAuth } from "../auth.ts";
 import type { App } from "../env.ts";
 import { errorResponses } from "../errors.ts";
 import { emptyObject, id, jsonBody, jsonResponse } from "./schemas.ts";
+import { apiPermission, rootKeyRequired } from "./route-security.ts";
 
 const route = createRoute({
   operationId: "apis.deleteApi",
   tags: ["apis"],
   method: "post",
   path: "/v1/apis.deleteApi",
+  ...rootKeyRequired(apiPermission("delete_api")),
   description: "Deletes an API and all its keys (they answer NOT_FOUND at once).\n\nPermission: `api.*.delete_api` or `api.<apiId>.delete_api`.",
   request: jsonBody(z.object({ apiId: id("api_1234") })),
   responses: { ...jsonResponse(emptyObject, "Deleted."), ...errorResponses },

@@ -4,12 +4,14 @@ import { rootKeyAuth } from "../auth.ts";
 import type { App } from "../env.ts";
 import { errorResponses } from "../errors.ts";
 import { id, jsonBody, jsonResponse } from "./schemas.ts";
+import { apiPermission, rootKeyRequired } from "./route-security.ts";
 
 const route = createRoute({
   operationId: "apis.deleteKeys",
   tags: ["apis"],
   method: "post",
   path: "/v1/apis.deleteKeys",
+  ...rootKeyRequired(apiPermission("delete_key")),
   description: "Deletes every key of an API; `permanent` removes the rows.\n\nPermission: `api.*.delete_key` or `api.<apiId>.delete_key`.",
   request: jsonBody(z.object({ apiId: id("api_1234"), permanent: z.boolean().optional() })),
   responses: { ...jsonResponse(z.object({ deletedKeys: z.number() }), "How many keys were deleted."), ...errorResponses },

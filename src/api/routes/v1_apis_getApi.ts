@@ -4,6 +4,7 @@ import { rootKeyAuth } from "../auth.ts";
 import type { App } from "../env.ts";
 import { errorResponses } from "../errors.ts";
 import { id, jsonResponse } from "./schemas.ts";
+import { apiPermission, rootKeyRequired } from "./route-security.ts";
 
 export const apiSchema = z
   .object({ id: z.string(), workspaceId: z.string(), name: z.string(), recovery: z.object({ enabled: z.boolean() }) })
@@ -14,6 +15,7 @@ const route = createRoute({
   tags: ["apis"],
   method: "get",
   path: "/v1/apis.getApi",
+  ...rootKeyRequired(apiPermission("read_api")),
   description: "Reads an API.\n\nPermission: `api.*.read_api` or `api.<apiId>.read_api`.",
   request: { query: z.object({ apiId: id("api_1234") }) },
   responses: { ...jsonResponse(apiSchema, "The API."), ...errorResponses },

@@ -4,12 +4,14 @@ import { logDecrypts, rootKeyAuth } from "../auth.ts";
 import type { App } from "../env.ts";
 import { errorResponses } from "../errors.ts";
 import { id, jsonResponse, keySchema, queryBoolean, text } from "./schemas.ts";
+import { apiPermission, rootKeyRequired } from "./route-security.ts";
 
 const route = createRoute({
   operationId: "apis.listKeys",
   tags: ["apis"],
   method: "get",
   path: "/v1/apis.listKeys",
+  ...rootKeyRequired(apiPermission("read_key"), apiPermission("decrypt_key", "decrypt=true")),
   description:
     "Lists an API's keys, oldest first, a page at a time. With `decrypt=true`, recoverable keys carry their `plaintext`.\n\n" +
     "Permission: `api.*.read_key` or `api.<apiId>.read_key`; with `decrypt=true` also `api.*.decrypt_key` or `api.<apiId>.decrypt_key`.",

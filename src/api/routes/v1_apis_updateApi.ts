@@ -4,12 +4,14 @@ import { rootKeyAuth } from "../auth.ts";
 import type { App } from "../env.ts";
 import { errorResponses } from "../errors.ts";
 import { emptyObject, id, jsonBody, jsonResponse, text } from "./schemas.ts";
+import { apiPermission, rootKeyRequired } from "./route-security.ts";
 
 const route = createRoute({
   operationId: "apis.updateApi",
   tags: ["apis"],
   method: "post",
   path: "/v1/apis.updateApi",
+  ...rootKeyRequired(apiPermission("update_api")),
   description:
     "Renames an API or switches recovery on or off. Recovery is not retroactive: only keys created " +
     "with `recoverable: true` while it is on can be decrypted.\n\nPermission: `api.*.update_api` or `api.<apiId>.update_api`.",

@@ -4,12 +4,14 @@ import { rootKeyAuth } from "../auth.ts";
 import type { App } from "../env.ts";
 import { errorResponses } from "../errors.ts";
 import { emptyObject, id, jsonBody, jsonResponse } from "./schemas.ts";
+import { apiPermission, rootKeyRequired } from "./route-security.ts";
 
 const route = createRoute({
   operationId: "keys.deleteKey",
   tags: ["keys"],
   method: "post",
   path: "/v1/keys.deleteKey",
+  ...rootKeyRequired(apiPermission("delete_key")),
   description: "Deletes a key; it answers NOT_FOUND at once. `permanent` removes the row.\n\nPermission: `api.*.delete_key` or `api.<apiId>.delete_key`.",
   request: jsonBody(z.object({ keyId: id("key_1234"), permanent: z.boolean().optional() })),
   responses: { ...jsonResponse(emptyObject, "Deleted."), ...errorResponses },

@@ -4,15 +4,17 @@ import { logDecrypts, rootKeyAuth } from "../auth.ts";
 import type { App } from "../env.ts";
 import { errorResponses } from "../errors.ts";
 import { id, jsonResponse, keySchema, queryBoolean } from "./schemas.ts";
+import { apiPermission, rootKeyRequired } from "./route-security.ts";
 
 const route = createRoute({
   operationId: "keys.getKey",
   tags: ["keys"],
   method: "get",
   path: "/v1/keys.getKey",
+  ...rootKeyRequired(apiPermission("read_key"), apiPermission("decrypt_key", "decrypt=true")),
   description:
     "Reads a key. With `decrypt=true` a recoverable key carries its `plaintext`.\n\n" +
-    "Permission: `api.*.read_key` or `api.<apiId>.read_key`; with `decrypt=true` also `decrypt_key`.",
+    "Permission: `api.*.read_key` or `api.<apiId>.read_key`; with `decrypt=true` also `api.*.decrypt_key` or `api.<apiId>.decrypt_key`.",
   request: { query: z.object({ keyId: id("key_1234"), decrypt: queryBoolean }) },
   responses: { ...jsonResponse(keySchema, "The key."), ...errorResponses },
 });

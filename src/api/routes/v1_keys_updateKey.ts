@@ -4,12 +4,14 @@ import { rootKeyAuth } from "../auth.ts";
 import type { App } from "../env.ts";
 import { errorResponses } from "../errors.ts";
 import { emptyObject, jsonBody, jsonResponse, toKeySettings, updateKeyFields } from "./schemas.ts";
+import { apiPermission, rootKeyRequired } from "./route-security.ts";
 
 const route = createRoute({
   operationId: "keys.updateKey",
   tags: ["keys"],
   method: "post",
   path: "/v1/keys.updateKey",
+  ...rootKeyRequired(apiPermission("update_key")),
   description:
     "Changes a key's settings; `null` clears one. `roles`/`permissions` replace the key's lists. " +
     "A key's id, hash, API and workspace never change.\n\nPermission: `api.*.update_key` or `api.<apiId>.update_key`.",

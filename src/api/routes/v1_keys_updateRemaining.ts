@@ -4,12 +4,14 @@ import { rootKeyAuth } from "../auth.ts";
 import type { App } from "../env.ts";
 import { errorResponses } from "../errors.ts";
 import { credits, id, jsonBody, jsonResponse } from "./schemas.ts";
+import { apiPermission, rootKeyRequired } from "./route-security.ts";
 
 const route = createRoute({
   operationId: "keys.updateRemaining",
   tags: ["keys"],
   method: "post",
   path: "/v1/keys.updateRemaining",
+  ...rootKeyRequired(apiPermission("update_key")),
   description:
     "Adds to, takes from or sets a key's credits, atomically with concurrent verifies. `set` with `null` makes them unlimited.\n\n" +
     "Permission: `api.*.update_key` or `api.<apiId>.update_key`.",

@@ -6,6 +6,7 @@ import { optionalRootKeyAuth } from "../auth.ts";
 import type { App } from "../env.ts";
 import { errorResponses } from "../errors.ts";
 import { id, INT32_MAX, jsonBody, jsonResponse, meta, text } from "./schemas.ts";
+import { apiPermission, rootKeyOptional } from "./route-security.ts";
 
 const cost = z.number().int().min(0).max(INT32_MAX);
 
@@ -30,6 +31,7 @@ const route = createRoute({
   tags: ["keys"],
   method: "post",
   path: "/v1/keys.verifyKey",
+  ...rootKeyOptional(apiPermission("verify_key")),
   description:
     "Verifies a key: existence, API, enabled, expiry, permissions, rate limits and credits. An invalid key is a 200 with " +
     "`valid: false` and a `code`. Needs no root key; a valid root key sent along must hold `api.*.verify_key` or " +

@@ -1,12 +1,14 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { App } from "../env.ts";
 import { jsonResponse } from "./schemas.ts";
+import { publicRoute } from "./route-security.ts";
 
 const route = createRoute({
   operationId: "liveness",
   tags: ["health"],
   method: "get",
   path: "/v1/liveness",
+  ...publicRoute(),
   description: "The process is up. Needs no root key.",
   responses: jsonResponse(z.object({ status: z.literal("ok") }), "Up."),
 });

@@ -5,6 +5,7 @@ import { rootKeyAuth } from "../auth.ts";
 import type { App } from "../env.ts";
 import { errorResponses } from "../errors.ts";
 import { jsonBody, jsonResponse, text, timestamp } from "./schemas.ts";
+import { rootKeyRequired } from "./route-security.ts";
 
 const permission = z.string().refine(isValidPermission, { message: "must be `*` or `<resource>.<id|*>.<action>`" });
 
@@ -13,6 +14,7 @@ const route = createRoute({
   tags: ["rootKeys"],
   method: "post",
   path: "/v1/rootKeys.createRootKey",
+  ...rootKeyRequired({ anyOf: ["rbac.*.create_root_key"] }),
   description:
     "Creates a root key of the caller's workspace and returns it once. It can only grant permissions the caller holds.\n\n" +
     "Permission: `rbac.*.create_root_key`.",

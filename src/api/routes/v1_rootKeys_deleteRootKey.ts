@@ -4,12 +4,14 @@ import { rootKeyAuth } from "../auth.ts";
 import type { App } from "../env.ts";
 import { errorResponses } from "../errors.ts";
 import { emptyObject, id, jsonBody, jsonResponse } from "./schemas.ts";
+import { rootKeyRequired } from "./route-security.ts";
 
 const route = createRoute({
   operationId: "rootKeys.deleteRootKey",
   tags: ["rootKeys"],
   method: "post",
   path: "/v1/rootKeys.deleteRootKey",
+  ...rootKeyRequired({ anyOf: ["rbac.*.delete_root_key"] }),
   description: "Revokes a root key of the caller's workspace; it is refused (401) at once.\n\nPermission: `rbac.*.delete_root_key`.",
   request: jsonBody(z.object({ keyId: id("rk_1234") })),
   responses: { ...jsonResponse(emptyObject, "Revoked."), ...errorResponses },

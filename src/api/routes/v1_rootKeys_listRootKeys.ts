@@ -4,6 +4,7 @@ import { rootKeyAuth } from "../auth.ts";
 import type { App } from "../env.ts";
 import { errorResponses } from "../errors.ts";
 import { jsonResponse } from "./schemas.ts";
+import { rootKeyRequired } from "./route-security.ts";
 
 const rootKeySchema = z
   .object({
@@ -21,6 +22,7 @@ const route = createRoute({
   tags: ["rootKeys"],
   method: "get",
   path: "/v1/rootKeys.listRootKeys",
+  ...rootKeyRequired({ anyOf: ["rbac.*.read_root_key"] }),
   description: "Lists the workspace's live root keys. Never returns a secret.\n\nPermission: `rbac.*.read_root_key`.",
   responses: { ...jsonResponse(z.object({ rootKeys: z.array(rootKeySchema) }), "The root keys."), ...errorResponses },
 });

@@ -1,0 +1,80 @@
+import { type ErrorCode, errorBody, errorStatus } from "../../errors.ts";
+import type { App } from "../env.ts";
+import { ROOT_KEY_SCHEME } from "../routes/route-security.ts";
+import { operationExamples } from "./examples.ts";
+
+/** An example message for each error code, shown in the document's error responses. */
+const errorExamples: Record<ErrorCode, string> = {
+  BAD_REQUEST: "apiId: Too small: expected string to have >=1 characters",
+  UNAUTHORIZED: "The root key is missing, invalid, expired or revoked.",
+  FORBIDDEN: "A root key can only grant permissions it holds itself; it does not hold api.*.decrypt_key.",
+  INSUFFICIENT_PERMISSIONS: "The root key lacks the permission api.api_1Ghu6Wzaf5ZVRZcWJQ1Hfs.read_key.",
+  NOT_FOUND: "The key does not exist.",
+  CONFLICT: "The resource already exists.",
+  PRECONDITION_FAILED: "Recovery is not enabled for this API.",
+  PAYLOAD_TOO_LARGE: "The request body is larger than 1 MiB.",
+  TOO_MANY_REQUESTS: "Too many requests.",
+  INTERNAL_SERVER_ERROR: "Something went wrong on our side; the request id identifies it in our logs.",
+  SERVICE_UNAVAILABLE: "The vault is unavailable: it did not answer in time.",
+};
+
+const info = {
+  title: "Keyhold",
+  version: "1",
+  description:
+    "Issue, verify and (opt-in) recover API keys. Wire-compatible with Unkey's v1 API.\n\n" +
+    "Admin routes need a root key (`Authorization: Bearer kh_root_…`); each operation's `x-keyhold-permissions` " +
+    "lists the permissions it needs (the bare `*` grants all of them). `keys.verifyKey` and `liveness` need none.",
+};
+
+type Json = Record<string, any>;
+
+/**
+ * Serves the OpenAPI 3.1 document at /openapi.json: the routes' own schemas, plus the bearer
+ * scheme, an example per error code and each operation's examples. Built once, on first request,
+ * so it covers every route registered by then.
+ */
+export function registerOpenApiDocument(app: App): void {
+  app.openAPIRegistry.registerComponent("securitySchemes", ROOT_KEY_SCHEME, {
+    type: "http",
+    scheme: "bearer",
+    description: "A root key of your workspace, e.g. the one `keyhold serve` prints on its first start.",
+  });
+  let document: Json | undefined;
+  app.get("/openapi.json", (c) => c.json((document ??= buildDocument(app))));
+}
+
+function buildDocument(app: App): Json {
+  const doc = app.getOpenAPI31Document({ openapi: "3.1.0", info }) as Json;
+  for (const methods of Object.values<Json>(doc.paths ?? {})) {
+    for (const operation of Object.values<Json>(methods)) {
+      operation.summary ??= operation.operationId;
+      addExamples(operation);
+    }
+  }
+  return doc;
+}
+
+function addExamples(operation: Json): void {
+  const examples = operationExamples[operation.operationId as string];
+  if (examples?.request) {
+    const body = operation.requestBody?.content?.["application/json"];
+    if (body) body.example = examples.request;
+    for (const parameter of operation.parameters ?? []) {
+      if (parameter.name in examples.request) parameter.example = examples.request[parameter.name];
+    }
+  }
+  for (const [status, response] of Object.entries<Json>(operation.responses ?? {})) {
+    const content = response.content?.["application/json"];
+    if (!content) continue;
+    if (status === "200" && examples) content.example = examples.response;
+    else if (content.schema?.$ref === "#/components/schemas/Error") content.examples = errorExamplesFor(Number(status));
+  }
+}
+
+function errorExamplesFor(status: number): Json {
+  const codes = (Object.keys(errorStatus) as ErrorCode[]).filter((code) => errorStatus[code] === status);
+  return Object.fromEntries(
+    codes.map((code) => [code, { summary: code, value: errorBody(code, errorExamples[code], "req_1Ghu6XQhX1xw9rN5SnWw8v") }]),
+  );
+}

@@ -1,0 +1,48 @@
+/**
+ * Who may call a route, for the OpenAPI document: the `security` requirement and a
+ * machine-readable `x-keyhold-permissions` extension. The handler still checks the
+ * permission itself (its first line); this only describes it.
+ *
+ * `x-keyhold-permissions`: `rootKey` is "required", "optional" (verifyKey: a root key sent
+ * along scopes the request) or "none"; `allOf` lists rules that must all hold, each met by
+ * holding any one permission of its `anyOf`; a rule with `when` applies only in that case.
+ */
+export interface PermissionRule {
+  anyOf: string[];
+  /** The request shape that makes the rule apply, e.g. "decrypt=true". */
+  when?: string;
+}
+
+export interface PermissionsExtension {
+  rootKey: "required" | "optional" | "none";
+  allOf: PermissionRule[];
+}
+
+/** The name of the bearer scheme registered in app.ts. */
+export const ROOT_KEY_SCHEME = "rootKey";
+
+type SecurityRequirement = Record<string, string[]>;
+const rootKey: SecurityRequirement = { [ROOT_KEY_SCHEME]: [] };
+
+/** Either the workspace-wide or the per-API form of an API permission. */
+export const apiPermission = (action: string, when?: string): PermissionRule => ({
+  anyOf: [`api.*.${action}`, `api.<apiId>.${action}`],
+  ...(when !== undefined && { when }),
+});
+
+export function rootKeyRequired(...allOf: PermissionRule[]) {
+  const permissions: PermissionsExtension = { rootKey: "required", allOf };
+  return { security: [rootKey], "x-keyhold-permissions": permissions };
+}
+
+/** Anyone may call it; a root key, if sent, must hold the rules' permissions. */
+export function rootKeyOptional(...allOf: PermissionRule[]) {
+  const permissions: PermissionsExtension = { rootKey: "optional", allOf };
+  // `{}` is OpenAPI's "no credentials" alternative.
+  return { security: [{}, rootKey], "x-keyhold-permissions": permissions };
+}
+
+export function publicRoute() {
+  const permissions: PermissionsExtension = { rootKey: "none", allOf: [] };
+  return { security: [] as SecurityRequirement[], "x-keyhold-permissions": permissions };
+}
