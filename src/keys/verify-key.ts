@@ -53,7 +53,21 @@ export interface VerifiableKey extends KeyRow {
 }
 
 export async function findVerifiableKey(db: Database, hash: string): Promise<VerifiableKey | null> {
-  const [row] = await db
+  let query = findByHash.get(db);
+  if (!query) findByHash.set(db, (query = buildFindByHash(db)));
+  const [row] = await query.execute({ hash });
+  return row ?? null;
+}
+
+/**
+ * Built once per database handle and run as a named prepared statement: unnamed, drizzle
+ * rebuilt the SQL on every call and postgres.js sent it unprepared (describe, then execute:
+ * two round trips and a parse per verify).
+ */
+const findByHash = new WeakMap<Database, ReturnType<typeof buildFindByHash>>();
+
+function buildFindByHash(db: Database) {
+  return db
     .select({
       ...getTableColumns(keys),
       permissions: sql<string[]>`coalesce((select array_agg(${keyPermissions.name} order by ${keyPermissions.name}) from ${keyPermissions} where ${keyPermissions.keyId} = ${keys.id}), '{}')`,
@@ -62,9 +76,9 @@ export async function findVerifiableKey(db: Database, hash: string): Promise<Ver
     .from(keys)
     .innerJoin(apis, eq(apis.id, keys.apiId))
     .innerJoin(workspaces, eq(workspaces.id, keys.workspaceId))
-    .where(and(eq(keys.hash, hash), isNull(keys.deletedAt), isNull(apis.deletedAt), isNull(workspaces.deletedAt)))
-    .limit(1);
-  return row ?? null;
+    .where(and(eq(keys.hash, sql.placeholder("hash")), isNull(keys.deletedAt), isNull(apis.deletedAt), isNull(workspaces.deletedAt)))
+    .limit(1)
+    .prepare("keyhold_find_verifiable_key");
 }
 
 export interface VerifyOptions {
@@ -155,8 +169,12 @@ async function applyLimits(
   const metered = key.remaining !== null;
   if (limits.length === 0 && !metered) return base; // nothing to write: the common fast path
 
+  // One statement is atomic on its own; only several need a transaction, to roll back what
+  // an earlier limit took when a later one refuses. Saves BEGIN and COMMIT round trips.
+  const single = limits.length + (metered ? 1 : 0) === 1;
+  const atomically = <T>(body: (tx: Database) => Promise<T>): Promise<T> => (single ? body(db) : db.transaction(body));
   try {
-    return await db.transaction(async (tx) => {
+    return await atomically(async (tx) => {
       let shown: RatelimitOutcome | undefined;
       let shownCost = 0;
       for (const spec of limits) {
