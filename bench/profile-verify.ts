@@ -27,12 +27,20 @@ try {
     startChild("keyhold", "./servers/keyhold.ts", { database: db.target, apps: [{ cache: true }], vault: null, logLevel: "warn" }),
   ]);
   const load = (url: string) => ({ url, paths: ["/v1/keys.verifyKey"], bodies: verifyBodies(fx.hotSmall), connections: 32, durationS: seconds });
+  await measure({ ...load(keyhold.urls[0]!), amount: 3 * fx.hotSmall.length }, 0); // fill the cache
   for (let round = 0; round < rounds; round++) {
-    const c = await measure(load(ceiling.urls[0]!), 1);
-    const k = await measure(load(keyhold.urls[0]!), 1);
+    const cpu = async (child: typeof ceiling, url: string) => {
+      await measure({ ...load(url), durationS: 1 }, 0); // warm-up
+      const before = (await child.stats()).cpuMicros;
+      const result = await measure(load(url), 0);
+      return { ...result, cpuPerRequest: ((await child.stats()).cpuMicros - before) / result.requests };
+    };
+    const c = await cpu(ceiling, ceiling.urls[0]!);
+    const k = await cpu(keyhold, keyhold.urls[0]!);
     console.log(
       `round ${round + 1}: ceiling ${c.rps.toFixed(0)} req/s p99 ${c.p99.toFixed(2)} ms | keyhold cached ${k.rps.toFixed(0)} req/s p99 ${k.p99.toFixed(2)} ms` +
-        ` | ratio ${(k.rps / c.rps).toFixed(2)}×, p99 ${(k.p99 / c.p99).toFixed(2)}×${k.failures || c.failures ? " FAILURES" : ""}`,
+        ` | ratio ${(k.rps / c.rps).toFixed(2)}×, p99 ${(k.p99 / c.p99).toFixed(2)}×${k.failures || c.failures ? " FAILURES" : ""}` +
+        ` | server CPU per request: ceiling ${c.cpuPerRequest.toFixed(0)} µs, keyhold ${k.cpuPerRequest.toFixed(0)} µs`,
     );
   }
   console.log("cache", JSON.stringify((await keyhold.stats()).caches));

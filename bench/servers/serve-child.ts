@@ -5,6 +5,8 @@ import { type ServerType, serve } from "@hono/node-server";
 export interface ChildStats {
   rss: number;
   heapUsed: number;
+  /** User + system CPU time of the process so far, in microseconds. */
+  cpuMicros: number;
   [extra: string]: unknown;
 }
 
@@ -26,11 +28,21 @@ export async function serveChild(
   options: { stats?: () => Record<string, unknown>; close?: () => Promise<void> } = {},
 ): Promise<void> {
   const servers: ServerType[] = [];
+  // Handlers still running after the load generator hung up (a run just ended): wait for them before closing the database.
+  let inFlight = 0;
+  const counted = (fetch: (request: Request) => Response | Promise<Response>) => async (request: Request) => {
+    inFlight++;
+    try {
+      return await fetch(request);
+    } finally {
+      inFlight--;
+    }
+  };
   const ports = await Promise.all(
     apps.map(
       (app) =>
         new Promise<number>((resolve) => {
-          servers.push(serve({ fetch: app.fetch, hostname: "127.0.0.1", port: 0 }, (info: AddressInfo) => resolve(info.port)));
+          servers.push(serve({ fetch: counted(app.fetch), hostname: "127.0.0.1", port: 0 }, (info: AddressInfo) => resolve(info.port)));
         }),
     ),
   );
@@ -41,6 +53,7 @@ export async function serveChild(
     for (const server of http) server.closeIdleConnections();
     await Promise.race([Promise.all(closed), new Promise((resolve) => setTimeout(resolve, 3000))]);
     for (const server of http) server.closeAllConnections();
+    for (let waited = 0; inFlight > 0 && waited < 5000; waited += 20) await new Promise((resolve) => setTimeout(resolve, 20));
     await options.close?.().catch(() => {});
     process.exit(0);
   };
@@ -48,7 +61,8 @@ export async function serveChild(
     if (message.type === "stop") void exit();
     if (message.type === "stats") {
       const { rss, heapUsed } = process.memoryUsage();
-      send({ type: "stats", id: message.id, stats: { rss, heapUsed, ...options.stats?.() } });
+      const cpu = process.cpuUsage();
+      send({ type: "stats", id: message.id, stats: { rss, heapUsed, cpuMicros: cpu.user + cpu.system, ...options.stats?.() } });
     }
   });
   process.on("disconnect", () => void exit());
