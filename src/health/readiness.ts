@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
 import type { Database } from "../db/client.ts";
-import { migrationStatus } from "../db/migrate.ts";
+import { migrationStatus } from "../db/migration-status.ts";
 import type { VaultClient } from "../vault-client/vault-client.ts";
 
 export interface ReadinessCheck {

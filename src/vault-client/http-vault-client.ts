@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { TokenSigner } from "../crypto/service-token.ts";
+import type { TokenSigner } from "../crypto/service-token-jwt.ts";
 import { KeyholdError } from "../errors.ts";
 import type { KeyringInfo, VaultClient } from "./vault-client.ts";
 

@@ -1,0 +1,80 @@
+/**
+ * Cloudflare Workers entry: the same Hono app as `keyhold serve` (createApp), on PostgreSQL
+ * through a Hyperdrive binding. Per request: a postgres.js client (Workers cannot share
+ * sockets between requests), ended after the response. No PGlite, no migrations, no file
+ * access here: run `keyhold migrate` against the database from Node. See README
+ * "Cloudflare Workers" and wrangler.toml.
+ */
+import scalarScript from "@scalar/api-reference/browser/standalone.js"; // a Text module (wrangler.toml rules)
+import { drizzle } from "drizzle-orm/postgres-js";
+import pino, { type Logger } from "pino";
+import postgres from "postgres";
+import { createApp } from "./api/app.ts";
+import { type TokenSigner, createTokenSigner } from "./crypto/service-token-jwt.ts";
+import type { Database } from "./db/client.ts";
+import * as schema from "./db/schema.ts";
+import { createHttpVaultClient } from "./vault-client/http-vault-client.ts";
+import type { VaultClient } from "./vault-client/vault-client.ts";
+
+/** The parts of the Workers runtime types this entry uses. */
+interface Fetcher {
+  fetch(request: Request): Promise<Response>;
+}
+interface ExecutionContext {
+  waitUntil(promise: Promise<unknown>): void;
+}
+
+export interface WorkerEnv {
+  /** Hyperdrive in front of the API's PostgreSQL. */
+  HYPERDRIVE: { connectionString: string };
+  /** The vault as a service binding (preferred), or VAULT_URL. Neither: recoverable keys answer 503. */
+  VAULT?: Fetcher;
+  VAULT_URL?: string;
+  /** Secret: the Ed25519 private JWK signing the API→vault tokens. */
+  VAULT_TOKEN_PRIVATE_KEY?: string;
+  /** Secret: GET /metrics needs it as a Bearer token. */
+  METRICS_TOKEN?: string;
+  LOG_LEVEL?: string;
+}
+
+let logger: Logger | undefined;
+let signer: { jwk: string; sign: Promise<TokenSigner> } | undefined;
+
+export default {
+  async fetch(request: Request, env: WorkerEnv, ctx: ExecutionContext): Promise<Response> {
+    // fetch_types stays on: without it text[] columns (roles, permissions) arrive as strings.
+    const sql = postgres(env.HYPERDRIVE.connectionString, { max: 5, onnotice: () => {} });
+    try {
+      const app = createApp({
+        db: drizzle(sql, { schema }) as unknown as Database,
+        vault: vaultClient(env),
+        logger: (logger ??= workerLogger(env.LOG_LEVEL)),
+        verifyCache: null, // no LISTEN/NOTIFY through Hyperdrive: every verify reads the database
+        metricsToken: env.METRICS_TOKEN ?? null,
+        apiReferenceScript: async () => scalarScript,
+      });
+      return await app.fetch(request);
+    } finally {
+      ctx.waitUntil(sql.end({ timeout: 5 }));
+    }
+  },
+};
+
+function vaultClient(env: WorkerEnv): VaultClient | null {
+  if (!env.VAULT_TOKEN_PRIVATE_KEY || !(env.VAULT || env.VAULT_URL)) return null;
+  if (signer?.jwk !== env.VAULT_TOKEN_PRIVATE_KEY) {
+    signer = { jwk: env.VAULT_TOKEN_PRIVATE_KEY, sign: createTokenSigner(JSON.parse(env.VAULT_TOKEN_PRIVATE_KEY)) };
+  }
+  const sign = signer.sign;
+  const binding = env.VAULT;
+  return createHttpVaultClient({
+    url: binding ? "https://vault.internal" : env.VAULT_URL!,
+    signToken: async () => (await sign)(),
+    ...(binding && { fetch: (req: Request) => binding.fetch(req) }),
+  });
+}
+
+/** pino's browser build (what the bundle gets): one JSON line per record on the console, for Workers Logs. */
+function workerLogger(level = "info"): Logger {
+  return pino({ level, browser: { write: (record: object) => console.log(JSON.stringify(record)) } });
+}
