@@ -7,6 +7,7 @@ import { scalarScriptFile } from "./api/docs/scalar-script-file.ts";
 import { type Config, databaseTarget, describeDatabase, listenUrl } from "./config.ts";
 import { type Database, openDatabase } from "./db/client.ts";
 import { runMigrations } from "./db/migrate.ts";
+import { withTemplate } from "./db/pglite-template.ts";
 import { KeyholdError } from "./errors.ts";
 import { createLogger } from "./logger.ts";
 import { VerifyCache, subscribeToKeyChanges } from "./keys/verify-cache.ts";
@@ -35,7 +36,7 @@ export interface ServerOptions {
 /** Opens the database, migrates, bootstraps an empty one, and serves the API on config.port. */
 export async function startServer(config: Config, options: ServerOptions = {}): Promise<ServerHandle> {
   const logger = options.logger ?? createLogger(config);
-  const target = databaseTarget(config);
+  const target = withTemplate(databaseTarget(config));
   const database = await openDatabase(target);
   try {
     await runMigrations(database, target);

@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
 import pino from "pino";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, inject } from "vitest";
@@ -135,7 +136,7 @@ export interface HarnessOptions {
 
 /** A harness on a fresh database of the given kind: in-memory PGlite, or a new PostgreSQL database. */
 export async function openHarness(kind: DatabaseKind, options: HarnessOptions = {}): Promise<Harness> {
-  let target: DatabaseTarget = { kind: "pglite", dataDir: null };
+  let target: DatabaseTarget = { kind: "pglite", dataDir: null, template: pgliteTemplate() };
   let drop = async () => {};
   if (kind === "postgres") {
     const { url, dropDatabase } = await createTestDatabase(inject("postgresUrl"));
@@ -176,6 +177,12 @@ export async function openPeer(first: Harness): Promise<Harness> {
   if (first.target.kind !== "postgres") throw new Error("instances share only a real PostgreSQL");
   const handle = await openDatabase(first.target);
   return instance(first.kind, first.target, handle, first.options, async () => {});
+}
+
+let template: Blob | undefined;
+function pgliteTemplate(): Blob {
+  template ??= new Blob([readFileSync(inject("pgliteTemplate"))]);
+  return template;
 }
 
 /** A throwaway database on the given server, dropped by the returned function. */

@@ -3,6 +3,7 @@ import pkg from "../../package.json" with { type: "json" };
 import { registerBootstrap } from "./commands/bootstrap.ts";
 import { registerDoctor } from "./commands/doctor.ts";
 import { registerMigrate } from "./commands/migrate.ts";
+import { registerPrepare } from "./commands/prepare.ts";
 import { registerServe } from "./commands/serve.ts";
 import { registerVault } from "./commands/vault.ts";
 import { exitWithError } from "./fail.ts";
@@ -23,5 +24,6 @@ registerMigrate(program);
 registerBootstrap(program);
 registerVault(program);
 registerDoctor(program);
+registerPrepare(program);
 
 await program.parseAsync(process.argv).catch(exitWithError);

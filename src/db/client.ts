@@ -1,4 +1,4 @@
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { PGlite } from "@electric-sql/pglite";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
@@ -23,7 +23,7 @@ export interface DatabaseHandle {
 
 export type DatabaseTarget =
   | { kind: "postgres"; url: string; maxConnections?: number }
-  | { kind: "pglite"; dataDir: string | null }; // null: in memory (tests)
+  | { kind: "pglite"; dataDir: string | null; template?: Blob | null }; // dataDir null: in memory (tests)
 
 export async function openDatabase(target: DatabaseTarget): Promise<DatabaseHandle> {
   if (target.kind === "postgres") {
@@ -38,15 +38,18 @@ export async function openDatabase(target: DatabaseTarget): Promise<DatabaseHand
       close: () => sql.end({ timeout: 5 }),
     };
   }
+  // A new database starts from the migrated template when there is one (see pglite-template.ts).
+  const fromTemplate = (dir: string | null) =>
+    target.template && (dir === null || !existsSync(dir)) ? { loadDataDir: target.template } : {};
   if (target.dataDir === null) {
-    const client = await PGlite.create();
+    const client = await PGlite.create(fromTemplate(null));
     return { db: drizzlePglite(client, { schema }), driver: "pglite", listen: pgliteListen(client), close: () => client.close() };
   }
   // One process at a time may own an embedded data directory.
   mkdirSync(target.dataDir, { recursive: true });
   const lock = acquireDataDirLock(target.dataDir);
   try {
-    const client = await PGlite.create(`${target.dataDir}/pg`);
+    const client = await PGlite.create(`${target.dataDir}/pg`, fromTemplate(`${target.dataDir}/pg`));
     return {
       db: drizzlePglite(client, { schema }),
       driver: "pglite",
