@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, test } from "vitest";
 import { newId } from "../../src/ids.ts";
 import { generateKey } from "../../src/keys/key-format.ts";
 import { type Harness, type Response, type Workspace, forEachDatabase } from "../harness.ts";
-import { expectErrorEnvelope, withoutRequestId } from "./envelope.ts";
+import { expectErrorEnvelope, withoutRequestId } from "../security/envelope.ts";
 
 /**
  * Workspace B's root keys, used on workspace A's ids, must get exactly the answer a

@@ -76,41 +76,6 @@ forEachDatabase("verify limits: rate limits, credits, refill", (h) => {
     expect((await h().verify(key, { ratelimit: { cost: 2 } })).body).toMatchObject({ valid: true, ratelimit: { remaining: 0 } });
   });
 
-  test("named ratelimits in the request apply with the key's own; a refusal by one gives back the other's slot", async () => {
-    const { key } = await setup({ ratelimit: { limit: 10, duration: roomyWindow() } });
-    const named = [{ name: "tokens", limit: 2, duration: roomyWindow() }];
-    expect((await h().verify(key, { ratelimits: named })).body).toMatchObject({ valid: true, ratelimit: { limit: 10, remaining: 9 } });
-    expect((await h().verify(key, { ratelimits: named })).body).toMatchObject({ valid: true, ratelimit: { limit: 10, remaining: 8 } });
-    expect((await h().verify(key, { ratelimits: named })).body).toMatchObject({ valid: false, code: "RATE_LIMITED", ratelimit: { limit: 2, remaining: 0 } });
-    // The refused request's default slot was rolled back.
-    expect((await h().verify(key)).body).toMatchObject({ valid: true, ratelimit: { limit: 10, remaining: 7 } });
-  });
-
-  test("a RATE_LIMITED request spends no credits", async () => {
-    const { key, getKey } = await setup({ remaining: 10, ratelimit: { limit: 1, duration: roomyWindow() } });
-    expect((await h().verify(key)).body).toMatchObject({ valid: true, remaining: 9 });
-    for (let i = 0; i < 3; i++) {
-      const res = await h().verify(key);
-      expect(res.body).toMatchObject({ valid: false, code: "RATE_LIMITED", ratelimit: { limit: 1, remaining: 0 } });
-      expect(res.body).not.toHaveProperty("remaining"); // credits are not looked at once the rate limit refuses
-    }
-    expect((await getKey()).remaining).toBe(9);
-  });
-
-  test("a USAGE_EXCEEDED request takes no rate-limit slot, and says so", async () => {
-    const { ws, keyId, key } = await setup({ remaining: 1, ratelimit: { limit: 3, duration: roomyWindow() } });
-    expect((await h().verify(key)).body).toMatchObject({ valid: true, remaining: 0, ratelimit: { remaining: 2 } });
-    for (let i = 0; i < 3; i++) {
-      const res = await h().verify(key);
-      // The slot it took was given back with the rollback: still 2 left.
-      expect(res.body).toMatchObject({ valid: false, code: "USAGE_EXCEEDED", remaining: 0, ratelimit: { limit: 3, remaining: 2 } });
-    }
-    expect((await h().post("/v1/keys.updateRemaining", { keyId, op: "set", value: 5 }, ws.rootKey)).body).toEqual({ remaining: 5 });
-    expect((await h().verify(key)).body).toMatchObject({ valid: true, remaining: 4, ratelimit: { remaining: 1 } });
-    expect((await h().verify(key)).body).toMatchObject({ valid: true, remaining: 3, ratelimit: { remaining: 0 } });
-    expect((await h().verify(key)).body).toMatchObject({ valid: false, code: "RATE_LIMITED" });
-  });
-
   test("daily refill is applied lazily once the last refill is before today (UTC), to the amount, once", async () => {
     const { keyId, key, getKey } = await setup({ remaining: 1, refill: { interval: "daily", amount: 5 } });
     expect((await h().verify(key)).body).toMatchObject({ valid: true, remaining: 0 });
