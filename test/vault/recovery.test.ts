@@ -78,47 +78,6 @@ forEachDatabase(
       expect(refused.body.error.code).toBe("PRECONDITION_FAILED");
     });
 
-    test("encrypt_key and decrypt_key matrix: none, wildcard, this API, another API", async () => {
-      const ws = await h().workspace();
-      const apiId = await recoverableApi(h(), ws);
-      const otherApi = await recoverableApi(h(), ws);
-      const scopes = {
-        none: null,
-        wildcard: "*",
-        thisApi: apiId,
-        otherApi,
-      } as const;
-      const existing = await h().createKey(ws, apiId, { recoverable: true });
-      for (const [name, scope] of Object.entries(scopes)) {
-        const extra = scope ? [`api.${scope}.encrypt_key`, `api.${scope}.decrypt_key`] : [];
-        const rk = await h().rootKey(ws, ["api.*.create_key", "api.*.read_key", ...extra]);
-        const allowed = name === "wildcard" || name === "thisApi";
-
-        const before = await h().snapshot();
-        const created = await h().post("/v1/keys.createKey", { apiId, recoverable: true }, rk.key);
-        expect(created.status, `create with ${name}`).toBe(allowed ? 200 : 403);
-        if (!allowed) {
-          expect(created.body.error.code).toBe("INSUFFICIENT_PERMISSIONS");
-          expect(created.body.error.message).toContain(`api.${apiId}.encrypt_key`);
-          expect(await h().snapshot()).toEqual(before);
-        }
-
-        const read = await h().get("/v1/keys.getKey", { keyId: existing.keyId, decrypt: "true" }, rk.key);
-        expect(read.status, `decrypt with ${name}`).toBe(allowed ? 200 : 403);
-        if (allowed) expect(read.body.plaintext).toBe(existing.key);
-        else expect(read.body.error.message).toContain(`api.${apiId}.decrypt_key`);
-        const list = await h().get("/v1/apis.listKeys", { apiId, decrypt: "true" }, rk.key);
-        expect(list.status, `list-decrypt with ${name}`).toBe(allowed ? 200 : 403);
-        // Without decrypt=true, read_key alone is enough and no plaintext is returned.
-        const readOnly = await h().get("/v1/keys.getKey", { keyId: existing.keyId }, rk.key);
-        expect(readOnly.status).toBe(200);
-        expect(readOnly.body).not.toHaveProperty("plaintext");
-      }
-      // decrypt_key without read_key is not enough.
-      const decryptOnly = await h().rootKey(ws, ["api.*.decrypt_key"]);
-      expect((await h().get("/v1/keys.getKey", { keyId: existing.keyId, decrypt: "true" }, decryptOnly.key)).status).toBe(403);
-    });
-
     test("decrypting a key of another workspace is a 404, like a missing key", async () => {
       const a = await h().workspace();
       const b = await h().workspace();

@@ -1,0 +1,70 @@
+import type { Harness, Response } from "../harness.ts";
+
+/** The admin routes and what each needs: the table the root-key and permission suites share. */
+export interface Fixture {
+  apiId: string;
+  keyId: string;
+  key: string;
+  rootKeyId: string;
+}
+
+export interface Call {
+  method: "GET" | "POST";
+  path: string;
+  input: Record<string, unknown>;
+}
+
+export interface AuthRoute {
+  name: string;
+  call: (f: Fixture) => Call;
+  /** The actions it needs (api.*.<action> or, for rbac.*, the full permission), the last one named when missing. */
+  needs: string[];
+}
+
+export const get = (path: string, input: Record<string, unknown>): Call => ({ method: "GET", path, input });
+export const post = (path: string, input: Record<string, unknown>): Call => ({ method: "POST", path, input });
+
+export const authRoutes: AuthRoute[] = [
+  { name: "apis.createApi", call: () => post("/v1/apis.createApi", { name: "n" }), needs: ["create_api"] },
+  { name: "apis.getApi", call: (f) => get("/v1/apis.getApi", { apiId: f.apiId }), needs: ["read_api"] },
+  { name: "apis.updateApi", call: (f) => post("/v1/apis.updateApi", { apiId: f.apiId, name: "renamed" }), needs: ["update_api"] },
+  { name: "apis.deleteApi", call: (f) => post("/v1/apis.deleteApi", { apiId: f.apiId }), needs: ["delete_api"] },
+  { name: "apis.listKeys", call: (f) => get("/v1/apis.listKeys", { apiId: f.apiId }), needs: ["read_key"] },
+  { name: "apis.listKeys decrypt", call: (f) => get("/v1/apis.listKeys", { apiId: f.apiId, decrypt: true }), needs: ["read_key", "decrypt_key"] },
+  { name: "apis.deleteKeys", call: (f) => post("/v1/apis.deleteKeys", { apiId: f.apiId }), needs: ["delete_key"] },
+  { name: "keys.createKey", call: (f) => post("/v1/keys.createKey", { apiId: f.apiId }), needs: ["create_key"] },
+  {
+    name: "keys.createKey recoverable",
+    call: (f) => post("/v1/keys.createKey", { apiId: f.apiId, recoverable: true }),
+    needs: ["create_key", "encrypt_key"],
+  },
+  { name: "keys.getKey", call: (f) => get("/v1/keys.getKey", { keyId: f.keyId }), needs: ["read_key"] },
+  { name: "keys.getKey decrypt", call: (f) => get("/v1/keys.getKey", { keyId: f.keyId, decrypt: true }), needs: ["read_key", "decrypt_key"] },
+  { name: "keys.updateKey", call: (f) => post("/v1/keys.updateKey", { keyId: f.keyId, name: "renamed" }), needs: ["update_key"] },
+  { name: "keys.updateRemaining", call: (f) => post("/v1/keys.updateRemaining", { keyId: f.keyId, op: "set", value: 3 }), needs: ["update_key"] },
+  { name: "keys.deleteKey", call: (f) => post("/v1/keys.deleteKey", { keyId: f.keyId }), needs: ["delete_key"] },
+  { name: "keys.verifyKey with a root key", call: (f) => post("/v1/keys.verifyKey", { key: f.key }), needs: ["verify_key"] },
+  {
+    name: "rootKeys.createRootKey",
+    call: () => post("/v1/rootKeys.createRootKey", { name: "n", permissions: ["rbac.*.create_root_key"] }),
+    needs: ["rbac.*.create_root_key"],
+  },
+  // Revoking also needs every permission the target holds (the fixture's root key holds api.*.read_key).
+  { name: "rootKeys.deleteRootKey", call: (f) => post("/v1/rootKeys.deleteRootKey", { keyId: f.rootKeyId }), needs: ["api.*.read_key", "rbac.*.delete_root_key"] },
+  { name: "rootKeys.listRootKeys", call: () => get("/v1/rootKeys.listRootKeys", {}), needs: ["rbac.*.read_root_key"] },
+];
+
+export const API_ACTIONS = ["create_api", "read_api", "update_api", "delete_api", "create_key", "read_key", "update_key", "delete_key", "verify_key", "encrypt_key", "decrypt_key"];
+export const RBAC = ["rbac.*.create_root_key", "rbac.*.read_root_key", "rbac.*.delete_root_key"];
+export const ALL = [...API_ACTIONS.map((a) => `api.*.${a}`), ...RBAC];
+export const full = (need: string) => (need.includes(".") ? need : `api.*.${need}`);
+
+export function send(h: Harness, call: Call, authorization: string | undefined): Promise<Response> {
+  const headers: Record<string, string> = authorization === undefined ? {} : { Authorization: authorization };
+  if (call.method === "GET") {
+    const query = Object.fromEntries(Object.entries(call.input).map(([k, v]) => [k, String(v)]));
+    return h.call("GET", call.path, { query, headers });
+  }
+  return h.call("POST", call.path, { body: call.input, headers });
+}
+
