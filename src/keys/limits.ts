@@ -1,4 +1,4 @@
-import { type SQL, and, eq, gte, isNotNull, sql } from "drizzle-orm";
+import { type Placeholder, type SQL, and, eq, gte, isNotNull, sql } from "drizzle-orm";
 import type { Database } from "../db/client.ts";
 import { keys, ratelimitWindows } from "../db/schema.ts";
 import { type RefillInterval, refillPeriodStart } from "./refill.ts";
@@ -70,13 +70,27 @@ export interface CreditState {
  * statement. Returns the new balance, or null when the key has too few credits.
  */
 export async function spendCredits(tx: Database, key: CreditState, cost: number, now: number): Promise<number | null> {
-  const { balance, lastRefillAt } = creditsWithRefill(key, now);
-  const [row] = await tx
+  let statement = spendStatements.get(tx);
+  if (!statement) spendStatements.set(tx, (statement = prepareSpendCredits(tx)));
+  const [row] = await statement.execute({ id: key.id, cost, now, periodStart: periodStartOf(key, now) });
+  return row ? row.remaining : null;
+}
+
+/**
+ * Built once per handle and run as a named prepared statement: unnamed, drizzle rebuilt it on
+ * every call and postgres.js sent it unprepared (describe, then execute: two round trips).
+ */
+const spendStatements = new WeakMap<Database, ReturnType<typeof prepareSpendCredits>>();
+
+function prepareSpendCredits(tx: Database) {
+  const cost = sql.placeholder("cost");
+  const { balance, lastRefillAt } = refillSql(sql.placeholder("periodStart"), sql.placeholder("now"));
+  return tx
     .update(keys)
     .set({ remaining: sql`${balance} - ${cost}`, lastRefillAt })
-    .where(and(eq(keys.id, key.id), isNotNull(keys.remaining), gte(balance, cost)))
-    .returning({ remaining: keys.remaining });
-  return row ? row.remaining : null;
+    .where(and(eq(keys.id, sql.placeholder("id")), isNotNull(keys.remaining), gte(balance, cost)))
+    .returning({ remaining: keys.remaining })
+    .prepare("keyhold_spend_credits");
 }
 
 /**
@@ -85,7 +99,14 @@ export async function spendCredits(tx: Database, key: CreditState, cost: number,
  * applied exactly once, by whichever statement comes first.
  */
 export function creditsWithRefill(key: CreditState, now: number): { balance: SQL; lastRefillAt: SQL } {
-  const periodStart = key.refillInterval ? refillPeriodStart(key.refillInterval, key.refillDay, now) : 0;
+  return refillSql(periodStartOf(key, now), now);
+}
+
+function periodStartOf(key: CreditState, now: number): number {
+  return key.refillInterval ? refillPeriodStart(key.refillInterval, key.refillDay, now) : 0;
+}
+
+function refillSql(periodStart: number | Placeholder, now: number | Placeholder): { balance: SQL; lastRefillAt: SQL } {
   const due = sql`(${keys.refillInterval} is not null and coalesce(${keys.lastRefillAt}, ${keys.createdAt}) < ${periodStart})`;
   return {
     balance: sql`(case when ${due} then ${keys.refillAmount} else ${keys.remaining} end)`,
