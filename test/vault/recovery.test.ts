@@ -89,45 +89,6 @@ forEachDatabase(
       expect({ ...foreign.body.error, requestId: "" }).toEqual({ ...missing.body.error, requestId: "" });
     });
 
-    test("a ciphertext altered, copied onto another key's row, or moved to another workspace never decrypts", async () => {
-      const a = await h().workspace();
-      const b = await h().workspace();
-      const apiA = await recoverableApi(h(), a);
-      const apiB = await recoverableApi(h(), b);
-      const k1 = await h().createKey(a, apiA, { recoverable: true });
-      const k2 = await h().createKey(a, apiA, { recoverable: true });
-      const kb = await h().createKey(b, apiB, { recoverable: true });
-      const [row1] = await h().db.select().from(keys).where(eq(keys.id, k1.keyId));
-      const original = row1!.encrypted!;
-
-      const attempts: [string, string][] = [];
-      // A flipped character in the ciphertext body (nonce, data or tag).
-      const body = original.split(".")[2]!;
-      for (const i of [0, 5, 11, 12, 20, body.length - 1]) {
-        const c = body[i] === "A" ? "B" : "A";
-        attempts.push([k1.keyId, `${original.split(".").slice(0, 2).join(".")}.${body.slice(0, i)}${c}${body.slice(i + 1)}`]);
-      }
-      attempts.push([k1.keyId, original.slice(0, -4)]); // truncated
-      attempts.push([k2.keyId, original]); // copied onto another key's row
-      for (const [keyId, encrypted] of attempts) {
-        const [before] = await h().db.select().from(keys).where(eq(keys.id, keyId));
-        await h().db.update(keys).set({ encrypted }).where(eq(keys.id, keyId));
-        const res = await h().get("/v1/keys.getKey", { keyId, decrypt: "true" }, a.rootKey);
-        expect(res.status).toBe(500);
-        expect(res.body.error.message).toMatch(/could not be decrypted/);
-        expect(JSON.stringify(res.body)).not.toContain("sk_");
-        await h().db.update(keys).set({ encrypted: before!.encrypted }).where(eq(keys.id, keyId));
-      }
-      // Moved to another workspace's row: bound to workspace A's keyring.
-      const [rowB] = await h().db.select().from(keys).where(eq(keys.id, kb.keyId));
-      await h().db.update(keys).set({ encrypted: original }).where(eq(keys.id, kb.keyId));
-      expect((await h().get("/v1/keys.getKey", { keyId: kb.keyId, decrypt: "true" }, b.rootKey)).status).toBe(500);
-      await h().db.update(keys).set({ encrypted: rowB!.encrypted }).where(eq(keys.id, kb.keyId));
-      // Restored rows decrypt again: the failures above came from the tampering alone.
-      expect((await h().get("/v1/keys.getKey", { keyId: k1.keyId, decrypt: "true" }, a.rootKey)).body.plaintext).toBe(k1.key);
-      expect((await h().get("/v1/keys.getKey", { keyId: kb.keyId, decrypt: "true" }, b.rootKey)).body.plaintext).toBe(kb.key);
-    });
-
     test("vault down during createKey: 503 and no key; back up: decrypts again without restarting the API", async () => {
       const ws = await h().workspace();
       const apiId = await recoverableApi(h(), ws);

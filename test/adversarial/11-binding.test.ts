@@ -1,0 +1,85 @@
+import { eq } from "drizzle-orm";
+import { describe, expect, test } from "vitest";
+import { keys } from "../../src/db/schema.ts";
+import { decodeCiphertext, encodeCiphertext } from "../../src/vault/ciphertext.ts";
+import { type Harness, type Workspace, forEachDatabase } from "../harness.ts";
+import { expectVaultError, keyringBackends, openKeyrings } from "../keyrings-harness.ts";
+
+/**
+ * Point 11: a ciphertext is bound to its place (associated data = keyring + DEK id + the
+ * key's id). Unkey's vault used no associated data, so a ciphertext copied onto another
+ * key's row decrypted there. Here it fails when moved to another key's row, another API,
+ * another workspace, or relabelled with another DEK; restored, it decrypts again.
+ */
+const enc = new TextEncoder();
+
+async function recoverableApi(h: Harness, ws: Workspace): Promise<string> {
+  const apiId = await h.createApi(ws);
+  const res = await h.post("/v1/apis.updateApi", { apiId, recovery: { enabled: true } }, ws.rootKey);
+  expect(res.status).toBe(200);
+  return apiId;
+}
+
+forEachDatabase(
+  "adversarial 11: ciphertext binding through the API",
+  (h) => {
+    test("a ciphertext altered, copied onto another key's row, a key of another API or another workspace never decrypts", async () => {
+      const a = await h().workspace();
+      const b = await h().workspace();
+      const apiA = await recoverableApi(h(), a);
+      const apiB = await recoverableApi(h(), b);
+      const k1 = await h().createKey(a, apiA, { recoverable: true });
+      const k2 = await h().createKey(a, apiA, { recoverable: true });
+      const kb = await h().createKey(b, apiB, { recoverable: true });
+      const apiA2 = await recoverableApi(h(), a);
+      const kOtherApi = await h().createKey(a, apiA2, { recoverable: true });
+      const [row1] = await h().db.select().from(keys).where(eq(keys.id, k1.keyId));
+      const original = row1!.encrypted!;
+
+      const attempts: [string, string][] = [];
+      // A flipped character in the ciphertext body (nonce, data or tag).
+      const body = original.split(".")[2]!;
+      for (const i of [0, 5, 11, 12, 20, body.length - 1]) {
+        const c = body[i] === "A" ? "B" : "A";
+        attempts.push([k1.keyId, `${original.split(".").slice(0, 2).join(".")}.${body.slice(0, i)}${c}${body.slice(i + 1)}`]);
+      }
+      attempts.push([k1.keyId, original.slice(0, -4)]); // truncated
+      attempts.push([k2.keyId, original]); // copied onto another key's row
+      attempts.push([kOtherApi.keyId, original]); // copied onto a key of another API of the same workspace
+      for (const [keyId, encrypted] of attempts) {
+        const [before] = await h().db.select().from(keys).where(eq(keys.id, keyId));
+        await h().db.update(keys).set({ encrypted }).where(eq(keys.id, keyId));
+        const res = await h().get("/v1/keys.getKey", { keyId, decrypt: "true" }, a.rootKey);
+        expect(res.status).toBe(500);
+        expect(res.body.error.message).toMatch(/could not be decrypted/);
+        expect(JSON.stringify(res.body)).not.toContain("sk_");
+        await h().db.update(keys).set({ encrypted: before!.encrypted }).where(eq(keys.id, keyId));
+      }
+      // Moved to another workspace's row: bound to workspace A's keyring.
+      const [rowB] = await h().db.select().from(keys).where(eq(keys.id, kb.keyId));
+      await h().db.update(keys).set({ encrypted: original }).where(eq(keys.id, kb.keyId));
+      expect((await h().get("/v1/keys.getKey", { keyId: kb.keyId, decrypt: "true" }, b.rootKey)).status).toBe(500);
+      await h().db.update(keys).set({ encrypted: rowB!.encrypted }).where(eq(keys.id, kb.keyId));
+      // Restored rows decrypt again: the failures above came from the tampering alone.
+      expect((await h().get("/v1/keys.getKey", { keyId: k1.keyId, decrypt: "true" }, a.rootKey)).body.plaintext).toBe(k1.key);
+      expect((await h().get("/v1/keys.getKey", { keyId: kb.keyId, decrypt: "true" }, b.rootKey)).body.plaintext).toBe(kb.key);
+    });
+
+  },
+  { vault: true },
+);
+
+const backends = keyringBackends();
+
+describe.each(backends)("adversarial 11: ciphertext binding in the keyrings ($name)", (backend) => {
+  const setup = (overrides: Parameters<typeof openKeyrings>[1] = {}) => openKeyrings(backend, overrides);
+
+  test("a ciphertext relabelled with another DEK of the same keyring fails", async () => {
+    const { keyrings } = await setup();
+    const first = await keyrings.encrypt("ws_a", enc.encode("v"), "key_1");
+    const second = await keyrings.createDek("ws_a");
+    const moved = encodeCiphertext({ dekId: second, sealed: decodeCiphertext(first.encrypted).sealed });
+    await expectVaultError(keyrings.decrypt("ws_a", moved, "key_1"), "DECRYPT_FAILED");
+  });
+
+});
