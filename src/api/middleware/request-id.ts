@@ -1,12 +1,12 @@
 import type { MiddlewareHandler } from "hono";
-import { newId } from "../../ids.ts";
+import { newRequestId } from "../../ids.ts";
 import { scrubSecrets } from "../../safe-error.ts";
 import type { AppEnv, Deps } from "../env.ts";
 
 /** Gives every request an id (`req_…`), in the context, the X-Request-Id header and the log. */
 export function requestContext(deps: Deps): MiddlewareHandler<AppEnv> {
   return async function requestContext(c, next) {
-    const requestId = newId("req");
+    const requestId = newRequestId();
     c.set("requestId", requestId);
     c.set("deps", deps);
     c.header("X-Request-Id", requestId);

@@ -5,7 +5,7 @@ import { HTTPException } from "hono/http-exception";
 import type { Logger } from "pino";
 import type { TokenVerifier } from "../../crypto/service-token.ts";
 import { type ErrorCode, errorBody, errorStatus } from "../../errors.ts";
-import { newId } from "../../ids.ts";
+import { newRequestId } from "../../ids.ts";
 import { exposition, metricsAuthorized } from "../../metrics/scrape.ts";
 import { createVaultMetrics } from "../../metrics/vault-metrics.ts";
 import { safeError } from "../../safe-error.ts";
@@ -91,7 +91,7 @@ export function createVaultApp(deps: VaultDeps): OpenAPIHono<VaultEnv> {
   });
   const metrics = createVaultMetrics(deps.keyrings);
   app.use("*", async function vaultRequest(c, next) {
-    c.set("requestId", newId("req"));
+    c.set("requestId", newRequestId());
     const started = performance.now();
     await next();
     c.header("X-Request-Id", c.get("requestId"));
