@@ -26,6 +26,8 @@ COPY package.json tsconfig.json ./
 COPY bin ./bin
 COPY drizzle ./drizzle
 COPY src ./src
+# The migrated template new embedded databases start from (what npm install's postinstall builds).
+RUN node bin/keyhold.mjs prepare
 # The embedded database and vault files (when DATABASE_URL / VAULT_DATABASE_URL are unset).
 RUN mkdir -p /data && chown node:node /data
 VOLUME ["/data"]
