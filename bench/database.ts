@@ -1,4 +1,3 @@
-import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -6,6 +5,7 @@ import { sql } from "drizzle-orm";
 import postgres from "postgres";
 import { type DatabaseHandle, type DatabaseTarget, openDatabase } from "../src/db/client.ts";
 import { runMigrations } from "../src/db/migrate.ts";
+import { createThrowawayDatabase } from "../test/throwaway-database.ts";
 
 export const DEFAULT_SERVER_URL = "postgres://postgres@127.0.0.1:5432/test";
 
@@ -34,13 +34,8 @@ export async function createBenchDatabase(log: (line: string) => void): Promise<
     log(`WARNING: no PostgreSQL answered at ${redact(serverUrl)}; falling back to embedded PGlite (single process, no database ceiling, no two-instance checks).`);
     return createPglite();
   }
-  const name = `keyhold_bench_${randomBytes(5).toString("hex")}`;
-  const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
-  await admin.unsafe(`create database ${name}`);
-  await admin.end();
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  const target: DatabaseTarget = { kind: "postgres", url: url.toString() };
+  const { name, url, drop } = await createThrowawayDatabase(serverUrl, "keyhold_bench");
+  const target: DatabaseTarget = { kind: "postgres", url };
   const handle = await openDatabase(target);
   await runMigrations(handle, target);
   await handle.close();
@@ -51,11 +46,7 @@ export async function createBenchDatabase(log: (line: string) => void): Promise<
     url: target.url,
     version,
     open: () => openDatabase(target),
-    drop: async () => {
-      const again = postgres(serverUrl, { max: 1, onnotice: () => {} });
-      await again.unsafe(`drop database if exists ${name} with (force)`);
-      await again.end();
-    },
+    drop,
   };
 }
 

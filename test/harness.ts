@@ -1,7 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import pino from "pino";
-import postgres from "postgres";
 import { afterAll, beforeAll, describe, inject } from "vitest";
 import { createApp } from "../src/api/app.ts";
 import type { Deps } from "../src/api/env.ts";
@@ -11,6 +10,7 @@ import { runMigrations } from "../src/db/migrate.ts";
 import type { VaultClient } from "../src/vault-client/vault-client.ts";
 import { bootstrapWorkspace } from "../src/workspaces/bootstrap.ts";
 import { VerifyCache, type VerifyCacheOptions, subscribeToKeyChanges } from "../src/keys/verify-cache.ts";
+import { createThrowawayDatabase } from "./throwaway-database.ts";
 import { TestVault } from "./vault-harness.ts";
 
 export type DatabaseKind = "pglite" | "postgres";
@@ -187,20 +187,8 @@ function pgliteTemplate(): Blob {
 
 /** A throwaway database on the given server, dropped by the returned function. */
 export async function createTestDatabase(serverUrl: string): Promise<{ url: string; dropDatabase: () => Promise<void> }> {
-  const name = `keyhold_test_${randomBytes(6).toString("hex")}`;
-  const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
-  await admin.unsafe(`create database ${name}`);
-  await admin.end();
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    dropDatabase: async () => {
-      const again = postgres(serverUrl, { max: 1, onnotice: () => {} });
-      await again.unsafe(`drop database if exists ${name} with (force)`);
-      await again.end();
-    },
-  };
+  const { url, drop } = await createThrowawayDatabase(serverUrl);
+  return { url, dropDatabase: drop };
 }
 
 /**
