@@ -37,6 +37,8 @@ export interface Config {
   nodeEnv: "development" | "production" | "test";
   /** Bearer token GET /metrics requires (API and vault); null: metrics are open. */
   metricsToken: string | null;
+  /** Take the client address from X-Forwarded-For (behind a reverse proxy) rather than the socket. */
+  trustProxy: boolean;
 }
 
 const port = z.coerce.number().int().min(1).max(65535);
@@ -80,6 +82,10 @@ const variables = {
   VERIFY_CACHE_TTL: { schema: duration.prefault("60s"), expected: "a duration such as 60s" },
   VERIFY_CACHE_NEGATIVE_TTL: { schema: duration.prefault("1s"), expected: "a duration such as 1s or 500ms" },
   METRICS_TOKEN: { schema: z.string().min(16).regex(/^\S+$/).optional(), expected: "at least 16 characters without spaces", secret: true },
+  TRUST_PROXY: {
+    schema: z.enum(["true", "false", "1", "0"]).default("false").transform((v) => v === "true" || v === "1"),
+    expected: "true or false",
+  },
   NODE_ENV: { schema: z.enum(["development", "production", "test"]).default("development"), expected: "development, production or test" },
 } satisfies Record<string, { schema: z.ZodType; expected: string; secret?: boolean }>;
 
@@ -121,6 +127,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     verifyCacheNegativeTtlMs: v.VERIFY_CACHE_NEGATIVE_TTL,
     nodeEnv: v.NODE_ENV,
     metricsToken: v.METRICS_TOKEN ?? null,
+    trustProxy: v.TRUST_PROXY,
   };
 }
 

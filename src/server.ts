@@ -43,7 +43,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     const bootstrapped = await bootstrapIfEmpty(database.db);
     const verifyCache = config.verifyCacheSize > 0 ? new VerifyCache({ max: config.verifyCacheSize, ttlMs: config.verifyCacheTtlMs, negativeTtlMs: config.verifyCacheNegativeTtlMs }) : null;
     const unsubscribe = verifyCache ? await subscribeToKeyChanges(database, verifyCache) : async () => {};
-    const app = createApp({ db: database.db, vault: options.vault ?? null, logger, verifyCache, metricsToken: config.metricsToken, apiReferenceScript: scalarScriptFile });
+    const app = createApp({ db: database.db, vault: options.vault ?? null, logger, verifyCache, metricsToken: config.metricsToken, apiReferenceScript: scalarScriptFile, rootKeyFailureLimit: { trustProxy: config.trustProxy } });
     const server = createAdaptorServer({ fetch: app.fetch, hostname: config.host }) as Server;
     await listen(server, config.port, config.host);
     const url = listenUrl(config.host, config.port);

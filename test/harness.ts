@@ -161,7 +161,8 @@ async function instance(
     verifyCache = new VerifyCache({ max: 10_000, ttlMs: 60_000, negativeTtlMs: 1000, ...(options.cache === true ? {} : options.cache) });
     unsubscribe = await subscribeToKeyChanges(handle, verifyCache);
   }
-  const deps: Deps = { db: handle.db, vault: options.vault ?? null, logger: pino({ level: "silent" }), verifyCache };
+  // In process every request comes from the one "unknown" client: the bad-root-key limit is tested over a real listener instead.
+  const deps: Deps = { db: handle.db, vault: options.vault ?? null, logger: pino({ level: "silent" }), verifyCache, rootKeyFailureLimit: false };
   const closeFirst = { ...handle, close: async () => (await unsubscribe(), await handle.close()) };
   const harness = new Harness(kind, closeFirst, deps, drop);
   harness.target = target;

@@ -6,6 +6,7 @@ import { limitBody } from "./middleware/body-limit.ts";
 import { registerOpenApiDocument } from "./openapi/document.ts";
 import { recordMetrics } from "./middleware/metrics.ts";
 import { requestContext } from "./middleware/request-id.ts";
+import { DEFAULT_ROOT_KEY_FAILURE_LIMIT, RootKeyFailureLimiter } from "./middleware/root-key-failures.ts";
 import { registerCreateApi } from "./routes/v1_apis_createApi.ts";
 import { registerDeleteApi } from "./routes/v1_apis_deleteApi.ts";
 import { registerDeleteKeys } from "./routes/v1_apis_deleteKeys.ts";
@@ -51,8 +52,10 @@ export function createApp(appDeps: Deps): OpenAPIHono<AppEnv> {
   // Operations: this app's own metrics registry, counting its vault calls too.
   const metrics = createApiMetrics({ verifyCache: appDeps.verifyCache });
   const vault = appDeps.vault && observeVaultClient(appDeps.vault, metrics.observeVaultCall);
-  // The caller's deps stay live underneath (tests swap the logger); only the vault is overridden.
-  const deps: Deps = Object.assign(Object.create(appDeps) as Deps, { vault });
+  // The caller's deps stay live underneath (tests swap the logger); only the vault and the limiter are set here.
+  const limit = appDeps.rootKeyFailureLimit;
+  const rootKeyFailures = limit === false ? null : new RootKeyFailureLimiter({ ...DEFAULT_ROOT_KEY_FAILURE_LIMIT, ...limit });
+  const deps: Deps = Object.assign(Object.create(appDeps) as Deps, { vault, rootKeyFailures });
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
   app.use("*", requestContext(deps));
   app.use("*", recordMetrics(metrics));

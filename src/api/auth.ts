@@ -4,6 +4,7 @@ import { type RootKeyContext, authenticateRootKey } from "../auth/root-key-auth.
 import { KeyholdError } from "../errors.ts";
 import { ROOT_KEY_PREFIX } from "../keys/key-format.ts";
 import type { AppEnv } from "./env.ts";
+import { clientAddress } from "./middleware/root-key-failures.ts";
 
 function bearer(c: Context<AppEnv>): string | undefined {
   const header = c.req.header("Authorization");
@@ -11,8 +12,28 @@ function bearer(c: Context<AppEnv>): string | undefined {
   return match?.[1];
 }
 
-/** The caller's root key; 401 if it is missing, unknown, expired or revoked. */
+/**
+ * The caller's root key; 401 if it is missing, unknown, expired or revoked. A client that
+ * has sent too many bad root keys lately gets 429 before any lookup (see root-key-failures.ts).
+ */
 export async function rootKeyAuth(c: Context<AppEnv>): Promise<RootKeyContext> {
+  const limiter = c.get("deps").rootKeyFailures;
+  if (!limiter) return authenticate(c);
+  const client = clientAddress(c, limiter.options.trustProxy);
+  const wait = limiter.blockedFor(client);
+  if (wait > 0) {
+    c.header("Retry-After", String(wait));
+    throw new KeyholdError("TOO_MANY_REQUESTS", "Too many requests with an invalid root key from this client; try again later.");
+  }
+  try {
+    return await authenticate(c);
+  } catch (error) {
+    if (error instanceof KeyholdError && error.code === "UNAUTHORIZED") limiter.recordFailure(client);
+    throw error;
+  }
+}
+
+async function authenticate(c: Context<AppEnv>): Promise<RootKeyContext> {
   const ctx = await authenticateRootKey(c.get("deps").db, bearer(c));
   c.set("workspaceId", ctx.workspaceId);
   return ctx;
@@ -26,7 +47,7 @@ export async function optionalRootKeyAuth(c: Context<AppEnv>): Promise<RootKeyCo
   // What can't be a root key is ignored without building a 401 error first: this is verify's hot path.
   if (!bearer(c)?.startsWith(`${ROOT_KEY_PREFIX}_`)) return null;
   try {
-    return await rootKeyAuth(c);
+    return await authenticate(c); // never counted nor limited: a bad root key here is ignored
   } catch (error) {
     if (error instanceof KeyholdError && error.code === "UNAUTHORIZED") return null;
     throw error;

@@ -5,6 +5,7 @@ import type { ScriptSource } from "./docs/api-reference.ts";
 import type { ApiMetrics } from "../metrics/api-metrics.ts";
 import type { VerifyCache } from "../keys/verify-cache.ts";
 import type { VaultClient } from "../vault-client/vault-client.ts";
+import type { RootKeyFailureLimitOptions, RootKeyFailureLimiter } from "./middleware/root-key-failures.ts";
 
 /** What the HTTP layer is built from. No globals: tests and benchmarks build their own. */
 export interface Deps {
@@ -16,6 +17,10 @@ export interface Deps {
   verifyCache?: VerifyCache | null;
   /** METRICS_TOKEN: GET /metrics needs it as a Bearer token; unset: metrics are open. */
   metricsToken?: string | null;
+  /** Bad root keys per client before 429 (defaults in root-key-failures.ts); false: no limit. */
+  rootKeyFailureLimit?: Partial<RootKeyFailureLimitOptions> | false;
+  /** Set by createApp from `rootKeyFailureLimit`: this app's own counts. */
+  rootKeyFailures?: RootKeyFailureLimiter | null;
   /** Scalar's browser script for GET /docs; unset: /docs answers 503 (see src/api/docs/). */
   apiReferenceScript?: ScriptSource;
 }

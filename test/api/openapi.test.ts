@@ -28,14 +28,6 @@ beforeAll(async () => {
 }, 30_000);
 afterAll(() => h?.close());
 
-test("is OpenAPI 3.1 and documents every mounted route", () => {
-  expect(doc.openapi).toBe("3.1.0");
-  const mounted = h.app.routes.filter((r) => r.method !== "ALL" && !(r.path in NOT_OPERATIONS));
-  expect(mounted.length).toBeGreaterThan(15);
-  for (const route of mounted) expect(doc.paths[route.path]?.[route.method.toLowerCase()], `${route.method} ${route.path}`).toBeDefined();
-  expect(operations().length).toBe(new Set(mounted.map((r) => `${r.method} ${r.path}`)).size);
-});
-
 test("every operation declares its security: admin routes the bearer root key, public ones explicitly none or optional", () => {
   expect(doc.components.securitySchemes.rootKey).toMatchObject({ type: "http", scheme: "bearer" });
   for (const { op } of operations()) {
