@@ -70,7 +70,7 @@ function vaultClient(env: WorkerEnv): VaultClient | null {
   return createHttpVaultClient({
     url: binding ? "https://vault.internal" : env.VAULT_URL!,
     signToken: async () => (await sign)(),
-    ...(binding && { fetch: (req: Request) => binding.fetch(req) }),
+    ...(binding && { fetch: (url: string, init: RequestInit) => binding.fetch(new Request(url, init)) }),
   });
 }
 

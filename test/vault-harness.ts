@@ -8,6 +8,7 @@ import { type TokenKeyPair, createTokenSigner, generateTokenKeyPair } from "../s
 import { generateMasterKey } from "../src/vault/master-keys.ts";
 import { type Vault, type VaultOptions, openVault } from "../src/vault/server/open-vault.ts";
 import { createHttpVaultClient } from "../src/vault-client/http-vault-client.ts";
+import { nodeHttpTransport } from "../src/vault-client/node-http-transport.ts";
 import type { VaultClient } from "../src/vault-client/vault-client.ts";
 
 /**
@@ -44,7 +45,7 @@ export class TestVault {
       tokenKeys,
     );
     await tv.start();
-    tv.client = createHttpVaultClient({ url: tv.url, signToken: await createTokenSigner(tokenKeys.privateJwk), timeoutMs: 2000 });
+    tv.client = createHttpVaultClient({ url: tv.url, signToken: await createTokenSigner(tokenKeys.privateJwk), timeoutMs: 2000, fetch: nodeHttpTransport() });
     return tv;
   }
 

@@ -2,6 +2,7 @@ import type { JWK } from "jose";
 import { type Config, ConfigError, listenUrl } from "../config.ts";
 import { createTokenSigner, embeddedTokenKeyFile, loadOrCreateTokenKeyPair } from "../crypto/service-token.ts";
 import { createHttpVaultClient } from "./http-vault-client.ts";
+import { nodeHttpTransport } from "./node-http-transport.ts";
 import type { VaultClient } from "./vault-client.ts";
 
 /**
@@ -14,5 +15,5 @@ export async function vaultClientFromConfig(config: Config): Promise<{ client: V
   else if (config.vaultUrl) throw new ConfigError("VAULT_TOKEN_PRIVATE_KEY must be set when VAULT_URL points at a vault elsewhere");
   else privateJwk = (await loadOrCreateTokenKeyPair(embeddedTokenKeyFile(config.dataDir))).privateJwk;
   const url = config.vaultUrl ?? listenUrl(config.host, config.vaultPort);
-  return { client: createHttpVaultClient({ url, signToken: await createTokenSigner(privateJwk) }), url };
+  return { client: createHttpVaultClient({ url, signToken: await createTokenSigner(privateJwk), fetch: nodeHttpTransport() }), url };
 }

@@ -139,7 +139,7 @@ async function cliVaultClient(config: import("../../config.ts").Config) {
   const { createTokenSigner, embeddedTokenKeyFile, loadOrCreateTokenKeyPair } = await import("../../crypto/service-token.ts");
   const { vault } = await openLocalVault();
   const { privateJwk } = await loadOrCreateTokenKeyPair(embeddedTokenKeyFile(config.dataDir));
-  const client = createHttpVaultClient({ url: "http://vault.local", signToken: await createTokenSigner(privateJwk), fetch: (r) => vault.app.fetch(r) });
+  const client = createHttpVaultClient({ url: "http://vault.local", signToken: await createTokenSigner(privateJwk), fetch: async (url, init) => vault.app.request(url, init) });
   return { client, close: () => vault.close() };
 }
 
