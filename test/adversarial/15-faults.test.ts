@@ -33,6 +33,11 @@ const CREDIT_KEYS = 10;
 const CREDITS = 300;
 const enc = new TextEncoder();
 
+/** The vault app as the client's transport, without a listener (whether the client passes a Request or a URL and init). */
+function inProcess(app: { fetch: (request: Request) => Response | Promise<Response> }): never {
+  return (async (input: Request | string, init?: RequestInit) => app.fetch(input instanceof Request ? input : new Request(input, init))) as never;
+}
+
 async function rows<T>(h: Harness, query: ReturnType<typeof sql>): Promise<T[]> {
   const result = (await h.db.execute(query)) as unknown;
   return (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[];
@@ -56,7 +61,7 @@ forEachDatabase("adversarial 15: a 10,000-operation soak with 20% of database an
       dekCacheTtlMs: 60_000,
     });
     const vaultApp = createVaultApp({ keyrings, verifyToken: await createTokenVerifier(tokens.publicJwk), logger: pino({ level: "silent" }) });
-    const vault = createHttpVaultClient({ url: "http://vault.test", signToken: await createTokenSigner(tokens.privateJwk), fetch: (r) => vaultApp.fetch(r) });
+    const vault = createHttpVaultClient({ url: "http://vault.test", signToken: await createTokenSigner(tokens.privateJwk), fetch: inProcess(vaultApp) });
     const app = createApp({ db: faultyDatabase(h().db, h().kind, dbFaults), vault, logger: pino({ level: "silent" }), verifyCache: null });
     const call = async (method: "GET" | "POST", path: string, token: string | null, input: Record<string, unknown>) => {
       const headers: Record<string, string> = { "Content-Type": "application/json", ...(token && { Authorization: `Bearer ${token}` }) };
