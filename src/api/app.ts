@@ -1,4 +1,6 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
+import { createApiMetrics } from "../metrics/api-metrics.ts";
+import { observeVaultClient } from "../vault-client/observed-vault-client.ts";
 import { registerApiReference } from "./docs/api-reference.ts";
 import type { AppEnv, Deps } from "./env.ts";
 import { errorResponse, handleError, validationHook } from "./errors.ts";
@@ -25,8 +27,6 @@ import { registerDeleteRootKey } from "./routes/v1_rootKeys_deleteRootKey.ts";
 import { registerListRootKeys } from "./routes/v1_rootKeys_listRootKeys.ts";
 import { registerMetrics } from "./routes/metrics.ts";
 import { registerReadyz } from "./routes/readyz.ts";
-import { createApiMetrics } from "../metrics/api-metrics.ts";
-import { observeVaultClient } from "../vault-client/observed-vault-client.ts";
 
 const routes = [
   registerLiveness,
@@ -45,6 +45,9 @@ const routes = [
   registerCreateRootKey,
   registerDeleteRootKey,
   registerListRootKeys,
+  registerReadyz,
+  registerMetrics,
+  registerOpenApiDocument,
 ];
 
 /** The Keyhold HTTP API, built from its parts. No global state: every caller builds its own. */
@@ -61,9 +64,6 @@ export function createApp(appDeps: Deps): OpenAPIHono<AppEnv> {
   app.use("*", recordMetrics(metrics));
   app.use("*", limitBody());
   for (const register of routes) register(app);
-  registerReadyz(app);
-  registerMetrics(app);
-  registerOpenApiDocument(app);
   registerApiReference(app, appDeps.apiReferenceScript);
   app.notFound((c) => errorResponse(c, "NOT_FOUND", `No route ${c.req.method} ${c.req.path}.`));
   app.onError(handleError);
