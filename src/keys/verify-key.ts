@@ -56,7 +56,7 @@ export async function findVerifiableKey(db: Database, hash: string): Promise<Ver
   let query = findByHash.get(db);
   if (!query) findByHash.set(db, (query = buildFindByHash(db)));
   const [row] = await query.execute({ hash });
-  return row ?? null;
+  return row && row.id !== null ? (row as unknown as VerifiableKey) : null;
 }
 
 /**
@@ -66,19 +66,27 @@ export async function findVerifiableKey(db: Database, hash: string): Promise<Ver
  */
 const findByHash = new WeakMap<Database, ReturnType<typeof buildFindByHash>>();
 
+/**
+ * The lookup always answers exactly one row of the same shape, all NULL when no key
+ * matches (a one-row VALUES left-joined to it): a miss then costs the database and the
+ * driver what a hit costs, so "no such key" and "a key of another workspace" can't be told
+ * apart by timing (test/adversarial/08-timing.test.ts).
+ */
 function buildFindByHash(db: Database) {
-  return db
+  const found = db
     .select({
       ...getTableColumns(keys),
-      permissions: sql<string[]>`coalesce((select array_agg(${keyPermissions.name} order by ${keyPermissions.name}) from ${keyPermissions} where ${keyPermissions.keyId} = ${keys.id}), '{}')`,
-      roles: sql<string[]>`coalesce((select array_agg(${keyRoles.name} order by ${keyRoles.name}) from ${keyRoles} where ${keyRoles.keyId} = ${keys.id}), '{}')`,
+      permissions: sql<string[]>`coalesce((select array_agg(${keyPermissions.name} order by ${keyPermissions.name}) from ${keyPermissions} where ${keyPermissions.keyId} = ${keys.id}), '{}')`.as("permissions"),
+      roles: sql<string[]>`coalesce((select array_agg(${keyRoles.name} order by ${keyRoles.name}) from ${keyRoles} where ${keyRoles.keyId} = ${keys.id}), '{}')`.as("roles"),
     })
     .from(keys)
     .innerJoin(apis, eq(apis.id, keys.apiId))
     .innerJoin(workspaces, eq(workspaces.id, keys.workspaceId))
     .where(and(eq(keys.hash, sql.placeholder("hash")), isNull(keys.deletedAt), isNull(apis.deletedAt), isNull(workspaces.deletedAt)))
     .limit(1)
-    .prepare("keyhold_find_verifiable_key");
+    .as("found");
+  // The subquery's own fields, read through its alias (left-joined: NULL when nothing matched).
+  return db.select(found._.selectedFields).from(sql`(values (1)) as one_row`).leftJoin(found, sql`true`).prepare("keyhold_find_verifiable_key");
 }
 
 export interface VerifyOptions {
