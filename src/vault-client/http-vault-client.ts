@@ -60,7 +60,7 @@ export function createHttpVaultClient(options: HttpVaultClientOptions): VaultCli
     }
     if (res.status === 404 && method === "GET") return null;
     const error = vaultError.safeParse(json);
-    if (res.status === 400 && error.success) {
+    if (res.status === 400 && error.success && path !== "/vault.v1/encrypt") {
       // The vault refused a stored ciphertext: tampered, or moved from another key or workspace.
       throw new KeyholdError("INTERNAL_SERVER_ERROR", "A stored ciphertext could not be decrypted: it was altered or does not belong to this key.");
     }
