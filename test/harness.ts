@@ -100,6 +100,23 @@ export class Harness {
     return res.body.apiId;
   }
 
+  /** A new API of the workspace with recovery switched on. */
+  async recoverableApi(ws: Workspace): Promise<string> {
+    const apiId = await this.createApi(ws);
+    const res = await this.post("/v1/apis.updateApi", { apiId, recovery: { enabled: true } }, ws.rootKey);
+    if (res.status !== 200) throw new Error(`updateApi failed: ${res.status} ${JSON.stringify(res.body)}`);
+    return apiId;
+  }
+
+  /** A key with `body`'s settings in a workspace and API of its own, and a reader of its current state. */
+  async keyFixture(body: Record<string, unknown>) {
+    const ws = await this.workspace();
+    const apiId = await this.createApi(ws);
+    const { keyId, key } = await this.createKey(ws, apiId, body);
+    const getKey = async () => (await this.get("/v1/keys.getKey", { keyId }, ws.rootKey)).body;
+    return { ws, apiId, keyId, key, getKey };
+  }
+
   async createKey(ws: Workspace, apiId: string, body: Record<string, unknown> = {}): Promise<{ keyId: string; key: string }> {
     const res = await this.post("/v1/keys.createKey", { apiId, ...body }, ws.rootKey);
     if (res.status !== 200) throw new Error(`createKey failed: ${res.status} ${JSON.stringify(res.body)}`);

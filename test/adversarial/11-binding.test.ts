@@ -2,7 +2,7 @@ import { eq } from "drizzle-orm";
 import { describe, expect, test } from "vitest";
 import { keys } from "../../src/db/schema.ts";
 import { decodeCiphertext, encodeCiphertext } from "../../src/vault/ciphertext.ts";
-import { type Harness, type Workspace, forEachDatabase } from "../harness.ts";
+import { forEachDatabase } from "../harness.ts";
 import { expectVaultError, keyringBackends, openKeyrings } from "../keyrings-harness.ts";
 
 /**
@@ -13,25 +13,18 @@ import { expectVaultError, keyringBackends, openKeyrings } from "../keyrings-har
  */
 const enc = new TextEncoder();
 
-async function recoverableApi(h: Harness, ws: Workspace): Promise<string> {
-  const apiId = await h.createApi(ws);
-  const res = await h.post("/v1/apis.updateApi", { apiId, recovery: { enabled: true } }, ws.rootKey);
-  expect(res.status).toBe(200);
-  return apiId;
-}
-
 forEachDatabase(
   "adversarial 11: ciphertext binding through the API",
   (h) => {
     test("a ciphertext altered, copied onto another key's row, a key of another API or another workspace never decrypts", async () => {
       const a = await h().workspace();
       const b = await h().workspace();
-      const apiA = await recoverableApi(h(), a);
-      const apiB = await recoverableApi(h(), b);
+      const apiA = await h().recoverableApi(a);
+      const apiB = await h().recoverableApi(b);
       const k1 = await h().createKey(a, apiA, { recoverable: true });
       const k2 = await h().createKey(a, apiA, { recoverable: true });
       const kb = await h().createKey(b, apiB, { recoverable: true });
-      const apiA2 = await recoverableApi(h(), a);
+      const apiA2 = await h().recoverableApi(a);
       const kOtherApi = await h().createKey(a, apiA2, { recoverable: true });
       const [row1] = await h().db.select().from(keys).where(eq(keys.id, k1.keyId));
       const original = row1!.encrypted!;

@@ -19,13 +19,7 @@ function countCodes(results: { body: { code: string } }[]): Record<string, numbe
 forEachDatabase("verify limits under concurrency", (h) => {
   const onlyPostgres = () => h().kind === "pglite" && databaseKinds().includes("postgres");
 
-  async function setup(body: Record<string, unknown>) {
-    const ws = await h().workspace();
-    const apiId = await h().createApi(ws);
-    const { keyId, key } = await h().createKey(ws, apiId, body);
-    const getKey = async () => (await h().get("/v1/keys.getKey", { keyId }, ws.rootKey)).body;
-    return { ws, apiId, keyId, key, getKey };
-  }
+  const setup = (body: Record<string, unknown>) => h().keyFixture(body);
 
   test("concurrency: a due refill is applied once, however many verifies race for it", async ({ skip }) => {
     skip(onlyPostgres(), "races are real on PostgreSQL, which is configured");

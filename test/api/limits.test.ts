@@ -24,13 +24,7 @@ function roomyWindow(margin = 20_000): number {
 }
 
 forEachDatabase("verify limits: rate limits, credits, refill", (h) => {
-  async function setup(body: Record<string, unknown>) {
-    const ws = await h().workspace();
-    const apiId = await h().createApi(ws);
-    const { keyId, key } = await h().createKey(ws, apiId, body);
-    const getKey = async () => (await h().get("/v1/keys.getKey", { keyId }, ws.rootKey)).body;
-    return { ws, apiId, keyId, key, getKey };
-  }
+  const setup = (body: Record<string, unknown>) => h().keyFixture(body);
 
   test("RATE_LIMITED: 3 per 1000 ms admits 3, refuses the 4th, admits again in the next window", async () => {
     const { key } = await setup({ ratelimit: { limit: 3, duration: 1000 } });

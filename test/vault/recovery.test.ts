@@ -4,21 +4,14 @@ import pino from "pino";
 import { expect, test } from "vitest";
 import { keys } from "../../src/db/schema.ts";
 import { reencryptKeys } from "../../src/keys/reencrypt-keys.ts";
-import { type Harness, type Workspace, forEachDatabase } from "../harness.ts";
-
-async function recoverableApi(h: Harness, ws: Workspace): Promise<string> {
-  const apiId = await h.createApi(ws);
-  const res = await h.post("/v1/apis.updateApi", { apiId, recovery: { enabled: true } }, ws.rootKey);
-  expect(res.status).toBe(200);
-  return apiId;
-}
+import { forEachDatabase } from "../harness.ts";
 
 forEachDatabase(
   "recoverable keys",
   (h) => {
     test("round trip: getKey and listKeys with decrypt=true return exactly the key, which still verifies", async () => {
       const ws = await h().workspace();
-      const apiId = await recoverableApi(h(), ws);
+      const apiId = await h().recoverableApi(ws);
       expect((await h().get("/v1/apis.getApi", { apiId }, ws.rootKey)).body.recovery).toEqual({ enabled: true });
       const recoverable = await h().createKey(ws, apiId, { prefix: "sk", recoverable: true });
       const hashedOnly = await h().createKey(ws, apiId, { prefix: "sk" });
@@ -44,7 +37,7 @@ forEachDatabase(
 
     test("every decrypt is logged with key ids and root key id, never the plaintext", async () => {
       const ws = await h().workspace();
-      const apiId = await recoverableApi(h(), ws);
+      const apiId = await h().recoverableApi(ws);
       const k = await h().createKey(ws, apiId, { recoverable: true });
       const lines: string[] = [];
       const original = h().deps.logger;
@@ -81,7 +74,7 @@ forEachDatabase(
     test("decrypting a key of another workspace is a 404, like a missing key", async () => {
       const a = await h().workspace();
       const b = await h().workspace();
-      const apiId = await recoverableApi(h(), a);
+      const apiId = await h().recoverableApi(a);
       const key = await h().createKey(a, apiId, { recoverable: true });
       const foreign = await h().get("/v1/keys.getKey", { keyId: key.keyId, decrypt: "true" }, b.rootKey);
       const missing = await h().get("/v1/keys.getKey", { keyId: "key_1111111111111111111111", decrypt: "true" }, b.rootKey);
@@ -91,7 +84,7 @@ forEachDatabase(
 
     test("vault down during createKey: 503 and no key; back up: decrypts again without restarting the API", async () => {
       const ws = await h().workspace();
-      const apiId = await recoverableApi(h(), ws);
+      const apiId = await h().recoverableApi(ws);
       const before = await h().createKey(ws, apiId, { recoverable: true });
       const tv = h().testVault!;
       await tv.stop();
@@ -114,7 +107,7 @@ forEachDatabase(
 
     test("rotation: new DEK, new master key, re-encryption killed half-way and rerun; every key still decrypts", async () => {
       const ws = await h().workspace();
-      const apiId = await recoverableApi(h(), ws);
+      const apiId = await h().recoverableApi(ws);
       const tv = h().testVault!;
       const created: { keyId: string; key: string }[] = [];
       for (let i = 0; i < 6; i++) created.push(await h().createKey(ws, apiId, { recoverable: true }));
