@@ -39,6 +39,9 @@ export interface Config {
   metricsToken: string | null;
   /** Take the client address from X-Forwarded-For (behind a reverse proxy) rather than the socket. */
   trustProxy: boolean;
+  /** For `keyhold keys …`: the Keyhold to talk to (default: this machine's PORT) and the root key to use. */
+  keyholdUrl: string | null;
+  keyholdRootKey: string | null;
 }
 
 const port = z.coerce.number().int().min(1).max(65535);
@@ -81,6 +84,8 @@ const variables = {
   VERIFY_CACHE_SIZE: { schema: z.coerce.number().int().min(0).max(10_000_000).default(100_000), expected: "an integer from 0 (off) to 10000000" },
   VERIFY_CACHE_TTL: { schema: duration.prefault("60s"), expected: "a duration such as 60s" },
   VERIFY_CACHE_NEGATIVE_TTL: { schema: duration.prefault("1s"), expected: "a duration such as 1s or 500ms" },
+  KEYHOLD_URL: { schema: httpUrl.optional(), expected: "an http:// or https:// URL" },
+  KEYHOLD_ROOT_KEY: { schema: z.string().regex(/^kh_root_\S+$/).optional(), expected: "a root key (kh_root_…)", secret: true },
   METRICS_TOKEN: { schema: z.string().min(16).regex(/^\S+$/).optional(), expected: "at least 16 characters without spaces", secret: true },
   TRUST_PROXY: {
     schema: z.enum(["true", "false", "1", "0"]).default("false").transform((v) => v === "true" || v === "1"),
@@ -128,6 +133,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     nodeEnv: v.NODE_ENV,
     metricsToken: v.METRICS_TOKEN ?? null,
     trustProxy: v.TRUST_PROXY,
+    keyholdUrl: v.KEYHOLD_URL ?? null,
+    keyholdRootKey: v.KEYHOLD_ROOT_KEY ?? null,
   };
 }
 

@@ -2,6 +2,7 @@ import { Command } from "commander";
 import pkg from "../../package.json" with { type: "json" };
 import { registerBootstrap } from "./commands/bootstrap.ts";
 import { registerDoctor } from "./commands/doctor.ts";
+import { registerKeys } from "./commands/keys.ts";
 import { registerMigrate } from "./commands/migrate.ts";
 import { registerPrepare } from "./commands/prepare.ts";
 import { registerServe } from "./commands/serve.ts";
@@ -22,6 +23,7 @@ KEYHOLD_DATA_DIR (./.keyhold), LOG_LEVEL (info), VAULT_PORT (8788), VAULT_URL, N
 registerServe(program);
 registerMigrate(program);
 registerBootstrap(program);
+registerKeys(program);
 registerVault(program);
 registerDoctor(program);
 registerPrepare(program);

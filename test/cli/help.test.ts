@@ -8,7 +8,7 @@ describe("keyhold help", () => {
     const run = await runCli(["--help"]);
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/^Usage: keyhold/);
-    for (const command of ["serve", "migrate", "bootstrap", "vault", "doctor"]) expect(run.stdout).toMatch(new RegExp(`^  ${command}\\b`, "m"));
+    for (const command of ["serve", "migrate", "bootstrap", "keys", "vault", "doctor", "prepare"]) expect(run.stdout).toMatch(new RegExp(`^  ${command}\\b`, "m"));
   });
 
   test.each([
@@ -18,6 +18,11 @@ describe("keyhold help", () => {
     ["vault", /serve[\s\S]*status[\s\S]*create-dek[\s\S]*rotate-master[\s\S]*reencrypt/],
     ["doctor", /database, migrations, clock, vault[\s\S]*--json/],
     ["vault serve", /Run the vault alone on VAULT_PORT/],
+    ["keys", /create[\s\S]*verify[\s\S]*list/],
+    ["keys create", /--api <apiId>[\s\S]*--prefix <prefix>[\s\S]*--recoverable[\s\S]*--json/],
+    ["keys verify", /exits 0 if it is valid[\s\S]*--api <apiId>/],
+    ["keys list", /--api <apiId>[\s\S]*--limit <n>/],
+    ["prepare", /migrated template/],
     ["vault status", /master keys[\s\S]*--json/],
     ["vault create-dek", /--keyring <workspaceId>/],
     ["vault rotate-master", /Rewrap every DEK under the first key of VAULT_MASTER_KEYS/],
