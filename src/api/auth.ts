@@ -1,15 +1,14 @@
 import type { Context } from "hono";
 import type { Logger } from "pino";
 import { type RootKeyContext, authenticateRootKey } from "../auth/root-key-auth.ts";
+import { bearerToken } from "../bearer.ts";
 import { KeyholdError } from "../errors.ts";
 import { ROOT_KEY_PREFIX } from "../keys/key-format.ts";
 import type { AppEnv } from "./env.ts";
 import { clientAddress } from "./middleware/root-key-failures.ts";
 
 function bearer(c: Context<AppEnv>): string | undefined {
-  const header = c.req.header("Authorization");
-  const match = header?.match(/^Bearer\s+(\S+)\s*$/i);
-  return match?.[1];
+  return bearerToken(c.req.header("Authorization"));
 }
 
 /**

@@ -10,12 +10,17 @@ export function errorResponse(c: Context<AppEnv>, code: ErrorCode, message: stri
   return c.json(errorBody(code, message, c.get("requestId") ?? "req_unknown"), errorStatus[code]);
 }
 
+/** The one answer to a body over 1 MiB, from whichever check catches it. */
+export function payloadTooLarge(c: Context<AppEnv>): Response {
+  return errorResponse(c, "PAYLOAD_TOO_LARGE", "The request body is larger than 1 MiB.");
+}
+
 /** app.onError: refusals keep their code; anything unexpected is a 500 with a fixed message. */
 export function handleError(error: Error, c: Context<AppEnv>): Response {
   if (error instanceof KeyholdError) return errorResponse(c, error.code, error.message);
   if (error instanceof HTTPException) {
     // Hono's own refusals, e.g. a body that is not valid JSON.
-    if (error.status === 413) return errorResponse(c, "PAYLOAD_TOO_LARGE", "The request body is larger than 1 MiB.");
+    if (error.status === 413) return payloadTooLarge(c);
     if (error.status < 500) return errorResponse(c, "BAD_REQUEST", badRequestMessage(error));
   }
   // Reduced to safe fields: a driver error carries its query parameters (key hashes, ciphertexts).

@@ -1,4 +1,5 @@
 import type { Registry } from "prom-client";
+import { bearerToken } from "../bearer.ts";
 import { constantTimeEqual } from "../crypto/subtle.ts";
 
 /**
@@ -7,7 +8,7 @@ import { constantTimeEqual } from "../crypto/subtle.ts";
  */
 export function metricsAuthorized(token: string | null | undefined, authorization: string | undefined): boolean {
   if (!token) return true;
-  const presented = authorization?.match(/^Bearer\s+(\S+)\s*$/i)?.[1] ?? "";
+  const presented = bearerToken(authorization) ?? "";
   return constantTimeEqual(presented, token);
 }
 

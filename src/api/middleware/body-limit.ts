@@ -1,6 +1,6 @@
 import type { MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { errorResponse } from "../errors.ts";
+import { payloadTooLarge } from "../errors.ts";
 import type { AppEnv } from "../env.ts";
 
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -15,12 +15,12 @@ export const MAX_BODY_BYTES = 1024 * 1024;
 export function limitBody(): MiddlewareHandler<AppEnv> {
   const limit = bodyLimit({
     maxSize: MAX_BODY_BYTES,
-    onError: (c) => errorResponse(c, "PAYLOAD_TOO_LARGE", "The request body is larger than 1 MiB."),
+    onError: payloadTooLarge,
   }) as MiddlewareHandler<AppEnv>;
   return async function limitBody(c, next) {
     const length = c.req.header("content-length");
     if (length !== undefined && c.req.header("transfer-encoding") === undefined) {
-      if (Number.parseInt(length, 10) > MAX_BODY_BYTES) return errorResponse(c, "PAYLOAD_TOO_LARGE", "The request body is larger than 1 MiB.");
+      if (Number.parseInt(length, 10) > MAX_BODY_BYTES) return payloadTooLarge(c);
       await next();
       return;
     }

@@ -3,6 +3,7 @@ import type { Context, MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import type { Logger } from "pino";
+import { bearerToken } from "../../bearer.ts";
 import type { TokenVerifier } from "../../crypto/service-token.ts";
 import { type ErrorCode, errorBody, errorStatus } from "../../errors.ts";
 import { newRequestId } from "../../ids.ts";
@@ -157,7 +158,7 @@ export function createVaultApp(deps: VaultDeps): OpenAPIHono<VaultEnv> {
 
 function requireToken(verify: TokenVerifier): MiddlewareHandler<VaultEnv> {
   return async function requireToken(c, next) {
-    const token = c.req.header("Authorization")?.match(/^Bearer\s+(\S+)$/i)?.[1];
+    const token = bearerToken(c.req.header("Authorization"));
     if (!token || !(await verify(token))) return fail(c, "UNAUTHORIZED", "A valid, unexpired service token is required.");
     await next();
   };
