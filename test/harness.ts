@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, inject } from "vitest";
 import { createApp } from "../src/api/app.ts";
 import type { Deps } from "../src/api/env.ts";
 import { insertRootKey } from "../src/auth/root-keys.ts";
-import { type DatabaseHandle, type DatabaseTarget, openDatabase } from "../src/db/client.ts";
+import { sql } from "drizzle-orm";
+import { type DatabaseHandle, type DatabaseTarget, executeRows, openDatabase } from "../src/db/client.ts";
 import { runMigrations } from "../src/db/migrate.ts";
 import type { VaultClient } from "../src/vault-client/vault-client.ts";
 import { bootstrapWorkspace } from "../src/workspaces/bootstrap.ts";
@@ -132,9 +133,7 @@ export class Harness {
     const tables = ["workspaces", "root_keys", "apis", "keys", "key_permissions", "key_roles", "ratelimit_windows"];
     const out: Record<string, unknown[]> = {};
     for (const table of tables) {
-      const { sql } = await import("drizzle-orm");
-      const result = (await this.db.execute(sql.raw(`select * from ${table} order by 1, 2`))) as unknown;
-      out[table] = Array.isArray(result) ? result : (result as { rows: unknown[] }).rows;
+      out[table] = await executeRows(this.db, sql.raw(`select * from ${table} order by 1, 2`));
     }
     return out;
   }

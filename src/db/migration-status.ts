@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
 import journal from "../../drizzle/meta/_journal.json" with { type: "json" };
-import type { Database } from "./client.ts";
+import { type Database, executeRows } from "./client.ts";
 
 /*
  * Kept apart from migrate.ts (which reads the migration files from disk) so that /readyz can
@@ -11,8 +11,7 @@ import type { Database } from "./client.ts";
 export async function migrationStatus(db: Database): Promise<{ applied: number; known: number }> {
   let applied = 0;
   try {
-    const result = (await db.execute(sql`select count(*)::int as n from drizzle.__drizzle_migrations`)) as unknown;
-    const rows = (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows) as { n: number }[];
+    const rows = await executeRows<{ n: number }>(db, sql`select count(*)::int as n from drizzle.__drizzle_migrations`);
     applied = Number(rows[0]?.n ?? 0);
   } catch (error) {
     // Never migrated: the table does not exist (42P01) or its schema does not (3F000).

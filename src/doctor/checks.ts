@@ -1,7 +1,7 @@
 import { existsSync, statSync } from "node:fs";
 import { sql } from "drizzle-orm";
 import { type Config, databaseTarget, describeDatabase } from "../config.ts";
-import { openDatabase } from "../db/client.ts";
+import { executeRows, openDatabase } from "../db/client.ts";
 import { migrationStatus } from "../db/migrate.ts";
 import { KeyholdError } from "../errors.ts";
 import { masterKeyFile } from "../vault/server/open-vault.ts";
@@ -43,7 +43,7 @@ async function checkDatabase(config: Config): Promise<Check[]> {
   try {
     const checks: Check[] = [];
     const before = Date.now();
-    const [clock] = (await rows(handle.db.execute(sql`select (extract(epoch from clock_timestamp()) * 1000)::bigint as now`))) as { now: string }[];
+    const [clock] = await executeRows<{ now: string }>(handle.db, sql`select (extract(epoch from clock_timestamp()) * 1000)::bigint as now`);
     const skew = Math.abs(Number(clock!.now) - (before + Date.now()) / 2);
     checks.push({ name: "database", status: "OK", detail: `${describeDatabase(config)} answers` });
     const { applied, known } = await migrationStatus(handle.db);
@@ -63,11 +63,6 @@ async function checkDatabase(config: Config): Promise<Check[]> {
   } finally {
     await handle.close();
   }
-}
-
-async function rows(result: Promise<unknown>): Promise<unknown[]> {
-  const r = await result;
-  return Array.isArray(r) ? r : ((r as { rows: unknown[] }).rows ?? []);
 }
 
 async function checkVault(config: Config): Promise<Check> {

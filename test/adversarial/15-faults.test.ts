@@ -1,3 +1,4 @@
+import { executeRows } from "../../src/db/client.ts";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -39,8 +40,7 @@ function inProcess(app: { fetch: (request: Request) => Response | Promise<Respon
 }
 
 async function rows<T>(h: Harness, query: ReturnType<typeof sql>): Promise<T[]> {
-  const result = (await h.db.execute(query)) as unknown;
-  return (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[];
+  return executeRows<T>(h.db, query);
 }
 
 forEachDatabase("adversarial 15: a 10,000-operation soak with 20% of database and vault-storage operations failing", (h) => {

@@ -1,3 +1,4 @@
+import { executeRows } from "../../src/db/client.ts";
 import { sql } from "drizzle-orm";
 import pino from "pino";
 import { beforeAll, expect, test } from "vitest";
@@ -79,8 +80,7 @@ forEachDatabase(
     });
 
     test("no answer carries a key hash, a root-key hash, any 64-hex digest, or a ciphertext", async () => {
-      const result = (await h().db.execute(sql`select hash, encrypted from keys union all select hash, null from root_keys`)) as unknown;
-      const stored = (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows) as { hash: string; encrypted: string | null }[];
+      const stored = await executeRows<{ hash: string; encrypted: string | null }>(h().db, sql`select hash, encrypted from keys union all select hash, null from root_keys`);
       const secrets = stored.flatMap((r) => [r.hash, r.encrypted, r.encrypted?.split(".")[2]]).filter((s): s is string => !!s);
       expect(stored.some((r) => r.encrypted)).toBe(true);
       const found: string[] = [];

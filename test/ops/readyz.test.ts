@@ -1,7 +1,7 @@
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { createApp } from "../../src/api/app.ts";
-import { openDatabase } from "../../src/db/client.ts";
+import { executeRows, openDatabase } from "../../src/db/client.ts";
 import { type Harness, databaseKinds, openHarness } from "../harness.ts";
 import { TestVault } from "../vault-harness.ts";
 
@@ -56,17 +56,12 @@ test("database gone: 503 naming the database (and the migrations it cannot read)
 });
 
 test("a migration missing: 503 naming the migrations", async () => {
-  const [last] = (await rows(h.db.execute(sql`select id from drizzle.__drizzle_migrations order by id desc limit 1`))) as { id: number }[];
+  const [last] = await executeRows<{ id: number }>(h.db, sql`select id from drizzle.__drizzle_migrations order by id desc limit 1`);
   await h.db.execute(sql`delete from drizzle.__drizzle_migrations where id = ${last!.id}`);
   const res = await h.call("GET", "/readyz");
   expectNotReady(res);
   expect(res.body.error.message).toMatch(/^Not ready: migrations (\d+) of \d+ applied: run keyhold migrate\.$/);
 });
-
-async function rows(result: Promise<unknown>): Promise<unknown[]> {
-  const r = await result;
-  return Array.isArray(r) ? r : (r as { rows: unknown[] }).rows;
-}
 
 /** The contract's envelope with 503 (the shared helper is for refusals below 500). */
 function expectNotReady(res: { status: number; body: any; headers: Headers }): void {
