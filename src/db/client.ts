@@ -1,6 +1,5 @@
 import { existsSync, mkdirSync } from "node:fs";
 import { PGlite } from "@electric-sql/pglite";
-import type { SQL } from "drizzle-orm";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
 import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
@@ -72,12 +71,6 @@ function pgliteListen(client: PGlite): DatabaseHandle["listen"] {
     onConnect();
     return unsubscribe;
   };
-}
-
-/** The rows of a raw `db.execute`: postgres.js answers an array, PGlite `{ rows }`. */
-export async function executeRows<T>(db: Database, query: SQL): Promise<T[]> {
-  const result = (await db.execute(query)) as unknown;
-  return (Array.isArray(result) ? result : ((result as { rows?: T[] }).rows ?? [])) as T[];
 }
 
 /** PostgreSQL's unique_violation, as wrapped by either driver. */

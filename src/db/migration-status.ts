@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
 import journal from "../../drizzle/meta/_journal.json" with { type: "json" };
-import { type Database, executeRows } from "./client.ts";
+import type { Database } from "./client.ts";
+import { executeRows } from "./execute-rows.ts";
 
 /*
  * Kept apart from migrate.ts (which reads the migration files from disk) so that /readyz can

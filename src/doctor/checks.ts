@@ -1,7 +1,8 @@
 import { existsSync, statSync } from "node:fs";
 import { sql } from "drizzle-orm";
 import { type Config, databaseTarget, describeDatabase } from "../config.ts";
-import { executeRows, openDatabase } from "../db/client.ts";
+import { openDatabase } from "../db/client.ts";
+import { executeRows } from "../db/execute-rows.ts";
 import { migrationStatus } from "../db/migrate.ts";
 import { KeyholdError } from "../errors.ts";
 import { masterKeyFile } from "../vault/server/open-vault.ts";

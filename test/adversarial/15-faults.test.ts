@@ -1,4 +1,4 @@
-import { executeRows } from "../../src/db/client.ts";
+import { executeRows } from "../../src/db/execute-rows.ts";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { mkdtempSync, rmSync } from "node:fs";

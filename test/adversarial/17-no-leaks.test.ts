@@ -1,4 +1,4 @@
-import { executeRows } from "../../src/db/client.ts";
+import { executeRows } from "../../src/db/execute-rows.ts";
 import { sql } from "drizzle-orm";
 import pino from "pino";
 import { beforeAll, expect, test } from "vitest";

@@ -1,7 +1,8 @@
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { createApp } from "../../src/api/app.ts";
-import { executeRows, openDatabase } from "../../src/db/client.ts";
+import { openDatabase } from "../../src/db/client.ts";
+import { executeRows } from "../../src/db/execute-rows.ts";
 import { type Harness, databaseKinds, openHarness } from "../harness.ts";
 import { TestVault } from "../vault-harness.ts";
 
