@@ -9,12 +9,11 @@ COPY package-lock.json ./
 RUN npm pack --silent "@scalar/api-reference@$(node -p "require('./package-lock.json').packages['node_modules/@scalar/api-reference'].version")" \
  && tar -xzf scalar-api-reference-*.tgz package/package.json package/dist/browser/standalone.js
 
-# Production dependencies at the locked versions. Not `npm ci`: it refuses this lock, which
-# lacks vite's optional napi-windows-process-start-time (a dev dependency's, absent from the registry).
+# Production dependencies, exactly as package-lock.json records them.
 FROM node:22-bookworm-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json .npmrc ./
-RUN npm install --omit=dev --ignore-scripts --no-audit --no-fund
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
 
 FROM node:22-bookworm-slim
 ENV NODE_ENV=production HOST=0.0.0.0 PORT=8787 VAULT_PORT=8788 KEYHOLD_DATA_DIR=/data

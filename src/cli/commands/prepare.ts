@@ -3,7 +3,7 @@ import type { Command } from "commander";
 export function registerPrepare(program: Command): void {
   program
     .command("prepare")
-    .description("Build the migrated template that new embedded databases start from, so a first start takes ~1 s instead of initdb's 3–10 s (npm install runs this).")
+    .description("Build the migrated template that new embedded databases start from, so a first start takes ~1 s instead of initdb's 3–10 s (npm ci and npm install run this).")
     .action(prepare);
 }
 
