@@ -32,6 +32,8 @@ export interface Config {
   vaultTokenPrivateKey: string | null;
   vaultTokenPublicKey: string | null;
   verifyCacheSize: number;
+  /** Most estimated bytes the verify cache holds, whatever the entry count. */
+  verifyCacheMaxBytes: number;
   verifyCacheTtlMs: number;
   verifyCacheNegativeTtlMs: number;
   nodeEnv: "development" | "production" | "test";
@@ -56,6 +58,16 @@ const duration = z
     const [, n, unit] = v.match(/^(\d+)(ms|s|m|h|d)?$/)!;
     return Number(n) * units[unit ?? "ms"]!;
   });
+const byteUnits: Record<string, number> = { B: 1, KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3 };
+/** `64MiB`, `512KiB`, `1GiB` (or plain bytes) to bytes. */
+const bytes = z
+  .string()
+  .regex(/^\d+(B|KiB|MiB|GiB)?$/)
+  .transform((v) => {
+    const [, n, unit] = v.match(/^(\d+)(B|KiB|MiB|GiB)?$/)!;
+    return Number(n) * byteUnits[unit ?? "B"]!;
+  })
+  .pipe(z.number().min(1024 ** 2).max(2 ** 50));
 const jwk = z.string().refine((v) => {
   try {
     const parsed = JSON.parse(v) as { kty?: string; crv?: string };
@@ -82,6 +94,7 @@ const variables = {
   VAULT_TOKEN_PRIVATE_KEY: { schema: jwk.optional(), expected: "an Ed25519 private JWK (JSON)", secret: true },
   VAULT_TOKEN_PUBLIC_KEY: { schema: jwk.optional(), expected: "an Ed25519 public JWK (JSON)" },
   VERIFY_CACHE_SIZE: { schema: z.coerce.number().int().min(0).max(10_000_000).default(100_000), expected: "an integer from 0 (off) to 10000000" },
+  VERIFY_CACHE_MAX_BYTES: { schema: bytes.prefault("64MiB"), expected: "a size such as 64MiB, 512KiB or 1GiB (at least 1MiB)" },
   VERIFY_CACHE_TTL: { schema: duration.prefault("60s"), expected: "a duration such as 60s" },
   VERIFY_CACHE_NEGATIVE_TTL: { schema: duration.prefault("1s"), expected: "a duration such as 1s or 500ms" },
   KEYHOLD_URL: { schema: httpUrl.optional(), expected: "an http:// or https:// URL" },
@@ -128,6 +141,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     vaultTokenPrivateKey: v.VAULT_TOKEN_PRIVATE_KEY ?? null,
     vaultTokenPublicKey: v.VAULT_TOKEN_PUBLIC_KEY ?? null,
     verifyCacheSize: v.VERIFY_CACHE_SIZE,
+    verifyCacheMaxBytes: v.VERIFY_CACHE_MAX_BYTES,
     verifyCacheTtlMs: v.VERIFY_CACHE_TTL,
     verifyCacheNegativeTtlMs: v.VERIFY_CACHE_NEGATIVE_TTL,
     nodeEnv: v.NODE_ENV,

@@ -41,7 +41,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   try {
     await runMigrations(database, target);
     const bootstrapped = await bootstrapIfEmpty(database.db);
-    const verifyCache = config.verifyCacheSize > 0 ? new VerifyCache({ max: config.verifyCacheSize, ttlMs: config.verifyCacheTtlMs, negativeTtlMs: config.verifyCacheNegativeTtlMs }) : null;
+    const verifyCache = config.verifyCacheSize > 0 ? new VerifyCache({ max: config.verifyCacheSize, maxBytes: config.verifyCacheMaxBytes, ttlMs: config.verifyCacheTtlMs, negativeTtlMs: config.verifyCacheNegativeTtlMs }) : null;
     const unsubscribe = verifyCache ? await subscribeToKeyChanges(database, verifyCache) : async () => {};
     const app = createApp({ db: database.db, vault: options.vault ?? null, logger, verifyCache, metricsToken: config.metricsToken, apiReferenceScript: scalarScriptFile, rootKeyFailureLimit: { trustProxy: config.trustProxy } });
     const server = createAdaptorServer({ fetch: app.fetch, hostname: config.host }) as Server;

@@ -175,7 +175,7 @@ async function instance(
   let verifyCache: VerifyCache | null = null;
   let unsubscribe = async () => {};
   if (options.cache) {
-    verifyCache = new VerifyCache({ max: 10_000, ttlMs: 60_000, negativeTtlMs: 1000, ...(options.cache === true ? {} : options.cache) });
+    verifyCache = new VerifyCache({ max: 10_000, maxBytes: 64 * 2 ** 20, ttlMs: 60_000, negativeTtlMs: 1000, ...(options.cache === true ? {} : options.cache) });
     unsubscribe = await subscribeToKeyChanges(handle, verifyCache);
   }
   // In process every request comes from the one "unknown" client: the bad-root-key limit is tested over a real listener instead.

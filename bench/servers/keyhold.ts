@@ -17,7 +17,7 @@ export interface KeyholdChildConfig {
 }
 
 /** Same settings as the test harness: 10 000 entries, 60 s for found keys, 1 s for unknown ones. */
-export const BENCH_CACHE = { max: 10_000, ttlMs: 60_000, negativeTtlMs: 1000 };
+export const BENCH_CACHE = { max: 10_000, maxBytes: 64 * 2 ** 20, ttlMs: 60_000, negativeTtlMs: 1000 };
 
 const config = childConfig<KeyholdChildConfig>();
 const handle = await openDatabase(config.database);

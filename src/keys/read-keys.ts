@@ -1,12 +1,13 @@
-import { and, count, eq, gt, isNull } from "drizzle-orm";
+import { and, count, eq, getTableColumns, gt, isNull, sql } from "drizzle-orm";
 import { findApi } from "../apis/apis.ts";
 import { apiPermission } from "../auth/permissions.ts";
 import { type RootKeyContext, requirePermission } from "../auth/root-key-auth.ts";
 import type { Database } from "../db/client.ts";
-import { keys } from "../db/schema.ts";
+import { keyPermissions, keyRoles, keys } from "../db/schema.ts";
 import { KeyholdError, notFound } from "../errors.ts";
 import type { VaultClient } from "../vault-client/vault-client.ts";
 import { type KeyRow, type KeyView, loadKeyNames, toKeyView } from "./key-view.ts";
+import { jsonByteLength } from "./storable.ts";
 
 /** A live key of the caller's workspace, or NOT_FOUND (foreign and missing look the same). */
 export async function findKey(db: Database, workspaceId: string, keyId: string): Promise<KeyRow> {
@@ -34,6 +35,16 @@ export async function getKey(
 }
 
 export const MAX_LIST_LIMIT = 100;
+/**
+ * A page also ends once its keys reach this many bytes of JSON (always at least one key),
+ * with a cursor to the rest: 100 keys of 64 KiB meta and 1000 long permission names each
+ * would otherwise be a body of hundreds of MB, built in memory.
+ */
+export const MAX_PAGE_BYTES = 1024 * 1024;
+
+/** Bytes the key's names take in JSON, summed by the database: names are only loaded for the page. */
+const namesBytes = (table: typeof keyPermissions | typeof keyRoles) =>
+  sql`(select coalesce(sum(octet_length(${table.name}) + 3), 0) from ${table} where ${table.keyId} = ${keys.id} and ${table.workspaceId} = ${keys.workspaceId})`;
 
 export interface ListKeysInput {
   apiId: string;
@@ -61,21 +72,31 @@ export async function listKeys(
   );
   const [rows, [totalRow]] = await Promise.all([
     db
-      .select()
+      .select({ ...getTableColumns(keys), namesBytes: sql`${namesBytes(keyPermissions)} + ${namesBytes(keyRoles)}`.mapWith(Number) })
       .from(keys)
       .where(and(scope, input.cursor !== undefined ? gt(keys.id, input.cursor) : undefined))
       .orderBy(keys.id)
       .limit(limit + 1),
     db.select({ total: count() }).from(keys).where(scope),
   ]);
-  const page = rows.slice(0, limit);
+  const page = cutByBytes(rows.slice(0, limit), (r) => jsonByteLength(toKeyView(r, { permissions: [], roles: [] })) + r.namesBytes);
   const names = await loadKeyNames(db, ctx.workspaceId, page.map((r) => r.id));
   const views = page.map((r) => toKeyView(r, names.get(r.id)!));
   return {
     keys: await withPlaintexts(vault, ctx.workspaceId, page, views, input.decrypt),
-    ...(rows.length > limit && { cursor: page.at(-1)!.id }),
+    ...(rows.length > page.length && { cursor: page.at(-1)!.id }),
     total: totalRow?.total ?? 0,
   };
+}
+
+/** The longest prefix of `rows` within MAX_PAGE_BYTES, and never empty (one large key still pages on). */
+function cutByBytes<T>(rows: T[], bytes: (row: T) => number): T[] {
+  let total = 0;
+  for (let n = 0; n < rows.length; n++) {
+    total += bytes(rows[n]!);
+    if (n > 0 && total > MAX_PAGE_BYTES) return rows.slice(0, n);
+  }
+  return rows;
 }
 
 /**

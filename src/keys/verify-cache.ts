@@ -1,4 +1,5 @@
 import { LRUCache } from "lru-cache";
+import { jsonByteLength, utf8ByteLength } from "./storable.ts";
 import type { VerifiableKey } from "./verify-key.ts";
 
 export interface VerifyCacheOptions {
@@ -8,9 +9,23 @@ export interface VerifyCacheOptions {
   ttlMs: number;
   /** How long "no such key" is trusted; keep it within the cross-instance bound (1 s). */
   negativeTtlMs: number;
+  /** Most estimated bytes kept (see entryBytes): a few keys with large meta or many names must not fill memory. */
+  maxBytes: number;
 }
 
 type Entry = { key: VerifiableKey | null };
+
+/** A record's fixed cost: the hash (its cache key), the row's scalar columns, the objects around them. */
+const ENTRY_OVERHEAD_BYTES = 1024;
+
+/** An estimate of what an entry holds in memory: fixed overhead plus its variable-length parts. */
+export function entryBytes(entry: Entry): number {
+  const key = entry.key;
+  if (!key) return ENTRY_OVERHEAD_BYTES;
+  let bytes = ENTRY_OVERHEAD_BYTES + jsonByteLength(key.meta ?? undefined);
+  for (const s of [key.name, key.ownerId, key.environment, ...key.permissions, ...key.roles]) if (s) bytes += utf8ByteLength(s) + 16;
+  return bytes;
+}
 
 /**
  * Key records by hash, so a hot key is verified without a database read. Entries are
@@ -29,6 +44,8 @@ export class VerifyCache {
   constructor(private readonly options: VerifyCacheOptions) {
     this.entries = new LRUCache<string, Entry>({
       max: options.max,
+      maxSize: options.maxBytes,
+      sizeCalculation: entryBytes,
       ttl: options.ttlMs,
       dispose: (entry) => {
         if (entry.key) this.hashesByKey.delete(entry.key.id);
@@ -48,7 +65,7 @@ export class VerifyCache {
     const key = await load(hash);
     if (epoch !== this.epoch) return key; // changed while we read: don't keep what may be stale
     this.entries.set(hash, { key }, key ? undefined : { ttl: this.options.negativeTtlMs });
-    if (key) this.hashesByKey.set(key.id, hash);
+    if (key && this.entries.has(hash)) this.hashesByKey.set(key.id, hash); // an entry over maxBytes is not kept
     return key;
   }
 
@@ -76,6 +93,11 @@ export class VerifyCache {
 
   get size(): number {
     return this.entries.size;
+  }
+
+  /** Estimated bytes held, never above `maxBytes`. */
+  get bytes(): number {
+    return this.entries.calculatedSize;
   }
 }
 

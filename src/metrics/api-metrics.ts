@@ -58,4 +58,12 @@ function registerCacheMetrics(registry: Registry, cache: VerifyCache | null): vo
       this.set(cache?.size ?? 0);
     },
   });
+  new Gauge({
+    name: "keyhold_verify_cache_bytes",
+    help: "Estimated bytes held by the verify cache (bounded by VERIFY_CACHE_MAX_BYTES).",
+    registers: [registry],
+    collect() {
+      this.set(cache?.bytes ?? 0);
+    },
+  });
 }

@@ -1,6 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { MAX_BYTE_LENGTH, MAX_PREFIX_LENGTH, MIN_BYTE_LENGTH, PREFIX_PATTERN } from "../../keys/key-format.ts";
 import type { KeySettings } from "../../keys/key-settings.ts";
+import { MAX_META_BYTES, MAX_META_DEPTH, metaProblem, unstorableText } from "../../keys/storable.ts";
 
 /** Shared field schemas, so every route bounds the same input the same way. */
 
@@ -8,35 +9,35 @@ export const INT32_MAX = 2_147_483_647;
 /** Year 275760: the largest time a JavaScript Date can hold. */
 const MAX_TIME = 8_640_000_000_000_000;
 
-/** PostgreSQL text and jsonb cannot hold U+0000: refused here (400) instead of failing the query (500). */
-const noNul = (s: string) => !s.includes("\u0000");
-const NO_NUL = { message: "must not contain NUL (\\u0000) characters" };
+/** Every stored string passes this: PostgreSQL must keep it exactly as sent (see unstorableText). */
+function storable<T extends z.ZodType<string>>(schema: T) {
+  return schema.superRefine((s, ctx) => {
+    const why = unstorableText(s);
+    if (why) ctx.addIssue({ code: "custom", message: why });
+  });
+}
 
-export const id = (example: string) => z.string().min(1).max(255).refine(noNul, NO_NUL).openapi({ example });
-export const text = (max = 255) => z.string().min(1).max(max).refine(noNul, NO_NUL);
+export const id = (example: string) => storable(z.string().min(1).max(255)).openapi({ example });
+export const text = (max = 255) => storable(z.string().min(1).max(max));
 export const timestamp = z.number().int().positive().max(MAX_TIME);
 export const credits = z.number().int().min(0).max(INT32_MAX);
-/** Deeper JSON is refused here (400) rather than overflowing a stack when it is stored (500). */
-export const MAX_META_DEPTH = 64;
 
-function storableJson(value: unknown): boolean {
-  const stack: [unknown, number][] = [[value, 1]];
-  while (stack.length > 0) {
-    const [node, depth] = stack.pop()!;
-    if (typeof node === "string" && !noNul(node)) return false;
-    if (node === null || typeof node !== "object") continue;
-    if (depth > MAX_META_DEPTH) return false;
-    for (const [key, child] of Object.entries(node)) {
-      if (!noNul(key)) return false;
-      stack.push([child, depth + 1]);
-    }
-  }
-  return true;
-}
+/**
+ * Checked on the object as parsed: z.record would rebuild it and silently drop a top-level
+ * `__proto__` before any refinement saw it. The problem's path names the offending key.
+ */
 export const meta = z
-  .record(z.string(), z.unknown())
-  .refine(storableJson, { message: `must be at most ${MAX_META_DEPTH} levels deep, without NUL (\\u0000) characters` })
-  .openapi({ example: { plan: "pro" } });
+  .custom<Record<string, unknown>>((v) => typeof v === "object" && v !== null && !Array.isArray(v), { message: "must be a JSON object" })
+  .superRefine((value, ctx) => {
+    const problem = metaProblem(value);
+    if (problem) ctx.addIssue({ code: "custom", path: problem.path, message: problem.message });
+  })
+  .openapi({
+    type: "object",
+    additionalProperties: true,
+    description: `Free-form JSON object: at most ${MAX_META_BYTES} bytes as JSON, ${MAX_META_DEPTH} levels deep, no \`__proto__\` key.`,
+    example: { plan: "pro" },
+  });
 const names = z.array(text(512)).max(1000);
 const nameRef = z
   .object({ id: text(512).optional(), name: text(512).optional(), create: z.boolean().optional() })
