@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, test } from "vitest";
 import { MAX_BODY_BYTES } from "../../src/api/middleware/body-limit.ts";
+import { MAX_META_BYTES } from "../../src/keys/storable.ts";
 import { type Harness, type Response, type Workspace, forEachDatabase } from "../harness.ts";
 import { expectErrorEnvelope, expectNoStackTrace } from "./envelope.ts";
 
@@ -124,6 +125,16 @@ const postRoutes: PostRoute[] = [
       ["meta 10 000 deep", deepField({ apiId: f.apiId }, "meta", 10_000)],
       ["meta with a NUL value", { apiId: f.apiId, meta: { a: [{ b: NUL }] } }],
       ["meta with a NUL key", { apiId: f.apiId, meta: { ok: { [NUL]: 1 } } }],
+      ["meta with a lone surrogate value", { apiId: f.apiId, meta: { a: "\ud800" } }],
+      ["meta with a lone surrogate deep inside", { apiId: f.apiId, meta: { a: [1, { b: ["ok", "\udfff"] }] } }],
+      ["meta with a lone surrogate key", { apiId: f.apiId, meta: { ["k\udc00"]: 1 } }],
+      ["meta with __proto__ beside other keys", protoMeta({ apiId: f.apiId }, '{"__proto__":{"admin":true},"ok":1}')],
+      ["meta with a nested __proto__", protoMeta({ apiId: f.apiId }, '{"ok":{"list":[{"__proto__":1}]}}')],
+      ["meta of 1 MB", { apiId: f.apiId, meta: metaOfBytes(1_000_000) }],
+      ["meta one byte over the limit", { apiId: f.apiId, meta: metaOfBytes(MAX_META_BYTES + 1) }],
+      ["permissions that PostgreSQL would both store as U+FFFD", { apiId: f.apiId, permissions: ["\ud800", "\udfff"] }],
+      ["a lone surrogate among good permissions", { apiId: f.apiId, permissions: ["read", "wr\ud83dite"] }],
+      ["roles with a lone surrogate", { apiId: f.apiId, roles: ["\udbff"] }],
       ["roles with a 513-char name", { apiId: f.apiId, roles: ["x".repeat(513)] }],
       ["1001 permissions", { apiId: f.apiId, permissions: Array.from({ length: 1001 }, (_, i) => `p${i}`) }],
       ["empty permission", { apiId: f.apiId, permissions: [""] }],
@@ -159,6 +170,16 @@ const postRoutes: PostRoute[] = [
       ["meta 10 000 deep", deepField({ keyId: f.keyId }, "meta", 10_000)],
       ["meta as array", { keyId: f.keyId, meta: [] }],
       ["meta with a NUL value", { keyId: f.keyId, meta: { a: NUL } }],
+      ["meta with a lone surrogate value", { keyId: f.keyId, meta: { a: "\ud800" } }],
+      ["meta with a lone surrogate key", { keyId: f.keyId, meta: { ok: { ["\udfff"]: true } } }],
+      ["meta with __proto__ beside other keys", protoMeta({ keyId: f.keyId }, '{"__proto__":{"admin":true},"ok":1}')],
+      ["meta with a nested __proto__", protoMeta({ keyId: f.keyId }, '{"a":{"__proto__":{}}}')],
+      ["meta of 1 MB", { keyId: f.keyId, meta: metaOfBytes(1_000_000) }],
+      ["meta one byte over the limit", { keyId: f.keyId, meta: metaOfBytes(MAX_META_BYTES + 1) }],
+      ["permissions that PostgreSQL would both store as U+FFFD", { keyId: f.keyId, permissions: ["\ud800", "\udfff"] }],
+      ["permission reference with a lone surrogate", { keyId: f.keyId, permissions: [{ name: "\ud800", create: true }] }],
+      ["role reference with a lone surrogate id", { keyId: f.keyId, roles: [{ id: "r\udfff" }] }],
+      ["roles with a lone surrogate", { keyId: f.keyId, roles: ["ok", "\ud800"] }],
       ["role reference as number", { keyId: f.keyId, roles: [{ name: "r" }, 1] }],
       ["permission reference with a long name", { keyId: f.keyId, permissions: [{ name: "x".repeat(513) }] }],
       ["enabled null", { keyId: f.keyId, enabled: null }],
@@ -206,6 +227,7 @@ const postRoutes: PostRoute[] = [
       ["11 rate limits", { key: f.key, ratelimits: Array.from({ length: 11 }, (_, i) => ({ name: `r${i}` })) }],
       ["rate limit without a name", { key: f.key, ratelimits: [{ cost: 1 }] }],
       ["101 tags", { key: f.key, tags: Array.from({ length: 101 }, (_, i) => `t${i}`) }],
+      ["tag with a lone surrogate", { key: f.key, tags: ["\ud800"] }],
       ["permission query: empty and", { key: f.key, authorization: { permissions: { and: [] } } }],
       ["permission query: xor", { key: f.key, authorization: { permissions: { xor: ["a"] } } }],
       ["permission query: and plus or", { key: f.key, authorization: { permissions: { and: ["a"], or: ["b"] } } }],
@@ -295,11 +317,17 @@ const getRoutes: GetRoute[] = [
 
 /** Text PostgreSQL cannot store (U+0000): must be a 400, not a failed query. */
 const NUL = "a\u0000b";
+/** Not Unicode (a lone UTF-16 surrogate): jsonb refuses it, text turns it into U+FFFD. Must be a 400. */
+const LONE = "a\ud800b";
+/** meta as JSON text, so `__proto__` reaches the server as the own key a client's JSON holds. */
+const protoMeta = (fields: Record<string, unknown>, meta: string) => new RawJson(`${JSON.stringify(fields).slice(0, -1)},"meta":${meta}}`);
+/** A meta whose JSON is exactly `bytes` long. */
+const metaOfBytes = (bytes: number) => ({ a: "x".repeat(bytes - '{"a":""}'.length) });
 
 /** Values of the wrong JSON type for a field currently holding `value`. */
 function wrongValues(value: unknown, nullable: boolean, anyString: boolean): unknown[] {
   const base = nullable ? [] : [null];
-  if (typeof value === "string") return [...base, 123, true, [], {}, "", LONG, ...(anyString ? [] : [NUL])];
+  if (typeof value === "string") return [...base, 123, true, [], {}, "", LONG, ...(anyString ? [] : [NUL, LONE, "\udfff"])];
   if (typeof value === "number") return [...base, String(value), true, [], {}, -1, 1.5, 2 ** 53];
   if (typeof value === "boolean") return [...base, String(value), 1, 0, [], {}];
   if (Array.isArray(value)) return [...base, "x", 1, true, {}, [1], [null]];
