@@ -13,8 +13,11 @@ const changes: { name: string; apply: (h: Harness, ws: Workspace, keyId: string,
   {
     name: "expiry change",
     apply: async (h, ws, keyId) => {
-      await h.post("/v1/keys.updateKey", { keyId, expires: Date.now() + 150 }, ws.rootKey);
-      await new Promise((r) => setTimeout(r, 200));
+      // An expiry must lie in the future when the update lands, so leave a wide margin for a
+      // busy machine, then wait until the clock has passed it (not a fixed sleep).
+      const expires = Date.now() + 1000;
+      expect((await h.post("/v1/keys.updateKey", { keyId, expires }, ws.rootKey)).status).toBe(200);
+      while (Date.now() <= expires) await new Promise((r) => setTimeout(r, expires - Date.now() + 5));
     },
     code: "EXPIRED",
   },
