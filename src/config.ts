@@ -1,6 +1,7 @@
 import { resolve } from "node:path";
 import { z } from "zod";
 import type { DatabaseTarget } from "./db/client.ts";
+import { TRUST_PROXY_EXPECTED, type TrustProxy, parseTrustProxy } from "./proxy-trust.ts";
 
 /** A bad environment value. Its message names the variable, so the CLI prints just that line. */
 export class ConfigError extends Error {
@@ -37,8 +38,8 @@ export interface Config {
   nodeEnv: "development" | "production" | "test";
   /** Bearer token GET /metrics requires (API and vault); null: metrics are open. */
   metricsToken: string | null;
-  /** Take the client address from X-Forwarded-For (behind a reverse proxy) rather than the socket. */
-  trustProxy: boolean;
+  /** Which reverse proxies may name the client in X-Forwarded-For; false: the socket's address (see proxy-trust.ts). */
+  trustProxy: TrustProxy;
   /** For `keyhold keys …`: the Keyhold to talk to (default: this machine's PORT) and the root key to use. */
   keyholdUrl: string | null;
   keyholdRootKey: string | null;
@@ -88,8 +89,8 @@ const variables = {
   KEYHOLD_ROOT_KEY: { schema: z.string().regex(/^kh_root_\S+$/).optional(), expected: "a root key (kh_root_…)", secret: true },
   METRICS_TOKEN: { schema: z.string().min(16).regex(/^\S+$/).optional(), expected: "at least 16 characters without spaces", secret: true },
   TRUST_PROXY: {
-    schema: z.enum(["true", "false", "1", "0"]).default("false").transform((v) => v === "true" || v === "1"),
-    expected: "true or false",
+    schema: z.string().default("false").transform((v, ctx) => parseTrustProxy(v) ?? (ctx.addIssue({ code: "custom", message: "bad" }), z.NEVER)),
+    expected: TRUST_PROXY_EXPECTED,
   },
   NODE_ENV: { schema: z.enum(["development", "production", "test"]).default("development"), expected: "development, production or test" },
 } satisfies Record<string, { schema: z.ZodType; expected: string; secret?: boolean }>;
