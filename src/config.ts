@@ -12,6 +12,7 @@ export class ConfigError extends Error {
 }
 
 export const logLevels = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+export const logFormats = ["json", "pretty"] as const;
 
 export interface Config {
   port: number;
@@ -21,6 +22,8 @@ export interface Config {
   /** Absolute path. */
   dataDir: string;
   logLevel: (typeof logLevels)[number];
+  /** null: pretty on a terminal, JSON lines otherwise. */
+  logFormat: (typeof logFormats)[number] | null;
   vaultPort: number;
   vaultUrl: string | null;
   /** base64 32-byte keys; the first wraps new DEKs. null: a generated key file under the data dir. */
@@ -73,6 +76,7 @@ const variables = {
   DATABASE_URL: { schema: postgresUrl.optional(), expected: "a postgres:// or postgresql:// URL", secret: true },
   KEYHOLD_DATA_DIR: { schema: z.string().min(1).default("./.keyhold"), expected: "a directory path" },
   LOG_LEVEL: { schema: z.enum(logLevels).default("info"), expected: `one of ${logLevels.join(", ")}` },
+  LOG_FORMAT: { schema: z.enum(logFormats).optional(), expected: "json or pretty" },
   VAULT_PORT: { schema: port.default(8788), expected: "an integer from 1 to 65535" },
   VAULT_URL: { schema: httpUrl.optional(), expected: "an http:// or https:// URL", secret: true },
   VAULT_MASTER_KEYS: { schema: z.string().regex(/^[A-Za-z0-9+/=,\s]+$/).optional(), expected: "comma-separated base64 32-byte keys", secret: true },
@@ -119,6 +123,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databaseUrl: v.DATABASE_URL ?? null,
     dataDir: resolve(v.KEYHOLD_DATA_DIR),
     logLevel: v.LOG_LEVEL,
+    logFormat: v.LOG_FORMAT ?? null,
     vaultPort: v.VAULT_PORT,
     vaultUrl: v.VAULT_URL ?? null,
     vaultMasterKeys: v.VAULT_MASTER_KEYS ?? null,

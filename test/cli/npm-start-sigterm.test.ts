@@ -5,7 +5,10 @@ import { createTestDatabase } from "../harness.ts";
 import { type Outcome, killAll, liveness, post, serve, sleep, tempDataDir, verifyOnce } from "./processes.ts";
 
 let dropDatabase = async () => {};
+let group = 0;
 afterAll(async () => {
+  // killAll() skips a child that has exited; an orphaned server would still be in npm's group.
+  if (group) for (const pid of processesInGroup(group)) process.kill(pid, "SIGKILL");
   await killAll();
   await dropDatabase();
 });
@@ -43,6 +46,7 @@ test("SIGTERM to `npm start` under load reaches the server: no accepted request 
   }
   const server = await serve(env, ["npm", "start", "--silent"]);
   const npmPid = server.child.pid!; // leads its own group (see serve())
+  group = npmPid;
   const rootKey = server.stdout().match(/kh_root_\w+/)![0];
   const { apiId } = (await post(server.url, "/v1/apis.createApi", { name: "npm-start" }, rootKey)).body;
   const { key } = (await post(server.url, "/v1/keys.createKey", { apiId }, rootKey)).body;
