@@ -22,6 +22,7 @@ const NOT_OPERATIONS: Record<string, string> = {
   "/openapi.json": "this document",
   "/docs": "the API reference page (HTML)",
   "/docs/scalar.js": "the API reference page's script",
+  "/docs/errors": "the error codes page (HTML), the `docs` link of error bodies",
   "/metrics": "Prometheus scrape endpoint (text exposition, METRICS_TOKEN), not a client API",
 };
 
