@@ -1,6 +1,7 @@
 import { resolve } from "node:path";
 import { z } from "zod";
 import type { DatabaseTarget } from "./db/client.ts";
+import { TRUST_PROXY_EXPECTED, type TrustProxy, parseTrustProxy } from "./proxy-trust.ts";
 
 /** A bad environment value. Its message names the variable, so the CLI prints just that line. */
 export class ConfigError extends Error {
@@ -11,6 +12,7 @@ export class ConfigError extends Error {
 }
 
 export const logLevels = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+export const logFormats = ["json", "pretty"] as const;
 
 export interface Config {
   port: number;
@@ -20,6 +22,8 @@ export interface Config {
   /** Absolute path. */
   dataDir: string;
   logLevel: (typeof logLevels)[number];
+  /** null: pretty on a terminal, JSON lines otherwise. */
+  logFormat: (typeof logFormats)[number] | null;
   vaultPort: number;
   vaultUrl: string | null;
   /** base64 32-byte keys; the first wraps new DEKs. null: a generated key file under the data dir. */
@@ -39,8 +43,8 @@ export interface Config {
   nodeEnv: "development" | "production" | "test";
   /** Bearer token GET /metrics requires (API and vault); null: metrics are open. */
   metricsToken: string | null;
-  /** Take the client address from X-Forwarded-For (behind a reverse proxy) rather than the socket. */
-  trustProxy: boolean;
+  /** Which reverse proxies may name the client in X-Forwarded-For; false: the socket's address (see proxy-trust.ts). */
+  trustProxy: TrustProxy;
   /** For `keyhold keys …`: the Keyhold to talk to (default: this machine's PORT) and the root key to use. */
   keyholdUrl: string | null;
   keyholdRootKey: string | null;
@@ -84,6 +88,7 @@ const variables = {
   DATABASE_URL: { schema: postgresUrl.optional(), expected: "a postgres:// or postgresql:// URL", secret: true },
   KEYHOLD_DATA_DIR: { schema: z.string().min(1).default("./.keyhold"), expected: "a directory path" },
   LOG_LEVEL: { schema: z.enum(logLevels).default("info"), expected: `one of ${logLevels.join(", ")}` },
+  LOG_FORMAT: { schema: z.enum(logFormats).optional(), expected: "json or pretty" },
   VAULT_PORT: { schema: port.default(8788), expected: "an integer from 1 to 65535" },
   VAULT_URL: { schema: httpUrl.optional(), expected: "an http:// or https:// URL", secret: true },
   VAULT_MASTER_KEYS: { schema: z.string().regex(/^[A-Za-z0-9+/=,\s]+$/).optional(), expected: "comma-separated base64 32-byte keys", secret: true },
@@ -101,8 +106,8 @@ const variables = {
   KEYHOLD_ROOT_KEY: { schema: z.string().regex(/^kh_root_\S+$/).optional(), expected: "a root key (kh_root_…)", secret: true },
   METRICS_TOKEN: { schema: z.string().min(16).regex(/^\S+$/).optional(), expected: "at least 16 characters without spaces", secret: true },
   TRUST_PROXY: {
-    schema: z.enum(["true", "false", "1", "0"]).default("false").transform((v) => v === "true" || v === "1"),
-    expected: "true or false",
+    schema: z.string().default("false").transform((v, ctx) => parseTrustProxy(v) ?? (ctx.addIssue({ code: "custom", message: "bad" }), z.NEVER)),
+    expected: TRUST_PROXY_EXPECTED,
   },
   NODE_ENV: { schema: z.enum(["development", "production", "test"]).default("development"), expected: "development, production or test" },
 } satisfies Record<string, { schema: z.ZodType; expected: string; secret?: boolean }>;
@@ -131,6 +136,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databaseUrl: v.DATABASE_URL ?? null,
     dataDir: resolve(v.KEYHOLD_DATA_DIR),
     logLevel: v.LOG_LEVEL,
+    logFormat: v.LOG_FORMAT ?? null,
     vaultPort: v.VAULT_PORT,
     vaultUrl: v.VAULT_URL ?? null,
     vaultMasterKeys: v.VAULT_MASTER_KEYS ?? null,

@@ -39,7 +39,12 @@ export function notFound(what: "api" | "key" | "root key"): KeyholdError {
   return new KeyholdError("NOT_FOUND", `The ${label} does not exist.`);
 }
 
-const DOCS = "https://keyhold.dev/docs/errors#";
+/**
+ * Relative on purpose: it resolves against whichever Keyhold (API or vault) answered, which
+ * serves the page (error-docs.ts). An absolute URL would need a host we do not own or the
+ * request's Host header, which a proxy may have rewritten.
+ */
+const DOCS = "/docs/errors#";
 
 /** The contract's envelope; every error Keyhold (API or vault) sends has exactly this shape. */
 export function errorBody(code: ErrorCode, message: string, requestId: string) {

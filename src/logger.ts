@@ -20,12 +20,18 @@ export const loggerOptions: LoggerOptions = {
 };
 
 /**
- * Pino to stdout: JSON lines when stdout is not a terminal (for log collectors),
- * short readable lines on a terminal. pino-pretty is not a dependency on purpose.
+ * Pino to stdout: JSON lines when stdout is not a terminal (for log collectors), short
+ * readable lines on a terminal; LOG_FORMAT forces either. The readable form is made from
+ * pino's finished line, so it shows exactly what redaction left. pino-pretty is not a
+ * dependency on purpose: formatLine is all a terminal needs, and the Docker image stays lean.
  */
-export function createLogger(config: Pick<Config, "logLevel">, stream: Pick<NodeJS.WriteStream, "write" | "isTTY"> = process.stdout): Logger {
+export function createLogger(
+  config: Pick<Config, "logLevel"> & Partial<Pick<Config, "logFormat">>,
+  stream: Pick<NodeJS.WriteStream, "write" | "isTTY"> = process.stdout,
+): Logger {
   const options = { ...loggerOptions, level: config.logLevel };
-  if (!stream.isTTY) return pino(options, stream);
+  const pretty = config.logFormat ? config.logFormat === "pretty" : stream.isTTY === true;
+  if (!pretty) return pino(options, stream);
   return pino(options, { write: (line: string) => stream.write(formatLine(line)) });
 }
 

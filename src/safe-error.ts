@@ -1,3 +1,5 @@
+import { parseKey } from "./keys/key-format.ts";
+
 /**
  * An error reduced to fields that are safe to log. Errors of the database drivers carry
  * their query parameters (a key hash, a ciphertext) in `params`/`parameters`, in the
@@ -44,4 +46,16 @@ function safeMessage(message: string): string {
  */
 export function scrubSecrets(text: string): string {
   return text.replace(/[A-Za-z0-9+/=_.-]{16,}/g, (run) => (/\d/.test(run) || (/[a-z]/.test(run) && /[A-Z]/.test(run)) ? "[redacted]" : run));
+}
+
+/**
+ * A request path with the parts that can be secrets replaced: a token (a run between `/`,
+ * `.` and other punctuation) of 16+ characters that is a well-formed key (its checksum
+ * matches) or does not read as a word: hex, base58 and base64 runs hold digits or adjacent
+ * capitals. Route names (`keys.verifyKey`, `rootKeys.createRootKey`) are camelCase words
+ * split at the dot and stay readable; scrubSecrets would redact them (`/v1/keys.verifyKey`
+ * is one 18-character mixed-case run to it).
+ */
+export function scrubPath(path: string): string {
+  return path.replace(/[A-Za-z0-9%+=_-]{16,}/g, (token) => (/[\d%+=]|[A-Z]{2}/.test(token) || parseKey(token) ? "[redacted]" : token));
 }

@@ -4,6 +4,7 @@ import { sql } from "drizzle-orm";
 import type { Logger } from "pino";
 import { createApp } from "./api/app.ts";
 import { scalarScriptFile } from "./api/docs/scalar-script-file.ts";
+import { answerClientErrors } from "./client-errors.ts";
 import { type Config, databaseTarget, describeDatabase, listenUrl } from "./config.ts";
 import { type Database, openDatabase } from "./db/client.ts";
 import { runMigrations } from "./db/migrate.ts";
@@ -45,6 +46,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     const unsubscribe = verifyCache ? await subscribeToKeyChanges(database, verifyCache) : async () => {};
     const app = createApp({ db: database.db, vault: options.vault ?? null, logger, verifyCache, metricsToken: config.metricsToken, apiReferenceScript: scalarScriptFile, rootKeyFailureLimit: { trustProxy: config.trustProxy } });
     const server = createAdaptorServer({ fetch: app.fetch, hostname: config.host }) as Server;
+    answerClientErrors(server, logger);
     await listen(server, config.port, config.host);
     const url = listenUrl(config.host, config.port);
     if (bootstrapped) (options.print ?? ((text) => process.stdout.write(text)))(welcomeText(bootstrapped, url));

@@ -1,4 +1,5 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
+import { ERRORS_DOC_PATH, errorsPage } from "../error-docs.ts";
 import { createApiMetrics } from "../metrics/api-metrics.ts";
 import { observeVaultClient } from "../vault-client/observed-vault-client.ts";
 import { registerApiReference } from "./docs/api-reference.ts";
@@ -65,6 +66,7 @@ export function createApp(appDeps: Deps): OpenAPIHono<AppEnv> {
   app.use("*", limitBody());
   for (const register of routes) register(app);
   registerApiReference(app, appDeps.apiReferenceScript);
+  app.get(ERRORS_DOC_PATH, errorsPage);
   app.notFound((c) => errorResponse(c, "NOT_FOUND", `No route ${c.req.method} ${c.req.path}.`));
   app.onError(handleError);
   return app;

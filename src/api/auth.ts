@@ -18,7 +18,7 @@ function bearer(c: Context<AppEnv>): string | undefined {
 export async function rootKeyAuth(c: Context<AppEnv>): Promise<RootKeyContext> {
   const limiter = c.get("deps").rootKeyFailures;
   if (!limiter) return authenticate(c);
-  const client = clientAddress(c, limiter.options.trustProxy);
+  const client = clientAddress(c, limiter.trust);
   const wait = limiter.blockedFor(client);
   if (wait > 0) {
     c.header("Retry-After", String(wait));

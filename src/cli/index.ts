@@ -16,7 +16,7 @@ const program = new Command()
   .version(pkg.version)
   .addHelpText("after", `
 Environment: PORT (8787), HOST (127.0.0.1), DATABASE_URL (unset: embedded PGlite),
-KEYHOLD_DATA_DIR (./.keyhold), LOG_LEVEL (info), VAULT_PORT (8788), VAULT_URL, NODE_ENV.`)
+KEYHOLD_DATA_DIR (./.keyhold), LOG_LEVEL (info), LOG_FORMAT (json|pretty), VAULT_PORT (8788), VAULT_URL, NODE_ENV.`)
   .showHelpAfterError()
   .configureOutput({ outputError: (text, write) => write(text) });
 

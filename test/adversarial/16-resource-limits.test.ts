@@ -22,6 +22,7 @@ const NOT_OPERATIONS: Record<string, string> = {
   "/openapi.json": "this document",
   "/docs": "the API reference page (HTML)",
   "/docs/scalar.js": "the API reference page's script",
+  "/docs/errors": "the error codes page (HTML), the `docs` link of error bodies",
   "/metrics": "Prometheus scrape endpoint (text exposition, METRICS_TOKEN), not a client API",
 };
 
@@ -163,13 +164,14 @@ describe("adversarial 16: the bad-root-key limiter is bounded and windowed", () 
     expect(limiter.blockedFor("10.9.9.9")).toBe(0);
   });
 
-  test("TRUST_PROXY: only then does X-Forwarded-For name the client", async () => {
+  test("without a socket (app.request, Workers) X-Forwarded-For never names the client", async () => {
     const { clientAddress } = await import("../../src/api/middleware/root-key-failures.ts");
+    const { compileTrust } = await import("../../src/proxy-trust.ts");
     const { Hono } = await import("hono");
     const seen: string[] = [];
     const app = new Hono();
-    app.get("/", (c) => (seen.push(clientAddress(c, true), clientAddress(c, false)), c.text("ok")));
+    app.get("/", (c) => (seen.push(clientAddress(c, compileTrust(1)), clientAddress(c, null)), c.text("ok")));
     await app.request("/", { headers: { "X-Forwarded-For": "203.0.113.7, 10.0.0.1" } });
-    expect(seen).toEqual(["203.0.113.7", "unknown"]);
+    expect(seen).toEqual(["unknown", "unknown"]);
   });
 });

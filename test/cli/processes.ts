@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
+import { type Agent, request } from "node:http";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -15,7 +16,7 @@ const dirs: string[] = [];
 /** The environment a child sees: ours without Keyhold's variables, plus `env`. */
 export function childEnv(env: Record<string, string>): NodeJS.ProcessEnv {
   const base = { ...process.env };
-  for (const name of ["PORT", "HOST", "DATABASE_URL", "KEYHOLD_DATA_DIR", "LOG_LEVEL", "VAULT_URL", "VAULT_PORT", "KEYHOLD_URL", "KEYHOLD_ROOT_KEY"]) delete base[name];
+  for (const name of ["PORT", "HOST", "DATABASE_URL", "KEYHOLD_DATA_DIR", "LOG_LEVEL", "LOG_FORMAT", "VAULT_URL", "VAULT_PORT", "KEYHOLD_URL", "KEYHOLD_ROOT_KEY"]) delete base[name];
   return { ...base, NODE_ENV: "test", ...env };
 }
 
@@ -128,6 +129,24 @@ export async function killAll(): Promise<void> {
   children.clear();
   await sleep(200);
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+}
+
+/** A request's fate: answered (with the time), or failed before an answer (with the error code). */
+export type Outcome = { status: number; at: number } | { error: string; at: number };
+
+/** One POST /v1/keys.verifyKey over `agent` (keep-alive load for shutdown tests). */
+export function verifyOnce(agent: Agent, url: string, key: string): Promise<Outcome> {
+  const body = JSON.stringify({ key });
+  return new Promise((resolve) => {
+    const req = request(`${url}/v1/keys.verifyKey`, { method: "POST", agent, headers: { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(body) } }, (res) => {
+      res.resume();
+      res.on("end", () => resolve({ status: res.statusCode!, at: performance.now() }));
+      res.on("error", (error: NodeJS.ErrnoException) => resolve({ error: `response ${error.code ?? error.message}`, at: performance.now() }));
+    });
+    req.on("error", (error: NodeJS.ErrnoException) => resolve({ error: error.code ?? error.message, at: performance.now() }));
+    req.setTimeout(15_000, () => req.destroy(new Error("timeout")));
+    req.end(body);
+  });
 }
 
 export function sleep(ms: number): Promise<void> {

@@ -1,10 +1,10 @@
-import { Agent, request } from "node:http";
+import { Agent } from "node:http";
 import { afterAll, expect, inject, test } from "vitest";
 import { sha256Hex } from "../../src/crypto/hash.ts";
 import { generateMasterKey } from "../../src/vault/master-keys.ts";
 import { createTestDatabase } from "../harness.ts";
 import { Secrets } from "../ops/secret-search.ts";
-import { killAll, post, serve, tempDataDir } from "./processes.ts";
+import { type Outcome, killAll, post, serve, tempDataDir, verifyOnce } from "./processes.ts";
 
 let dropDatabase = async () => {};
 afterAll(async () => {
@@ -16,8 +16,6 @@ const CONNECTIONS = 20;
 const PER_CONNECTION = 10;
 /** SIGTERM once this many verifies have been answered: the load is under way, most of it still to come. */
 const SIGNAL_AFTER = 40;
-
-type Outcome = { status: number; at: number } | { error: string; at: number };
 
 /**
  * A real `keyhold serve` (API and vault) gets SIGTERM in the middle of 200 verifies over 20
@@ -97,17 +95,3 @@ test("SIGTERM under load: no accepted request fails, exit 0; and the process's l
   expect(records.some((r) => r.event === "key.decrypt")).toBe(true);
   expect(records.some((r) => r.service === "vault" && r.msg === "request")).toBe(true);
 });
-
-function verifyOnce(agent: Agent, url: string, key: string): Promise<Outcome> {
-  const body = JSON.stringify({ key });
-  return new Promise((resolve) => {
-    const req = request(`${url}/v1/keys.verifyKey`, { method: "POST", agent, headers: { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(body) } }, (res) => {
-      res.resume();
-      res.on("end", () => resolve({ status: res.statusCode!, at: performance.now() }));
-      res.on("error", (error: NodeJS.ErrnoException) => resolve({ error: `response ${error.code ?? error.message}`, at: performance.now() }));
-    });
-    req.on("error", (error: NodeJS.ErrnoException) => resolve({ error: error.code ?? error.message, at: performance.now() }));
-    req.setTimeout(15_000, () => req.destroy(new Error("timeout")));
-    req.end(body);
-  });
-}

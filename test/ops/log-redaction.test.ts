@@ -195,3 +195,25 @@ function* vaultDeks(masterKeys: string[]): Generator<[string, Uint8Array]> {
     }
   }
 }
+
+test("request lines keep every route's path readable; only key-shaped parts of a path are redacted, the query is never logged", async () => {
+  const at = lines.length;
+  const ws = await h.workspace();
+  const apiId = (await h.call("POST", "/v1/apis.createApi", { body: { name: "paths" }, token: ws.rootKey })).body.apiId;
+  const { key } = (await h.call("POST", "/v1/keys.createKey", { body: { apiId, prefix: "sk_live" }, token: ws.rootKey })).body;
+  const plain = (await h.call("POST", "/v1/keys.createKey", { body: { apiId }, token: ws.rootKey })).body.key;
+  const documented = Object.keys((await h.call("GET", "/openapi.json")).body.paths as Record<string, unknown>);
+  expect(documented).toContain("/v1/keys.verifyKey");
+  const loggedPath = async (path: string): Promise<string> => {
+    const id = (await h.call("GET", path)).headers.get("X-Request-Id");
+    const record = lines.slice(at).map((line) => JSON.parse(line) as Record<string, any>).find((r) => r.msg === "request" && r.requestId === id);
+    return record!.path;
+  };
+  for (const path of [...documented, "/docs", "/v1/rootKeys.createRootKey", "/v1/keys.updateRemaining"]) expect(await loggedPath(path)).toBe(path);
+  expect(await loggedPath(`/v1/keys.getKey/${key}`)).toBe("/v1/keys.getKey/[redacted]");
+  expect(await loggedPath(`/v1/${plain}.json`)).toBe("/v1/[redacted].json");
+  expect(await loggedPath(`/v1/keys.verifyKey/${sha256Hex(key)}`)).toBe("/v1/keys.verifyKey/[redacted]");
+  expect(await loggedPath(`/v1/keys.verifyKey?key=${key}&k2=${plain}`)).toBe("/v1/keys.verifyKey");
+  const log = lines.slice(at).join("");
+  for (const secret of [key, plain, sha256Hex(key)]) expect(log).not.toContain(secret);
+});

@@ -1,6 +1,6 @@
 import type { MiddlewareHandler } from "hono";
 import { newRequestId } from "../../ids.ts";
-import { scrubSecrets } from "../../safe-error.ts";
+import { scrubPath } from "../../safe-error.ts";
 import type { AppEnv, Deps } from "../env.ts";
 
 /** Gives every request an id (`req_…`), in the context, the X-Request-Id header and the log. */
@@ -21,8 +21,8 @@ export function requestContext(deps: Deps): MiddlewareHandler<AppEnv> {
         requestId,
         method: c.req.method,
         route: c.req.routePath,
-        // A mistaken client may put a key in the path (an unknown route): scrubbed.
-        path: scrubSecrets(c.req.path),
+        // A mistaken client may put a key in the path (an unknown route): scrubbed. The query is never logged.
+        path: scrubPath(c.req.path),
         status: c.res.status,
         latencyMs: Math.round((performance.now() - started) * 100) / 100,
         workspaceId: c.get("workspaceId"),

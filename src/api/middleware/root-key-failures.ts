@@ -1,6 +1,7 @@
 import { getConnInfo } from "@hono/node-server/conninfo";
 import type { Context } from "hono";
 import { LRUCache } from "lru-cache";
+import { type TrustProxy, compileTrust, forwardedClient } from "../../proxy-trust.ts";
 
 /**
  * Failed root-key authentications per client address, in memory: a client that sends more
@@ -13,8 +14,8 @@ export interface RootKeyFailureLimitOptions {
   maxFailures: number;
   windowMs: number;
   maxClients: number;
-  /** TRUST_PROXY: take the client from X-Forwarded-For (its first entry) instead of the socket. */
-  trustProxy: boolean;
+  /** TRUST_PROXY: which proxies may name the client in X-Forwarded-For (see proxy-trust.ts). */
+  trustProxy: TrustProxy;
 }
 
 export const DEFAULT_ROOT_KEY_FAILURE_LIMIT: RootKeyFailureLimitOptions = { maxFailures: 50, windowMs: 60_000, maxClients: 10_000, trustProxy: false };
@@ -29,12 +30,15 @@ interface Window {
 
 export class RootKeyFailureLimiter {
   private readonly clients: LRUCache<string, Window>;
+  /** TRUST_PROXY compiled once, for clientAddress(). */
+  readonly trust: ReturnType<typeof compileTrust>;
 
   constructor(
     readonly options: RootKeyFailureLimitOptions,
     private readonly now: () => number = Date.now,
   ) {
     this.clients = new LRUCache({ max: options.maxClients });
+    this.trust = compileTrust(options.trustProxy);
   }
 
   private current(client: string): Window | undefined {
@@ -60,18 +64,19 @@ export class RootKeyFailureLimiter {
   }
 }
 
-/** The caller's address: the socket's (IPv4-mapped IPv6 unwrapped), X-Forwarded-For only when trusted, else one fixed bucket. */
-export function clientAddress(c: Context, trustProxy: boolean): string {
-  if (trustProxy) {
-    const forwarded = c.req.header("X-Forwarded-For")?.split(",")[0]?.trim();
-    if (forwarded) return forwarded.slice(0, 64);
-  }
-  let address: string | undefined;
+/**
+ * The caller's address (IPv4-mapped IPv6 unwrapped): the socket's, or with trusted proxies
+ * the address the nearest untrusted hop had as X-Forwarded-For records it; one fixed bucket
+ * where there is no socket.
+ */
+export function clientAddress(c: Context, trust: ReturnType<typeof compileTrust>): string {
+  let socket: string | undefined;
   try {
-    address = getConnInfo(c).remote.address;
+    socket = getConnInfo(c).remote.address;
   } catch {
-    address = undefined; // not served by @hono/node-server
+    socket = undefined; // not served by @hono/node-server
   }
-  if (!address) return UNKNOWN_CLIENT;
+  if (!socket) return UNKNOWN_CLIENT;
+  const address = forwardedClient(socket, c.req.header("X-Forwarded-For"), trust).slice(0, 64);
   return address.startsWith("::ffff:") ? address.slice(7) : address;
 }

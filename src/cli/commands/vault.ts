@@ -47,7 +47,7 @@ async function openLocalVault() {
   const { createLogger } = await import("../../logger.ts");
   const { openVaultFromConfig } = await import("../../vault/server/start-vault.ts");
   const config = loadConfig();
-  const logger = createLogger({ logLevel: config.logLevel === "info" ? "warn" : config.logLevel }, process.stderr);
+  const logger = createLogger({ logLevel: config.logLevel === "info" ? "warn" : config.logLevel, logFormat: config.logFormat }, process.stderr);
   return { config, vault: await openVaultFromConfig(config, logger) };
 }
 

@@ -5,6 +5,7 @@ import { HTTPException } from "hono/http-exception";
 import type { Logger } from "pino";
 import { bearerToken } from "../../bearer.ts";
 import type { TokenVerifier } from "../../crypto/service-token.ts";
+import { ERRORS_DOC_PATH, errorsPage } from "../../error-docs.ts";
 import { type ErrorCode, errorBody, errorStatus } from "../../errors.ts";
 import { newRequestId } from "../../ids.ts";
 import { exposition, metricsAuthorized } from "../../metrics/scrape.ts";
@@ -102,6 +103,7 @@ export function createVaultApp(deps: VaultDeps): OpenAPIHono<VaultEnv> {
     metrics.observeRequest(/^[A-Z]{1,10}$/.test(c.req.method) ? c.req.method : "OTHER", c.req.routePath, c.res.status);
   });
   app.get("/vault.v1/liveness", (c) => c.json({ status: "ok" }));
+  app.get(ERRORS_DOC_PATH, errorsPage); // the `docs` link of the vault's error bodies
   // Outside /vault.v1/*: scraped with METRICS_TOKEN, not the API's service token.
   app.get("/metrics", async (c) => {
     if (!metricsAuthorized(deps.metricsToken, c.req.header("Authorization"))) return fail(c, "UNAUTHORIZED", "GET /metrics needs Authorization: Bearer <METRICS_TOKEN>.");

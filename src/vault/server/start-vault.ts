@@ -1,6 +1,7 @@
 import type { Server } from "node:http";
 import { join } from "node:path";
 import { createAdaptorServer } from "@hono/node-server";
+import { answerClientErrors } from "../../client-errors.ts";
 import type { JWK } from "jose";
 import type { Logger } from "pino";
 import { type Config, listenUrl } from "../../config.ts";
@@ -43,6 +44,7 @@ export interface VaultServer {
 export async function startVaultServer(config: Config, logger: Logger): Promise<VaultServer> {
   const vault = await openVaultFromConfig(config, logger);
   const server = createAdaptorServer({ fetch: vault.app.fetch, hostname: config.host }) as Server;
+  answerClientErrors(server, logger);
   try {
     await new Promise<void>((resolve, reject) => {
       server.once("error", (error: NodeJS.ErrnoException) =>
