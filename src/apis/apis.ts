@@ -1,9 +1,9 @@
-import { and, eq, isNull } from "drizzle-orm";
+import { and, count, eq, isNotNull, isNull } from "drizzle-orm";
 import { type RootKeyContext, requirePermission } from "../auth/root-key-auth.ts";
 import { apiPermission } from "../auth/permissions.ts";
 import type { Database } from "../db/client.ts";
 import { apis, keys } from "../db/schema.ts";
-import { notFound } from "../errors.ts";
+import { KeyholdError, notFound } from "../errors.ts";
 import { newId } from "../ids.ts";
 
 export type ApiRow = typeof apis.$inferSelect;
@@ -39,21 +39,49 @@ export async function getApi(db: Database, ctx: RootKeyContext, apiId: string): 
   return toApiView(api);
 }
 
-export async function updateApi(
-  db: Database,
-  ctx: RootKeyContext,
-  apiId: string,
-  changes: { name?: string; recovery?: { enabled: boolean } },
-): Promise<void> {
+export interface ApiChanges {
+  name?: string;
+  /** `purge` (only with `enabled: false`) also deletes the stored ciphertexts of every key of the API. */
+  recovery?: { enabled: boolean; purge?: boolean };
+}
+
+/**
+ * Renames an API or switches recovery. Switching it off stops new recoverable keys; with
+ * `purge` the ciphertexts already stored go too, in the same transaction as the switch, so
+ * no key of the API can be decrypted afterwards (verifying needs only the hash). Purging
+ * needs `encrypt_key` beside `update_api`: it is a write to the recoverable store, like
+ * creating a recoverable key, and it must not need `decrypt_key`, so that whoever cleans
+ * the store up does not need a root key able to read everything in it.
+ */
+export async function updateApi(db: Database, ctx: RootKeyContext, apiId: string, changes: ApiChanges): Promise<{ purged?: number }> {
+  const purge = changes.recovery?.purge === true;
+  if (purge && changes.recovery?.enabled) {
+    throw new KeyholdError("BAD_REQUEST", "recovery.purge deletes the stored ciphertexts, so it needs recovery.enabled false.");
+  }
   const api = await findApi(db, ctx.workspaceId, apiId);
   requirePermission(ctx, apiPermission(api.id, "update_api"));
-  await db
-    .update(apis)
-    .set({
-      ...(changes.name !== undefined && { name: changes.name }),
-      ...(changes.recovery !== undefined && { recoveryEnabled: changes.recovery.enabled }),
-    })
-    .where(and(eq(apis.id, api.id), eq(apis.workspaceId, ctx.workspaceId)));
+  if (purge) requirePermission(ctx, apiPermission(api.id, "encrypt_key"));
+  return db.transaction(async (tx) => {
+    // The API row first: createKey locks it before storing a ciphertext, so none can slip in behind the purge.
+    await tx
+      .update(apis)
+      .set({
+        ...(changes.name !== undefined && { name: changes.name }),
+        ...(changes.recovery !== undefined && { recoveryEnabled: changes.recovery.enabled }),
+      })
+      .where(and(eq(apis.id, api.id), eq(apis.workspaceId, ctx.workspaceId)));
+    if (!purge) return {};
+    // Deleted keys too: a ciphertext left on a soft-deleted row could still be opened by whoever holds the database and the vault.
+    const purged = tx.$with("purged").as(
+      tx
+        .update(keys)
+        .set({ encrypted: null, encryptionKeyId: null })
+        .where(and(eq(keys.apiId, api.id), eq(keys.workspaceId, ctx.workspaceId), isNotNull(keys.encrypted)))
+        .returning({ id: keys.id }),
+    );
+    const [row] = await tx.with(purged).select({ n: count() }).from(purged);
+    return { purged: row?.n ?? 0 };
+  });
 }
 
 /** Soft-deletes the API and, in the same transaction, every key of it. */

@@ -1,9 +1,10 @@
+import { eq } from "drizzle-orm";
 import { findApi } from "../apis/apis.ts";
 import { apiPermission } from "../auth/permissions.ts";
 import { type RootKeyContext, requirePermission } from "../auth/root-key-auth.ts";
 import { sha256Hex } from "../crypto/hash.ts";
 import type { Database } from "../db/client.ts";
-import { keys } from "../db/schema.ts";
+import { apis, keys } from "../db/schema.ts";
 import { KeyholdError } from "../errors.ts";
 import { newId } from "../ids.ts";
 import type { VaultClient } from "../vault-client/vault-client.ts";
@@ -27,9 +28,7 @@ export async function createKey(
   requirePermission(ctx, apiPermission(api.id, "create_key"));
   if (input.recoverable) {
     requirePermission(ctx, apiPermission(api.id, "encrypt_key"));
-    if (!api.recoveryEnabled) {
-      throw new KeyholdError("PRECONDITION_FAILED", "Recovery is not enabled for this API; enable it with apis.updateApi first.");
-    }
+    if (!api.recoveryEnabled) throw recoveryOff();
   }
   if (input.prefix?.startsWith(ROOT_KEY_PREFIX)) {
     throw new KeyholdError("BAD_REQUEST", `The prefix ${ROOT_KEY_PREFIX} is reserved for root keys.`);
@@ -50,6 +49,9 @@ export async function createKey(
   }
 
   await db.transaction(async (tx) => {
+    // Checked again under a lock on the API row: recovery switched off (and purged) while the
+    // vault was encrypting must not leave this one ciphertext behind.
+    if (encrypted && !(await recoveryStillOn(tx, api.id))) throw recoveryOff();
     await tx.insert(keys).values({
       ...columns,
       id: keyId,
@@ -64,4 +66,14 @@ export async function createKey(
     await writeKeyNames(tx, { id: keyId, workspaceId: ctx.workspaceId }, input, false);
   });
   return { keyId, key };
+}
+
+function recoveryOff(): KeyholdError {
+  return new KeyholdError("PRECONDITION_FAILED", "Recovery is not enabled for this API; enable it with apis.updateApi first.");
+}
+
+/** Holds the API row until commit, so an updateApi switching recovery off waits for this key (and purges it). */
+async function recoveryStillOn(tx: Database, apiId: string): Promise<boolean> {
+  const [row] = await tx.select({ on: apis.recoveryEnabled }).from(apis).where(eq(apis.id, apiId)).for("share");
+  return row?.on === true;
 }

@@ -46,8 +46,12 @@ export interface VerifyKeyResult {
   environment?: string;
 }
 
-/** Everything verify needs about a key, read in one indexed query by hash. */
-export interface VerifiableKey extends KeyRow {
+/**
+ * Everything verify needs about a key, read in one indexed query by hash. Not the ciphertext
+ * of a recoverable key: verify never needs it, and a record kept in the verify cache must not
+ * outlive a purge of it (apis.updateApi `recovery.purge`).
+ */
+export interface VerifiableKey extends Omit<KeyRow, "encrypted" | "encryptionKeyId"> {
   permissions: string[];
   roles: string[];
 }
@@ -73,9 +77,10 @@ const findByHash = new WeakMap<Database, ReturnType<typeof buildFindByHash>>();
  * apart by timing (test/adversarial/08-timing.test.ts).
  */
 function buildFindByHash(db: Database) {
+  const { encrypted: _encrypted, encryptionKeyId: _encryptionKeyId, ...columns } = getTableColumns(keys);
   const found = db
     .select({
-      ...getTableColumns(keys),
+      ...columns,
       permissions: sql<string[]>`coalesce((select array_agg(${keyPermissions.name} order by ${keyPermissions.name}) from ${keyPermissions} where ${keyPermissions.keyId} = ${keys.id}), '{}')`.as("permissions"),
       roles: sql<string[]>`coalesce((select array_agg(${keyRoles.name} order by ${keyRoles.name}) from ${keyRoles} where ${keyRoles.keyId} = ${keys.id}), '{}')`.as("roles"),
     })

@@ -28,6 +28,11 @@ export const authRoutes: AuthRoute[] = [
   { name: "apis.createApi", call: () => post("/v1/apis.createApi", { name: "n" }), needs: ["create_api"] },
   { name: "apis.getApi", call: (f) => get("/v1/apis.getApi", { apiId: f.apiId }), needs: ["read_api"] },
   { name: "apis.updateApi", call: (f) => post("/v1/apis.updateApi", { apiId: f.apiId, name: "renamed" }), needs: ["update_api"] },
+  {
+    name: "apis.updateApi purge",
+    call: (f) => post("/v1/apis.updateApi", { apiId: f.apiId, recovery: { enabled: false, purge: true } }),
+    needs: ["update_api", "encrypt_key"],
+  },
   { name: "apis.deleteApi", call: (f) => post("/v1/apis.deleteApi", { apiId: f.apiId }), needs: ["delete_api"] },
   { name: "apis.listKeys", call: (f) => get("/v1/apis.listKeys", { apiId: f.apiId }), needs: ["read_key"] },
   { name: "apis.listKeys decrypt", call: (f) => get("/v1/apis.listKeys", { apiId: f.apiId, decrypt: true }), needs: ["read_key", "decrypt_key"] },

@@ -20,7 +20,7 @@ describe("keyhold help", () => {
     ["vault serve", /Run the vault alone on VAULT_PORT/],
     ["keys", /create[\s\S]*verify[\s\S]*list/],
     ["keys create", /--api <apiId>[\s\S]*--prefix <prefix>[\s\S]*--recoverable[\s\S]*--json/],
-    ["keys verify", /exits 0 if it is valid[\s\S]*--api <apiId>/],
+    ["keys verify", /\[key\]\n[\s\S]*exits 0 if it is valid[\s\S]*read from stdin when\s+<key> is - or left out[\s\S]*process\s+list[\s\S]*key\s+the key to verify, or - \(the default\) to read it from stdin[\s\S]*--api <apiId>/],
     ["keys list", /--api <apiId>[\s\S]*--limit <n>/],
     ["prepare", /migrated template/],
     ["vault status", /master keys[\s\S]*--json/],

@@ -38,4 +38,36 @@ describe("keyhold keys (through a running server)", () => {
     signalGroup(server.child, "SIGTERM");
     await server.exited;
   }, 90_000);
+
+  test("verify reads the key from stdin for - or no argument, so it stays out of the process list", async () => {
+    const server = await serve({ KEYHOLD_DATA_DIR: tempDataDir(), LOG_LEVEL: "warn" });
+    const rootKey = server.stdout().match(/export ROOT_KEY=(\S+)/)![1]!;
+    const { body: api } = await post(server.url, "/v1/apis.createApi", { name: "cli-stdin" }, rootKey);
+    const { body: created } = await post(server.url, "/v1/keys.createKey", { apiId: api.apiId, prefix: "sk_in" }, rootKey);
+    const env = { KEYHOLD_URL: server.url };
+    const verify = (args: string[], stdin: string | null) => runCli(["keys", "verify", ...args], env, 30_000, stdin);
+
+    for (const [args, stdin] of [[[], created.key], [["-", "--api", api.apiId], `${created.key}\r\n`]] as const) {
+      const run = await verify([...args], stdin);
+      expect({ ...run, signal: undefined }, `${args.join(" ")} with the key on stdin`).toEqual({ code: 0, signal: undefined, stdout: `VALID ${created.keyId}\n`, stderr: "" });
+    }
+    const invalid = await verify([], `${created.key}x`);
+    expect([invalid.code, invalid.stdout]).toEqual([1, "NOT_FOUND\n"]);
+
+    for (const [args, stdin, message] of [
+      [[], null, /^keyhold: no key on stdin: pipe the key in/],
+      [["-"], " \n", /^keyhold: no key on stdin/],
+      [[], `${created.key}\n${created.key}\n`, /^keyhold: stdin must hold exactly one key\n$/],
+    ] as const) {
+      const run = await verify([...args], stdin);
+      const label = `${args.join(" ") || "no argument"} with stdin ${JSON.stringify(stdin)?.slice(0, 20)}`;
+      expect(run.code, label).toBe(1);
+      expect(run.stdout, label).toBe("");
+      expect(run.stderr, label).toMatch(message);
+      expect(run.stderr.trim().split("\n"), label).toHaveLength(1);
+    }
+
+    signalGroup(server.child, "SIGTERM");
+    await server.exited;
+  }, 120_000);
 });

@@ -33,9 +33,13 @@ export interface Run {
   stderr: string;
 }
 
-/** Runs `keyhold <args>` to completion (killed after `timeoutMs`). */
-export function runCli(args: string[], env: Record<string, string> = {}, timeoutMs = 30_000): Promise<Run> {
-  const child = track(spawn(process.execPath, [bin, ...args], { cwd: root, env: childEnv(env) }));
+/**
+ * Runs `keyhold <args>` to completion (killed after `timeoutMs`). `stdin`: text written to it
+ * and then closed, or null for none at all (/dev/null); left out, stdin is a pipe kept open.
+ */
+export function runCli(args: string[], env: Record<string, string> = {}, timeoutMs = 30_000, stdin?: string | null): Promise<Run> {
+  const child = track(spawn(process.execPath, [bin, ...args], { cwd: root, env: childEnv(env), stdio: [stdin === null ? "ignore" : "pipe", "pipe", "pipe"] }));
+  if (typeof stdin === "string") child.stdin!.end(stdin);
   const out = collect(child);
   const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
   return new Promise((resolve) => {

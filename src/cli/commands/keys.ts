@@ -23,11 +23,15 @@ export function registerKeys(program: Command): void {
     });
   keys
     .command("verify")
-    .description("Verify a key; exits 0 if it is valid, 1 if not.")
-    .argument("<key>", "the key to verify")
+    .description(
+      "Verify a key; exits 0 if it is valid, 1 if not. The key is read from stdin when <key> is - or left out: " +
+        "an argument is visible to every local user in the process list (printf %s \"$KEY\" | keyhold keys verify).",
+    )
+    .argument("[key]", "the key to verify, or - (the default) to read it from stdin")
     .option("--api <apiId>", "the API it must belong to")
     .option("--json", "print JSON only")
-    .action(async (key: string, o: { api?: string; json?: boolean }) => {
+    .action(async (arg: string | undefined, o: { api?: string; json?: boolean }) => {
+      const key = await keyArgument(arg);
       const result = await call<{ valid: boolean; code: string; keyId?: string }>("POST", "/v1/keys.verifyKey", { key, apiId: o.api }, false);
       print(o.json ? JSON.stringify(result) : `${result.code}${result.keyId ? ` ${result.keyId}` : ""}`);
       process.exitCode = result.valid ? 0 : 1;
@@ -47,6 +51,30 @@ export function registerKeys(program: Command): void {
       for (const k of page.keys) print(`${k.id}  ${k.start}…  ${k.name ?? ""}`.trimEnd());
       print(`${page.keys.length} of ${page.total} key(s)`);
     });
+}
+
+/** Far more than any key (at most 255 random bytes and a prefix): stdin beyond this is not a key. */
+const MAX_STDIN_KEY = 4096;
+
+/**
+ * The key itself, or read from stdin for `-` or no argument. Left out on a terminal it is an
+ * error rather than a silent wait (`-` reads what is typed, up to end of input).
+ */
+async function keyArgument(arg: string | undefined): Promise<string> {
+  if (arg !== undefined && arg !== "-") return arg;
+  if (arg === undefined && process.stdin.isTTY) {
+    throw new ConfigError("no key given: pipe it on stdin (printf %s \"$KEY\" | keyhold keys verify), or pass - to type it");
+  }
+  let text = "";
+  process.stdin.setEncoding("utf8");
+  for await (const chunk of process.stdin) {
+    text += chunk;
+    if (text.length > MAX_STDIN_KEY) throw new ConfigError(`stdin holds more than ${MAX_STDIN_KEY} characters: not a key`);
+  }
+  const key = text.trim();
+  if (key === "") throw new ConfigError("no key on stdin: pipe the key in (printf %s \"$KEY\" | keyhold keys verify)");
+  if (/\s/.test(key)) throw new ConfigError("stdin must hold exactly one key");
+  return key;
 }
 
 async function call<T>(method: "GET" | "POST", path: string, body?: unknown, needsRootKey = true): Promise<T> {
