@@ -18,15 +18,19 @@ export function usesDataDir(config: Config): boolean {
 }
 
 /**
- * Creates `dir` (0700) or checks it, then strips group and world bits from everything
- * in it. Refuses (KeyholdError) a directory another user owns or others can write to:
- * its files may have been replaced already, so starting on it would trust them. Returns
- * warnings for what it had to tighten.
+ * Creates `dir` (0700) or checks it: refuses (KeyholdError) a directory another user owns
+ * or others can write to, whose files may have been replaced already. Changes nothing in
+ * an existing one (so `keyhold doctor` can open the database and still report modes).
  */
-export function securePrivateDir(dir: string): string[] {
+export function openPrivateDir(dir: string): void {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const refusal = dirRefusal(dir);
   if (refusal) throw new KeyholdError("PRECONDITION_FAILED", refusal);
+}
+
+/** openPrivateDir, then strips group and world bits from everything in `dir`. Returns warnings for what it tightened. */
+export function securePrivateDir(dir: string): string[] {
+  openPrivateDir(dir);
   let tightened = 0;
   let writable = 0;
   walk(dir, (path, stats) => {

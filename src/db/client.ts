@@ -4,7 +4,7 @@ import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
 import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
 import postgres from "postgres";
-import { securePrivateDir } from "../private-data-dir.ts";
+import { openPrivateDir } from "../private-data-dir.ts";
 import { acquireDataDirLock } from "./data-dir-lock.ts";
 import { PrivateNodeFS } from "./private-node-fs.ts";
 import * as schema from "./schema.ts";
@@ -47,8 +47,8 @@ export async function openDatabase(target: DatabaseTarget): Promise<DatabaseHand
     const client = await PGlite.create(fromTemplate(null));
     return { db: drizzlePglite(client, { schema }), driver: "pglite", listen: pgliteListen(client), close: () => client.close() };
   }
-  // Owner-only (refused if others could have written there), and one process at a time.
-  securePrivateDir(target.dataDir);
+  // Owner-only (refused if others could have written there; serve tightens), one process at a time.
+  openPrivateDir(target.dataDir);
   const lock = acquireDataDirLock(target.dataDir);
   try {
     const pgDir = `${target.dataDir}/pg`;

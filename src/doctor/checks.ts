@@ -24,7 +24,6 @@ const MAX_CLOCK_SKEW_MS = 2000;
 /** Everything `keyhold doctor` looks at, each a line with OK, WARN or FAIL. */
 export async function runChecks(config: Config): Promise<Check[]> {
   const checks: Check[] = [];
-  // First: opening the embedded database tightens the modes this reports.
   if (usesDataDir(config) || existsSync(config.dataDir)) checks.push(checkDataDirModes(config.dataDir));
   checks.push(...(await checkDatabase(config)));
   checks.push(await checkVault(config));
@@ -91,7 +90,7 @@ function checkDataDirModes(dir: string): Check {
   return {
     name: "data dir",
     status: "FAIL",
-    detail: `${count} path(s) in ${dir} are open to group or others (Keyhold tightens them when it next opens the data dir; or chmod -R go-rwx ${dir}): ${first.join(", ")}${more}`,
+    detail: `${count} path(s) in ${dir} are open to group or others (keyhold serve tightens them on start; or chmod -R go-rwx ${dir}): ${first.join(", ")}${more}`,
   };
 }
 

@@ -174,6 +174,7 @@ describe("an existing data dir others can read (e.g. from an older Keyhold)", ()
     expect(check.detail).toMatch(/, and 3 more$/);
     expect(check.detail.split(", ")).toHaveLength(11); // 10 paths, then the count of the rest
     expect(doctor.code).toBe(1);
+    expect(statSync(join(dataDir, "planted-00")).mode & 0o777).toBe(0o666); // doctor reports, it changes nothing
   });
 
   test("keyhold serve tightens it with a warning that says what others could have done; doctor is then OK", { timeout: 90_000 }, async () => {
