@@ -27,8 +27,8 @@ COPY drizzle ./drizzle
 COPY src ./src
 # The migrated template new embedded databases start from (what npm install's postinstall builds).
 RUN node bin/keyhold.mjs prepare
-# The embedded database and vault files (when DATABASE_URL / VAULT_DATABASE_URL are unset).
-RUN mkdir -p /data && chown node:node /data
+# The embedded database and vault files (when DATABASE_URL / VAULT_DATABASE_URL are unset): owner-only, as Keyhold requires.
+RUN mkdir -p -m 700 /data && chown node:node /data
 VOLUME ["/data"]
 USER node
 EXPOSE 8787 8788

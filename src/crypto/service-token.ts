@@ -13,7 +13,7 @@ export function embeddedTokenKeyFile(dataDir: string): string {
 /** The embedded default: one key pair in a 0600 file under the data dir, made on first use. */
 export async function loadOrCreateTokenKeyPair(path: string): Promise<TokenKeyPair> {
   if (!existsSync(path)) {
-    mkdirSync(dirname(path), { recursive: true });
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     const pair = await generateTokenKeyPair();
     try {
       const fd = openSync(path, "wx", 0o600);

@@ -1,10 +1,12 @@
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { PGlite } from "@electric-sql/pglite";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
 import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
 import postgres from "postgres";
+import { openPrivateDir } from "../private-data-dir.ts";
 import { acquireDataDirLock } from "./data-dir-lock.ts";
+import { PrivateNodeFS } from "./private-node-fs.ts";
 import * as schema from "./schema.ts";
 
 /** One type for both drivers and for transactions, so services never know which is behind. */
@@ -45,11 +47,12 @@ export async function openDatabase(target: DatabaseTarget): Promise<DatabaseHand
     const client = await PGlite.create(fromTemplate(null));
     return { db: drizzlePglite(client, { schema }), driver: "pglite", listen: pgliteListen(client), close: () => client.close() };
   }
-  // One process at a time may own an embedded data directory.
-  mkdirSync(target.dataDir, { recursive: true });
+  // Owner-only (refused if others could have written there; serve tightens), one process at a time.
+  openPrivateDir(target.dataDir);
   const lock = acquireDataDirLock(target.dataDir);
   try {
-    const client = await PGlite.create(`${target.dataDir}/pg`, fromTemplate(`${target.dataDir}/pg`));
+    const pgDir = `${target.dataDir}/pg`;
+    const client = await PGlite.create({ ...fromTemplate(pgDir), fs: new PrivateNodeFS(pgDir) });
     return {
       db: drizzlePglite(client, { schema }),
       driver: "pglite",

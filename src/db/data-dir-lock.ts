@@ -64,7 +64,7 @@ function tryCreate(path: string): boolean {
 function removeIfUnchanged(path: string, staleText: string): boolean {
   const mutex = `${path}.takeover`;
   try {
-    writeFileSync(mutex, String(process.pid), { flag: "wx" });
+    writeFileSync(mutex, String(process.pid), { flag: "wx", mode: 0o600 });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
     // A takeover never takes long; an old takeover file was left by a process that died in it.

@@ -5,6 +5,7 @@ import { openDatabase } from "../db/client.ts";
 import { executeRows } from "../db/execute-rows.ts";
 import { migrationStatus } from "../db/migrate.ts";
 import { KeyholdError } from "../errors.ts";
+import { dirRefusal, loosePaths, usesDataDir } from "../private-data-dir.ts";
 import { masterKeyFile } from "../vault/server/open-vault.ts";
 import { vaultDir } from "../vault/server/start-vault.ts";
 import { vaultClientFromConfig } from "../vault-client/from-config.ts";
@@ -23,6 +24,7 @@ const MAX_CLOCK_SKEW_MS = 2000;
 /** Everything `keyhold doctor` looks at, each a line with OK, WARN or FAIL. */
 export async function runChecks(config: Config): Promise<Check[]> {
   const checks: Check[] = [];
+  if (usesDataDir(config) || existsSync(config.dataDir)) checks.push(checkDataDirModes(config.dataDir));
   checks.push(...(await checkDatabase(config)));
   checks.push(await checkVault(config));
   checks.push(checkMasterKeyFile(config));
@@ -75,6 +77,21 @@ async function checkVault(config: Config): Promise<Check> {
     const hint = config.vaultUrl ? "" : " (the embedded vault runs inside keyhold serve)";
     return { name: "vault", status: "FAIL", detail: `${url}: ${(error as Error).message}${hint}` };
   }
+}
+
+/** The data dir and every file and directory in it: owned by this user, nothing open to group or world. */
+function checkDataDirModes(dir: string): Check {
+  if (!existsSync(dir)) return { name: "data dir", status: "OK", detail: `${dir} does not exist yet; it is created owner-only (700)` };
+  const refusal = dirRefusal(dir);
+  if (refusal) return { name: "data dir", status: "FAIL", detail: `${refusal} Keyhold refuses to start on it.` };
+  const { count, first } = loosePaths(dir);
+  if (count === 0) return { name: "data dir", status: "OK", detail: `${dir}: owner-only, every file and directory in it too` };
+  const more = count > first.length ? `, and ${count - first.length} more` : "";
+  return {
+    name: "data dir",
+    status: "FAIL",
+    detail: `${count} path(s) in ${dir} are open to group or others (keyhold serve tightens them on start; or chmod -R go-rwx ${dir}): ${first.join(", ")}${more}`,
+  };
 }
 
 function checkMasterKeyFile(config: Config): Check {

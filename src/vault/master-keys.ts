@@ -64,7 +64,7 @@ export function generateMasterKey(): string {
 export function loadOrCreateMasterKeyFile(path: string): { keys: MasterKeys; created: boolean } {
   let created = false;
   if (!existsSync(path)) {
-    mkdirSync(dirname(path), { recursive: true });
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     try {
       const fd = openSync(path, "wx", 0o600);
       writeSync(fd, `${generateMasterKey()}\n`);

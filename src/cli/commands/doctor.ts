@@ -3,7 +3,7 @@ import type { Command } from "commander";
 export function registerDoctor(program: Command): void {
   program
     .command("doctor")
-    .description("Check the database, migrations, clock, vault (reachable, token accepted), master-key file and layout; exits 1 on any FAIL.")
+    .description("Check the database, migrations, clock, vault (reachable, token accepted), master-key file, layout, and the data directory's owner and the mode of every file in it; exits 1 on any FAIL.")
     .option("--json", "print JSON only")
     .action(doctor);
 }

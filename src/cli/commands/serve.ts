@@ -20,6 +20,9 @@ async function serve(): Promise<void> {
   const logger = createLogger(config);
   const { layoutWarnings } = await import("../../doctor/layout.ts");
   for (const warning of layoutWarnings(config)) logger.warn(warning);
+  // Before anything writes there: refuse a data dir others could have written to, tighten one they can read.
+  const { securePrivateDir, usesDataDir } = await import("../../private-data-dir.ts");
+  if (usesDataDir(config)) for (const warning of securePrivateDir(config.dataDir)) logger.warn(warning);
   // Without VAULT_URL the vault runs here too, on its own listener with its own storage.
   const vaultServer = config.vaultUrl ? null : await startVaultServer(config, logger.child({ service: "vault" }));
   const { client } = await vaultClientFromConfig(config);

@@ -7,6 +7,7 @@ import type { Logger } from "pino";
 import { type Config, listenUrl } from "../../config.ts";
 import { embeddedTokenKeyFile, loadOrCreateTokenKeyPair } from "../../crypto/service-token.ts";
 import { KeyholdError } from "../../errors.ts";
+import { securePrivateDir } from "../../private-data-dir.ts";
 import { type Vault, openVault } from "./open-vault.ts";
 
 /** Where the embedded default keeps the vault's files: its own folder under the data dir. */
@@ -21,6 +22,10 @@ export async function vaultTokenPublicKey(config: Config): Promise<JWK> {
 }
 
 export async function openVaultFromConfig(config: Config, logger: Logger): Promise<Vault> {
+  // Any of the vault's own files under the data dir (master key, keyrings, token key): owner-only.
+  if (!config.vaultMasterKeys || !config.vaultDatabaseUrl || !config.vaultTokenPublicKey) {
+    for (const warning of securePrivateDir(config.dataDir)) logger.warn(warning);
+  }
   return openVault({
     vaultDir: vaultDir(config),
     databaseUrl: config.vaultDatabaseUrl,
