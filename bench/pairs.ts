@@ -1,8 +1,8 @@
 import { type LoadResult, type LoadSpec, runLoad, runTogether } from "./load.ts";
 
 /**
- * A ratio measured as interleaved pairs: baseline, target, baseline, target… each run as
- * long as the other, on the same servers with the same connections. On two shared cores
+ * A ratio measured as interleaved pairs of runs, baseline and target, each run as long as
+ * the other, on the same servers with the same connections. On two shared cores
  * one baseline run followed by one target run measures the machine's mood of the moment;
  * the pair ratios' median is steady, and their spread says how much the machine moved.
  */
@@ -46,8 +46,15 @@ export async function measurePairs(baseline: Side, target: Side, plan: PairPlan)
   }
   const runs: Paired["runs"] = [];
   for (let i = 0; i < plan.pairs; i++) {
-    const base = await run(b, plan.durationS);
-    runs.push({ baseline: base, target: await run(t, plan.durationS) });
+    // Every other pair runs the target first (B T, T B, B T…): whatever the run before leaves
+    // behind (dead rows to vacuum, garbage to collect, a busier neighbour) falls on both sides alike.
+    if (i % 2 === 0) {
+      const base = await run(b, plan.durationS);
+      runs.push({ baseline: base, target: await run(t, plan.durationS) });
+    } else {
+      const target = await run(t, plan.durationS);
+      runs.push({ baseline: await run(b, plan.durationS), target });
+    }
   }
   const ratios = (field: "rps" | "p50" | "p99") => spread(runs.map((r) => r.target[field] / r.baseline[field]));
   return {
