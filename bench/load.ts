@@ -79,8 +79,7 @@ export async function measure(spec: LoadSpec, warmupS: number): Promise<LoadResu
  * p50/p99 are the worst of the runs, since the latencies of two runs can't be merged
  * from their summaries.
  */
-export async function measureTogether(specs: LoadSpec[], warmupS: number): Promise<LoadResult> {
-  if (warmupS > 0) await Promise.all(specs.map((s) => runLoad({ ...s, durationS: warmupS })));
+export async function runTogether(specs: LoadSpec[]): Promise<LoadResult> {
   const results = await Promise.all(specs.map(runLoad));
   return {
     rps: sum(results.map((r) => r.rps)),

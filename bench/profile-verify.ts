@@ -8,14 +8,18 @@ import { verifyBodies } from "./http.ts";
 import { measure } from "./load.ts";
 
 /**
- * The cached verify path alone, against the ceiling, alternated `rounds` times: for
- * before/after figures of a change to the hot path. With BENCH_CPU_PROF=<dir> the
- * Keyhold child writes a CPU profile there.
- *   npx tsx bench/profile-verify.ts [rounds] [seconds]
+ * One cached verify path alone against its baseline, alternated `rounds` times: for
+ * before/after figures of a change to the hot path. `valid` (default) runs against the
+ * ceiling; `credits` and `ratelimit` against the database ceiling's same statement (needs
+ * PostgreSQL). With BENCH_CPU_PROF=<dir> every child writes a CPU profile there.
+ *   npx tsx bench/profile-verify.ts [rounds] [seconds] [valid|credits|ratelimit]
  */
 const rounds = Number(process.argv[2] ?? 3);
 const seconds = Number(process.argv[3] ?? 5);
+const scenario = process.argv[4] ?? "valid";
+if (!["valid", "credits", "ratelimit"].includes(scenario)) throw new Error(`unknown scenario ${scenario}`);
 const db = await createBenchDatabase(console.log);
+if (scenario !== "valid" && db.kind !== "postgres") throw new Error(`${scenario} needs PostgreSQL (the database ceiling)`);
 try {
   const handle = await db.open();
   const fx = await createFixtures(handle.db, 10_000);
@@ -23,11 +27,15 @@ try {
   const samplePath = join(tmpdir(), `keyhold-bench-profile-${process.pid}.json`);
   writeFileSync(samplePath, JSON.stringify(fx.hotSmall));
   const [ceiling, keyhold] = await Promise.all([
-    startChild("ceiling", "./baselines/ceiling.ts", { samplePath }),
+    scenario === "valid"
+      ? startChild("ceiling", "./baselines/ceiling.ts", { samplePath })
+      : startChild("db ceiling", "./baselines/db-ceiling.ts", { url: db.url, maxConnections: 10 }),
     startChild("keyhold", "./servers/keyhold.ts", { database: db.target, apps: [{ cache: true }], vault: null, logLevel: "warn" }),
   ]);
-  const load = (url: string) => ({ url, paths: ["/v1/keys.verifyKey"], bodies: verifyBodies(fx.hotSmall), connections: 32, durationS: seconds });
-  await measure({ ...load(keyhold.urls[0]!), amount: 3 * fx.hotSmall.length }, 0); // fill the cache
+  const keys = scenario === "credits" ? fx.credits : scenario === "ratelimit" ? fx.ratelimited : fx.hotSmall;
+  const path = (url: string) => (url === keyhold.urls[0] || scenario === "valid" ? "/v1/keys.verifyKey" : `/${scenario === "credits" ? "credits" : "ratelimit"}`);
+  const load = (url: string) => ({ url, paths: [path(url)], bodies: verifyBodies(keys), connections: 32, durationS: seconds });
+  await measure({ ...load(keyhold.urls[0]!), amount: 3 * keys.length }, 0); // fill the cache
   for (let round = 0; round < rounds; round++) {
     const cpu = async (child: typeof ceiling, url: string) => {
       await measure({ ...load(url), durationS: 1 }, 0); // warm-up
@@ -38,9 +46,9 @@ try {
     const c = await cpu(ceiling, ceiling.urls[0]!);
     const k = await cpu(keyhold, keyhold.urls[0]!);
     console.log(
-      `round ${round + 1}: ceiling ${c.rps.toFixed(0)} req/s p99 ${c.p99.toFixed(2)} ms | keyhold cached ${k.rps.toFixed(0)} req/s p99 ${k.p99.toFixed(2)} ms` +
+      `round ${round + 1}: ${ceiling.name} ${c.rps.toFixed(0)} req/s p99 ${c.p99.toFixed(2)} ms | keyhold cached ${scenario} ${k.rps.toFixed(0)} req/s p99 ${k.p99.toFixed(2)} ms` +
         ` | ratio ${(k.rps / c.rps).toFixed(2)}×, p99 ${(k.p99 / c.p99).toFixed(2)}×${k.failures || c.failures ? " FAILURES" : ""}` +
-        ` | server CPU per request: ceiling ${c.cpuPerRequest.toFixed(0)} µs, keyhold ${k.cpuPerRequest.toFixed(0)} µs`,
+        ` | server CPU per request: ${ceiling.name} ${c.cpuPerRequest.toFixed(0)} µs, keyhold ${k.cpuPerRequest.toFixed(0)} µs`,
     );
   }
   console.log("cache", JSON.stringify((await keyhold.stats()).caches));

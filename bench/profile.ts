@@ -5,7 +5,10 @@ export interface Profile {
   keys: number;
   /** The size the scale check compares against. */
   smallKeys: number;
+  /** Every ratio is the median of `pairs` interleaved baseline/target runs of `durationS` each (bench/pairs.ts). */
+  pairs: number;
   durationS: number;
+  /** One warm-up run per side before the first pair. */
   warmupS: number;
   /** Concurrent connections for verify loads, and for admin routes (createKey, getKey, listKeys). */
   verifyConnections: number;
@@ -27,8 +30,9 @@ export function parseProfile(argv: string[]): Profile {
     quick,
     keys,
     smallKeys: 10_000,
-    durationS: quick ? 2 : 10,
-    warmupS: quick ? 1 : 3,
+    pairs: 5,
+    durationS: quick ? 1 : 3,
+    warmupS: quick ? 1 : 2,
     verifyConnections: 32,
     adminConnections: 16,
     memoryWarmupVerifies: quick ? 15_000 : 200_000,

@@ -1,4 +1,5 @@
 import type { LoadResult } from "./load.ts";
+import { type Paired, formatSpread } from "./pairs.ts";
 
 /** One line of the results table (and of the JSON file). Times are milliseconds. */
 export interface Row {
@@ -31,16 +32,28 @@ export function loadRow(scenario: string, r: LoadResult, extra: Partial<Row> = {
   };
 }
 
-/** `value` against `base`: a row compared to a baseline run, with an optional minimum req/s ratio. */
-export function compared(scenario: string, r: LoadResult, baseline: string, base: LoadResult | null, min?: number, extra: Partial<Row> = {}): Row {
-  if (!base) return loadRow(scenario, r, { baseline: `${baseline} (not run)`, ...extra });
-  const ratio = r.rps / base.rps;
+/**
+ * The target side of interleaved pairs against their baseline: figures are medians over the
+ * runs, the ratio is the median of the pair ratios with their min–max beside it, and an
+ * optional minimum req/s ratio is judged on that median.
+ */
+export function compared(scenario: string, pairs: Paired | LoadResult, baseline: string, min?: number, extra: Partial<Row> = {}): Row {
+  if (!isPaired(pairs)) return loadRow(scenario, pairs, { baseline: `${baseline} (not run)`, ...extra });
+  const r = pairs.target;
+  const baselineFailed = pairs.baseline.failures > 0 ? `baseline: ${pairs.baseline.failures} failed requests! ` : "";
   return loadRow(scenario, r, {
-    baseline,
-    ratio: `${ratio.toFixed(2)}×`,
-    ...(min !== undefined && { target: `≥ ${min}× req/s`, result: pass(ratio >= min && r.failures === 0) }),
+    baseline: `${baseline} (${Math.round(pairs.baseline.rps).toLocaleString("en-US")} req/s)`,
+    ratio: formatSpread(pairs.rps),
+    ...(min !== undefined && { target: `≥ ${min}× req/s`, result: pass(pairs.rps.median >= min && r.failures === 0 && pairs.baseline.failures === 0) }),
     ...extra,
+    note: `${baselineFailed}${extra.note ?? ""}`.trim() || undefined,
+    data: { pairs, ...extra.data },
   });
+}
+
+/** A target measured alone (its baseline needs PostgreSQL, say) is a plain LoadResult. */
+export function isPaired(r: Paired | LoadResult): r is Paired {
+  return "runs" in r;
 }
 
 export function pass(ok: boolean): "PASS" | "MISS" {

@@ -149,6 +149,8 @@ export interface HarnessOptions {
   vault?: VaultClient | null;
   /** A verify cache kept in step with the database's change notices. */
   cache?: boolean | Partial<VerifyCacheOptions>;
+  /** PostgreSQL pool size (20 by default); 1 makes per-connection state (pg_prepared_statements) observable. */
+  maxConnections?: number;
 }
 
 /** A harness on a fresh database of the given kind: in-memory PGlite, or a new PostgreSQL database. */
@@ -157,7 +159,7 @@ export async function openHarness(kind: DatabaseKind, options: HarnessOptions = 
   let drop = async () => {};
   if (kind === "postgres") {
     const { url, dropDatabase } = await createTestDatabase(inject("postgresUrl"));
-    target = { kind: "postgres", url, maxConnections: 20 };
+    target = { kind: "postgres", url, maxConnections: options.maxConnections ?? 20 };
     drop = dropDatabase;
   }
   const handle = await openDatabase(target);

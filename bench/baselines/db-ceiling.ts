@@ -52,13 +52,14 @@ app.post("/ratelimit", async (c) => {
   const id = idsByHash.get(sha256Hex(key)) ?? "";
   const [limit, duration, cost] = [2_000_000_000, 60_000, 1];
   const windowStart = Math.floor(Date.now() / duration) * duration;
+  // consumeRatelimit's statement as drizzle writes it (its SET in drizzle's order, the sums in bigint).
   const [row] = await sql`
-    insert into ratelimit_windows (key_id, name, window_start, count) values (${id}, 'default', ${windowStart}, ${cost})
+    insert into ratelimit_windows (key_id, name, window_start, count) values (${id}, ${"default"}, ${windowStart}, ${cost})
     on conflict (key_id, name) do update set
-      count = case when ratelimit_windows.window_start = excluded.window_start then ratelimit_windows.count + excluded.count else excluded.count end,
-      window_start = excluded.window_start
+      window_start = excluded.window_start,
+      count = case when ratelimit_windows.window_start = excluded.window_start then (ratelimit_windows.count::bigint + excluded.count)::integer else excluded.count end
     where ratelimit_windows.window_start < excluded.window_start
-      or (ratelimit_windows.window_start = excluded.window_start and ratelimit_windows.count + excluded.count <= ${limit})
+      or (ratelimit_windows.window_start = excluded.window_start and ratelimit_windows.count::bigint + excluded.count <= ${limit})
     returning count`;
   return c.json(row ? { valid: true, code: "VALID", remaining: limit - row.count } : { valid: false, code: "RATE_LIMITED" });
 });

@@ -1,27 +1,25 @@
 import type { Fixtures } from "../fixtures.ts";
-import { call, sleep, verifyBodies } from "../http.ts";
-import { type LoadResult, measureTogether } from "../load.ts";
+import { call, sleep } from "../http.ts";
+import { runLoad } from "../load.ts";
+import { measurePairs } from "../pairs.ts";
 import type { Profile } from "../profile.ts";
 import { type Row, compared, pass } from "../rows.ts";
+import { verifyLoad } from "./verify.ts";
 
 const VERIFY = "/v1/keys.verifyKey";
 
 /**
- * Two Keyhold processes, each with its own verify cache, on one PostgreSQL.
+ * Two Keyhold processes, each with its own verify cache, on one PostgreSQL, paired with
+ * one of them alone at the same total connections (bench/pairs.ts).
  * Load: two autocannon instances in parallel (one per instance, half the connections
  * each), req/s summed. A round-robin proxy would put a third process and an extra
  * loopback hop into every request's path; two load generators add neither.
  */
-export async function twoInstanceThroughput(p: Profile, fx: Fixtures, a: string, b: string, single: LoadResult | null): Promise<Row> {
-  const spec = (url: string) => ({
-    url,
-    paths: [VERIFY],
-    bodies: verifyBodies(fx.hot),
-    connections: p.verifyConnections / 2,
-    durationS: p.durationS,
-  });
-  const together = await measureTogether([spec(a), spec(b)], p.warmupS);
-  return compared("verify cached, 2 instances (2 autocannons, summed)", together, "1 instance, cached", single, undefined, {
+export async function twoInstanceThroughput(p: Profile, fx: Fixtures, a: string, b: string): Promise<Row> {
+  const half = (url: string) => verifyLoad(p, url, fx.hot, VERIFY, p.verifyConnections / 2);
+  for (const url of [a, b]) await runLoad({ ...half(url), amount: 2 * fx.hot.length }); // both caches hold the hot keys
+  const pairs = await measurePairs(verifyLoad(p, a, fx.hot), [half(a), half(b)], p);
+  return compared("verify cached, 2 instances (2 autocannons, summed)", pairs, "1 instance, cached", undefined, {
     note: "2 servers + load + PostgreSQL on 2 shared cores",
   });
 }

@@ -1,8 +1,9 @@
 import type { Fixtures } from "../fixtures.ts";
 import { expectVerify, verifyBodies } from "../http.ts";
-import { type LoadResult, type LoadSpec, measure, runLoad } from "../load.ts";
+import { type LoadResult, type LoadSpec, runLoad } from "../load.ts";
+import { type Paired, formatSpread, measurePairs, measureRepeated } from "../pairs.ts";
 import type { Profile } from "../profile.ts";
-import { type Row, compared, loadRow, pass } from "../rows.ts";
+import { type Row, compared, isPaired, loadRow, pass } from "../rows.ts";
 
 export interface VerifyTargets {
   ceiling: string;
@@ -13,75 +14,79 @@ export interface VerifyTargets {
 
 const VERIFY = "/v1/keys.verifyKey";
 
+export const verifyLoad = (p: Profile, url: string, keys: string[], path = VERIFY, connections = p.verifyConnections): LoadSpec => ({
+  url,
+  paths: [path],
+  bodies: verifyBodies(keys),
+  connections,
+  durationS: p.durationS,
+});
+
 /**
- * Every verify scenario next to the baseline it is judged against, each baseline run
- * right before its scenario so both see the same machine.
+ * Every verify scenario against the baseline it is judged by, as interleaved pairs
+ * (bench/pairs.ts): both see the same machine, run after run.
  */
-export async function verifyScenarios(p: Profile, fx: Fixtures, t: VerifyTargets, log: (s: string) => void): Promise<{ rows: Row[]; cached: LoadResult; uncached: LoadResult }> {
-  const load = (url: string, path: string, keys: string[]): LoadSpec => ({
-    url,
-    paths: [path],
-    bodies: verifyBodies(keys),
-    connections: p.verifyConnections,
-    durationS: p.durationS,
-  });
-  const run = async (name: string, spec: LoadSpec) => {
-    log(`  ${name}…`);
-    // Every key asked for once or twice first, so a cached run measures hits, not the first loads.
-    await runLoad({ ...spec, amount: 2 * spec.bodies!.length });
-    return measure(spec, p.warmupS);
+export async function verifyScenarios(p: Profile, fx: Fixtures, t: VerifyTargets, log: (s: string) => void): Promise<{ rows: Row[]; uncached: LoadResult }> {
+  async function pairs(name: string, baseline: LoadSpec, target: LoadSpec): Promise<Paired>;
+  async function pairs(name: string, baseline: LoadSpec | null, target: LoadSpec): Promise<Paired | LoadResult>;
+  async function pairs(name: string, baseline: LoadSpec | null, target: LoadSpec): Promise<Paired | LoadResult> {
+    log(`  ${name}: ${p.pairs} pairs of ${p.durationS} s…`);
+    // Every key asked for twice first, so a cached run measures hits, not the first loads.
+    for (const spec of [baseline, target]) if (spec) await runLoad({ ...spec, amount: 2 * spec.bodies!.length });
+    // Without PostgreSQL there is no database ceiling: the target runs alone, unjudged.
+    return baseline ? measurePairs(baseline, target, p) : measureRepeated(target, p);
+  }
+  const db = (path: string, keys: string[]) => (t.dbCeiling ? verifyLoad(p, t.dbCeiling, keys, path) : null);
+  const baselineRow = (scenario: string, r: Paired | LoadResult) => {
+    if (isPaired(r)) rows.push(loadRow(scenario, r.baseline, { note: runsNote(p) }));
   };
   const rows: Row[] = [];
 
-  const ceiling = await run("ceiling", load(t.ceiling, VERIFY, fx.hot));
-  rows.push(loadRow("ceiling: bare Hono + SHA-256 + Map", ceiling));
   await expectVerify(t.cached + VERIFY, fx.hot[0]!, "VALID");
-  const cached = await run("verify cached", load(t.cached, VERIFY, fx.hot));
-  const rpsRatio = cached.rps / ceiling.rps;
-  const p99Ratio = cached.p99 / ceiling.p99;
+  const cached = await pairs("verify cached vs ceiling", verifyLoad(p, t.ceiling, fx.hot), verifyLoad(p, t.cached, fx.hot));
+  rows.push(loadRow("ceiling: bare Hono + SHA-256 + Map", cached.baseline, { note: runsNote(p) }));
   rows.push(
-    loadRow("verify valid, cached", cached, {
-      baseline: "ceiling",
-      ratio: `${rpsRatio.toFixed(2)}×, p99 ${p99Ratio.toFixed(2)}×`,
+    compared("verify valid, cached", cached, "ceiling", undefined, {
+      ratio: `${formatSpread(cached.rps)}, p99 ${formatSpread(cached.p99)}`,
       target: "≥ 0.8× req/s, p99 ≤ 1.5×",
-      result: pass(rpsRatio >= 0.8 && p99Ratio <= 1.5 && cached.failures === 0),
+      result: pass(cached.rps.median >= 0.8 && cached.p99.median <= 1.5 && cached.target.failures === 0),
     }),
   );
 
-  const dbSelect = t.dbCeiling ? await run("database ceiling: select", load(t.dbCeiling, "/select", fx.hot)) : null;
-  if (dbSelect) rows.push(loadRow("db ceiling: postgres.js SELECT by hash", dbSelect));
   await expectVerify(t.uncached + VERIFY, fx.hot[0]!, "VALID");
-  const uncached = await run("verify uncached", load(t.uncached, VERIFY, fx.hot));
-  rows.push(compared("verify valid, uncached", uncached, "db ceiling SELECT", dbSelect, 0.7));
+  const uncached = await pairs("verify uncached vs database SELECT", db("/select", fx.hot), verifyLoad(p, t.uncached, fx.hot));
+  baselineRow("db ceiling: postgres.js SELECT by hash", uncached);
+  rows.push(compared("verify valid, uncached", uncached, "db ceiling SELECT", 0.7));
 
   await expectVerify(t.cached + VERIFY, fx.unknown[0]!, "NOT_FOUND");
-  const unknown = await run("verify unknown", load(t.cached, VERIFY, fx.unknown));
-  rows.push(compared("verify unknown key, cached instance", unknown, "ceiling", ceiling, undefined, { note: "unknown hashes are cached 1 s" }));
+  const unknown = await pairs("verify unknown vs ceiling", verifyLoad(p, t.ceiling, fx.hot), verifyLoad(p, t.cached, fx.unknown));
+  rows.push(compared("verify unknown key, cached instance", unknown, "ceiling", undefined, { note: "unknown hashes are cached 1 s" }));
 
-  const dbCredits = t.dbCeiling ? await run("database ceiling: credits", load(t.dbCeiling, "/credits", fx.credits)) : null;
-  if (dbCredits) rows.push(loadRow("db ceiling: raw conditional UPDATE (credits)", dbCredits));
   await expectVerify(t.cached + VERIFY, fx.credits[0]!, "VALID");
-  const credits = await run("verify credits", load(t.cached, VERIFY, fx.credits));
-  rows.push(compared("verify with credits, cached instance", credits, "raw conditional UPDATE", dbCredits, 0.7));
+  const credits = await pairs("verify credits vs database UPDATE", db("/credits", fx.credits), verifyLoad(p, t.cached, fx.credits));
+  baselineRow("db ceiling: raw conditional UPDATE (credits)", credits);
+  rows.push(compared("verify with credits, cached instance", credits, "raw conditional UPDATE", 0.7));
 
-  const dbRate = t.dbCeiling ? await run("database ceiling: rate limit", load(t.dbCeiling, "/ratelimit", fx.ratelimited)) : null;
-  if (dbRate) rows.push(loadRow("db ceiling: raw rate-limit upsert", dbRate));
   await expectVerify(t.cached + VERIFY, fx.ratelimited[0]!, "VALID");
-  const rate = await run("verify rate limit", load(t.cached, VERIFY, fx.ratelimited));
-  rows.push(compared("verify with rate limit, cached instance", rate, "raw rate-limit upsert", dbRate));
+  const rate = await pairs("verify rate limit vs database upsert", db("/ratelimit", fx.ratelimited), verifyLoad(p, t.cached, fx.ratelimited));
+  baselineRow("db ceiling: raw rate-limit upsert", rate);
+  rows.push(compared("verify with rate limit, cached instance", rate, "raw rate-limit upsert", 0.7));
 
-  return { rows, cached, uncached };
+  return { rows, uncached: isPaired(uncached) ? uncached.target : uncached };
 }
+
+export const runsNote = (p: Profile) => `medians of ${p.pairs} runs of ${p.durationS} s`;
 
 /** Uncached verify at the small size, measured before the rest of the keys are seeded. */
 export async function verifyAtSmallSize(p: Profile, fx: Fixtures, uncached: string): Promise<LoadResult> {
   await expectVerify(uncached + VERIFY, fx.hotSmall[0]!, "VALID");
-  return measure(
-    { url: uncached, paths: [VERIFY], bodies: verifyBodies(fx.hotSmall), connections: p.verifyConnections, durationS: p.durationS },
-    p.warmupS,
-  );
+  return measureRepeated(verifyLoad(p, uncached, fx.hotSmall), p);
 }
 
+/**
+ * p50 at N keys against p50 at 10 000 keys: medians of as many runs on each side. These
+ * can't be interleaved (the rest of the keys is seeded in between).
+ */
 export function scaleRow(p: Profile, small: LoadResult, large: LoadResult): Row {
   const ratio = large.p50 / small.p50;
   return loadRow(`verify uncached at ${p.keys.toLocaleString("en-US")} keys`, large, {
@@ -89,7 +94,7 @@ export function scaleRow(p: Profile, small: LoadResult, large: LoadResult): Row 
     ratio: `p50 ${ratio.toFixed(2)}×`,
     target: "p50 ≤ 1.5×",
     result: pass(ratio <= 1.5),
-    note: p.quick ? "quick sizes" : undefined,
+    note: `${runsNote(p)} each, before and after seeding${p.quick ? "; quick sizes" : ""}`,
     data: { small },
   });
 }

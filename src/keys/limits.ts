@@ -24,10 +24,25 @@ export async function consumeRatelimit(
   const windowStart = Math.floor(input.now / input.duration) * input.duration;
   const reset = windowStart + input.duration;
   if (input.cost > input.limit) return refuse(tx, input, windowStart, reset);
+  const { keyId, name, cost, limit } = input;
+  const [row] = await preparedOn(tx, upsertStatements, prepareRatelimitUpsert).execute({ keyId, name, windowStart, cost, limit });
+  if (!row) return refuse(tx, input, windowStart, reset);
+  return { passed: true, limit: input.limit, remaining: Math.max(input.limit - row.count, 0), reset };
+}
+
+/**
+ * The window upsert, built once per handle and run as a named prepared statement (as
+ * spendCredits is): unnamed, drizzle rebuilt it on every call and postgres.js sent it
+ * unprepared (describe, then execute: two round trips and a parse per rate-limited verify).
+ */
+const upsertStatements = new WeakMap<Database, ReturnType<typeof prepareRatelimitUpsert>>();
+
+function prepareRatelimitUpsert(tx: Database) {
   const w = ratelimitWindows;
-  const [row] = await tx
+  const limit = sql.placeholder("limit");
+  return tx
     .insert(w)
-    .values({ keyId: input.keyId, name: input.name, windowStart, count: input.cost })
+    .values({ keyId: sql.placeholder("keyId"), name: sql.placeholder("name"), windowStart: sql.placeholder("windowStart"), count: sql.placeholder("cost") })
     .onConflictDoUpdate({
       target: [w.keyId, w.name],
       set: {
@@ -36,11 +51,17 @@ export async function consumeRatelimit(
       },
       // A newer window already in the row (another instance's clock ahead) refuses: fail closed.
       // The sum is bigint: count and cost may each be up to 2^31-1, and int4 addition would overflow (500).
-      setWhere: sql`${w.windowStart} < excluded.window_start or (${w.windowStart} = excluded.window_start and ${w.count}::bigint + excluded.count <= ${input.limit})`,
+      setWhere: sql`${w.windowStart} < excluded.window_start or (${w.windowStart} = excluded.window_start and ${w.count}::bigint + excluded.count <= ${limit})`,
     })
-    .returning({ count: w.count });
-  if (!row) return refuse(tx, input, windowStart, reset);
-  return { passed: true, limit: input.limit, remaining: Math.max(input.limit - row.count, 0), reset };
+    .returning({ count: w.count })
+    .prepare("keyhold_consume_ratelimit");
+}
+
+/** A statement built once per handle (a transaction is a handle of its own: it builds its own). */
+function preparedOn<T>(tx: Database, statements: WeakMap<Database, T>, build: (tx: Database) => T): T {
+  let statement = statements.get(tx);
+  if (!statement) statements.set(tx, (statement = build(tx)));
+  return statement;
 }
 
 /** A refusal takes no slot, so it reports what is really left in the window (a smaller cost may still pass). */
@@ -50,13 +71,21 @@ async function refuse(
   windowStart: number,
   reset: number,
 ): Promise<RatelimitOutcome> {
-  const w = ratelimitWindows;
-  const [row] = await tx
-    .select({ windowStart: w.windowStart, count: w.count })
-    .from(w)
-    .where(and(eq(w.keyId, input.keyId), eq(w.name, input.name)));
+  const [row] = await preparedOn(tx, windowStatements, prepareReadWindow).execute({ keyId: input.keyId, name: input.name });
   const used = !row || row.windowStart < windowStart ? 0 : row.windowStart > windowStart ? input.limit : row.count;
   return { passed: false, limit: input.limit, remaining: Math.max(input.limit - used, 0), reset };
+}
+
+/** Prepared too: refusals are what a client hammering its limit gets, back to back. */
+const windowStatements = new WeakMap<Database, ReturnType<typeof prepareReadWindow>>();
+
+function prepareReadWindow(tx: Database) {
+  const w = ratelimitWindows;
+  return tx
+    .select({ windowStart: w.windowStart, count: w.count })
+    .from(w)
+    .where(and(eq(w.keyId, sql.placeholder("keyId")), eq(w.name, sql.placeholder("name"))))
+    .prepare("keyhold_read_ratelimit_window");
 }
 
 export interface CreditState {
@@ -70,9 +99,7 @@ export interface CreditState {
  * statement. Returns the new balance, or null when the key has too few credits.
  */
 export async function spendCredits(tx: Database, key: CreditState, cost: number, now: number): Promise<number | null> {
-  let statement = spendStatements.get(tx);
-  if (!statement) spendStatements.set(tx, (statement = prepareSpendCredits(tx)));
-  const [row] = await statement.execute({ id: key.id, cost, now, periodStart: periodStartOf(key, now) });
+  const [row] = await preparedOn(tx, spendStatements, prepareSpendCredits).execute({ id: key.id, cost, now, periodStart: periodStartOf(key, now) });
   return row ? row.remaining : null;
 }
 
