@@ -1,6 +1,7 @@
 import { and, eq, isNull, sql } from "drizzle-orm";
 import { sha256Hex } from "../crypto/hash.ts";
 import type { Database } from "../db/client.ts";
+import { preparedPerHandle } from "../db/prepared.ts";
 import { rootKeys, workspaces } from "../db/schema.ts";
 import { KeyholdError } from "../errors.ts";
 import { ROOT_KEY_PREFIX, parseKey } from "../keys/key-format.ts";
@@ -38,24 +39,20 @@ export async function authenticateRootKey(db: Database, token: string | undefine
 
 /** The root key with this hash, unless it or its workspace is deleted. */
 export async function findLiveRootKey(db: Database, hash: string): Promise<CachedRootKey | null> {
-  let query = findByHash.get(db);
-  if (!query) findByHash.set(db, (query = buildFindByHash(db)));
-  const [row] = await query.execute({ hash });
+  const [row] = await findByHash(db).execute({ hash });
   return row ?? null;
 }
 
-/** Built once per database handle, run as a named prepared statement (as verify's lookup, for the same reason). */
-const findByHash = new WeakMap<Database, ReturnType<typeof buildFindByHash>>();
-
-function buildFindByHash(db: Database) {
-  return db
+/** Prepared: every admin call (and, with the v2 API, every verify) authenticates here on a cache miss. */
+const findByHash = preparedPerHandle((db) =>
+  db
     .select({ id: rootKeys.id, workspaceId: rootKeys.workspaceId, permissions: rootKeys.permissions, expires: rootKeys.expires })
     .from(rootKeys)
     .innerJoin(workspaces, eq(workspaces.id, rootKeys.workspaceId))
     .where(and(eq(rootKeys.hash, sql.placeholder("hash")), isNull(rootKeys.deletedAt), isNull(workspaces.deletedAt)))
     .limit(1)
-    .prepare("keyhold_find_root_key");
-}
+    .prepare("keyhold_find_root_key"),
+);
 
 /** Passes if the root key holds any of `anyOf`; otherwise names the first (most specific) one. */
 export function requirePermission(ctx: RootKeyContext, ...anyOf: string[]): void {
