@@ -12,6 +12,7 @@ import { withTemplate } from "./db/pglite-template.ts";
 import { KeyholdError } from "./errors.ts";
 import { createLogger } from "./logger.ts";
 import { VerifyCache, subscribeToKeyChanges } from "./keys/verify-cache.ts";
+import { ROOT_KEY_CACHE_DEFAULTS, RootKeyCache, subscribeToRootKeyChanges } from "./auth/root-key-cache.ts";
 import type { VaultClient } from "./vault-client/vault-client.ts";
 import { welcomeText } from "./welcome.ts";
 import { type Bootstrapped, bootstrapWorkspace, countWorkspaces } from "./workspaces/bootstrap.ts";
@@ -44,7 +45,9 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     const bootstrapped = await bootstrapIfEmpty(database.db);
     const verifyCache = config.verifyCacheSize > 0 ? new VerifyCache({ max: config.verifyCacheSize, maxBytes: config.verifyCacheMaxBytes, ttlMs: config.verifyCacheTtlMs, negativeTtlMs: config.verifyCacheNegativeTtlMs }) : null;
     const unsubscribe = verifyCache ? await subscribeToKeyChanges(database, verifyCache) : async () => {};
-    const app = createApp({ db: database.db, vault: options.vault ?? null, logger, verifyCache, metricsToken: config.metricsToken, apiReferenceScript: scalarScriptFile, rootKeyFailureLimit: { trustProxy: config.trustProxy } });
+    const rootKeyCache = config.rootKeyCacheSize > 0 ? new RootKeyCache({ ...ROOT_KEY_CACHE_DEFAULTS, max: config.rootKeyCacheSize }) : null;
+    const unsubscribeRootKeys = rootKeyCache ? await subscribeToRootKeyChanges(database, rootKeyCache) : async () => {};
+    const app = createApp({ db: database.db, vault: options.vault ?? null, logger, verifyCache, rootKeyCache, metricsToken: config.metricsToken, apiReferenceScript: scalarScriptFile, rootKeyFailureLimit: { trustProxy: config.trustProxy } });
     const server = createAdaptorServer({ fetch: app.fetch, hostname: config.host }) as Server;
     answerClientErrors(server, logger);
     await listen(server, config.port, config.host);
@@ -57,6 +60,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     let closing: Promise<void> | undefined;
     const closeDatabase = async () => {
       await unsubscribe();
+      await unsubscribeRootKeys();
       await database.close();
     };
     const close = () => (closing ??= shutDown(server, closeDatabase, options.graceMs ?? 10_000));

@@ -50,6 +50,7 @@ export default {
         vault: vaultClient(env),
         logger: (logger ??= workerLogger(env.LOG_LEVEL)),
         verifyCache: null, // no LISTEN/NOTIFY through Hyperdrive: every verify reads the database
+        rootKeyCache: null, // likewise: every root-key check reads the database
         metricsToken: env.METRICS_TOKEN ?? null,
         apiReferenceScript: async () => scalarScript,
       });

@@ -12,6 +12,7 @@ import { runMigrations } from "../src/db/migrate.ts";
 import type { VaultClient } from "../src/vault-client/vault-client.ts";
 import { bootstrapWorkspace } from "../src/workspaces/bootstrap.ts";
 import { VerifyCache, type VerifyCacheOptions, subscribeToKeyChanges } from "../src/keys/verify-cache.ts";
+import { ROOT_KEY_CACHE_DEFAULTS, RootKeyCache, subscribeToRootKeyChanges } from "../src/auth/root-key-cache.ts";
 import { createThrowawayDatabase } from "./throwaway-database.ts";
 import { TestVault } from "./vault-harness.ts";
 
@@ -151,6 +152,8 @@ export interface HarnessOptions {
   cache?: boolean | Partial<VerifyCacheOptions>;
   /** PostgreSQL pool size (20 by default); 1 makes per-connection state (pg_prepared_statements) observable. */
   maxConnections?: number;
+  /** A root-key cache kept in step with the database, as `keyhold serve` has; on unless false. */
+  rootKeyCache?: boolean;
 }
 
 /** A harness on a fresh database of the given kind: in-memory PGlite, or a new PostgreSQL database. */
@@ -180,9 +183,11 @@ async function instance(
     verifyCache = new VerifyCache({ max: 10_000, maxBytes: 64 * 2 ** 20, ttlMs: 60_000, negativeTtlMs: 1000, ...(options.cache === true ? {} : options.cache) });
     unsubscribe = await subscribeToKeyChanges(handle, verifyCache);
   }
+  const rootKeyCache = options.rootKeyCache === false ? null : new RootKeyCache(ROOT_KEY_CACHE_DEFAULTS);
+  const unsubscribeRootKeys = rootKeyCache ? await subscribeToRootKeyChanges(handle, rootKeyCache) : async () => {};
   // In process every request comes from the one "unknown" client: the bad-root-key limit is tested over a real listener instead.
-  const deps: Deps = { db: handle.db, vault: options.vault ?? null, logger: pino({ level: "silent" }), verifyCache, rootKeyFailureLimit: false };
-  const closeFirst = { ...handle, close: async () => (await unsubscribe(), await handle.close()) };
+  const deps: Deps = { db: handle.db, vault: options.vault ?? null, logger: pino({ level: "silent" }), verifyCache, rootKeyCache, rootKeyFailureLimit: false };
+  const closeFirst = { ...handle, close: async () => (await unsubscribe(), await unsubscribeRootKeys(), await handle.close()) };
   const harness = new Harness(kind, closeFirst, deps, drop);
   harness.target = target;
   harness.options = options;
@@ -218,14 +223,14 @@ export async function createTestDatabase(serverUrl: string): Promise<{ url: stri
 export function forEachDatabase(
   name: string,
   body: (h: () => Harness) => void,
-  options: { vault?: boolean; cache?: HarnessOptions["cache"] } = {},
+  options: { vault?: boolean; cache?: HarnessOptions["cache"]; rootKeyCache?: boolean } = {},
 ): void {
   for (const kind of databaseKinds()) {
     describe(`${name} [${kind}]`, () => {
       let harness: Harness | undefined;
       beforeAll(async () => {
         const testVault = options.vault ? await TestVault.start() : undefined;
-        harness = await openHarness(kind, { vault: testVault?.client ?? null, cache: options.cache });
+        harness = await openHarness(kind, { vault: testVault?.client ?? null, cache: options.cache, rootKeyCache: options.rootKeyCache });
         harness.testVault = testVault;
       });
       afterAll(async () => {

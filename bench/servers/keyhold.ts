@@ -4,6 +4,7 @@ import { createApp } from "../../src/api/app.ts";
 import { createTokenSigner } from "../../src/crypto/service-token.ts";
 import { type DatabaseTarget, openDatabase } from "../../src/db/client.ts";
 import { VerifyCache, subscribeToKeyChanges } from "../../src/keys/verify-cache.ts";
+import { ROOT_KEY_CACHE_DEFAULTS, RootKeyCache, subscribeToRootKeyChanges } from "../../src/auth/root-key-cache.ts";
 import { createHttpVaultClient } from "../../src/vault-client/http-vault-client.ts";
 import { childConfig, serveChild } from "./serve-child.ts";
 
@@ -34,7 +35,10 @@ for (const { cache } of config.apps) {
     caches.push(verifyCache);
     unsubscribes.push(await subscribeToKeyChanges(handle, verifyCache));
   }
-  apps.push(createApp({ db: handle.db, vault, logger, verifyCache }));
+  // Every app has a root-key cache, as `keyhold serve` has by default; `cache` is about verify only.
+  const rootKeyCache = new RootKeyCache(ROOT_KEY_CACHE_DEFAULTS);
+  unsubscribes.push(await subscribeToRootKeyChanges(handle, rootKeyCache));
+  apps.push(createApp({ db: handle.db, vault, logger, verifyCache, rootKeyCache }));
 }
 
 await serveChild(apps, {

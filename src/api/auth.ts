@@ -33,7 +33,8 @@ export async function rootKeyAuth(c: Context<AppEnv>): Promise<RootKeyContext> {
 }
 
 async function authenticate(c: Context<AppEnv>): Promise<RootKeyContext> {
-  const ctx = await authenticateRootKey(c.get("deps").db, bearer(c));
+  const { db, rootKeyCache } = c.get("deps");
+  const ctx = await authenticateRootKey(db, bearer(c), { cache: rootKeyCache });
   c.set("workspaceId", ctx.workspaceId);
   return ctx;
 }

@@ -1,7 +1,8 @@
-import { and, count, eq, isNotNull, isNull } from "drizzle-orm";
+import { and, count, eq, isNotNull, isNull, sql } from "drizzle-orm";
 import { type RootKeyContext, requirePermission } from "../auth/root-key-auth.ts";
 import { apiPermission } from "../auth/permissions.ts";
 import type { Database } from "../db/client.ts";
+import { preparedPerHandle } from "../db/prepared.ts";
 import { apis, keys } from "../db/schema.ts";
 import { KeyholdError, notFound } from "../errors.ts";
 import { newId } from "../ids.ts";
@@ -17,14 +18,20 @@ export interface ApiView {
 
 /** An API of the caller's workspace, or NOT_FOUND: a foreign API looks exactly like a missing one. */
 export async function findApi(db: Database, workspaceId: string, apiId: string): Promise<ApiRow> {
-  const [row] = await db
-    .select()
-    .from(apis)
-    .where(and(eq(apis.id, apiId), eq(apis.workspaceId, workspaceId), isNull(apis.deletedAt)))
-    .limit(1);
+  const [row] = await findApiById(db).execute({ apiId, workspaceId });
   if (!row) throw notFound("api");
   return row;
 }
+
+/** Prepared: every admin call on an API starts here. */
+const findApiById = preparedPerHandle((db) =>
+  db
+    .select()
+    .from(apis)
+    .where(and(eq(apis.id, sql.placeholder("apiId")), eq(apis.workspaceId, sql.placeholder("workspaceId")), isNull(apis.deletedAt)))
+    .limit(1)
+    .prepare("keyhold_find_api"),
+);
 
 export async function createApi(db: Database, ctx: RootKeyContext, name: string): Promise<{ apiId: string }> {
   requirePermission(ctx, "api.*.create_api");

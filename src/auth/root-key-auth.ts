@@ -1,10 +1,12 @@
-import { and, eq, isNull } from "drizzle-orm";
+import { and, eq, isNull, sql } from "drizzle-orm";
 import { sha256Hex } from "../crypto/hash.ts";
 import type { Database } from "../db/client.ts";
+import { preparedPerHandle } from "../db/prepared.ts";
 import { rootKeys, workspaces } from "../db/schema.ts";
 import { KeyholdError } from "../errors.ts";
 import { ROOT_KEY_PREFIX, parseKey } from "../keys/key-format.ts";
 import { hasPermission } from "./permissions.ts";
+import type { CachedRootKey, RootKeyCache } from "./root-key-cache.ts";
 
 /** Who is calling: resolved from the bearer root key on every admin request. */
 export interface RootKeyContext {
@@ -18,19 +20,39 @@ export interface RootKeyContext {
 /** One message for every kind of bad root key, so the answer reveals nothing about which. */
 const unauthorized = () => new KeyholdError("UNAUTHORIZED", "The root key is missing, invalid, expired or revoked.");
 
-export async function authenticateRootKey(db: Database, token: string | undefined, now = Date.now()): Promise<RootKeyContext> {
+export interface AuthenticateOptions {
+  /** Live root keys by hash; null or unset: every call reads the database. */
+  cache?: RootKeyCache | null;
+  now?: number;
+}
+
+export async function authenticateRootKey(db: Database, token: string | undefined, options: AuthenticateOptions = {}): Promise<RootKeyContext> {
   if (!token) throw unauthorized();
   const parsed = parseKey(token);
   if (!parsed || parsed.prefix !== ROOT_KEY_PREFIX) throw unauthorized();
-  const [row] = await db
+  const hash = sha256Hex(token);
+  const row = options.cache ? await options.cache.find(hash, (h) => findLiveRootKey(db, h)) : await findLiveRootKey(db, hash);
+  // Expiry against the clock on every use: a cached root key is never trusted to still be valid.
+  if (!row || (row.expires !== null && row.expires <= (options.now ?? Date.now()))) throw unauthorized();
+  return { rootKeyId: row.id, workspaceId: row.workspaceId, permissions: row.permissions, expires: row.expires };
+}
+
+/** The root key with this hash, unless it or its workspace is deleted. */
+export async function findLiveRootKey(db: Database, hash: string): Promise<CachedRootKey | null> {
+  const [row] = await findByHash(db).execute({ hash });
+  return row ?? null;
+}
+
+/** Prepared: every admin call (and, with the v2 API, every verify) authenticates here on a cache miss. */
+const findByHash = preparedPerHandle((db) =>
+  db
     .select({ id: rootKeys.id, workspaceId: rootKeys.workspaceId, permissions: rootKeys.permissions, expires: rootKeys.expires })
     .from(rootKeys)
     .innerJoin(workspaces, eq(workspaces.id, rootKeys.workspaceId))
-    .where(and(eq(rootKeys.hash, sha256Hex(token)), isNull(rootKeys.deletedAt), isNull(workspaces.deletedAt)))
-    .limit(1);
-  if (!row || (row.expires !== null && row.expires <= now)) throw unauthorized();
-  return { rootKeyId: row.id, workspaceId: row.workspaceId, permissions: row.permissions, expires: row.expires };
-}
+    .where(and(eq(rootKeys.hash, sql.placeholder("hash")), isNull(rootKeys.deletedAt), isNull(workspaces.deletedAt)))
+    .limit(1)
+    .prepare("keyhold_find_root_key"),
+);
 
 /** Passes if the root key holds any of `anyOf`; otherwise names the first (most specific) one. */
 export function requirePermission(ctx: RootKeyContext, ...anyOf: string[]): void {

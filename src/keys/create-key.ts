@@ -3,7 +3,9 @@ import { findApi } from "../apis/apis.ts";
 import { apiPermission } from "../auth/permissions.ts";
 import { type RootKeyContext, requirePermission } from "../auth/root-key-auth.ts";
 import { sha256Hex } from "../crypto/hash.ts";
+import { getTableColumns, sql } from "drizzle-orm";
 import type { Database } from "../db/client.ts";
+import { preparedPerHandle } from "../db/prepared.ts";
 import { apis, keys } from "../db/schema.ts";
 import { KeyholdError } from "../errors.ts";
 import { newId } from "../ids.ts";
@@ -17,6 +19,15 @@ export interface CreateKeyInput extends KeySettings {
   byteLength?: number;
   recoverable?: boolean;
 }
+
+/** Every column, so one prepared insert serves every key: NULL where unset, and `enabled` as the table's default. */
+const UNSET = { ...Object.fromEntries(Object.keys(getTableColumns(keys)).map((name) => [name, null])), enabled: true };
+
+/** Prepared: every createKey without names is this one statement. */
+const insertKey = preparedPerHandle((db) => {
+  const placeholders = Object.fromEntries(Object.keys(getTableColumns(keys)).map((name) => [name, sql.placeholder(name)]));
+  return db.insert(keys).values(placeholders as unknown as typeof keys.$inferInsert).prepare("keyhold_insert_key");
+});
 
 export async function createKey(
   db: Database,
@@ -48,23 +59,29 @@ export async function createKey(
     encrypted = await vault.encrypt({ keyring: ctx.workspaceId, data: key, context: keyId });
   }
 
-  await db.transaction(async (tx) => {
-    // Checked again under a lock on the API row: recovery switched off (and purged) while the
-    // vault was encrypting must not leave this one ciphertext behind.
-    if (encrypted && !(await recoveryStillOn(tx, api.id))) throw recoveryOff();
-    await tx.insert(keys).values({
-      ...columns,
-      id: keyId,
-      workspaceId: ctx.workspaceId,
-      apiId: api.id,
-      hash: sha256Hex(key),
-      start: keyStart(key),
-      createdAt: now,
-      encrypted: encrypted?.encrypted ?? null,
-      encryptionKeyId: encrypted?.keyId ?? null,
+  const row = {
+    ...columns,
+    id: keyId,
+    workspaceId: ctx.workspaceId,
+    apiId: api.id,
+    hash: sha256Hex(key),
+    start: keyStart(key),
+    createdAt: now,
+    encrypted: encrypted?.encrypted ?? null,
+    encryptionKeyId: encrypted?.keyId ?? null,
+  };
+  // One insert is atomic on its own: a plain key is one prepared statement (BEGIN and COMMIT
+  // are two more round trips). Names and recoverable keys need the transaction.
+  if (!encrypted && !input.permissions?.length && !input.roles?.length) await insertKey(db).execute({ ...UNSET, ...row });
+  else {
+    await db.transaction(async (tx) => {
+      // Checked again under a lock on the API row: recovery switched off (and purged) while the
+      // vault was encrypting must not leave this one ciphertext behind.
+      if (encrypted && !(await recoveryStillOn(tx, api.id))) throw recoveryOff();
+      await tx.insert(keys).values(row);
+      await writeKeyNames(tx, { id: keyId, workspaceId: ctx.workspaceId }, input, false);
     });
-    await writeKeyNames(tx, { id: keyId, workspaceId: ctx.workspaceId }, input, false);
-  });
+  }
   return { keyId, key };
 }
 

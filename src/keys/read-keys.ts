@@ -3,6 +3,7 @@ import { findApi } from "../apis/apis.ts";
 import { apiPermission } from "../auth/permissions.ts";
 import { type RootKeyContext, requirePermission } from "../auth/root-key-auth.ts";
 import type { Database } from "../db/client.ts";
+import { preparedPerHandle } from "../db/prepared.ts";
 import { keyPermissions, keyRoles, keys } from "../db/schema.ts";
 import { KeyholdError, notFound } from "../errors.ts";
 import type { VaultClient } from "../vault-client/vault-client.ts";
@@ -11,14 +12,29 @@ import { jsonByteLength } from "./storable.ts";
 
 /** A live key of the caller's workspace, or NOT_FOUND (foreign and missing look the same). */
 export async function findKey(db: Database, workspaceId: string, keyId: string): Promise<KeyRow> {
-  const [row] = await db
-    .select()
-    .from(keys)
-    .where(and(eq(keys.id, keyId), eq(keys.workspaceId, workspaceId), isNull(keys.deletedAt)))
-    .limit(1);
+  const [row] = await findKeyById(db).execute({ keyId, workspaceId });
   if (!row) throw notFound("key");
   return row;
 }
+
+const byIdInWorkspace = and(eq(keys.id, sql.placeholder("keyId")), eq(keys.workspaceId, sql.placeholder("workspaceId")), isNull(keys.deletedAt));
+
+/** Prepared: every admin call on a key starts here. */
+const findKeyById = preparedPerHandle((db) => db.select().from(keys).where(byIdInWorkspace).limit(1).prepare("keyhold_find_key"));
+
+/** getKey's one read: the key with its permission and role names (sorted, as loadKeyNames gives them). */
+const findKeyWithNames = preparedPerHandle((db) =>
+  db
+    .select({
+      ...getTableColumns(keys),
+      permissions: sql<string[]>`coalesce((select array_agg(${keyPermissions.name} order by ${keyPermissions.name}) from ${keyPermissions} where ${keyPermissions.keyId} = ${keys.id}), '{}')`,
+      roles: sql<string[]>`coalesce((select array_agg(${keyRoles.name} order by ${keyRoles.name}) from ${keyRoles} where ${keyRoles.keyId} = ${keys.id}), '{}')`,
+    })
+    .from(keys)
+    .where(byIdInWorkspace)
+    .limit(1)
+    .prepare("keyhold_get_key"),
+);
 
 export async function getKey(
   db: Database,
@@ -26,11 +42,12 @@ export async function getKey(
   ctx: RootKeyContext,
   input: { keyId: string; decrypt?: boolean },
 ): Promise<KeyView> {
-  const row = await findKey(db, ctx.workspaceId, input.keyId);
+  const [found] = await findKeyWithNames(db).execute({ keyId: input.keyId, workspaceId: ctx.workspaceId });
+  if (!found) throw notFound("key");
+  const { permissions, roles, ...row } = found;
   requirePermission(ctx, apiPermission(row.apiId, "read_key"));
   if (input.decrypt) requirePermission(ctx, apiPermission(row.apiId, "decrypt_key"));
-  const names = await loadKeyNames(db, ctx.workspaceId, [row.id]);
-  const [view] = await withPlaintexts(vault, ctx.workspaceId, [row], [toKeyView(row, names.get(row.id)!)], input.decrypt);
+  const [view] = await withPlaintexts(vault, ctx.workspaceId, [row], [toKeyView(row, { permissions, roles })], input.decrypt);
   return view!;
 }
 

@@ -20,7 +20,9 @@ const route = createRoute({
 export function registerDeleteRootKey(app: App): void {
   app.openapi(route, async (c) => {
     const ctx = await rootKeyAuth(c);
-    await deleteRootKey(c.get("deps").db, ctx, c.req.valid("json").keyId);
+    const { keyId } = c.req.valid("json");
+    await deleteRootKey(c.get("deps").db, ctx, keyId);
+    c.get("deps").rootKeyCache?.forgetKey(keyId); // other instances hear it from the database
     return c.json({}, 200);
   });
 }
