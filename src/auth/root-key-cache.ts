@@ -32,11 +32,11 @@ export class RootKeyCache extends RecordCache<CachedRootKey> {
     super({ ...options, sizeOf: (entry, hash) => estimateBytes(entry!, hash) });
   }
 
-  override find(hash: string, load: (hash: string) => Promise<CachedRootKey | null>): Promise<CachedRootKey | null> {
+  override find(hash: string, load: (hash: string) => Promise<CachedRootKey | null>, options?: { keepMiss?: boolean }): Promise<CachedRootKey | null> {
     return super.find(hash, async (h) => {
       const found = await load(h);
       return found && Object.freeze({ ...found, permissions: Object.freeze([...found.permissions]) });
-    });
+    }, options);
   }
 
   forgetKey(rootKeyId: string): void {

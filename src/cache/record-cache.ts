@@ -41,8 +41,12 @@ export class RecordCache<T extends { id: string }> {
     });
   }
 
-  /** The record for `hash`, reading through `load` on a miss. */
-  async find(hash: string, load: (hash: string) => Promise<T | null>): Promise<T | null> {
+  /**
+   * The record for `hash`, reading through `load` on a miss. `keepMiss: false` for a load
+   * that answers for a narrower question than the hash alone (e.g. scoped to a workspace),
+   * whose "no such record" must not stand for everyone's.
+   */
+  async find(hash: string, load: (hash: string) => Promise<T | null>, options: { keepMiss?: boolean } = {}): Promise<T | null> {
     const cached = this.entries.get(hash);
     if (cached) {
       this.hits++;
@@ -55,7 +59,7 @@ export class RecordCache<T extends { id: string }> {
     if (record) {
       this.entries.set(hash, { record });
       if (this.entries.has(hash)) this.hashesById.set(record.id, hash); // an entry over maxBytes is not kept
-    } else if (this.options.negativeTtlMs !== undefined) {
+    } else if (this.options.negativeTtlMs !== undefined && options.keepMiss !== false) {
       this.entries.set(hash, { record: null }, { ttl: this.options.negativeTtlMs });
     }
     return record;

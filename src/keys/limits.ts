@@ -1,5 +1,6 @@
 import { type Placeholder, type SQL, and, eq, gte, isNotNull, sql } from "drizzle-orm";
 import type { Database } from "../db/client.ts";
+import { preparedPerHandle } from "../db/prepared.ts";
 import { keys, ratelimitWindows } from "../db/schema.ts";
 import { type RefillInterval, refillPeriodStart } from "./refill.ts";
 
@@ -25,7 +26,7 @@ export async function consumeRatelimit(
   const reset = windowStart + input.duration;
   if (input.cost > input.limit) return refuse(tx, input, windowStart, reset);
   const { keyId, name, cost, limit } = input;
-  const [row] = await preparedOn(tx, upsertStatements, prepareRatelimitUpsert).execute({ keyId, name, windowStart, cost, limit });
+  const [row] = await upsertStatements(tx).execute({ keyId, name, windowStart, cost, limit });
   if (!row) return refuse(tx, input, windowStart, reset);
   return { passed: true, limit: input.limit, remaining: Math.max(input.limit - row.count, 0), reset };
 }
@@ -35,7 +36,7 @@ export async function consumeRatelimit(
  * spendCredits is): unnamed, drizzle rebuilt it on every call and postgres.js sent it
  * unprepared (describe, then execute: two round trips and a parse per rate-limited verify).
  */
-const upsertStatements = new WeakMap<Database, ReturnType<typeof prepareRatelimitUpsert>>();
+const upsertStatements = preparedPerHandle(prepareRatelimitUpsert);
 
 function prepareRatelimitUpsert(tx: Database) {
   const w = ratelimitWindows;
@@ -57,13 +58,6 @@ function prepareRatelimitUpsert(tx: Database) {
     .prepare("keyhold_consume_ratelimit");
 }
 
-/** A statement built once per handle (a transaction is a handle of its own: it builds its own). */
-function preparedOn<T>(tx: Database, statements: WeakMap<Database, T>, build: (tx: Database) => T): T {
-  let statement = statements.get(tx);
-  if (!statement) statements.set(tx, (statement = build(tx)));
-  return statement;
-}
-
 /** A refusal takes no slot, so it reports what is really left in the window (a smaller cost may still pass). */
 async function refuse(
   tx: Database,
@@ -71,13 +65,13 @@ async function refuse(
   windowStart: number,
   reset: number,
 ): Promise<RatelimitOutcome> {
-  const [row] = await preparedOn(tx, windowStatements, prepareReadWindow).execute({ keyId: input.keyId, name: input.name });
+  const [row] = await windowStatements(tx).execute({ keyId: input.keyId, name: input.name });
   const used = !row || row.windowStart < windowStart ? 0 : row.windowStart > windowStart ? input.limit : row.count;
   return { passed: false, limit: input.limit, remaining: Math.max(input.limit - used, 0), reset };
 }
 
 /** Prepared too: refusals are what a client hammering its limit gets, back to back. */
-const windowStatements = new WeakMap<Database, ReturnType<typeof prepareReadWindow>>();
+const windowStatements = preparedPerHandle(prepareReadWindow);
 
 function prepareReadWindow(tx: Database) {
   const w = ratelimitWindows;
@@ -99,7 +93,7 @@ export interface CreditState {
  * statement. Returns the new balance, or null when the key has too few credits.
  */
 export async function spendCredits(tx: Database, key: CreditState, cost: number, now: number): Promise<number | null> {
-  const [row] = await preparedOn(tx, spendStatements, prepareSpendCredits).execute({ id: key.id, cost, now, periodStart: periodStartOf(key, now) });
+  const [row] = await spendStatements(tx).execute({ id: key.id, cost, now, periodStart: periodStartOf(key, now) });
   return row ? row.remaining : null;
 }
 
@@ -107,7 +101,7 @@ export async function spendCredits(tx: Database, key: CreditState, cost: number,
  * Built once per handle and run as a named prepared statement: unnamed, drizzle rebuilt it on
  * every call and postgres.js sent it unprepared (describe, then execute: two round trips).
  */
-const spendStatements = new WeakMap<Database, ReturnType<typeof prepareSpendCredits>>();
+const spendStatements = preparedPerHandle(prepareSpendCredits);
 
 function prepareSpendCredits(tx: Database) {
   const cost = sql.placeholder("cost");

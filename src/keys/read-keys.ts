@@ -8,6 +8,7 @@ import { keyPermissions, keyRoles, keys } from "../db/schema.ts";
 import { KeyholdError, notFound } from "../errors.ts";
 import type { VaultClient } from "../vault-client/vault-client.ts";
 import { type KeyRow, type KeyView, loadKeyNames, toKeyView } from "./key-view.ts";
+import { keyNameColumns } from "./key-name-columns.ts";
 import { jsonByteLength } from "./storable.ts";
 
 /** A live key of the caller's workspace, or NOT_FOUND (foreign and missing look the same). */
@@ -27,8 +28,7 @@ const findKeyWithNames = preparedPerHandle((db) =>
   db
     .select({
       ...getTableColumns(keys),
-      permissions: sql<string[]>`coalesce((select array_agg(${keyPermissions.name} order by ${keyPermissions.name}) from ${keyPermissions} where ${keyPermissions.keyId} = ${keys.id}), '{}')`,
-      roles: sql<string[]>`coalesce((select array_agg(${keyRoles.name} order by ${keyRoles.name}) from ${keyRoles} where ${keyRoles.keyId} = ${keys.id}), '{}')`,
+      ...keyNameColumns(),
     })
     .from(keys)
     .where(byIdInWorkspace)

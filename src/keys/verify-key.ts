@@ -3,7 +3,9 @@ import { apiPermission } from "../auth/permissions.ts";
 import { type RootKeyContext, requirePermission } from "../auth/root-key-auth.ts";
 import { sha256Hex } from "../crypto/hash.ts";
 import type { Database } from "../db/client.ts";
-import { apis, keyPermissions, keyRoles, keys, workspaces } from "../db/schema.ts";
+import { preparedPerHandle } from "../db/prepared.ts";
+import { apis, keys, workspaces } from "../db/schema.ts";
+import { keyNameColumns } from "./key-name-columns.ts";
 import { parseKey } from "./key-format.ts";
 import { type RatelimitOutcome, consumeRatelimit, spendCredits } from "./limits.ts";
 import { type PermissionQuery, evaluatePermissionQuery } from "./permission-query.ts";
@@ -56,19 +58,19 @@ export interface VerifiableKey extends Omit<KeyRow, "encrypted" | "encryptionKey
   roles: string[];
 }
 
-export async function findVerifiableKey(db: Database, hash: string): Promise<VerifiableKey | null> {
-  let query = findByHash.get(db);
-  if (!query) findByHash.set(db, (query = buildFindByHash(db)));
-  const [row] = await query.execute({ hash });
+/**
+ * The key with this hash; with `workspaceId`, only if it belongs to that workspace, so that
+ * another workspace's key is "no row" in the database exactly like a missing one: nothing to
+ * read, join, aggregate or decode that a miss doesn't (test/adversarial/08-timing.test.ts).
+ */
+export async function findVerifiableKey(db: Database, hash: string, workspaceId?: string): Promise<VerifiableKey | null> {
+  const [row] = workspaceId === undefined ? await findByHash(db).execute({ hash }) : await findByHashInWorkspace(db).execute({ hash, workspaceId });
   return row && row.id !== null ? (row as unknown as VerifiableKey) : null;
 }
 
-/**
- * Built once per database handle and run as a named prepared statement: unnamed, drizzle
- * rebuilt the SQL on every call and postgres.js sent it unprepared (describe, then execute:
- * two round trips and a parse per verify).
- */
-const findByHash = new WeakMap<Database, ReturnType<typeof buildFindByHash>>();
+/** Prepared once per handle (see prepared.ts). The scoped one is the hot path of every verify that sends a root key. */
+const findByHash = preparedPerHandle((db) => buildFindByHash(db, false));
+const findByHashInWorkspace = preparedPerHandle((db) => buildFindByHash(db, true));
 
 /**
  * The lookup always answers exactly one row of the same shape, all NULL when no key
@@ -76,22 +78,44 @@ const findByHash = new WeakMap<Database, ReturnType<typeof buildFindByHash>>();
  * driver what a hit costs, so "no such key" and "a key of another workspace" can't be told
  * apart by timing (test/adversarial/08-timing.test.ts).
  */
-function buildFindByHash(db: Database) {
+function buildFindByHash(db: Database, scoped: boolean) {
   const { encrypted: _encrypted, encryptionKeyId: _encryptionKeyId, ...columns } = getTableColumns(keys);
   const found = db
     .select({
       ...columns,
-      permissions: sql<string[]>`coalesce((select array_agg(${keyPermissions.name} order by ${keyPermissions.name}) from ${keyPermissions} where ${keyPermissions.keyId} = ${keys.id}), '{}')`.as("permissions"),
-      roles: sql<string[]>`coalesce((select array_agg(${keyRoles.name} order by ${keyRoles.name}) from ${keyRoles} where ${keyRoles.keyId} = ${keys.id}), '{}')`.as("roles"),
+      ...keyNameColumns(),
     })
     .from(keys)
     .innerJoin(apis, eq(apis.id, keys.apiId))
     .innerJoin(workspaces, eq(workspaces.id, keys.workspaceId))
-    .where(and(eq(keys.hash, sql.placeholder("hash")), isNull(keys.deletedAt), isNull(apis.deletedAt), isNull(workspaces.deletedAt)))
+    .where(
+      and(
+        eq(keys.hash, sql.placeholder("hash")),
+        scoped ? eq(keys.workspaceId, sql.placeholder("workspaceId")) : undefined,
+        isNull(keys.deletedAt),
+        isNull(apis.deletedAt),
+        isNull(workspaces.deletedAt),
+      ),
+    )
     .limit(1)
     .as("found");
   // The subquery's own fields, read through its alias (left-joined: NULL when nothing matched).
-  return db.select(found._.selectedFields).from(sql`(values (1)) as one_row`).leftJoin(found, sql`true`).prepare("keyhold_find_verifiable_key");
+  const query = db.select(found._.selectedFields).from(sql`(values (1)) as one_row`).leftJoin(found, sql`true`);
+  return query.prepare(scoped ? "keyhold_find_verifiable_key_in_workspace" : "keyhold_find_verifiable_key");
+}
+
+/**
+ * The key a verify sees: scoped to the root key's workspace when one was sent. The cache
+ * holds unscoped records by hash (what an unscoped verify needs), so a cached key is
+ * checked against the workspace in memory; a scoped miss is not cached at all, since under
+ * the plain hash it would answer NOT_FOUND to an unscoped verify of a key that exists.
+ * A scoped hit is the same record an unscoped lookup reads: fine to cache under the hash.
+ */
+async function lookUp(db: Database, hash: string, workspaceId: string | undefined, cache: VerifyCache | null | undefined): Promise<VerifiableKey | null> {
+  if (!cache) return findVerifiableKey(db, hash, workspaceId);
+  if (workspaceId === undefined) return cache.find(hash, (h) => findVerifiableKey(db, h));
+  const key = await cache.find(hash, (h) => findVerifiableKey(db, h, workspaceId), { keepMiss: false });
+  return key && key.workspaceId === workspaceId ? key : null;
 }
 
 export interface VerifyOptions {
@@ -111,9 +135,9 @@ export async function verifyKey(db: Database, request: VerifyKeyRequest, options
   const now = options.now ?? Date.now();
   if (!parseKey(request.key)) return { valid: false, code: "NOT_FOUND" };
   const hash = sha256Hex(request.key);
-  const key = options.cache ? await options.cache.find(hash, (h) => findVerifiableKey(db, h)) : await findVerifiableKey(db, hash);
   const rootKey = options.rootKey;
-  if (!key || (rootKey && key.workspaceId !== rootKey.workspaceId)) return { valid: false, code: "NOT_FOUND" };
+  const key = await lookUp(db, hash, rootKey?.workspaceId, options.cache);
+  if (!key) return { valid: false, code: "NOT_FOUND" };
   if (rootKey) requirePermission(rootKey, apiPermission(key.apiId, "verify_key"));
   if (request.apiId !== undefined && request.apiId !== key.apiId) return { valid: false, code: "FORBIDDEN" };
 

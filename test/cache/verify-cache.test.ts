@@ -70,6 +70,30 @@ forEachDatabase(
       await insertKeyRow(h(), ws, apiId, key); // as if created elsewhere
       await expectWithin(1000, async () => (await h().verify(key)).body.code === "VALID");
     });
+
+    test("a verify scoped to another workspace caches nothing that hides the key from its own workspace", async () => {
+      const owner = await h().workspace();
+      const other = await h().workspace();
+      const { key } = await h().createKey(owner, await h().createApi(owner), { permissions: ["docs.read"] });
+      const foreign = (await h().rootKey(other, ["api.*.verify_key"])).key;
+      for (let i = 0; i < 2; i++) expect((await h().post("/v1/keys.verifyKey", { key, ...query }, foreign)).body.code).toBe("NOT_FOUND");
+      expect((await h().verify(key, query)).body.code).toBe("VALID"); // unscoped, right after
+      const own = (await h().rootKey(owner, ["api.*.verify_key"])).key;
+      expect((await h().post("/v1/keys.verifyKey", { key, ...query }, own)).body.code).toBe("VALID");
+      // Now cached: another workspace's root key still sees nothing.
+      expect((await h().post("/v1/keys.verifyKey", { key, ...query }, foreign)).body.code).toBe("NOT_FOUND");
+    });
+
+    test("a verify scoped to the key's own workspace is served from the cache", async () => {
+      const ws = await h().workspace();
+      const { key } = await h().createKey(ws, await h().createApi(ws), { permissions: ["docs.read"] });
+      const own = (await h().rootKey(ws, ["api.*.verify_key"])).key;
+      await expectWithin(1000, async () => {
+        const hitsBefore = h().deps.verifyCache!.hits;
+        expect((await h().post("/v1/keys.verifyKey", { key, ...query }, own)).body.code).toBe("VALID");
+        return h().deps.verifyCache!.hits === hitsBefore + 1;
+      });
+    });
   },
   { cache: true },
 );
