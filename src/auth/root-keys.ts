@@ -1,10 +1,12 @@
-import { and, eq, isNull } from "drizzle-orm";
+import { and, eq, gt, isNull } from "drizzle-orm";
 import { sha256Hex } from "../crypto/hash.ts";
 import type { Database } from "../db/client.ts";
 import { rootKeys } from "../db/schema.ts";
 import { KeyholdError, notFound } from "../errors.ts";
 import { newId } from "../ids.ts";
 import { ROOT_KEY_PREFIX, generateKey, keyStart } from "../keys/key-format.ts";
+import { jsonByteLength } from "../keys/storable.ts";
+import { MAX_LIST_LIMIT, cutByBytes } from "../paging.ts";
 import { grants } from "./permissions.ts";
 import { type RootKeyContext, requirePermission } from "./root-key-auth.ts";
 import { CREATE_ROOT_KEY, DELETE_ROOT_KEY, READ_ROOT_KEY } from "./permissions.ts";
@@ -84,19 +86,36 @@ export interface RootKeyView {
   expires?: number;
 }
 
-export async function listRootKeys(db: Database, ctx: RootKeyContext): Promise<RootKeyView[]> {
+/**
+ * A page of the workspace's live root keys in id order: at most `limit` (100) and at most
+ * MAX_PAGE_BYTES of JSON, with a cursor to the rest. A root key may hold 1 000 long
+ * permission names, so a workspace's keys all at once could be a body of hundreds of MB.
+ */
+export async function listRootKeys(
+  db: Database,
+  ctx: RootKeyContext,
+  input: { limit?: number; cursor?: string } = {},
+): Promise<{ rootKeys: RootKeyView[]; cursor?: string }> {
   requirePermission(ctx, READ_ROOT_KEY);
+  const limit = input.limit ?? MAX_LIST_LIMIT;
   const rows = await db
     .select()
     .from(rootKeys)
-    .where(and(eq(rootKeys.workspaceId, ctx.workspaceId), isNull(rootKeys.deletedAt)))
-    .orderBy(rootKeys.id);
-  return rows.map((r) => ({
+    .where(and(eq(rootKeys.workspaceId, ctx.workspaceId), isNull(rootKeys.deletedAt), input.cursor !== undefined ? gt(rootKeys.id, input.cursor) : undefined))
+    .orderBy(rootKeys.id)
+    .limit(limit + 1);
+  const views = rows.slice(0, limit).map(toRootKeyView);
+  const page = cutByBytes(views, jsonByteLength);
+  return { rootKeys: page, ...(rows.length > page.length && { cursor: page.at(-1)!.id }) };
+}
+
+function toRootKeyView(r: typeof rootKeys.$inferSelect): RootKeyView {
+  return {
     id: r.id,
     ...(r.name !== null && { name: r.name }),
     start: r.start,
     permissions: r.permissions,
     createdAt: r.createdAt,
     ...(r.expires !== null && { expires: r.expires }),
-  }));
+  };
 }

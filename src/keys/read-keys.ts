@@ -4,6 +4,7 @@ import { apiPermission } from "../auth/permissions.ts";
 import { type RootKeyContext, requirePermission } from "../auth/root-key-auth.ts";
 import type { Database } from "../db/client.ts";
 import { preparedPerHandle } from "../db/prepared.ts";
+import { MAX_LIST_LIMIT, cutByBytes } from "../paging.ts";
 import { keyPermissions, keyRoles, keys } from "../db/schema.ts";
 import { KeyholdError, notFound } from "../errors.ts";
 import type { VaultClient } from "../vault-client/vault-client.ts";
@@ -50,14 +51,6 @@ export async function getKey(
   const [view] = await withPlaintexts(vault, ctx.workspaceId, [row], [toKeyView(row, { permissions, roles })], input.decrypt);
   return view!;
 }
-
-export const MAX_LIST_LIMIT = 100;
-/**
- * A page also ends once its keys reach this many bytes of JSON (always at least one key),
- * with a cursor to the rest: 100 keys of 64 KiB meta and 1000 long permission names each
- * would otherwise be a body of hundreds of MB, built in memory.
- */
-export const MAX_PAGE_BYTES = 1024 * 1024;
 
 /** Bytes the key's names take in JSON, summed by the database: names are only loaded for the page. */
 const namesBytes = (table: typeof keyPermissions | typeof keyRoles) =>
@@ -106,15 +99,6 @@ export async function listKeys(
   };
 }
 
-/** The longest prefix of `rows` within MAX_PAGE_BYTES, and never empty (one large key still pages on). */
-function cutByBytes<T>(rows: T[], bytes: (row: T) => number): T[] {
-  let total = 0;
-  for (let n = 0; n < rows.length; n++) {
-    total += bytes(rows[n]!);
-    if (n > 0 && total > MAX_PAGE_BYTES) return rows.slice(0, n);
-  }
-  return rows;
-}
 
 /**
  * Adds `plaintext` to recoverable keys, in one vault call for the whole page. A key that

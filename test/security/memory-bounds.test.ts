@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, expect, inject, test } from "vitest";
-import { MAX_PAGE_BYTES } from "../../src/keys/read-keys.ts";
+import { MAX_PAGE_BYTES } from "../../src/paging.ts";
+import { insertRootKey } from "../../src/auth/root-keys.ts";
 import { MAX_META_BYTES } from "../../src/keys/storable.ts";
 import { killAll, post, serve, tempDataDir } from "../cli/processes.ts";
 import { type Workspace, createTestDatabase, forEachDatabase } from "../harness.ts";
@@ -28,25 +29,26 @@ forEachDatabase(
       ws = await h().workspace();
     });
 
-    /** Every page of listKeys with limit=100: the ids in order and each body's size. */
-    async function listAll(apiId: string): Promise<{ ids: string[]; bodies: number[] }> {
+    /** Every page of a list route with limit=100: the ids in order and each body's size. */
+    async function listAll(path: string, query: Record<string, string>, items: string, token = ws.rootKey): Promise<{ ids: string[]; bodies: number[] }> {
       const ids: string[] = [];
       const bodies: number[] = [];
       let cursor: string | undefined;
       for (let page = 0; page < 100; page++) {
-        const res = await h().app.request(`/v1/apis.listKeys?${new URLSearchParams({ apiId, limit: "100", ...(cursor && { cursor }) })}`, {
-          headers: { Authorization: `Bearer ${ws.rootKey}` },
+        const res = await h().app.request(`${path}?${new URLSearchParams({ ...query, limit: "100", ...(cursor && { cursor }) })}`, {
+          headers: { Authorization: `Bearer ${token}` },
         });
         const text = await res.text();
         expect(res.status, text.slice(0, 200)).toBe(200);
         bodies.push(Buffer.byteLength(text));
         const body = JSON.parse(text);
-        ids.push(...body.keys.map((k: { id: string }) => k.id));
+        ids.push(...body[items].map((k: { id: string }) => k.id));
         cursor = body.cursor;
         if (!cursor) break;
       }
       return { ids, bodies };
     }
+    const listKeys = (apiId: string) => listAll("/v1/apis.listKeys", { apiId }, "keys");
 
     /** 40 keys with the largest meta each: 2.6 MB, more than a page and more than the cache's 2 MiB. */
     async function bigMetaKeys(name: string) {
@@ -59,7 +61,7 @@ forEachDatabase(
     test("keys with the largest meta: each listKeys page stays within its byte bound, the cursor reaches every key", async () => {
       const { apiId, created } = await bigMetaKeys("big-meta-list");
 
-      const { ids, bodies } = await listAll(apiId);
+      const { ids, bodies } = await listKeys(apiId);
       console.log(`[keyhold] listKeys over 40 keys of ${MAX_META_BYTES} B meta: pages of ${bodies.join(", ")} bytes`);
       for (const bytes of bodies) expect(bytes).toBeLessThanOrEqual(PAGE_BODY_BOUND);
       expect([...ids].sort()).toEqual(created.map((c) => c.keyId).sort()); // each once: nothing dropped or repeated
@@ -86,8 +88,22 @@ forEachDatabase(
         const permissions = Array.from({ length: 1000 }, (_, i) => `${k}.${i}.`.padEnd(512, "p"));
         created.push((await h().createKey(ws, apiId, { permissions })).keyId);
       }
-      const { ids, bodies } = await listAll(apiId);
+      const { ids, bodies } = await listKeys(apiId);
       console.log(`[keyhold] listKeys over 3 keys of 1000 × 512-char permissions: pages of ${bodies.join(", ")} bytes`);
+      expect(bodies.length).toBeGreaterThan(1);
+      for (const bytes of bodies) expect(bytes).toBeLessThanOrEqual(PAGE_BODY_BOUND);
+      expect([...ids].sort()).toEqual(created.sort());
+    });
+
+    test("root keys with many long permission names: listRootKeys pages are cut by bytes too, and page on to every key", async () => {
+      const own = await h().workspace();
+      const created = [own.rootKeyId];
+      for (let k = 0; k < 3; k++) {
+        const permissions = Array.from({ length: 1000 }, (_, i) => `api.${k}x${i}.read_key`.padEnd(512, "p"));
+        created.push((await insertRootKey(h().db, { workspaceId: own.workspaceId, permissions })).keyId);
+      }
+      const { ids, bodies } = await listAll("/v1/rootKeys.listRootKeys", {}, "rootKeys", own.rootKey);
+      console.log(`[keyhold] listRootKeys over 3 root keys of 1000 × 512-char permissions: pages of ${bodies.join(", ")} bytes`);
       expect(bodies.length).toBeGreaterThan(1);
       for (const bytes of bodies) expect(bytes).toBeLessThanOrEqual(PAGE_BODY_BOUND);
       expect([...ids].sort()).toEqual(created.sort());

@@ -68,6 +68,7 @@ export const operationExamples: Record<string, OperationExamples> = {
   },
   "rootKeys.deleteRootKey": { request: { keyId: "rk_1Ghu6XbK2fQzTQJmT8WJ3c" }, response: {} },
   "rootKeys.listRootKeys": {
+    request: { limit: "50" },
     response: {
       rootKeys: [{ id: "rk_1Ghu6XbK2fQzTQJmT8WJ3c", name: "ci deploys", start: "kh_root_3oTt", permissions: ["api.*.create_key", "api.*.read_key"], createdAt: 1767225600000 }],
     },

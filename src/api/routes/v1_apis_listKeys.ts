@@ -1,5 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { MAX_LIST_LIMIT, listKeys } from "../../keys/read-keys.ts";
+import { listKeys } from "../../keys/read-keys.ts";
+import { MAX_LIST_LIMIT } from "../../paging.ts";
 import { logDecrypts, rootKeyAuth } from "../auth.ts";
 import type { App } from "../env.ts";
 import { errorResponses } from "../errors.ts";
