@@ -241,3 +241,26 @@ export function forEachDatabase(
     });
   }
 }
+
+/**
+ * Two app instances, each with its own connection pool, on one throwaway PostgreSQL
+ * database (cross-instance tests: caches, notices, races). Only where PostgreSQL runs.
+ */
+export function onTwoInstances(name: string, body: (a: () => Harness, b: () => Harness) => void, options: HarnessOptions = {}): void {
+  describe.runIf(databaseKinds().includes("postgres"))(name, () => {
+    let a: Harness | undefined;
+    let b: Harness | undefined;
+    beforeAll(async () => {
+      a = await openHarness("postgres", options);
+      b = await openPeer(a);
+    });
+    afterAll(async () => {
+      await b?.close();
+      await a?.close();
+    });
+    body(
+      () => a!,
+      () => b!,
+    );
+  });
+}

@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { type Harness, databaseKinds, forEachDatabase, openHarness, openPeer } from "../harness.ts";
+import { expect, test } from "vitest";
+import { forEachDatabase, onTwoInstances } from "../harness.ts";
 import { countCodes, keyWith, onlyPostgres } from "./limits-helpers.ts";
 
 /**
@@ -36,28 +36,21 @@ forEachDatabase("adversarial 01: exact credits", (h) => {
 });
 
 /** The same three races split over two app instances, each with its own connection pool, on one PostgreSQL. */
-describe.runIf(databaseKinds().includes("postgres"))("adversarial 01: exact credits across two instances [postgres]", () => {
-  let a: Harness;
-  let b: Harness;
-  beforeAll(async () => {
-    a = await openHarness("postgres");
-    b = await openPeer(a);
-  });
-  afterAll(async () => {
-    await b?.close();
-    await a?.close();
-  });
+onTwoInstances(
+  "adversarial 01: exact credits across two instances [postgres]",
+  (a, b) => {
 
-  test.each([
-    { credits: 10, concurrent: 100, cost: 1, valid: 10, left: 0 },
-    { credits: 1, concurrent: 1000, cost: 1, valid: 1, left: 0 },
-    { credits: 100, concurrent: 50, cost: 7, valid: 14, left: 2 },
-  ])("remaining=$credits, $concurrent concurrent at cost $cost over both: exactly $valid VALID, $left left", async ({ credits, concurrent, cost, valid, left }) => {
-    const { key, remaining } = await keyWith(a, { remaining: credits });
-    const results = await Promise.all(Array.from({ length: concurrent }, (_, i) => (i % 2 ? a : b).verify(key, { remaining: { cost } })));
-    expect(results.every((r) => r.status === 200)).toBe(true);
-    expect(countCodes(results)).toEqual({ VALID: valid, USAGE_EXCEEDED: concurrent - valid });
-    // Both instances admitted some (the split is real), and the balance is exact.
-    expect(await remaining()).toBe(left);
-  }, 60_000);
-});
+    test.each([
+      { credits: 10, concurrent: 100, cost: 1, valid: 10, left: 0 },
+      { credits: 1, concurrent: 1000, cost: 1, valid: 1, left: 0 },
+      { credits: 100, concurrent: 50, cost: 7, valid: 14, left: 2 },
+    ])("remaining=$credits, $concurrent concurrent at cost $cost over both: exactly $valid VALID, $left left", async ({ credits, concurrent, cost, valid, left }) => {
+      const { key, remaining } = await keyWith(a(), { remaining: credits });
+      const results = await Promise.all(Array.from({ length: concurrent }, (_, i) => (i % 2 ? a() : b()).verify(key, { remaining: { cost } })));
+      expect(results.every((r) => r.status === 200)).toBe(true);
+      expect(countCodes(results)).toEqual({ VALID: valid, USAGE_EXCEEDED: concurrent - valid });
+      // Both instances admitted some (the split is real), and the balance is exact.
+      expect(await remaining()).toBe(left);
+    }, 60_000);
+  },
+);

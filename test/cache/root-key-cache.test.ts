@@ -1,7 +1,7 @@
 import { eq, sql } from "drizzle-orm";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { expect, test } from "vitest";
 import { rootKeys, workspaces } from "../../src/db/schema.ts";
-import { type Harness, type Workspace, databaseKinds, forEachDatabase, openHarness, openPeer } from "../harness.ts";
+import { type Harness, type Workspace, forEachDatabase, onTwoInstances } from "../harness.ts";
 
 /** A root-key call that needs `api.*.read_api`: its status tells refused (401/403) from allowed (200). */
 async function probe(h: Harness, token: string, apiId: string): Promise<number> {
@@ -94,28 +94,21 @@ forEachDatabase("root-key cache, one instance", (h) => {
   });
 });
 
-describe.runIf(databaseKinds().includes("postgres"))("root-key cache, two instances on one PostgreSQL", () => {
-  let a: Harness;
-  let b: Harness;
-  beforeAll(async () => {
-    a = await openHarness("postgres");
-    b = await openPeer(a);
-  });
-  afterAll(async () => {
-    await b?.close();
-    await a?.close();
-  });
+onTwoInstances(
+  "root-key cache, two instances on one PostgreSQL",
+  (a, b) => {
 
-  test.each(changes)("$name on one instance is seen by the other within 1 s", async ({ apply, status }) => {
-    const { ws, key, keyId, apiId } = await cachedRootKey(a, b);
-    await apply(a, ws, keyId);
-    await expectWithin(1000, async () => (await probe(b, key, apiId)) === status);
-  });
+    test.each(changes)("$name on one instance is seen by the other within 1 s", async ({ apply, status }) => {
+      const { ws, key, keyId, apiId } = await cachedRootKey(a(), b());
+      await apply(a(), ws, keyId);
+      await expectWithin(1000, async () => (await probe(b(), key, apiId)) === status);
+    });
 
-  test("an expired root key cached on the other instance is refused there at once", async () => {
-    const expires = Date.now() + 1500;
-    const { key, apiId } = await cachedRootKey(a, b, expires);
-    await untilPast(expires);
-    expect(await probe(b, key, apiId)).toBe(401);
-  });
-});
+    test("an expired root key cached on the other instance is refused there at once", async () => {
+      const expires = Date.now() + 1500;
+      const { key, apiId } = await cachedRootKey(a(), b(), expires);
+      await untilPast(expires);
+      expect(await probe(b(), key, apiId)).toBe(401);
+    });
+  },
+);

@@ -1,10 +1,10 @@
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { expect, test } from "vitest";
 import { sha256Hex } from "../../src/crypto/hash.ts";
 import { keys } from "../../src/db/schema.ts";
 import { generateKey, keyStart } from "../../src/keys/key-format.ts";
 import { newId } from "../../src/ids.ts";
 import { roomyWindow } from "../adversarial/limits-helpers.ts";
-import { type Harness, type Workspace, databaseKinds, forEachDatabase, openHarness, openPeer } from "../harness.ts";
+import { type Harness, type Workspace, forEachDatabase, onTwoInstances } from "../harness.ts";
 
 /** Each change a cached key must not survive, with the verify code expected after it. */
 const changes: { name: string; apply: (h: Harness, ws: Workspace, keyId: string, apiId: string) => Promise<unknown>; code: string }[] = [
@@ -119,49 +119,43 @@ async function expectWithin(ms: number, check: () => Promise<boolean>): Promise<
   throw new Error(`not seen within ${ms} ms`);
 }
 
-describe.runIf(databaseKinds().includes("postgres"))("verify cache, two instances on one PostgreSQL", () => {
-  let a: Harness;
-  let b: Harness;
-  beforeAll(async () => {
-    a = await openHarness("postgres", { cache: true });
-    b = await openPeer(a);
-  });
-  afterAll(async () => {
-    await b?.close();
-    await a?.close();
-  });
+onTwoInstances(
+  "verify cache, two instances on one PostgreSQL",
+  (a, b) => {
 
-  test.each(changes)("$name made on one instance is seen by the other within 1 s", async ({ apply, code }) => {
-    const { ws, apiId, key, keyId } = await cachedKey(a, b);
-    await apply(a, ws, keyId, apiId);
-    const took = await expectWithin(1000, async () => (await b.verify(key, query)).body.code === code);
-    expect(took).toBeLessThan(1000);
-  });
+    test.each(changes)("$name made on one instance is seen by the other within 1 s", async ({ apply, code }) => {
+      const { ws, apiId, key, keyId } = await cachedKey(a(), b());
+      await apply(a(), ws, keyId, apiId);
+      const took = await expectWithin(1000, async () => (await b().verify(key, query)).body.code === code);
+      expect(took).toBeLessThan(1000);
+    });
 
-  test("a key created after the other instance cached it as unknown is valid there within 1 s", async () => {
-    const ws = await a.workspace();
-    const apiId = await a.createApi(ws);
-    const key = generateKey({ prefix: "sk" });
-    expect((await b.verify(key)).body.code).toBe("NOT_FOUND");
-    await insertKeyRow(a, ws, apiId, key);
-    await expectWithin(1000, async () => (await b.verify(key)).body.code === "VALID");
-  });
+    test("a key created after the other instance cached it as unknown is valid there within 1 s", async () => {
+      const ws = await a().workspace();
+      const apiId = await a().createApi(ws);
+      const key = generateKey({ prefix: "sk" });
+      expect((await b().verify(key)).body.code).toBe("NOT_FOUND");
+      await insertKeyRow(a(), ws, apiId, key);
+      await expectWithin(1000, async () => (await b().verify(key)).body.code === "VALID");
+    });
 
-  test("credits and rate limits stay exact under 200 concurrent verifies split over both instances", async () => {
-    const ws = await a.workspace();
-    const apiId = await a.createApi(ws);
-    const credits = await a.createKey(ws, apiId, { remaining: 37 });
-    const limited = await a.createKey(ws, apiId, { ratelimit: { limit: 10, duration: roomyWindow() } }); // no window boundary mid-test
-    for (const { key, allowed } of [
-      { key: credits.key, allowed: 37 },
-      { key: limited.key, allowed: 10 },
-    ]) {
-      await Promise.all([a.verify(key), b.verify(key)]); // warm both caches
-      const results = await Promise.all(Array.from({ length: 200 }, (_, i) => (i % 2 ? a : b).verify(key)));
-      const valid = results.filter((r) => r.body.valid).length;
-      expect(results.every((r) => r.status === 200)).toBe(true);
-      expect(valid).toBe(allowed - 2); // two went to warming the caches
-    }
-    expect((await a.get("/v1/keys.getKey", { keyId: credits.keyId }, ws.rootKey)).body.remaining).toBe(0);
-  });
-});
+    test("credits and rate limits stay exact under 200 concurrent verifies split over both instances", async () => {
+      const ws = await a().workspace();
+      const apiId = await a().createApi(ws);
+      const credits = await a().createKey(ws, apiId, { remaining: 37 });
+      const limited = await a().createKey(ws, apiId, { ratelimit: { limit: 10, duration: roomyWindow() } }); // no window boundary mid-test
+      for (const { key, allowed } of [
+        { key: credits.key, allowed: 37 },
+        { key: limited.key, allowed: 10 },
+      ]) {
+        await Promise.all([a().verify(key), b().verify(key)]); // warm both caches
+        const results = await Promise.all(Array.from({ length: 200 }, (_, i) => (i % 2 ? a() : b()).verify(key)));
+        const valid = results.filter((r) => r.body.valid).length;
+        expect(results.every((r) => r.status === 200)).toBe(true);
+        expect(valid).toBe(allowed - 2); // two went to warming the caches
+      }
+      expect((await a().get("/v1/keys.getKey", { keyId: credits.keyId }, ws.rootKey)).body.remaining).toBe(0);
+    });
+  },
+  { cache: true },
+);
