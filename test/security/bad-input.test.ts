@@ -263,6 +263,19 @@ interface GetRoute {
 
 const getRoutes: GetRoute[] = [
   {
+    path: "/v1/rootKeys.listRootKeys",
+    valid: () => ({ limit: "10" }),
+    bad: () => [
+      ["limit=0", { limit: "0" }],
+      ["limit=101", { limit: "101" }],
+      ["limit=abc", { limit: "abc" }],
+      ["limit=1.5", { limit: "1.5" }],
+      ["limit empty", { limit: "" }],
+      ["cursor of 10 000", { cursor: LONG }],
+      ["cursor with NUL", { cursor: NUL }],
+    ],
+  },
+  {
     path: "/v1/apis.getApi",
     valid: (f) => ({ apiId: f.apiId }),
     bad: () => [
