@@ -65,7 +65,7 @@ export interface VerifiableKey extends Omit<KeyRow, "encrypted" | "encryptionKey
  */
 export async function findVerifiableKey(db: Database, hash: string, workspaceId?: string): Promise<VerifiableKey | null> {
   const [row] = workspaceId === undefined ? await findByHash(db).execute({ hash }) : await findByHashInWorkspace(db).execute({ hash, workspaceId });
-  return row && row.id !== null ? (row as unknown as VerifiableKey) : null;
+  return (row as VerifiableKey | undefined) ?? null;
 }
 
 /** Prepared once per handle (see prepared.ts). The scoped one is the hot path of every verify that sends a root key. */
@@ -73,18 +73,15 @@ const findByHash = preparedPerHandle((db) => buildFindByHash(db, false));
 const findByHashInWorkspace = preparedPerHandle((db) => buildFindByHash(db, true));
 
 /**
- * The lookup always answers exactly one row of the same shape, all NULL when no key
- * matches (a one-row VALUES left-joined to it): a miss then costs the database and the
- * driver what a hit costs, so "no such key" and "a key of another workspace" can't be told
- * apart by timing (test/adversarial/08-timing.test.ts).
+ * One indexed lookup by hash (and workspace). A miss is no row, whichever kind: with the
+ * workspace in the WHERE clause, another workspace's key is as absent to the database as a
+ * hash nobody holds (test/adversarial/08-timing.test.ts). A hit is told apart from a miss
+ * by the answer itself, so it need not cost the same.
  */
 function buildFindByHash(db: Database, scoped: boolean) {
   const { encrypted: _encrypted, encryptionKeyId: _encryptionKeyId, ...columns } = getTableColumns(keys);
-  const found = db
-    .select({
-      ...columns,
-      ...keyNameColumns(),
-    })
+  return db
+    .select({ ...columns, ...keyNameColumns() })
     .from(keys)
     .innerJoin(apis, eq(apis.id, keys.apiId))
     .innerJoin(workspaces, eq(workspaces.id, keys.workspaceId))
@@ -98,10 +95,7 @@ function buildFindByHash(db: Database, scoped: boolean) {
       ),
     )
     .limit(1)
-    .as("found");
-  // The subquery's own fields, read through its alias (left-joined: NULL when nothing matched).
-  const query = db.select(found._.selectedFields).from(sql`(values (1)) as one_row`).leftJoin(found, sql`true`);
-  return query.prepare(scoped ? "keyhold_find_verifiable_key_in_workspace" : "keyhold_find_verifiable_key");
+    .prepare(scoped ? "keyhold_find_verifiable_key_in_workspace" : "keyhold_find_verifiable_key");
 }
 
 /**
