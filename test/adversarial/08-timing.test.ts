@@ -109,8 +109,8 @@ forEachDatabase("adversarial 08: verify timing", (h) => {
   });
 
   test("a lookup scoped to a workspace finds another workspace's key no more than a missing one", async () => {
-    // What verify runs for a request with a root key: the database itself answers "no row"
-    // (the all-NULL row of a miss), so there is no row to join, aggregate or decode.
+    // What verify runs for a request with a root key: the database itself answers no row, so
+    // there is nothing to join, aggregate or decode.
     const a = await h().workspace();
     const b = await h().workspace();
     const { key } = await h().createKey(a, await h().createApi(a));
