@@ -1,4 +1,4 @@
-import type { Server, ServerResponse } from "node:http";
+import { STATUS_CODES, type Server, type ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
 import type { Logger } from "pino";
 import { type ErrorCode, errorBody } from "./errors.ts";
@@ -14,12 +14,12 @@ import { newRequestId } from "./ids.ts";
  * writable; it is just closed), and anything after the refused bytes on that connection
  * (the parser stops there; pipelined requests behind it are never read).
  */
-const answers: Record<string, { status: number; reason: string; code: ErrorCode; message: string }> = {
-  HPE_HEADER_OVERFLOW: { status: 431, reason: "Request Header Fields Too Large", code: "BAD_REQUEST", message: "The request's headers are larger than this server accepts." },
-  HPE_CHUNK_EXTENSIONS_OVERFLOW: { status: 413, reason: "Payload Too Large", code: "PAYLOAD_TOO_LARGE", message: "The request's chunk extensions are larger than this server accepts." },
-  ERR_HTTP_REQUEST_TIMEOUT: { status: 408, reason: "Request Timeout", code: "BAD_REQUEST", message: "The request was not received in time." },
+const answers: Record<string, { status: number; code: ErrorCode; message: string }> = {
+  HPE_HEADER_OVERFLOW: { status: 431, code: "BAD_REQUEST", message: "The request's headers are larger than this server accepts." },
+  HPE_CHUNK_EXTENSIONS_OVERFLOW: { status: 413, code: "PAYLOAD_TOO_LARGE", message: "The request's chunk extensions are larger than this server accepts." },
+  ERR_HTTP_REQUEST_TIMEOUT: { status: 408, code: "BAD_REQUEST", message: "The request was not received in time." },
 };
-const otherwise = { status: 400, reason: "Bad Request", code: "BAD_REQUEST", message: "The request is not valid HTTP/1.1 (e.g. conflicting Content-Length and Transfer-Encoding headers)." } as const;
+const otherwise = { status: 400, code: "BAD_REQUEST", message: "The request is not valid HTTP/1.1 (e.g. conflicting Content-Length and Transfer-Encoding headers)." } as const;
 
 export function answerClientErrors(server: Server, logger: Logger): void {
   server.on("clientError", (error: NodeJS.ErrnoException, socket: Duplex) => {
@@ -34,7 +34,7 @@ export function answerClientErrors(server: Server, logger: Logger): void {
     const respond = () => {
       if (!socket.writable) return void socket.destroy();
       const body = JSON.stringify(errorBody(answer.code, answer.message, requestId));
-      const head = [`HTTP/1.1 ${answer.status} ${answer.reason}`, "Content-Type: application/json", `Content-Length: ${Buffer.byteLength(body)}`, `X-Request-Id: ${requestId}`, "Connection: close"];
+      const head = [`HTTP/1.1 ${answer.status} ${STATUS_CODES[answer.status]}`, "Content-Type: application/json", `Content-Length: ${Buffer.byteLength(body)}`, `X-Request-Id: ${requestId}`, "Connection: close"];
       socket.end(`${head.join("\r\n")}\r\n\r\n${body}`, () => socket.destroy());
     };
     // A keep-alive connection may still owe the answer to an earlier request (pipelined in the
