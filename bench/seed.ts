@@ -27,6 +27,8 @@ export interface SeedInput {
 export async function seedKeys(db: Database, input: SeedInput): Promise<string[]> {
   const sample: string[] = [];
   const now = Date.now();
+  // v1's one limit is the auto-applied limit named "default" (src/keys/key-ratelimits.ts).
+  const ratelimits = input.ratelimit ? [{ id: "rl_bench", name: "default", autoApply: true, async: false, ...input.ratelimit }] : [];
   await db.execute(sql`alter table keys disable trigger keys_notify_insert_delete`);
   try {
     let pending: Promise<unknown> = Promise.resolve();
@@ -39,9 +41,9 @@ export async function seedKeys(db: Database, input: SeedInput): Promise<string[]
       });
       await pending;
       pending = db.execute(sql`
-        insert into keys (id, workspace_id, api_id, hash, start, created_at, remaining, ratelimit_limit, ratelimit_duration, ratelimit_async)
+        insert into keys (id, workspace_id, api_id, hash, start, created_at, remaining, ratelimits)
         select id, ${input.workspaceId}, ${input.apiId}, hash, start, ${now}::bigint, ${input.remaining ?? null}::int,
-          ${input.ratelimit?.limit ?? null}::int, ${input.ratelimit?.duration ?? null}::int, ${input.ratelimit ? false : null}::boolean
+          ${JSON.stringify(ratelimits)}::jsonb
         from unnest(${arrayLiteral(ids)}::text[], ${arrayLiteral(keys.map((k) => k.hash))}::text[], ${arrayLiteral(keys.map((k) => k.start))}::text[])
           as t(id, hash, start)`);
     }

@@ -13,7 +13,7 @@ import { childConfig, serveChild } from "../servers/serve-child.ts";
 const { url, maxConnections } = childConfig<{ url: string; maxConnections: number }>();
 const sql = postgres(url, { max: maxConnections, onnotice: () => {} });
 const idsByHash = new Map<string, string>();
-for (const row of await sql<{ id: string; hash: string }[]>`select id, hash from keys where remaining is not null or ratelimit_limit is not null`) {
+for (const row of await sql<{ id: string; hash: string }[]>`select id, hash from keys where remaining is not null or ratelimits <> '[]'::jsonb`) {
   idsByHash.set(row.hash, row.id);
 }
 

@@ -18,6 +18,19 @@ import {
  * Times are Unix milliseconds, as on the wire.
  */
 
+/**
+ * One of a key's named rate limits, as stored in `keys.ratelimits`. `autoApply` limits are
+ * checked on every verify; the others only when a verify names them. `async` is v1's flag.
+ */
+export interface KeyRatelimit {
+  id: string;
+  name: string;
+  limit: number;
+  duration: number;
+  autoApply: boolean;
+  async?: boolean;
+}
+
 /** Ids sort by creation time only under byte-order collation, whatever the server's default. */
 const id = customType<{ data: string; driverData: string }>({ dataType: () => 'text COLLATE "C"' });
 const millis = (name: string) => bigint(name, { mode: "number" });
@@ -78,15 +91,18 @@ export const keys = pgTable(
     refillAmount: integer("refill_amount"),
     refillDay: integer("refill_day"),
     lastRefillAt: millis("last_refill_at"),
-    ratelimitLimit: integer("ratelimit_limit"),
-    ratelimitDuration: integer("ratelimit_duration"),
-    ratelimitAsync: boolean("ratelimit_async"),
+    /** Named rate limits (v1's single `ratelimit` is the one named "default"); see key-ratelimits.ts. */
+    ratelimits: jsonb("ratelimits").$type<KeyRatelimit[]>().notNull().default([]),
     /** Vault ciphertext of the key, only for keys created with `recoverable: true`. */
     encrypted: text("encrypted"),
     /** The vault DEK that made `encrypted`, to find what a re-encryption must move. */
     encryptionKeyId: text("encryption_key_id"),
+    /** The migration scheme a key was imported with (keys.migrateKeys); null for keys Keyhold made. */
+    migrationId: text("migration_id"),
     createdAt: millis("created_at").notNull(),
     updatedAt: millis("updated_at"),
+    /** Last successful verify, approximate: written in batches (last-used.ts), never by the verify itself. */
+    lastUsedAt: millis("last_used_at"),
     deletedAt: millis("deleted_at"),
   },
   (t) => [
@@ -127,4 +143,18 @@ export const ratelimitWindows = pgTable(
     count: integer("count").notNull(),
   },
   (t) => [primaryKey({ columns: [t.keyId, t.name] })],
+);
+
+/**
+ * Where imported keys (keys.migrateKeys) may live, so that verify looks up a key without
+ * Keyhold's checksum only there: per workspace, the prefix of the imported keys, or ''
+ * when the import did not say (every key failing the checksum is then looked up).
+ */
+export const importedKeyPrefixes = pgTable(
+  "imported_key_prefixes",
+  {
+    workspaceId: id("workspace_id").notNull().references(() => workspaces.id),
+    prefix: text("prefix").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.workspaceId, t.prefix] })],
 );

@@ -21,7 +21,7 @@ export interface CreateKeyInput extends KeySettings {
 }
 
 /** Every column, so one prepared insert serves every key: NULL where unset, and `enabled` as the table's default. */
-const UNSET = { ...Object.fromEntries(Object.keys(getTableColumns(keys)).map((name) => [name, null])), enabled: true };
+const UNSET = { ...Object.fromEntries(Object.keys(getTableColumns(keys)).map((name) => [name, null])), enabled: true, ratelimits: [] };
 
 /** Prepared: every createKey without names is this one statement. */
 const insertKey = preparedPerHandle((db) => {

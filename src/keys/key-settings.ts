@@ -2,6 +2,7 @@ import { and, eq } from "drizzle-orm";
 import type { Database } from "../db/client.ts";
 import { keyPermissions, keyRoles, type keys } from "../db/schema.ts";
 import { KeyholdError } from "../errors.ts";
+import { type KeyRatelimit, type RatelimitSetting, replaceRatelimits, setDefaultRatelimit } from "./key-ratelimits.ts";
 import type { RefillInterval } from "./refill.ts";
 
 /**
@@ -15,7 +16,10 @@ export interface KeySettings {
   expires?: number | null;
   remaining?: number | null;
   refill?: { interval: RefillInterval; amount: number; refillDay?: number } | null;
+  /** v1: the limit named "default" only; the key's other named limits stay. */
   ratelimit?: { limit: number; duration: number; async?: boolean } | null;
+  /** v2: the whole list of named limits; null or [] removes them all. */
+  ratelimits?: RatelimitSetting[] | null;
   enabled?: boolean;
   environment?: string | null;
   roles?: string[];
@@ -24,8 +28,14 @@ export interface KeySettings {
 
 type KeyColumns = Partial<typeof keys.$inferInsert>;
 
-/** Column values for the given settings; checks the rules that span several fields. */
-export function settingsToColumns(s: KeySettings, now: number): KeyColumns {
+/**
+ * Column values for the given settings; checks the rules that span several fields.
+ * `ratelimits` is the key's current list, which a v1 `ratelimit` edit keeps the rest of.
+ */
+export function settingsToColumns(s: KeySettings, now: number, ratelimits: readonly KeyRatelimit[] = []): KeyColumns {
+  if (s.ratelimit !== undefined && s.ratelimits !== undefined) {
+    throw new KeyholdError("BAD_REQUEST", "Set either ratelimit or ratelimits, not both.");
+  }
   if (s.expires != null && s.expires <= now) throw new KeyholdError("BAD_REQUEST", "expires must be in the future.");
   if (s.refill?.refillDay !== undefined && s.refill.interval !== "monthly") {
     throw new KeyholdError("BAD_REQUEST", "refill.refillDay applies only to a monthly refill.");
@@ -44,11 +54,8 @@ export function settingsToColumns(s: KeySettings, now: number): KeyColumns {
     columns.refillDay = s.refill?.interval === "monthly" ? (s.refill.refillDay ?? 1) : null;
     columns.lastRefillAt = s.refill ? now : null;
   }
-  if (s.ratelimit !== undefined) {
-    columns.ratelimitLimit = s.ratelimit?.limit ?? null;
-    columns.ratelimitDuration = s.ratelimit?.duration ?? null;
-    columns.ratelimitAsync = s.ratelimit ? (s.ratelimit.async ?? false) : null;
-  }
+  if (s.ratelimit !== undefined) columns.ratelimits = setDefaultRatelimit(ratelimits, s.ratelimit);
+  if (s.ratelimits !== undefined) columns.ratelimits = replaceRatelimits(ratelimits, s.ratelimits ?? []);
   return columns;
 }
 

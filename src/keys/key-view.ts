@@ -1,6 +1,7 @@
 import { and, eq, inArray } from "drizzle-orm";
 import type { Database } from "../db/client.ts";
 import { keyPermissions, keyRoles, type keys } from "../db/schema.ts";
+import { type KeyRatelimit, defaultRatelimit } from "./key-ratelimits.ts";
 import { effectiveRemaining } from "./refill.ts";
 
 export type KeyRow = typeof keys.$inferSelect;
@@ -38,6 +39,7 @@ export interface RatelimitView {
 
 export function toKeyView(row: KeyRow, names: { permissions: string[]; roles: string[] }, now = Date.now()): KeyView {
   const remaining = effectiveRemaining(row, now);
+  const v1Limit = defaultRatelimit(row.ratelimits);
   return {
     id: row.id,
     start: row.start,
@@ -59,7 +61,7 @@ export function toKeyView(row: KeyRow, names: { permissions: string[]; roles: st
           ...(row.lastRefillAt !== null && { lastRefillAt: row.lastRefillAt }),
         },
       }),
-    ...(row.ratelimitLimit !== null && row.ratelimitDuration !== null && { ratelimit: toRatelimitView(row) }),
+    ...(v1Limit && { ratelimit: toRatelimitView(v1Limit) }),
     roles: names.roles,
     permissions: names.permissions,
     enabled: row.enabled,
@@ -67,10 +69,7 @@ export function toKeyView(row: KeyRow, names: { permissions: string[]; roles: st
   };
 }
 
-function toRatelimitView(row: KeyRow): RatelimitView {
-  const limit = row.ratelimitLimit!;
-  const duration = row.ratelimitDuration!;
-  const async = row.ratelimitAsync ?? false;
+function toRatelimitView({ limit, duration, async = false }: KeyRatelimit): RatelimitView {
   // type/refillRate/refillInterval are Unkey's deprecated spellings, kept for old clients.
   return { async, type: async ? "fast" : "consistent", limit, duration, refillRate: limit, refillInterval: duration };
 }

@@ -1,10 +1,11 @@
-import { and, eq, isNull, sql } from "drizzle-orm";
+import { and, eq, inArray, isNull, sql } from "drizzle-orm";
 import { apiPermission } from "../auth/permissions.ts";
 import { type RootKeyContext, requirePermission } from "../auth/root-key-auth.ts";
 import type { Database } from "../db/client.ts";
 import { keys, ratelimitWindows } from "../db/schema.ts";
 import { KeyholdError, notFound } from "../errors.ts";
 import { type KeySettings, settingsToColumns, writeKeyNames } from "./key-settings.ts";
+import { ratelimitsWithNewWindows } from "./key-ratelimits.ts";
 import { creditsWithRefill } from "./limits.ts";
 import { findKey } from "./read-keys.ts";
 
@@ -13,7 +14,7 @@ export async function updateKey(db: Database, ctx: RootKeyContext, keyId: string
   const row = await findKey(db, ctx.workspaceId, keyId);
   requirePermission(ctx, apiPermission(row.apiId, "update_key"));
   const now = Date.now();
-  const columns = settingsToColumns(settings, now);
+  const columns = settingsToColumns(settings, now, row.ratelimits);
   const refill = settings.refill === undefined ? row.refillInterval : settings.refill;
   const remaining = settings.remaining === undefined ? row.remaining : settings.remaining;
   if (refill && remaining === null) throw new KeyholdError("BAD_REQUEST", "refill needs remaining: set the credits too.");
@@ -26,9 +27,10 @@ export async function updateKey(db: Database, ctx: RootKeyContext, keyId: string
       .where(and(eq(keys.id, row.id), eq(keys.workspaceId, ctx.workspaceId), isNull(keys.deletedAt)))
       .returning({ id: keys.id });
     if (updated.length === 0) throw notFound("key"); // deleted meanwhile
-    // A window of another length is not comparable: the new limit starts with a fresh one.
-    if (settings.ratelimit !== undefined && settings.ratelimit?.duration !== row.ratelimitDuration) {
-      await tx.delete(ratelimitWindows).where(and(eq(ratelimitWindows.keyId, row.id), eq(ratelimitWindows.name, "default")));
+    // A window of another length is not comparable: a limit whose duration changed (or that is gone) starts afresh.
+    const restarted = columns.ratelimits ? ratelimitsWithNewWindows(row.ratelimits, columns.ratelimits) : [];
+    if (restarted.length > 0) {
+      await tx.delete(ratelimitWindows).where(and(eq(ratelimitWindows.keyId, row.id), inArray(ratelimitWindows.name, restarted)));
     }
     await writeKeyNames(tx, { id: row.id, workspaceId: ctx.workspaceId }, settings, true);
   });

@@ -6,6 +6,7 @@ import type { Database } from "../db/client.ts";
 import { preparedPerHandle } from "../db/prepared.ts";
 import { apis, keys, workspaces } from "../db/schema.ts";
 import { keyNameColumns } from "./key-name-columns.ts";
+import { DEFAULT_RATELIMIT } from "./key-ratelimits.ts";
 import { parseKey } from "./key-format.ts";
 import { type RatelimitOutcome, consumeRatelimit, spendCredits } from "./limits.ts";
 import { type PermissionQuery, evaluatePermissionQuery } from "./permission-query.ts";
@@ -168,19 +169,27 @@ interface LimitSpec {
   cost: number;
 }
 
-/** The rate limits this request is subject to: the key's own, plus any named in the request. */
+/**
+ * The rate limits this request is subject to: the key's auto-applied ones, plus those the
+ * request names: inline with its own `limit` and `duration` (Unkey's override), or by a
+ * name the key has (the key's limit at the request's cost). A name the key lacks, without
+ * both, is ignored here (v1); v2 refuses it before (unknownRatelimit).
+ */
 function ratelimitsFor(key: VerifiableKey, request: VerifyKeyRequest): LimitSpec[] {
-  const specs: LimitSpec[] = [];
-  const own = key.ratelimitLimit !== null && key.ratelimitDuration !== null;
-  const ownCost = request.ratelimits?.find((r) => r.name === "default")?.cost ?? request.ratelimit?.cost ?? 1;
-  if (own) specs.push({ name: "default", limit: key.ratelimitLimit!, duration: key.ratelimitDuration!, cost: ownCost });
-  for (const r of request.ratelimits ?? []) {
-    if (r.name === "default" && own) continue;
-    if (r.limit !== undefined && r.duration !== undefined) {
-      specs.push({ name: r.name, limit: r.limit, duration: r.duration, cost: r.cost ?? 1 });
-    }
+  const specs = new Map<string, LimitSpec>();
+  const legacyCost = request.ratelimit?.cost;
+  for (const r of key.ratelimits) {
+    if (!r.autoApply) continue;
+    const cost = r.name === DEFAULT_RATELIMIT && legacyCost !== undefined ? legacyCost : 1;
+    specs.set(r.name, { name: r.name, limit: r.limit, duration: r.duration, cost });
   }
-  return specs;
+  for (const r of request.ratelimits ?? []) {
+    const own = key.ratelimits.find((k) => k.name === r.name);
+    if (r.limit !== undefined && r.duration !== undefined) {
+      specs.set(r.name, { name: r.name, limit: r.limit, duration: r.duration, cost: r.cost ?? 1 });
+    } else if (own) specs.set(r.name, { name: r.name, limit: own.limit, duration: own.duration, cost: r.cost ?? 1 });
+  }
+  return [...specs.values()];
 }
 
 class Refused extends Error {

@@ -3,8 +3,8 @@ import { getApi } from "../../apis/apis.ts";
 import { rootKeyAuth } from "../auth.ts";
 import type { App } from "../env.ts";
 import { errorResponses } from "../errors.ts";
-import { id, jsonResponse } from "./schemas.ts";
-import { apiPermission, rootKeyRequired } from "./route-security.ts";
+import { id, jsonResponse } from "../routes/schemas.ts";
+import { apiPermission, rootKeyRequired } from "../routes/route-security.ts";
 
 export const apiSchema = z
   .object({ id: z.string(), workspaceId: z.string(), name: z.string(), recovery: z.object({ enabled: z.boolean() }) })

@@ -3,8 +3,8 @@ import { getKey } from "../../keys/read-keys.ts";
 import { logDecrypts, rootKeyAuth } from "../auth.ts";
 import type { App } from "../env.ts";
 import { errorResponses } from "../errors.ts";
-import { id, jsonResponse, keySchema, queryBoolean } from "./schemas.ts";
-import { apiPermission, rootKeyRequired } from "./route-security.ts";
+import { id, jsonResponse, keySchema, queryBoolean } from "../routes/schemas.ts";
+import { apiPermission, rootKeyRequired } from "../routes/route-security.ts";
 
 const route = createRoute({
   operationId: "keys.getKey",

@@ -3,8 +3,8 @@ import { updateRemaining } from "../../keys/update-key.ts";
 import { rootKeyAuth } from "../auth.ts";
 import type { App } from "../env.ts";
 import { errorResponses } from "../errors.ts";
-import { credits, id, jsonBody, jsonResponse } from "./schemas.ts";
-import { apiPermission, rootKeyRequired } from "./route-security.ts";
+import { credits, id, jsonBody, jsonResponse } from "../routes/schemas.ts";
+import { apiPermission, rootKeyRequired } from "../routes/route-security.ts";
 
 const route = createRoute({
   operationId: "keys.updateRemaining",

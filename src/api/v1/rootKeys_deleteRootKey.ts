@@ -3,8 +3,8 @@ import { deleteRootKey } from "../../auth/root-keys.ts";
 import { rootKeyAuth } from "../auth.ts";
 import type { App } from "../env.ts";
 import { errorResponses } from "../errors.ts";
-import { emptyObject, id, jsonBody, jsonResponse } from "./schemas.ts";
-import { rootKeyRequired } from "./route-security.ts";
+import { emptyObject, id, jsonBody, jsonResponse } from "../routes/schemas.ts";
+import { rootKeyRequired } from "../routes/route-security.ts";
 
 const route = createRoute({
   operationId: "rootKeys.deleteRootKey",

@@ -1,7 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { App } from "../env.ts";
-import { jsonResponse } from "./schemas.ts";
-import { publicRoute } from "./route-security.ts";
+import { jsonResponse } from "../routes/schemas.ts";
+import { publicRoute } from "../routes/route-security.ts";
 
 const route = createRoute({
   operationId: "liveness",

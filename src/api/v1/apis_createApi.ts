@@ -3,8 +3,8 @@ import { createApi } from "../../apis/apis.ts";
 import { rootKeyAuth } from "../auth.ts";
 import type { App } from "../env.ts";
 import { errorResponses } from "../errors.ts";
-import { jsonBody, jsonResponse, text } from "./schemas.ts";
-import { rootKeyRequired } from "./route-security.ts";
+import { jsonBody, jsonResponse, text } from "../routes/schemas.ts";
+import { rootKeyRequired } from "../routes/route-security.ts";
 
 const route = createRoute({
   operationId: "apis.createApi",

@@ -4,8 +4,8 @@ import { MAX_LIST_LIMIT } from "../../paging.ts";
 import { logDecrypts, rootKeyAuth } from "../auth.ts";
 import type { App } from "../env.ts";
 import { errorResponses } from "../errors.ts";
-import { id, jsonResponse, keySchema, queryBoolean, text } from "./schemas.ts";
-import { apiPermission, rootKeyRequired } from "./route-security.ts";
+import { id, jsonResponse, keySchema, queryBoolean, text } from "../routes/schemas.ts";
+import { apiPermission, rootKeyRequired } from "../routes/route-security.ts";
 
 const route = createRoute({
   operationId: "apis.listKeys",

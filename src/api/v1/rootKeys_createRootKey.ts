@@ -4,8 +4,8 @@ import { createRootKey } from "../../auth/root-keys.ts";
 import { rootKeyAuth } from "../auth.ts";
 import type { App } from "../env.ts";
 import { errorResponses } from "../errors.ts";
-import { jsonBody, jsonResponse, text, timestamp } from "./schemas.ts";
-import { rootKeyRequired } from "./route-security.ts";
+import { jsonBody, jsonResponse, text, timestamp } from "../routes/schemas.ts";
+import { rootKeyRequired } from "../routes/route-security.ts";
 
 const permission = z.string().refine(isValidPermission, { message: "must be `*` or `<resource>.<id|*>.<action>`" });
 

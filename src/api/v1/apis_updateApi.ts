@@ -3,8 +3,8 @@ import { updateApi } from "../../apis/apis.ts";
 import { rootKeyAuth } from "../auth.ts";
 import type { App } from "../env.ts";
 import { errorResponses } from "../errors.ts";
-import { id, jsonBody, jsonResponse, text } from "./schemas.ts";
-import { apiPermission, rootKeyRequired } from "./route-security.ts";
+import { id, jsonBody, jsonResponse, text } from "../routes/schemas.ts";
+import { apiPermission, rootKeyRequired } from "../routes/route-security.ts";
 
 const recovery = z.object({
   enabled: z.boolean(),

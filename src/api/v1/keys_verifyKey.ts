@@ -5,8 +5,8 @@ import { verifyKey } from "../../keys/verify-key.ts";
 import { optionalRootKeyAuth } from "../auth.ts";
 import type { App } from "../env.ts";
 import { errorResponses } from "../errors.ts";
-import { id, INT32_MAX, jsonBody, jsonResponse, meta, text } from "./schemas.ts";
-import { apiPermission, rootKeyOptional } from "./route-security.ts";
+import { id, INT32_MAX, jsonBody, jsonResponse, meta, text } from "../routes/schemas.ts";
+import { apiPermission, rootKeyOptional } from "../routes/route-security.ts";
 
 const cost = z.number().int().min(0).max(INT32_MAX);
 

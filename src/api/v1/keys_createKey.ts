@@ -3,8 +3,8 @@ import { createKey } from "../../keys/create-key.ts";
 import { rootKeyAuth } from "../auth.ts";
 import type { App } from "../env.ts";
 import { errorResponses } from "../errors.ts";
-import { createKeyFields, jsonBody, jsonResponse, toKeySettings } from "./schemas.ts";
-import { apiPermission, rootKeyRequired } from "./route-security.ts";
+import { createKeyFields, jsonBody, jsonResponse, toKeySettings } from "../routes/schemas.ts";
+import { apiPermission, rootKeyRequired } from "../routes/route-security.ts";
 
 const route = createRoute({
   operationId: "keys.createKey",

@@ -4,8 +4,8 @@ import { rootKeyAuth } from "../auth.ts";
 import type { App } from "../env.ts";
 import { errorResponses } from "../errors.ts";
 import { MAX_LIST_LIMIT } from "../../paging.ts";
-import { jsonResponse, text } from "./schemas.ts";
-import { rootKeyRequired } from "./route-security.ts";
+import { jsonResponse, text } from "../routes/schemas.ts";
+import { rootKeyRequired } from "../routes/route-security.ts";
 
 const rootKeySchema = z
   .object({
