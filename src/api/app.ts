@@ -27,6 +27,7 @@ import { registerCreateRootKey } from "./v1/rootKeys_createRootKey.ts";
 import { registerDeleteRootKey } from "./v1/rootKeys_deleteRootKey.ts";
 import { registerListRootKeys } from "./v1/rootKeys_listRootKeys.ts";
 import { registerMetrics } from "./routes/metrics.ts";
+import { v2Routes } from "./v2/routes.ts";
 import { registerReadyz } from "./routes/readyz.ts";
 
 const routes = [
@@ -46,6 +47,7 @@ const routes = [
   registerCreateRootKey,
   registerDeleteRootKey,
   registerListRootKeys,
+  ...v2Routes,
   registerReadyz,
   registerMetrics,
   registerOpenApiDocument,

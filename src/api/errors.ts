@@ -1,13 +1,21 @@
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { z } from "@hono/zod-openapi";
 import type { ZodError } from "zod";
 import { type ErrorCode, KeyholdError, errorBody, errorStatus } from "../errors.ts";
 import { safeError } from "../safe-error.ts";
+import { type V2FieldError, isV2, v2ErrorBody, v2ErrorStatus, zodFieldErrors } from "./v2/envelope.ts";
 import type { AppEnv } from "./env.ts";
 
-export function errorResponse(c: Context<AppEnv>, code: ErrorCode, message: string): Response {
-  return c.json(errorBody(code, message, c.get("requestId") ?? "req_unknown"), errorStatus[code]);
+/**
+ * The one place an error becomes an answer: v1's envelope, or v2's for a /v2/ path (its
+ * statuses and shape in v2/envelope.ts). `fields` are the places a 400 points at (v2's `errors`).
+ */
+export function errorResponse(c: Context<AppEnv>, code: ErrorCode, message: string, fields?: V2FieldError[]): Response {
+  const requestId = c.get("requestId") ?? "req_unknown";
+  if (isV2(c)) return c.json(v2ErrorBody(code, message, requestId, fields), v2ErrorStatus(code) as ContentfulStatusCode);
+  return c.json(errorBody(code, message, requestId), errorStatus[code]);
 }
 
 /** The one answer to a body over 1 MiB, from whichever check catches it. */
@@ -37,7 +45,7 @@ function badRequestMessage(error: HTTPException): string {
 /** defaultHook of every route: a schema failure becomes one readable BAD_REQUEST. */
 export function validationHook(result: { success: true } | { success: false; error: ZodError }, c: Context<AppEnv>) {
   if (result.success) return;
-  return errorResponse(c, "BAD_REQUEST", describeZodError(result.error));
+  return errorResponse(c, "BAD_REQUEST", describeZodError(result.error), zodFieldErrors(result.error.issues));
 }
 
 export function describeZodError(error: ZodError): string {
