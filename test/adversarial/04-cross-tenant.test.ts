@@ -62,11 +62,16 @@ const idRoutes: IdRoute[] = [
   },
   { name: "keys.verifyKey of a disabled key", method: "POST", path: "/v1/keys.verifyKey", input: (i) => ({ key: i.disabledKey }), verdict: true },
   { name: "rootKeys.deleteRootKey", method: "POST", path: "/v1/rootKeys.deleteRootKey", input: (i) => ({ keyId: i.rootKeyId }) },
+  // Unkey v2 (src/api/v2/): the same wall through the v2 adapters.
+  { name: "v2 apis.getApi", method: "POST", path: "/v2/apis.getApi", input: (i) => ({ apiId: i.apiId }) },
+  { name: "v2 apis.deleteApi", method: "POST", path: "/v2/apis.deleteApi", input: (i) => ({ apiId: i.apiId }) },
 ];
 
 /** Registered routes that take no id of an existing resource, and why they need no row. */
 const routesWithoutIds: Record<string, string> = {
   "/v1/liveness": "no id, no root key",
+  "/v2/liveness": "no id, no root key",
+  "/v2/apis.createApi": "creates in the caller's own workspace (as v1's)",
   "/readyz": "readiness probe: no id, no root key",
   "/v1/apis.createApi": "creates in the caller's own workspace (checked below)",
   "/v1/rootKeys.createRootKey": "creates in the caller's own workspace (checked below)",

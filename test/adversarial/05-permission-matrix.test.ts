@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, test } from "vitest";
 import { type Harness, type Workspace, forEachDatabase } from "../harness.ts";
-import { expectErrorEnvelope } from "../security/envelope.ts";
+import { errorMessage, expectErrorEnvelope } from "../security/envelope.ts";
 import { ALL, type AuthRoute, type Fixture, authRoutes, full, get, post, send } from "./auth-routes.ts";
 
 /**
@@ -126,7 +126,7 @@ forEachDatabase(
       const resource = missing.includes(".") ? missing.split(".")[0]! : "api";
       // Either the wildcard form or the one for this very API names it.
       const named = new RegExp(`\\b${resource}\\.(\\*|${f.apiId})\\.${action}\\b`);
-      expect(res.body.error.message, route.name).toMatch(named);
+      expect(errorMessage(res.body), route.name).toMatch(named);
       expect(await h().snapshot()).toEqual(before);
     });
 

@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, test } from "vitest";
 import { workspaces } from "../../src/db/schema.ts";
 import { ROOT_KEY_PREFIX, generateKey } from "../../src/keys/key-format.ts";
 import { type Response, type Workspace, forEachDatabase } from "../harness.ts";
-import { expectErrorEnvelope, withoutRequestId } from "../security/envelope.ts";
+import { envelopeVersion, expectErrorEnvelope, withoutRequestId } from "../security/envelope.ts";
 import { type Fixture, authRoutes, get, post, send } from "./auth-routes.ts";
 
 /**
@@ -75,12 +75,15 @@ forEachDatabase("adversarial 06: root key states", (h) => {
       const { keyId: rootKeyId } = await h().rootKey(doomed, ["api.*.read_key"]);
       const own: Fixture = { apiId, keyId, key, rootKeyId };
       await h().db.update(workspaces).set({ deletedAt: Date.now() }).where(eq(workspaces.id, doomed.workspaceId));
-      const reference = await send(h(), get("/v1/apis.getApi", { apiId: f.apiId }), "Bearer xyz");
+      const reference = {
+        v1: await send(h(), get("/v1/apis.getApi", { apiId: f.apiId }), "Bearer xyz"),
+        v2: await send(h(), post("/v2/apis.getApi", { apiId: f.apiId }), "Bearer xyz"),
+      };
       const before = await h().snapshot();
       for (const route of authRoutes.filter((r) => r.name !== "keys.verifyKey with a root key")) {
         const res = await send(h(), route.call(own), `Bearer ${doomed.rootKey}`);
         expectErrorEnvelope(res, "UNAUTHORIZED", route.name);
-        expect(withoutRequestId(res.body), route.name).toEqual(withoutRequestId(reference.body));
+        expect(withoutRequestId(res.body), route.name).toEqual(withoutRequestId(reference[envelopeVersion(res.body)].body));
       }
       // Its keys are gone with it: verify says NOT_FOUND, with or without its root key.
       expect((await h().verify(key)).body.code).toBe("NOT_FOUND");
@@ -88,13 +91,14 @@ forEachDatabase("adversarial 06: root key states", (h) => {
       expect(await h().snapshot()).toEqual(before);
     });
 
-    test("the 401 is the same on every route", async () => {
-      const bodies = new Set<string>();
+    test("the 401 is the same on every route (one body per API version)", async () => {
+      const bodies = { v1: new Set<string>(), v2: new Set<string>() };
       for (const route of authRoutes.filter((r) => r.name !== "keys.verifyKey with a root key")) {
         const res = await send(h(), route.call(f), "Bearer xyz");
-        bodies.add(JSON.stringify(withoutRequestId(res.body)));
+        bodies[envelopeVersion(res.body)].add(JSON.stringify(withoutRequestId(res.body)));
       }
-      expect([...bodies]).toHaveLength(1);
+      expect([...bodies.v1]).toHaveLength(1);
+      expect([...bodies.v2]).toHaveLength(1);
     });
 
     test("verifyKey ignores a bad root key: the verdict is the one without any", async () => {

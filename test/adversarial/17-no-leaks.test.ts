@@ -6,7 +6,7 @@ import { createApp } from "../../src/api/app.ts";
 import { sha256Hex } from "../../src/crypto/hash.ts";
 import { newId } from "../../src/ids.ts";
 import { type Harness, type Workspace, forEachDatabase } from "../harness.ts";
-import { expectErrorEnvelope } from "../security/envelope.ts";
+import { envelopeVersion, errorMessage, expectErrorEnvelope } from "../security/envelope.ts";
 import { type Call, type Fixture, authRoutes } from "./auth-routes.ts";
 import { type FaultSwitch, faultyDatabase } from "./faults.ts";
 
@@ -105,8 +105,9 @@ forEachDatabase(
       for (const r of recorded.filter((e) => e.label.endsWith("database down") && !e.label.startsWith("verifyKey"))) {
         expect(r.status, r.label).toBe(500);
         const body = JSON.parse(r.text);
-        expect(Object.keys(body.error).sort(), r.label).toEqual(["code", "docs", "message", "requestId"]);
-        expect(body.error.message, r.label).toBe("Something went wrong on our side; the request id identifies it in our logs.");
+        const fields = envelopeVersion(body) === "v2" ? ["detail", "status", "title", "type"] : ["code", "docs", "message", "requestId"];
+        expect(Object.keys(body.error).sort(), r.label).toEqual(fields);
+        expect(errorMessage(body), r.label).toBe("Something went wrong on our side; the request id identifies it in our logs.");
       }
     });
 

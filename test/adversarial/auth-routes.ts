@@ -57,6 +57,10 @@ export const authRoutes: AuthRoute[] = [
   // Revoking also needs every permission the target holds (the fixture's root key holds api.*.read_key).
   { name: "rootKeys.deleteRootKey", call: (f) => post("/v1/rootKeys.deleteRootKey", { keyId: f.rootKeyId }), needs: ["api.*.read_key", "rbac.*.delete_root_key"] },
   { name: "rootKeys.listRootKeys", call: () => get("/v1/rootKeys.listRootKeys", {}), needs: ["rbac.*.read_root_key"] },
+  // Unkey v2: the same permissions, through the v2 adapters (src/api/v2/).
+  { name: "v2 apis.createApi", call: () => post("/v2/apis.createApi", { name: "n" }), needs: ["create_api"] },
+  { name: "v2 apis.getApi", call: (f) => post("/v2/apis.getApi", { apiId: f.apiId }), needs: ["read_api"] },
+  { name: "v2 apis.deleteApi", call: (f) => post("/v2/apis.deleteApi", { apiId: f.apiId }), needs: ["delete_api"] },
 ];
 
 export const API_ACTIONS = ["create_api", "read_api", "update_api", "delete_api", "create_key", "read_key", "update_key", "delete_key", "verify_key", "encrypt_key", "decrypt_key"];

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, expect, test } from "vitest";
-import { errorStatus } from "../../src/errors.ts";
+import { v2ErrorStatus } from "../../src/api/v2/envelope.ts";
+import { type ErrorCode, errorStatus } from "../../src/errors.ts";
 import { type Harness, openHarness } from "../harness.ts";
 import { checkValue } from "./schema-check.ts";
 
@@ -11,7 +12,7 @@ const NOT_OPERATIONS: Record<string, string> = {
   "/metrics": "Prometheus scrape endpoint (text exposition, METRICS_TOKEN), not a client API",
 };
 /** Operations anyone may call: everything else needs a root key. */
-const PUBLIC = ["liveness", "readyz", "keys.verifyKey"];
+const PUBLIC = ["liveness", "v2.liveness", "readyz", "keys.verifyKey"];
 
 let h: Harness;
 let doc: any;
@@ -60,10 +61,14 @@ test("every error code is documented with an example envelope", () => {
     for (const [status, response] of Object.entries<any>(op.responses)) {
       if (status === "200") continue;
       const examples = response.content["application/json"].examples as Record<string, any>;
-      const codes = Object.keys(errorStatus).filter((code) => errorStatus[code as keyof typeof errorStatus] === Number(status));
+      // v2 answers in Unkey v2's statuses and names the code in `type` (src/api/v2/envelope.ts).
+      const v2 = (op.operationId as string).startsWith("v2.");
+      const statusOf = (code: ErrorCode) => (v2 ? v2ErrorStatus(code) : errorStatus[code]);
+      const codes = (Object.keys(errorStatus) as ErrorCode[]).filter((code) => statusOf(code) === Number(status));
       expect(Object.keys(examples).sort(), `${op.operationId} ${status}`).toEqual(codes.sort());
       for (const [code, example] of Object.entries(examples)) {
-        expect(example.value.error.code).toBe(code);
+        if (v2) expect(example.value.error.type).toBe(`/docs/errors#${code}`);
+        else expect(example.value.error.code).toBe(code);
         expect(checkValue(example.value, response.content["application/json"].schema, doc.components.schemas)).toEqual([]);
         seen.add(code);
       }

@@ -1,7 +1,8 @@
 import { type ErrorCode, errorBody, errorStatus } from "../../errors.ts";
+import { v2ErrorBody, v2ErrorStatus } from "../v2/envelope.ts";
 import type { App } from "../env.ts";
 import { ROOT_KEY_SCHEME } from "../routes/route-security.ts";
-import { operationExamples } from "./examples.ts";
+import { type OperationExamples, operationExamples } from "./examples.ts";
 
 /** An example message for each error code, shown in the document's error responses. */
 const errorExamples: Record<ErrorCode, string> = {
@@ -20,9 +21,10 @@ const errorExamples: Record<ErrorCode, string> = {
 
 const info = {
   title: "Keyhold",
-  version: "1",
+  version: "2",
   description:
-    "Issue, verify and (opt-in) recover API keys. Wire-compatible with Unkey's v1 API.\n\n" +
+    "Issue, verify and (opt-in) recover API keys. Wire-compatible with Unkey's v1 API (`/v1/…`) and v2 API (`/v2/…`, " +
+    "`{meta, data}` envelopes), on the same data.\n\n" +
     "Admin routes need a root key (`Authorization: Bearer kh_root_…`); each operation's `x-keyhold-permissions` " +
     "lists the permissions it needs (the bare `*` grants all of them). `keys.verifyKey` and `liveness` need none.",
 };
@@ -64,17 +66,25 @@ function addExamples(operation: Json): void {
       if (parameter.name in examples.request) parameter.example = examples.request[parameter.name];
     }
   }
+  const v2 = (operation.operationId as string).startsWith("v2.");
   for (const [status, response] of Object.entries<Json>(operation.responses ?? {})) {
     const content = response.content?.["application/json"];
     if (!content) continue;
-    if (status === "200" && examples) content.example = examples.response;
-    else if (content.schema?.$ref === "#/components/schemas/Error") content.examples = errorExamplesFor(Number(status));
+    if (status === "200" && examples) content.example = v2 ? v2Envelope(examples) : examples.response;
+    else if (status !== "200") content.examples = errorExamplesFor(Number(status), v2);
   }
 }
 
-function errorExamplesFor(status: number): Json {
-  const codes = (Object.keys(errorStatus) as ErrorCode[]).filter((code) => errorStatus[code] === status);
-  return Object.fromEntries(
-    codes.map((code) => [code, { summary: code, value: errorBody(code, errorExamples[code], "req_1Ghu6XQhX1xw9rN5SnWw8v") }]),
-  );
+const EXAMPLE_REQUEST_ID = "req_1Ghu6XQhX1xw9rN5SnWw8v";
+
+/** v2 examples give the `data` only; the envelope around it is the same for every operation. */
+function v2Envelope(examples: OperationExamples): Json {
+  return { meta: { requestId: EXAMPLE_REQUEST_ID }, data: examples.response, ...(examples.pagination && { pagination: examples.pagination }) };
+}
+
+function errorExamplesFor(status: number, v2: boolean): Json {
+  const statusOf = (code: ErrorCode) => (v2 ? v2ErrorStatus(code) : errorStatus[code]);
+  const body = (code: ErrorCode) => (v2 ? v2ErrorBody(code, errorExamples[code], EXAMPLE_REQUEST_ID) : errorBody(code, errorExamples[code], EXAMPLE_REQUEST_ID));
+  const codes = (Object.keys(errorStatus) as ErrorCode[]).filter((code) => statusOf(code) === status);
+  return Object.fromEntries(codes.map((code) => [code, { summary: code, value: body(code) }]));
 }

@@ -6,7 +6,10 @@
 export interface OperationExamples {
   /** The JSON body, or the query parameters of a GET. */
   request?: Record<string, unknown>;
+  /** For v2 operations, the `data` part only: the document adds the envelope. */
   response: unknown;
+  /** v2 list operations: the example's `pagination`. */
+  pagination?: { cursor?: string; hasMore: boolean };
 }
 
 const apiId = "api_1Ghu6Wzaf5ZVRZcWJQ1Hfs";
@@ -62,6 +65,10 @@ export const operationExamples: Record<string, OperationExamples> = {
       requestId: "req_1Ghu6XQhX1xw9rN5SnWw8v",
     },
   },
+  "v2.liveness": { response: { message: "OK" } },
+  "v2.apis.createApi": { request: { name: "payments" }, response: { apiId } },
+  "v2.apis.getApi": { request: { apiId }, response: { id: apiId, name: "payments" } },
+  "v2.apis.deleteApi": { request: { apiId }, response: {} },
   "rootKeys.createRootKey": {
     request: { name: "ci deploys", permissions: ["api.*.create_key", "api.*.read_key"] },
     response: { keyId: "rk_1Ghu6XbK2fQzTQJmT8WJ3c", key: "kh_root_3oTtY1Q2kXcRzTnVYxGgDk9bW7Jp" },
