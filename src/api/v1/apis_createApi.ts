@@ -8,7 +8,7 @@ import { rootKeyRequired } from "../routes/route-security.ts";
 
 const route = createRoute({
   operationId: "apis.createApi",
-  tags: ["apis"],
+  tags: ["v1 apis"],
   method: "post",
   path: "/v1/apis.createApi",
   ...rootKeyRequired({ anyOf: ["api.*.create_api"] }),

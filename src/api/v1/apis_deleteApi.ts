@@ -8,7 +8,7 @@ import { apiPermission, rootKeyRequired } from "../routes/route-security.ts";
 
 const route = createRoute({
   operationId: "apis.deleteApi",
-  tags: ["apis"],
+  tags: ["v1 apis"],
   method: "post",
   path: "/v1/apis.deleteApi",
   ...rootKeyRequired(apiPermission("delete_api")),

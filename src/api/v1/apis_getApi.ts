@@ -12,7 +12,7 @@ export const apiSchema = z
 
 const route = createRoute({
   operationId: "apis.getApi",
-  tags: ["apis"],
+  tags: ["v1 apis"],
   method: "get",
   path: "/v1/apis.getApi",
   ...rootKeyRequired(apiPermission("read_api")),

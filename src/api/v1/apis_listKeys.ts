@@ -9,7 +9,7 @@ import { apiPermission, rootKeyRequired } from "../routes/route-security.ts";
 
 const route = createRoute({
   operationId: "apis.listKeys",
-  tags: ["apis"],
+  tags: ["v1 apis"],
   method: "get",
   path: "/v1/apis.listKeys",
   ...rootKeyRequired(apiPermission("read_key"), apiPermission("decrypt_key", "decrypt=true")),

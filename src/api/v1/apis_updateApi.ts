@@ -16,7 +16,7 @@ const recovery = z.object({
 
 const route = createRoute({
   operationId: "apis.updateApi",
-  tags: ["apis"],
+  tags: ["v1 apis"],
   method: "post",
   path: "/v1/apis.updateApi",
   ...rootKeyRequired(apiPermission("update_api"), apiPermission("encrypt_key", "recovery.purge=true")),

@@ -8,7 +8,7 @@ import { apiPermission, rootKeyRequired } from "../routes/route-security.ts";
 
 const route = createRoute({
   operationId: "keys.createKey",
-  tags: ["keys"],
+  tags: ["v1 keys"],
   method: "post",
   path: "/v1/keys.createKey",
   ...rootKeyRequired(apiPermission("create_key"), apiPermission("encrypt_key", "recoverable=true")),

@@ -8,7 +8,7 @@ import { apiPermission, rootKeyRequired } from "../routes/route-security.ts";
 
 const route = createRoute({
   operationId: "keys.getKey",
-  tags: ["keys"],
+  tags: ["v1 keys"],
   method: "get",
   path: "/v1/keys.getKey",
   ...rootKeyRequired(apiPermission("read_key"), apiPermission("decrypt_key", "decrypt=true")),

@@ -8,7 +8,7 @@ import { apiPermission, rootKeyRequired } from "../routes/route-security.ts";
 
 const route = createRoute({
   operationId: "keys.updateKey",
-  tags: ["keys"],
+  tags: ["v1 keys"],
   method: "post",
   path: "/v1/keys.updateKey",
   ...rootKeyRequired(apiPermission("update_key")),

@@ -28,7 +28,7 @@ const verifyCode = z.enum([
 
 const route = createRoute({
   operationId: "keys.verifyKey",
-  tags: ["keys"],
+  tags: ["v1 keys"],
   method: "post",
   path: "/v1/keys.verifyKey",
   ...rootKeyOptional(apiPermission("verify_key")),

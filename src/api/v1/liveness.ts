@@ -5,7 +5,7 @@ import { publicRoute } from "../routes/route-security.ts";
 
 const route = createRoute({
   operationId: "liveness",
-  tags: ["health"],
+  tags: ["v1 health"],
   method: "get",
   path: "/v1/liveness",
   ...publicRoute(),

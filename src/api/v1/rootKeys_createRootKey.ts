@@ -11,7 +11,7 @@ const permission = z.string().refine(isValidPermission, { message: "must be `*` 
 
 const route = createRoute({
   operationId: "rootKeys.createRootKey",
-  tags: ["rootKeys"],
+  tags: ["v1 rootKeys"],
   method: "post",
   path: "/v1/rootKeys.createRootKey",
   ...rootKeyRequired({ anyOf: ["rbac.*.create_root_key"] }),

@@ -8,7 +8,7 @@ import { rootKeyRequired } from "../routes/route-security.ts";
 
 const route = createRoute({
   operationId: "rootKeys.deleteRootKey",
-  tags: ["rootKeys"],
+  tags: ["v1 rootKeys"],
   method: "post",
   path: "/v1/rootKeys.deleteRootKey",
   ...rootKeyRequired({ anyOf: ["rbac.*.delete_root_key"] }),

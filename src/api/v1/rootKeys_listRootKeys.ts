@@ -20,7 +20,7 @@ const rootKeySchema = z
 
 const route = createRoute({
   operationId: "rootKeys.listRootKeys",
-  tags: ["rootKeys"],
+  tags: ["v1 rootKeys"],
   method: "get",
   path: "/v1/rootKeys.listRootKeys",
   ...rootKeyRequired({ anyOf: ["rbac.*.read_root_key"] }),
