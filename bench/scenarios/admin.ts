@@ -10,7 +10,7 @@ const LIST_SIZE = 100;
 
 /**
  * Routes that need a root key, each as interleaved pairs against its baseline
- * (bench/pairs.ts): getKey and createKey plain against an uncached verify (the admin
+ * (bench/pairs.ts): getKey (v1 and v2) and createKey plain against an uncached verify (the admin
  * path's own lookups against verify's, same connections), createKey recoverable (through
  * the real vault process) against plain, getKey with decrypt against without, and
  * listKeys of a 100-key page with decrypt (one decryptMany call to the vault) against without.
@@ -46,9 +46,11 @@ export async function adminScenarios(p: Profile, fx: Fixtures, keyhold: string, 
   const verify = verifyLoad(p, uncachedVerify, fx.hot, undefined, p.adminConnections);
   const createPlain = load(["/v1/keys.createKey"], [JSON.stringify({ apiId: fx.apiId })]);
   const getKey = load(keyIds.map((id) => `/v1/keys.getKey?keyId=${id}`));
+  const getKeyV2 = load(["/v2/keys.getKey"], keyIds.map((keyId) => JSON.stringify({ keyId })));
   const list = load([`/v1/apis.listKeys?apiId=${fx.listApiId}&limit=${LIST_SIZE}`]);
 
   const get = await pairs("getKey vs verify uncached", verify, getKey);
+  const getV2 = await pairs("v2 keys.getKey vs verify uncached", verify, getKeyV2);
   const getDecrypt = await pairs("getKey decrypt vs getKey", getKey, load(keyIds.map((id) => `/v1/keys.getKey?keyId=${id}&decrypt=true`)));
   const plain = await pairs("createKey plain vs verify uncached", verify, createPlain);
   const recoverable = await pairs(
@@ -61,6 +63,7 @@ export async function adminScenarios(p: Profile, fx: Fixtures, keyhold: string, 
   const uncached = `verify uncached, ${p.adminConnections} connections`;
   return [
     compared("getKey", get, uncached, 0.5),
+    compared("v2 keys.getKey", getV2, uncached, 0.5),
     compared("getKey decrypt=true", getDecrypt, "getKey"),
     compared("createKey plain", plain, uncached, 0.3, { note: "writes a key" }),
     compared("createKey recoverable (vault process)", recoverable, "createKey plain", 0.5),
