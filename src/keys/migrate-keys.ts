@@ -90,13 +90,14 @@ export async function migrateKeys(db: Database, ctx: RootKeyContext, input: Migr
 
   const now = Date.now();
   const rows = input.keys.map((key, i) => toRow(key, i, normalize, ctx.workspaceId, apis.get(key.apiId)!, input.migrationId, now));
-  const first = new Map<string, number>();
+  const seen = new Set<string>();
   const duplicates = new Set<number>();
-  rows.forEach((row, i) => (first.has(row.hash) ? duplicates.add(i) : first.set(row.hash, i)));
+  rows.forEach((row, i) => (seen.has(row.hash) ? duplicates.add(i) : seen.add(row.hash)));
   if (input.onDuplicate === "refuse" && duplicates.size > 0) throw duplicate([...duplicates][0]!);
 
   const { inserted, prefixes } = await db.transaction(async (tx) => {
-    const fresh = rows.filter((_, i) => !duplicates.has(i));
+    // In hash order: two imports sharing hashes then wait on each other in one order, never deadlock.
+    const fresh = rows.filter((_, i) => !duplicates.has(i)).sort((x, y) => (x.hash < y.hash ? -1 : 1));
     const stored = new Set<string>();
     for (let i = 0; i < fresh.length; i += KEYS_PER_INSERT) {
       const chunk = fresh.slice(i, i + KEYS_PER_INSERT);
