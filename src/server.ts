@@ -12,6 +12,7 @@ import { withTemplate } from "./db/pglite-template.ts";
 import { KeyholdError } from "./errors.ts";
 import { createLogger } from "./logger.ts";
 import { VerifyCache, subscribeToKeyChanges } from "./keys/verify-cache.ts";
+import { openImportedPrefixes } from "./keys/imported-prefixes.ts";
 import { ROOT_KEY_CACHE_DEFAULTS, RootKeyCache, subscribeToRootKeyChanges } from "./auth/root-key-cache.ts";
 import type { VaultClient } from "./vault-client/vault-client.ts";
 import { welcomeText } from "./welcome.ts";
@@ -47,7 +48,8 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     const unsubscribe = verifyCache ? await subscribeToKeyChanges(database, verifyCache) : async () => {};
     const rootKeyCache = config.rootKeyCacheSize > 0 ? new RootKeyCache({ ...ROOT_KEY_CACHE_DEFAULTS, max: config.rootKeyCacheSize }) : null;
     const unsubscribeRootKeys = rootKeyCache ? await subscribeToRootKeyChanges(database, rootKeyCache) : async () => {};
-    const app = createApp({ db: database.db, vault: options.vault ?? null, logger, verifyCache, rootKeyCache, metricsToken: config.metricsToken, apiReferenceScript: scalarScriptFile, rootKeyFailureLimit: { trustProxy: config.trustProxy } });
+    const imports = await openImportedPrefixes(database);
+    const app = createApp({ db: database.db, vault: options.vault ?? null, logger, verifyCache, rootKeyCache, importedPrefixes: imports.registry, metricsToken: config.metricsToken, apiReferenceScript: scalarScriptFile, rootKeyFailureLimit: { trustProxy: config.trustProxy } });
     const server = createAdaptorServer({ fetch: app.fetch, hostname: config.host }) as Server;
     answerClientErrors(server, logger);
     await listen(server, config.port, config.host);
@@ -61,6 +63,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     const closeDatabase = async () => {
       await unsubscribe();
       await unsubscribeRootKeys();
+      await imports.close();
       await database.close();
     };
     const close = () => (closing ??= shutDown(server, closeDatabase, options.graceMs ?? 10_000));

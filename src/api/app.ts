@@ -23,6 +23,7 @@ import { registerUpdateKey } from "./v1/keys_updateKey.ts";
 import { registerUpdateRemaining } from "./v1/keys_updateRemaining.ts";
 import { registerVerifyKey } from "./v1/keys_verifyKey.ts";
 import { registerLiveness } from "./v1/liveness.ts";
+import { registerMigrationsCreateKeys } from "./v1/migrations_createKeys.ts";
 import { registerCreateRootKey } from "./v1/rootKeys_createRootKey.ts";
 import { registerDeleteRootKey } from "./v1/rootKeys_deleteRootKey.ts";
 import { registerListRootKeys } from "./v1/rootKeys_listRootKeys.ts";
@@ -44,6 +45,7 @@ const routes = [
   registerUpdateRemaining,
   registerDeleteKey,
   registerVerifyKey,
+  registerMigrationsCreateKeys,
   registerCreateRootKey,
   registerDeleteRootKey,
   registerListRootKeys,

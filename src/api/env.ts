@@ -4,6 +4,7 @@ import type { Database } from "../db/client.ts";
 import type { ScriptSource } from "./docs/api-reference.ts";
 import type { ApiMetrics } from "../metrics/api-metrics.ts";
 import type { VerifyCache } from "../keys/verify-cache.ts";
+import type { ImportedPrefixRegistry } from "../keys/imported-prefixes.ts";
 import type { RootKeyCache } from "../auth/root-key-cache.ts";
 import type { VaultClient } from "../vault-client/vault-client.ts";
 import type { RootKeyFailureLimitOptions, RootKeyFailureLimiter } from "./middleware/root-key-failures.ts";
@@ -16,6 +17,8 @@ export interface Deps {
   logger: Logger;
   /** Key records by hash for verifyKey; null: every verify reads the database. */
   verifyCache?: VerifyCache | null;
+  /** Where imported keys may live (keys.migrateKeys), kept in step with the database; null: imported keys never verify. */
+  importedPrefixes?: ImportedPrefixRegistry | null;
   /** Live root keys by hash for every root-key check; null: each one reads the database. */
   rootKeyCache?: RootKeyCache | null;
   /** METRICS_TOKEN: GET /metrics needs it as a Bearer token; unset: metrics are open. */

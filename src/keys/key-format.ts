@@ -68,6 +68,16 @@ export function keyStart(key: string): string {
   return key.slice(0, cut + 1 + 4);
 }
 
+/**
+ * The prefix a key's `start` shows (the text before its last `_`), if it is one Keyhold can
+ * issue keys with: rerollKey keeps it. Keyhold's starts are `prefix_` + 4 base58 characters;
+ * an imported key's start is whatever its exporter sent, so it is checked, not trusted.
+ */
+export function prefixOfStart(start: string): string | undefined {
+  const prefix = start.slice(0, Math.max(start.lastIndexOf("_"), 0));
+  return prefix !== "" && isValidPrefix(prefix) && !prefix.startsWith(ROOT_KEY_PREFIX) ? prefix : undefined;
+}
+
 function checksum(head: string, body: string): string {
   const digest = sha256(utf8ToBytes(head + body));
   const first32 = ((digest[0]! << 24) | (digest[1]! << 16) | (digest[2]! << 8) | digest[3]!) >>> 0;

@@ -26,7 +26,7 @@ export interface KeySettings {
   permissions?: string[];
 }
 
-type KeyColumns = Partial<typeof keys.$inferInsert>;
+export type KeyColumns = Partial<typeof keys.$inferInsert>;
 
 /**
  * Column values for the given settings; checks the rules that span several fields.
@@ -66,15 +66,31 @@ export async function writeKeyNames(
   names: { permissions?: string[]; roles?: string[] },
   replace: boolean,
 ): Promise<void> {
-  for (const [table, list] of [
-    [keyPermissions, names.permissions],
-    [keyRoles, names.roles],
-  ] as const) {
-    if (list === undefined) continue;
-    if (replace) await tx.delete(table).where(and(eq(table.keyId, key.id), eq(table.workspaceId, key.workspaceId)));
-    const unique = [...new Set(list)];
-    if (unique.length > 0) {
-      await tx.insert(table).values(unique.map((name) => ({ keyId: key.id, workspaceId: key.workspaceId, name })));
+  if (replace) {
+    for (const [table, list] of [
+      [keyPermissions, names.permissions],
+      [keyRoles, names.roles],
+    ] as const) {
+      if (list !== undefined) await tx.delete(table).where(and(eq(table.keyId, key.id), eq(table.workspaceId, key.workspaceId)));
     }
+  }
+  await insertKeyNames(tx, key.workspaceId, [{ keyId: key.id, permissions: names.permissions, roles: names.roles }]);
+}
+
+/** Rows per INSERT: three parameters each, well inside PostgreSQL's 65,535. */
+const NAME_ROWS_PER_INSERT = 5000;
+
+/** Adds permission and role names to new keys (many at once: keys.migrateKeys), each name once per key. */
+export async function insertKeyNames(
+  tx: Database,
+  workspaceId: string,
+  entries: { keyId: string; permissions?: string[]; roles?: string[] }[],
+): Promise<void> {
+  for (const [table, pick] of [
+    [keyPermissions, (e: (typeof entries)[number]) => e.permissions],
+    [keyRoles, (e: (typeof entries)[number]) => e.roles],
+  ] as const) {
+    const rows = entries.flatMap((e) => [...new Set(pick(e) ?? [])].map((name) => ({ keyId: e.keyId, workspaceId, name })));
+    for (let i = 0; i < rows.length; i += NAME_ROWS_PER_INSERT) await tx.insert(table).values(rows.slice(i, i + NAME_ROWS_PER_INSERT));
   }
 }

@@ -37,15 +37,20 @@ const findKeyWithNames = preparedPerHandle((db) =>
     .prepare("keyhold_get_key"),
 );
 
+/** A live key of the caller's workspace with its permission and role names, or NOT_FOUND. */
+export async function findKeyAndNames(db: Database, workspaceId: string, keyId: string): Promise<KeyRow & { permissions: string[]; roles: string[] }> {
+  const [found] = await findKeyWithNames(db).execute({ keyId, workspaceId });
+  if (!found) throw notFound("key");
+  return found;
+}
+
 export async function getKey(
   db: Database,
   vault: VaultClient | null,
   ctx: RootKeyContext,
   input: { keyId: string; decrypt?: boolean },
 ): Promise<KeyView> {
-  const [found] = await findKeyWithNames(db).execute({ keyId: input.keyId, workspaceId: ctx.workspaceId });
-  if (!found) throw notFound("key");
-  const { permissions, roles, ...row } = found;
+  const { permissions, roles, ...row } = await findKeyAndNames(db, ctx.workspaceId, input.keyId);
   requirePermission(ctx, apiPermission(row.apiId, "read_key"));
   if (input.decrypt) requirePermission(ctx, apiPermission(row.apiId, "decrypt_key"));
   const [view] = await withPlaintexts(vault, ctx.workspaceId, [row], [toKeyView(row, { permissions, roles })], input.decrypt);

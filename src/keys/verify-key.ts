@@ -12,6 +12,7 @@ import { type RatelimitOutcome, consumeRatelimit, spendCredits } from "./limits.
 import { type PermissionQuery, evaluatePermissionQuery } from "./permission-query.ts";
 import type { KeyRow } from "./key-view.ts";
 import type { VerifyCache } from "./verify-cache.ts";
+import type { ImportedPrefixes } from "./imported-prefixes.ts";
 
 export type VerifyCode =
   | "VALID"
@@ -118,6 +119,8 @@ export interface VerifyOptions {
   rootKey?: RootKeyContext | null;
   /** Where key records come from; the verify cache plugs in here. */
   cache?: VerifyCache | null;
+  /** Where imported keys (no checksum) may live; unset: a key failing the checksum is never looked up. */
+  imports?: ImportedPrefixes | null;
   now?: number;
 }
 
@@ -128,7 +131,8 @@ export interface VerifyOptions {
  */
 export async function verifyKey(db: Database, request: VerifyKeyRequest, options: VerifyOptions = {}): Promise<VerifyKeyResult> {
   const now = options.now ?? Date.now();
-  if (!parseKey(request.key)) return { valid: false, code: "NOT_FOUND" };
+  // Without Keyhold's checksum a key is looked up only where imported keys may hold it.
+  if (!parseKey(request.key) && !options.imports?.mayHold(request.key, options.rootKey?.workspaceId)) return { valid: false, code: "NOT_FOUND" };
   const hash = sha256Hex(request.key);
   const rootKey = options.rootKey;
   const key = await lookUp(db, hash, rootKey?.workspaceId, options.cache);

@@ -62,9 +62,9 @@ function addExamples(operation: Json): void {
   if (examples?.request) {
     const body = operation.requestBody?.content?.["application/json"];
     if (body) body.example = examples.request;
-    for (const parameter of operation.parameters ?? []) {
-      if (parameter.name in examples.request) parameter.example = examples.request[parameter.name];
-    }
+    const query = examples.request;
+    // An array is a body (migrations.createKeys), never query parameters.
+    if (!Array.isArray(query)) for (const parameter of operation.parameters ?? []) if (parameter.name in query) parameter.example = query[parameter.name];
   }
   const v2 = (operation.operationId as string).startsWith("v2.");
   for (const [status, response] of Object.entries<Json>(operation.responses ?? {})) {

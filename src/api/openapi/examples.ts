@@ -4,8 +4,8 @@
  * the app (it must pass validation) and check every response example against its schema.
  */
 export interface OperationExamples {
-  /** The JSON body, or the query parameters of a GET. */
-  request?: Record<string, unknown>;
+  /** The JSON body (an array for migrations.createKeys), or the query parameters of a GET. */
+  request?: Record<string, unknown> | Record<string, unknown>[];
   /** For v2 operations, the `data` part only: the document adds the envelope. */
   response: unknown;
   /** v2 list operations: the example's `pagination`. */
@@ -16,6 +16,8 @@ const apiId = "api_1Ghu6Wzaf5ZVRZcWJQ1Hfs";
 const keyId = "key_1Ghu6X3CyQqZpHcnh7Zy6N";
 const workspaceId = "ws_1Ghu6VmfBbKSsPqGNMnUjd";
 const key = "sk_live_5fBUpTrNaCz7rWdMRKyWLPQzE2h1xJxR";
+/** Standard base64 of SHA-256 of `key`: how an exporter following Unkey's scheme sends it. */
+const keyHash = "JxgusfdRRNIFFz9VSid3OpHvT+XyeUvpn/k7Y1gPyIo=";
 
 const keyView = {
   id: keyId,
@@ -69,6 +71,33 @@ export const operationExamples: Record<string, OperationExamples> = {
   "v2.apis.createApi": { request: { name: "payments" }, response: { apiId } },
   "v2.apis.getApi": { request: { apiId }, response: { id: apiId, name: "payments" } },
   "v2.apis.deleteApi": { request: { apiId }, response: {} },
+  "migrations.createKeys": {
+    request: [
+      { apiId, hash: { value: keyHash, variant: "sha256_base64" }, prefix: "sk_live", start: "sk_live_5fBU", name: "Acme production", ownerId: "user_123", remaining: 1000 },
+    ],
+    response: { keyIds: [keyId] },
+  },
+  "v2.keys.rerollKey": {
+    request: { keyId, expiration: 86_400_000 },
+    response: { keyId: "key_1Ghu6Y7Jk2mPqRsTuVwXyZ", key: "sk_live_8hRzKqW3nVbT2cYpLmXsDfGj4eUa9oNi" },
+  },
+  "v2.keys.migrateKeys": {
+    request: {
+      migrationId: "sha256_base64",
+      apiId,
+      keys: [
+        {
+          hash: keyHash,
+          name: "Acme production",
+          externalId: "user_123",
+          meta: { plan: "pro" },
+          credits: { remaining: 1000, refill: { interval: "daily", amount: 1000 } },
+          ratelimits: [{ name: "requests", limit: 100, duration: 60_000, autoApply: true }],
+        },
+      ],
+    },
+    response: { migrated: [{ hash: keyHash, keyId }], failed: [] },
+  },
   "rootKeys.createRootKey": {
     request: { name: "ci deploys", permissions: ["api.*.create_key", "api.*.read_key"] },
     response: { keyId: "rk_1Ghu6XbK2fQzTQJmT8WJ3c", key: "kh_root_3oTtY1Q2kXcRzTnVYxGgDk9bW7Jp" },

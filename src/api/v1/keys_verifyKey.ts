@@ -86,9 +86,9 @@ const route = createRoute({
 export function registerVerifyKey(app: App): void {
   app.openapi(route, async (c) => {
     const rootKey = await optionalRootKeyAuth(c);
-    const { db, verifyCache } = c.get("deps");
+    const { db, verifyCache, importedPrefixes } = c.get("deps");
     const started = performance.now();
-    const result = await verifyKey(db, c.req.valid("json"), { rootKey, cache: verifyCache });
+    const result = await verifyKey(db, c.req.valid("json"), { rootKey, cache: verifyCache, imports: importedPrefixes });
     c.get("metrics").observeVerify(result.code, (performance.now() - started) / 1000);
     return c.json({ ...result, requestId: c.get("requestId") }, 200);
   });
