@@ -9,6 +9,11 @@ import { permissionData, roleData, toPermissions, toRoles } from "./key-data.ts"
 import { v2Route } from "./route.ts";
 
 const verbs = { add: "Adds", remove: "Removes", set: "Sets" } as const;
+const what = {
+  add: (kind: string) => `${kind} to the key; names it already has change nothing`,
+  remove: (kind: string) => `${kind} from the key; names it lacks change nothing`,
+  set: (kind: string) => `the key's ${kind} to exactly these (an empty list removes all)`,
+};
 const operations = {
   permissions: { add: "keys.addPermissions", remove: "keys.removePermissions", set: "keys.setPermissions" },
   roles: { add: "keys.addRoles", remove: "keys.removeRoles", set: "keys.setRoles" },
@@ -28,8 +33,7 @@ export function keyNamesRoute(kind: KeyNameKind, edit: KeyNameEdit): (app: App) 
     operation: operations[kind][edit],
     summary: `${verbs[edit]} a key's ${kind}`,
     description:
-      `${verbs[edit]} ${edit === "set" ? `the key's ${kind} to exactly these (an empty list removes all)` : `${kind} ${edit === "add" ? "to" : "from"} the key`}` +
-      `${edit === "set" ? "" : "; names it already has (or lacks) change nothing"}, in one transaction, and answers the key's whole list after the change. ` +
+      `${verbs[edit]} ${what[edit](kind)}, in one transaction, and answers the key's whole list after the change. ` +
       `Any name is accepted: Keyhold stores ${singular} names, and each ${singular}'s \`id\` is derived from the workspace and name.\n\n` +
       "Permission: `api.*.update_key` or `api.<apiId>.update_key`.",
     permissions: [apiPermission("update_key")],
@@ -40,7 +44,8 @@ export function keyNamesRoute(kind: KeyNameKind, edit: KeyNameEdit): (app: App) 
     app.openapi(route, async (c) => {
       const ctx = await rootKeyAuth(c);
       const body = c.req.valid("json");
-      const list = await editKeyNames(c.get("deps").db, ctx, { keyId: body.keyId, kind, edit, names: "permissions" in body ? body.permissions : body.roles });
+      const requested = "permissions" in body ? body.permissions : body.roles;
+      const list = await editKeyNames(c.get("deps").db, ctx, { keyId: body.keyId, kind, edit, names: requested });
       c.get("deps").verifyCache?.forgetKey(body.keyId); // other instances hear it from the database
       return v2Data(c, kind === "permissions" ? toPermissions(ctx.workspaceId, list) : toRoles(ctx.workspaceId, list));
     });
