@@ -1,4 +1,5 @@
 import { base58Fixed } from "./crypto/encoding.ts";
+import { sha256Bytes } from "./crypto/hash.ts";
 import { randomBytes } from "./crypto/random.ts";
 
 const WIDTH = 22; // 58^22 > 2^128
@@ -28,4 +29,23 @@ export function newId(prefix: IdPrefix, now: number = Date.now()): string {
  */
 export function newRequestId(): string {
   return `req_${crypto.randomUUID().replaceAll("-", "")}`;
+}
+
+/** Entities Keyhold knows by name only, whose v2 shape still needs an id. */
+export type DerivedIdPrefix = "perm" | "role" | "id";
+
+/**
+ * A stable id for something Keyhold stores as a name, not an entity: a key's permission or
+ * role, an owner (v2's identity). Unkey v2 answers `Permission {id, name, slug}`, `Role {id,
+ * name}` and `Identity {id, externalId}`; Keyhold has no such rows yet (workspace-level
+ * permissions, roles and identities come later), so the id is computed, not stored:
+ * `<prefix>_` + 22 base58 digits of the first 128 bits of SHA-256(workspaceId NUL name).
+ * The same name in the same workspace always has the same id, and ids of different
+ * workspaces never meet. Entities introduced later must adopt these ids for existing names.
+ */
+export function derivedId(prefix: DerivedIdPrefix, workspaceId: string, name: string): string {
+  const digest = sha256Bytes(new TextEncoder().encode(`${workspaceId}\u0000${name}`));
+  let n = 0n;
+  for (const byte of digest.subarray(0, 16)) n = (n << 8n) | BigInt(byte);
+  return `${prefix}_${base58Fixed(n, WIDTH)}`;
 }

@@ -6,7 +6,11 @@ import { effectiveRemaining } from "./refill.ts";
 
 export type KeyRow = typeof keys.$inferSelect;
 
-/** A key as the API shows it (Unkey v1's `Key`). Never the hash; `plaintext` only when decrypted. */
+/**
+ * A key as the API shows it: Unkey v1's `Key`, plus what only v2 shows (the whole list of
+ * named rate limits, lastUsedAt), which v1 routes leave out. Never the hash; `plaintext`
+ * only when decrypted.
+ */
 export interface KeyView {
   id: string;
   start: string;
@@ -21,6 +25,10 @@ export interface KeyView {
   remaining?: number;
   refill?: { interval: "daily" | "monthly"; amount: number; refillDay?: number; lastRefillAt?: number };
   ratelimit?: RatelimitView;
+  /** Every named limit, v1's `ratelimit` (the one named "default") among them. v2 only. */
+  ratelimits: KeyRatelimit[];
+  /** Last successful verify, approximate (see keys.last_used_at). v2 only. */
+  lastUsedAt?: number;
   roles: string[];
   permissions: string[];
   enabled: boolean;
@@ -37,7 +45,10 @@ export interface RatelimitView {
   refillInterval: number;
 }
 
-export function toKeyView(row: KeyRow, names: { permissions: string[]; roles: string[] }, now = Date.now()): KeyView {
+/** The columns a view is made of: verify's record (without the ciphertext) is enough. */
+export type KeyViewRow = Omit<KeyRow, "encrypted" | "encryptionKeyId">;
+
+export function toKeyView(row: KeyViewRow, names: { permissions: string[]; roles: string[] }, now = Date.now()): KeyView {
   const remaining = effectiveRemaining(row, now);
   const v1Limit = defaultRatelimit(row.ratelimits);
   return {
@@ -62,6 +73,8 @@ export function toKeyView(row: KeyRow, names: { permissions: string[]; roles: st
         },
       }),
     ...(v1Limit && { ratelimit: toRatelimitView(v1Limit) }),
+    ratelimits: row.ratelimits,
+    ...(row.lastUsedAt !== null && { lastUsedAt: row.lastUsedAt }),
     roles: names.roles,
     permissions: names.permissions,
     enabled: row.enabled,

@@ -7,6 +7,7 @@ import { KeyholdError, notFound } from "../errors.ts";
 import { type KeySettings, settingsToColumns, writeKeyNames } from "./key-settings.ts";
 import { ratelimitsWithNewWindows } from "./key-ratelimits.ts";
 import { creditsWithRefill } from "./limits.ts";
+import type { KeyView } from "./key-view.ts";
 import { findKey } from "./read-keys.ts";
 
 /** Changes the given settings; the key's id, hash, API and workspace can never change. */
@@ -38,12 +39,22 @@ export async function updateKey(db: Database, ctx: RootKeyContext, keyId: string
 
 export type RemainingOp = "increment" | "decrement" | "set";
 
-/** Adjusts credits in one atomic statement, so it composes with concurrent verifies. */
+export interface RemainingResult {
+  remaining: number | null;
+  refill?: NonNullable<KeyView["refill"]>;
+}
+
+/**
+ * Adjusts credits in one atomic statement, so it composes with concurrent verifies.
+ * `set` to null (unlimited) on a key that refills: v1 refuses (remove the refill first);
+ * with `unlimitedClearsRefill` (v2, as Unkey's updateCredits does) the refill goes too.
+ */
 export async function updateRemaining(
   db: Database,
   ctx: RootKeyContext,
   input: { keyId: string; op: RemainingOp; value: number | null },
-): Promise<{ remaining: number | null }> {
+  options: { unlimitedClearsRefill?: boolean } = {},
+): Promise<RemainingResult> {
   const row = await findKey(db, ctx.workspaceId, input.keyId);
   requirePermission(ctx, apiPermission(row.apiId, "update_key"));
   if (input.op !== "set" && input.value === null) {
@@ -52,7 +63,8 @@ export async function updateRemaining(
   if (input.op !== "set" && row.remaining === null) {
     throw new KeyholdError("BAD_REQUEST", `The key has unlimited credits; ${input.op} needs a limit: use op set first.`);
   }
-  if (input.op === "set" && input.value === null && row.refillInterval !== null) {
+  const unlimited = input.op === "set" && input.value === null;
+  if (unlimited && row.refillInterval !== null && !options.unlimitedClearsRefill) {
     throw new KeyholdError("BAD_REQUEST", "The key refills its credits; remove the refill before making it unlimited.");
   }
   // On the balance as getKey shows it: a refill that is due is applied here, not later on top.
@@ -63,11 +75,16 @@ export async function updateRemaining(
     increment: sql`least(${balance}::bigint + ${input.value}, 2147483647)::integer`,
     decrement: sql`greatest(${balance} - ${input.value}, 0)`,
   }[input.op];
+  const noRefill = unlimited && { refillInterval: null, refillAmount: null, refillDay: null, lastRefillAt: null };
   const [updated] = await db
     .update(keys)
-    .set({ remaining: next, lastRefillAt, updatedAt: now })
+    .set({ remaining: next, lastRefillAt, ...noRefill, updatedAt: now })
     .where(and(eq(keys.id, row.id), eq(keys.workspaceId, ctx.workspaceId), isNull(keys.deletedAt)))
-    .returning({ remaining: keys.remaining });
+    .returning({ remaining: keys.remaining, interval: keys.refillInterval, amount: keys.refillAmount, refillDay: keys.refillDay });
   if (!updated) throw notFound("key");
-  return { remaining: updated.remaining };
+  const { remaining, interval, amount, refillDay } = updated;
+  return {
+    remaining,
+    ...(interval !== null && amount !== null && { refill: { interval, amount, ...(refillDay !== null && { refillDay }) } }),
+  };
 }

@@ -1,3 +1,5 @@
+import { derivedId } from "../../ids.ts";
+
 /**
  * One request and one response example per operation, for the OpenAPI document (and so for
  * the "try it" panel of /docs, which starts from them). Tests send every request example to
@@ -33,6 +35,23 @@ const keyView = {
   permissions: ["dns.read"],
   enabled: true,
 };
+
+/** v2's KeyResponseData for the same key. */
+const keyData = {
+  keyId,
+  start: "sk_live_5fBU",
+  enabled: true,
+  name: "Acme production",
+  meta: { plan: "pro" },
+  createdAt: 1767225600000,
+  permissions: ["dns.read"],
+  roles: [],
+  credits: { remaining: 990, refill: { interval: "monthly", amount: 1000, refillDay: 1 } },
+  identity: { id: derivedId("id", workspaceId, "user_123"), externalId: "user_123" },
+  ratelimits: [{ id: "rl_1Ghu6XHd8uX2pXzW5Ck4Tm", name: "requests", limit: 100, duration: 60000, autoApply: true }],
+};
+const permission = { id: derivedId("perm", workspaceId, "dns.read"), name: "dns.read", slug: "dns.read" };
+const role = { id: derivedId("role", workspaceId, "admin"), name: "admin" };
 
 export const operationExamples: Record<string, OperationExamples> = {
   liveness: { response: { status: "ok" } },
@@ -109,4 +128,30 @@ export const operationExamples: Record<string, OperationExamples> = {
       rootKeys: [{ id: "rk_1Ghu6XbK2fQzTQJmT8WJ3c", name: "ci deploys", start: "kh_root_3oTt", permissions: ["api.*.create_key", "api.*.read_key"], createdAt: 1767225600000 }],
     },
   },
+  // v2: `response` is the `data` of v2's envelope.
+  "v2.keys.createKey": {
+    request: {
+      apiId,
+      prefix: "sk_live",
+      name: "Acme production",
+      externalId: "user_123",
+      meta: { plan: "pro" },
+      permissions: ["dns.read"],
+      credits: { remaining: 1000, refill: { interval: "monthly", amount: 1000, refillDay: 1 } },
+      ratelimits: [{ name: "requests", limit: 100, duration: 60000, autoApply: true }],
+    },
+    response: { keyId, key },
+  },
+  "v2.keys.getKey": { request: { keyId, decrypt: true }, response: { ...keyData, plaintext: key } },
+  "v2.apis.listKeys": { request: { apiId, limit: 10, externalId: "user_123" }, response: [keyData] },
+  "v2.keys.updateKey": { request: { keyId, enabled: false, meta: { plan: "free" }, credits: { remaining: null } }, response: {} },
+  "v2.keys.deleteKey": { request: { keyId, permanent: false }, response: {} },
+  "v2.keys.updateCredits": { request: { keyId, operation: "increment", value: 100 }, response: { remaining: 1090, refill: { interval: "monthly", amount: 1000, refillDay: 1 } } },
+  "v2.keys.whoami": { request: { key }, response: keyData },
+  "v2.keys.addPermissions": { request: { keyId, permissions: ["dns.read"] }, response: [permission] },
+  "v2.keys.removePermissions": { request: { keyId, permissions: ["dns.write"] }, response: [permission] },
+  "v2.keys.setPermissions": { request: { keyId, permissions: ["dns.read"] }, response: [permission] },
+  "v2.keys.addRoles": { request: { keyId, roles: ["admin"] }, response: [role] },
+  "v2.keys.removeRoles": { request: { keyId, roles: ["viewer"] }, response: [role] },
+  "v2.keys.setRoles": { request: { keyId, roles: ["admin"] }, response: [role] },
 };

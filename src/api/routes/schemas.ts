@@ -38,7 +38,8 @@ export const meta = z
     description: `Free-form JSON object: at most ${MAX_META_BYTES} bytes as JSON, ${MAX_META_DEPTH} levels deep, no \`__proto__\` key.`,
     example: { plan: "pro" },
   });
-const names = z.array(text(512)).max(1000);
+/** Permission or role names: what a key holds (v1 and v2 alike). */
+export const names = z.array(text(512)).max(1000);
 const nameRef = z
   .object({ id: text(512).optional(), name: text(512).optional(), create: z.boolean().optional() })
   .refine((r) => r.name !== undefined || r.id !== undefined, { message: "needs a name" });

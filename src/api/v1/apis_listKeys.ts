@@ -6,6 +6,7 @@ import type { App } from "../env.ts";
 import { errorResponses } from "../errors.ts";
 import { id, jsonResponse, keySchema, queryBoolean, text } from "../routes/schemas.ts";
 import { apiPermission, rootKeyRequired } from "../routes/route-security.ts";
+import { v1Key } from "./v1-key.ts";
 
 const route = createRoute({
   operationId: "apis.listKeys",
@@ -47,6 +48,6 @@ export function registerListKeys(app: App): void {
     });
     const decrypted = page.keys.filter((k) => k.plaintext !== undefined).map((k) => k.id);
     if (decrypted.length > 0) logDecrypts(logger, c.get("requestId"), ctx.rootKeyId, decrypted);
-    return c.json(page, 200);
+    return c.json({ ...page, keys: page.keys.map(v1Key) }, 200);
   });
 }

@@ -5,6 +5,7 @@ import type { App } from "../env.ts";
 import { errorResponses } from "../errors.ts";
 import { id, jsonResponse, keySchema, queryBoolean } from "../routes/schemas.ts";
 import { apiPermission, rootKeyRequired } from "../routes/route-security.ts";
+import { v1Key } from "./v1-key.ts";
 
 const route = createRoute({
   operationId: "keys.getKey",
@@ -26,6 +27,6 @@ export function registerGetKey(app: App): void {
     const query = c.req.valid("query");
     const key = await getKey(db, vault, ctx, query);
     if (key.plaintext !== undefined) logDecrypts(logger, c.get("requestId"), ctx.rootKeyId, [key.id]);
-    return c.json(key, 200);
+    return c.json(v1Key(key), 200);
   });
 }

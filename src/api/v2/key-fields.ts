@@ -1,39 +1,84 @@
 import { z } from "@hono/zod-openapi";
+import { MAX_RATELIMITS_PER_KEY } from "../../keys/key-ratelimits.ts";
 import type { KeySettings } from "../../keys/key-settings.ts";
-import { MAX_RATELIMITS_PER_KEY, type RatelimitSetting } from "../../keys/key-ratelimits.ts";
-import { INT32_MAX, credits as creditCount, refill } from "../routes/schemas.ts";
+import { INT32_MAX, credits, keyFields, meta, names, refill, text, timestamp } from "../routes/schemas.ts";
 
 /**
- * v2's spellings of a key's limits (Unkey's KeyCreditsData and RatelimitRequest), with
- * Keyhold's bounds: credits are 32-bit counters here. They map onto the same KeySettings as
- * v1's `remaining`/`refill`/`ratelimit`, so a key set through either version reads the same.
+ * v2's key fields (createKey, updateKey), bounded by the same field schemas as v1's, and
+ * their translation to the service's settings: v2 spells the owner `externalId`, credits
+ * as `{remaining, refill}`, and rate limits as the key's whole named list.
  */
-export const v2Credits = z
-  .object({
-    remaining: creditCount.nullable().openapi({ description: "Credits left; null: unlimited." }),
-    refill: refill.optional(),
-  })
-  .openapi("V2KeyCredits");
 
-export const v2Ratelimit = z
+/** Unkey's RatelimitRequest; `autoApply` is false unless asked for, as in Unkey. */
+const ratelimit = z
   .object({
-    name: z.string().min(3).max(128).openapi({ example: "requests" }),
+    name: text(),
     limit: z.number().int().min(1).max(INT32_MAX),
     duration: z.number().int().min(1000).max(INT32_MAX).openapi({ description: "Window length in ms." }),
-    // Unkey v2's default: a named limit applies only when a verify names it, unless told otherwise.
     autoApply: z.boolean().default(false),
   })
   .openapi("V2RatelimitRequest");
 
-export const v2Ratelimits = z.array(v2Ratelimit).max(MAX_RATELIMITS_PER_KEY);
+const ratelimits = z.array(ratelimit).max(MAX_RATELIMITS_PER_KEY);
 
-/** v2 credits and ratelimits as KeySettings (undefined: not sent, so left alone or unset). */
-export function v2LimitSettings(body: {
-  credits?: z.infer<typeof v2Credits> | null;
-  ratelimits?: RatelimitSetting[] | null;
-}): Pick<KeySettings, "remaining" | "refill" | "ratelimits"> {
+const keyCredits = z
+  .object({
+    remaining: credits.nullable().openapi({ description: "null: unlimited." }),
+    refill: refill.optional(),
+  })
+  .openapi("V2KeyCreditsRequest");
+
+const updateCredits = z
+  .object({
+    remaining: credits.nullable().optional().openapi({ description: "null: unlimited, which also ends a refill (unless one is given)." }),
+    refill: refill.nullable().optional(),
+  })
+  .openapi("V2UpdateKeyCreditsRequest");
+
+export const createKeyFields = {
+  name: keyFields.name.optional(),
+  externalId: keyFields.externalId.optional(),
+  meta: meta.optional(),
+  expires: timestamp.optional().openapi({ description: "Unix ms after which the key answers EXPIRED." }),
+  credits: keyCredits.optional(),
+  ratelimits: ratelimits.optional(),
+  enabled: z.boolean().optional(),
+  roles: names.optional(),
+  permissions: names.optional(),
+};
+
+/** Present fields change; an explicit null clears. */
+export const updateKeyFields = {
+  name: keyFields.name.nullable().optional(),
+  externalId: keyFields.externalId.nullable().optional(),
+  meta: meta.nullable().optional(),
+  expires: timestamp.nullable().optional(),
+  credits: updateCredits.nullable().optional(),
+  ratelimits: ratelimits.nullable().optional().openapi({ description: "Replaces the key's whole list; null or [] removes every limit." }),
+  enabled: z.boolean().optional(),
+  roles: names.optional().openapi({ description: "Replaces the key's roles." }),
+  permissions: names.optional().openapi({ description: "Replaces the key's permissions." }),
+};
+
+type Fields = z.infer<z.ZodObject<typeof updateKeyFields>>;
+
+export function toKeySettings(body: Fields): KeySettings {
   return {
-    ...(body.credits !== undefined && { remaining: body.credits?.remaining ?? null, refill: body.credits?.refill ?? null }),
-    ...(body.ratelimits !== undefined && { ratelimits: body.ratelimits }),
+    name: body.name,
+    ownerId: body.externalId,
+    meta: body.meta,
+    expires: body.expires,
+    ...creditSettings(body.credits),
+    ratelimits: body.ratelimits,
+    enabled: body.enabled,
+    roles: body.roles,
+    permissions: body.permissions,
   };
+}
+
+/** `credits: null`, or `remaining: null`, is unlimited: a refill has nothing left to refill, so it goes too. */
+function creditSettings(c: Fields["credits"]): Pick<KeySettings, "remaining" | "refill"> {
+  if (c === undefined) return {};
+  if (c === null) return { remaining: null, refill: null };
+  return { remaining: c.remaining, refill: c.refill !== undefined ? c.refill : c.remaining === null ? null : undefined };
 }

@@ -2,23 +2,16 @@ import { z } from "@hono/zod-openapi";
 import { MAX_MIGRATE_KEYS, MIGRATIONS, hashProblem, migrateKeys } from "../../keys/migrate-keys.ts";
 import { rootKeyAuth } from "../auth.ts";
 import type { App } from "../env.ts";
-import { createKeyFields, id, keyFields, text } from "../routes/schemas.ts";
+import { id, text } from "../routes/schemas.ts";
 import { apiPermission } from "../routes/route-security.ts";
 import { v2Data } from "./envelope.ts";
-import { v2Credits, v2LimitSettings, v2Ratelimits } from "./key-fields.ts";
+import { createKeyFields, toKeySettings } from "./key-fields.ts";
 import { v2Route } from "./route.ts";
 
 const importedKey = z.object({
   hash: text().openapi({ description: "The key's hash in the migration's encoding.", example: "n4bQgYhMfWWaL+qgxVrQFaO/TxsrC4Is0V1sFbDwCgg=" }),
-  name: createKeyFields.name,
-  externalId: createKeyFields.externalId,
-  meta: createKeyFields.meta,
-  roles: createKeyFields.roles,
-  permissions: createKeyFields.permissions,
-  expires: keyFields.expires.optional(),
-  enabled: z.boolean().optional(),
-  credits: v2Credits.optional(),
-  ratelimits: v2Ratelimits.optional(),
+  // Everything a v2 createKey sets, but not how the key is made (prefix, byteLength, recoverable): it exists already.
+  ...createKeyFields,
 });
 
 const request = z
@@ -56,18 +49,7 @@ export function registerV2MigrateKeys(app: App): void {
     const ctx = await rootKeyAuth(c);
     const body = c.req.valid("json");
     const { db, importedPrefixes } = c.get("deps");
-    const keys = body.keys.map((k) => ({
-      apiId: body.apiId,
-      hash: k.hash,
-      name: k.name,
-      ownerId: k.externalId,
-      meta: k.meta,
-      expires: k.expires,
-      enabled: k.enabled,
-      roles: k.roles,
-      permissions: k.permissions,
-      ...v2LimitSettings(k),
-    }));
+    const keys = body.keys.map(({ hash, ...fields }) => ({ apiId: body.apiId, hash, ...toKeySettings(fields) }));
     return v2Data(c, await migrateKeys(db, ctx, { migrationId: body.migrationId, keys, onDuplicate: "report" }, importedPrefixes));
   });
 }

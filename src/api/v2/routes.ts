@@ -4,6 +4,19 @@ import { registerV2DeleteApi } from "./apis_deleteApi.ts";
 import { registerV2GetApi } from "./apis_getApi.ts";
 import { registerV2MigrateKeys } from "./keys_migrateKeys.ts";
 import { registerV2RerollKey } from "./keys_rerollKey.ts";
+import { registerV2ListKeys } from "./apis_listKeys.ts";
+import { registerV2AddPermissions } from "./keys_addPermissions.ts";
+import { registerV2AddRoles } from "./keys_addRoles.ts";
+import { registerV2CreateKey } from "./keys_createKey.ts";
+import { registerV2DeleteKey } from "./keys_deleteKey.ts";
+import { registerV2GetKey } from "./keys_getKey.ts";
+import { registerV2RemovePermissions } from "./keys_removePermissions.ts";
+import { registerV2RemoveRoles } from "./keys_removeRoles.ts";
+import { registerV2SetPermissions } from "./keys_setPermissions.ts";
+import { registerV2SetRoles } from "./keys_setRoles.ts";
+import { registerV2UpdateCredits } from "./keys_updateCredits.ts";
+import { registerV2UpdateKey } from "./keys_updateKey.ts";
+import { registerV2Whoami } from "./keys_whoami.ts";
 import { registerV2Liveness } from "./liveness.ts";
 
 /** Unkey v2's operations, each a thin adapter over the same services as v1 (src/api/v1/). */
@@ -12,6 +25,19 @@ export const v2Routes: ((app: App) => void)[] = [
   registerV2CreateApi,
   registerV2GetApi,
   registerV2DeleteApi,
+  registerV2ListKeys,
+  registerV2CreateKey,
+  registerV2GetKey,
+  registerV2UpdateKey,
+  registerV2DeleteKey,
+  registerV2UpdateCredits,
+  registerV2Whoami,
+  registerV2AddPermissions,
+  registerV2RemovePermissions,
+  registerV2SetPermissions,
+  registerV2AddRoles,
+  registerV2RemoveRoles,
+  registerV2SetRoles,
   registerV2RerollKey,
   registerV2MigrateKeys,
 ];

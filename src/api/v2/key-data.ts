@@ -1,0 +1,97 @@
+import { z } from "@hono/zod-openapi";
+import { derivedId } from "../../ids.ts";
+import type { KeyView } from "../../keys/key-view.ts";
+import type { RemainingResult } from "../../keys/update-key.ts";
+
+/**
+ * The one mapping from the service's key view to v2's shapes: KeyResponseData (getKey,
+ * listKeys, whoami), KeyCreditsData (updateCredits) and the Permission and Role lists the
+ * permission and role edits answer. Keyhold stores permission and role names, and an
+ * owner id, not entities: their v2 ids are derived (see derivedId in src/ids.ts).
+ */
+
+const refillData = z.object({
+  interval: z.enum(["daily", "monthly"]),
+  amount: z.number().int(),
+  refillDay: z.number().int().optional(),
+});
+
+export const keyCreditsData = z
+  .object({ remaining: z.number().int().nullable().openapi({ description: "null: unlimited." }), refill: refillData.optional() })
+  .openapi("V2KeyCreditsData");
+
+const ratelimitData = z
+  .object({ id: z.string(), name: z.string(), limit: z.number().int(), duration: z.number().int(), autoApply: z.boolean() })
+  .openapi("V2RatelimitResponse");
+
+export const keyResponseData = z
+  .object({
+    keyId: z.string().openapi({ example: "key_1234" }),
+    start: z.string(),
+    enabled: z.boolean(),
+    name: z.string().optional(),
+    meta: z.record(z.string(), z.unknown()).optional(),
+    createdAt: z.number().int(),
+    updatedAt: z.number().int().optional(),
+    lastUsedAt: z.number().int().optional().openapi({ description: "Last successful verify, approximate." }),
+    expires: z.number().int().optional(),
+    permissions: z.array(z.string()),
+    roles: z.array(z.string()),
+    credits: keyCreditsData.optional().openapi({ description: "Absent: unlimited." }),
+    identity: z
+      .object({ id: z.string(), externalId: z.string() })
+      .optional()
+      .openapi({ description: "The key's owner (`externalId`); its id is derived from the workspace and externalId." }),
+    ratelimits: z.array(ratelimitData),
+    plaintext: z.string().optional().openapi({ description: "Only with decrypt=true, only for recoverable keys." }),
+  })
+  .openapi("V2KeyResponseData");
+
+export const permissionData = z
+  .object({ id: z.string(), name: z.string(), slug: z.string() })
+  .openapi("V2Permission", { description: "A permission the key holds; `id` is derived from the workspace and name, `slug` is the name." });
+
+export const roleData = z
+  .object({ id: z.string(), name: z.string() })
+  .openapi("V2Role", { description: "A role the key holds; `id` is derived from the workspace and name." });
+
+export type KeyResponseData = z.infer<typeof keyResponseData>;
+
+export function toKeyResponseData(view: KeyView): KeyResponseData {
+  return {
+    keyId: view.id,
+    start: view.start,
+    enabled: view.enabled,
+    ...(view.name !== undefined && { name: view.name }),
+    ...(view.meta !== undefined && { meta: view.meta }),
+    createdAt: view.createdAt,
+    ...(view.updatedAt !== undefined && { updatedAt: view.updatedAt }),
+    ...(view.lastUsedAt !== undefined && { lastUsedAt: view.lastUsedAt }),
+    ...(view.expires !== undefined && { expires: view.expires }),
+    permissions: view.permissions,
+    roles: view.roles,
+    // As Unkey: unlimited keys have no credits object.
+    ...(view.remaining !== undefined && { credits: toKeyCreditsData({ remaining: view.remaining, refill: view.refill }) }),
+    ...(view.ownerId !== undefined && { identity: { id: derivedId("id", view.workspaceId, view.ownerId), externalId: view.ownerId } }),
+    ratelimits: view.ratelimits.map(({ id, name, limit, duration, autoApply }) => ({ id, name, limit, duration, autoApply })),
+    ...(view.plaintext !== undefined && { plaintext: view.plaintext }),
+  };
+}
+
+export function toKeyCreditsData(credits: RemainingResult): z.infer<typeof keyCreditsData> {
+  const refill = credits.refill;
+  return {
+    remaining: credits.remaining,
+    ...(refill && {
+      refill: { interval: refill.interval, amount: refill.amount, ...(refill.interval === "monthly" && refill.refillDay !== undefined && { refillDay: refill.refillDay }) },
+    }),
+  };
+}
+
+export function toPermissions(workspaceId: string, names: string[]): z.infer<typeof permissionData>[] {
+  return names.map((name) => ({ id: derivedId("perm", workspaceId, name), name, slug: name }));
+}
+
+export function toRoles(workspaceId: string, names: string[]): z.infer<typeof roleData>[] {
+  return names.map((name) => ({ id: derivedId("role", workspaceId, name), name }));
+}
