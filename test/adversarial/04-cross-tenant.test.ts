@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { beforeAll, describe, expect, test } from "vitest";
 import { newId } from "../../src/ids.ts";
 import { generateKey } from "../../src/keys/key-format.ts";
@@ -24,7 +25,7 @@ interface IdRoute {
   name: string;
   method: "GET" | "POST";
   path: string;
-  input: (ids: Ids) => Record<string, unknown>;
+  input: (ids: Ids) => Record<string, unknown> | Record<string, unknown>[];
   /** verifyKey answers an unknown key with a 200 verdict, not an error. */
   verdict?: true;
 }
@@ -65,7 +66,47 @@ const idRoutes: IdRoute[] = [
   // Unkey v2 (src/api/v2/): the same wall through the v2 adapters.
   { name: "v2 apis.getApi", method: "POST", path: "/v2/apis.getApi", input: (i) => ({ apiId: i.apiId }) },
   { name: "v2 apis.deleteApi", method: "POST", path: "/v2/apis.deleteApi", input: (i) => ({ apiId: i.apiId }) },
+  { name: "v2 apis.listKeys", method: "POST", path: "/v2/apis.listKeys", input: (i) => ({ apiId: i.apiId }) },
+  { name: "v2 apis.listKeys decrypt", method: "POST", path: "/v2/apis.listKeys", input: (i) => ({ apiId: i.apiId, decrypt: true, limit: 100 }) },
+  { name: "v2 apis.listKeys by externalId", method: "POST", path: "/v2/apis.listKeys", input: (i) => ({ apiId: i.apiId, externalId: "owner-a" }) },
+  { name: "v2 keys.createKey", method: "POST", path: "/v2/keys.createKey", input: (i) => ({ apiId: i.apiId, name: "planted", prefix: "ka" }) },
+  { name: "v2 keys.getKey", method: "POST", path: "/v2/keys.getKey", input: (i) => ({ keyId: i.keyId }) },
+  { name: "v2 keys.getKey decrypt", method: "POST", path: "/v2/keys.getKey", input: (i) => ({ keyId: i.keyId, decrypt: true }) },
+  {
+    name: "v2 keys.updateKey",
+    method: "POST",
+    path: "/v2/keys.updateKey",
+    input: (i) => ({ keyId: i.keyId, name: "pwned", enabled: false, credits: { remaining: 0 }, ratelimits: [], permissions: ["admin"] }),
+  },
+  { name: "v2 keys.updateCredits", method: "POST", path: "/v2/keys.updateCredits", input: (i) => ({ keyId: i.keyId, operation: "set", value: 0 }) },
+  { name: "v2 keys.deleteKey", method: "POST", path: "/v2/keys.deleteKey", input: (i) => ({ keyId: i.keyId }) },
+  { name: "v2 keys.deleteKey permanent", method: "POST", path: "/v2/keys.deleteKey", input: (i) => ({ keyId: i.keyId, permanent: true }) },
+  { name: "v2 keys.whoami", method: "POST", path: "/v2/keys.whoami", input: (i) => ({ key: i.key }) },
+  { name: "v2 keys.addPermissions", method: "POST", path: "/v2/keys.addPermissions", input: (i) => ({ keyId: i.keyId, permissions: ["admin"] }) },
+  { name: "v2 keys.removePermissions", method: "POST", path: "/v2/keys.removePermissions", input: (i) => ({ keyId: i.keyId, permissions: ["read"] }) },
+  { name: "v2 keys.setPermissions", method: "POST", path: "/v2/keys.setPermissions", input: (i) => ({ keyId: i.keyId, permissions: [] }) },
+  { name: "v2 keys.addRoles", method: "POST", path: "/v2/keys.addRoles", input: (i) => ({ keyId: i.keyId, roles: ["admin"] }) },
+  { name: "v2 keys.removeRoles", method: "POST", path: "/v2/keys.removeRoles", input: (i) => ({ keyId: i.keyId, roles: ["reader"] }) },
+  { name: "v2 keys.setRoles", method: "POST", path: "/v2/keys.setRoles", input: (i) => ({ keyId: i.keyId, roles: [] }) },
+  { name: "v2 keys.rerollKey", method: "POST", path: "/v2/keys.rerollKey", input: (i) => ({ keyId: i.keyId, expiration: 0 }) },
+  {
+    name: "v2 keys.migrateKeys",
+    method: "POST",
+    path: "/v2/keys.migrateKeys",
+    input: (i) => ({ migrationId: "sha256_hex", apiId: i.apiId, keys: [{ hash: freshHash("hex"), name: "planted" }] }),
+  },
+  {
+    name: "migrations.createKeys",
+    method: "POST",
+    path: "/v1/migrations.createKeys",
+    input: (i) => [{ apiId: i.apiId, hash: { value: freshHash("base64"), variant: "sha256_base64" }, name: "planted" }],
+  },
 ];
+
+/** A hash nobody holds, for import rows (each call its own, so a control import never collides). */
+function freshHash(encoding: "hex" | "base64"): string {
+  return randomBytes(32).toString(encoding);
+}
 
 /** Registered routes that take no id of an existing resource, and why they need no row. */
 const routesWithoutIds: Record<string, string> = {
@@ -86,7 +127,7 @@ const API_ACTIONS = ["read_api", "update_api", "delete_api", "create_key", "read
 
 function send(h: Harness, route: IdRoute, ids: Ids, token: string): Promise<Response> {
   const input = route.input(ids);
-  if (route.method === "GET") {
+  if (route.method === "GET" && !Array.isArray(input)) {
     return h.get(route.path, Object.fromEntries(Object.entries(input).map(([k, v]) => [k, String(v)])), token);
   }
   return h.post(route.path, input, token);

@@ -24,6 +24,8 @@ interface Recorded {
   label: string;
   status: number;
   text: string;
+  /** The request body as sent. */
+  sent: string;
 }
 
 async function recoverableFixture(h: Harness, ws: Workspace): Promise<Fixture> {
@@ -49,7 +51,7 @@ forEachDatabase(
       } else {
         res = await app.request(call.path, { method: "POST", headers: { ...headers, "Content-Type": "application/json" }, body: JSON.stringify(call.input) });
       }
-      const entry = { label, status: res.status, text: await res.text() };
+      const entry = { label, status: res.status, text: await res.text(), sent: JSON.stringify(call.input) };
       recorded.push(entry);
       return entry;
     }
@@ -85,9 +87,11 @@ forEachDatabase(
       expect(stored.some((r) => r.encrypted)).toBe(true);
       const found: string[] = [];
       for (const r of recorded) {
-        if (/\b[0-9a-f]{64}\b/i.test(r.text)) found.push(`${r.label}: a 64-hex digest`);
+        // An import answers with the hashes the caller sent it (v2 migrateKeys' `migrated[].hash`): those are the caller's own.
+        const notSent = (value: string) => !r.sent.includes(value);
+        if ([...r.text.matchAll(/\b[0-9a-f]{64}\b/gi)].some((m) => notSent(m[0]))) found.push(`${r.label}: a 64-hex digest`);
         if (/v1\.dek_/.test(r.text)) found.push(`${r.label}: a ciphertext`);
-        for (const s of secrets) if (r.text.includes(s)) found.push(`${r.label}: a stored hash or ciphertext`);
+        for (const s of secrets) if (r.text.includes(s) && notSent(s)) found.push(`${r.label}: a stored hash or ciphertext`);
       }
       console.log(`[adversarial 17 ${h().kind}] ${recorded.length} answers searched for ${secrets.length} stored hashes and ciphertexts: ${found.length} found`);
       expect(found).toEqual([]);

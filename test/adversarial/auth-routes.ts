@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import type { Harness, Response } from "../harness.ts";
 
 /** The admin routes and what each needs: the table the root-key and permission suites share. */
@@ -11,7 +12,7 @@ export interface Fixture {
 export interface Call {
   method: "GET" | "POST";
   path: string;
-  input: Record<string, unknown>;
+  input: Record<string, unknown> | Record<string, unknown>[];
 }
 
 export interface AuthRoute {
@@ -19,10 +20,19 @@ export interface AuthRoute {
   call: (f: Fixture) => Call;
   /** The actions it needs (api.*.<action> or, for rbac.*, the full permission), the last one named when missing. */
   needs: string[];
+  /**
+   * How a root key without them is answered, where not 403: Unkey v2 hides the key itself from
+   * whoami (404 NOT_FOUND) and from verifyKey (200 verdict NOT_FOUND), so that a refusal
+   * cannot tell that a key exists.
+   */
+  deniedAs?: "NOT_FOUND" | "NOT_FOUND verdict";
 }
 
 export const get = (path: string, input: Record<string, unknown>): Call => ({ method: "GET", path, input });
-export const post = (path: string, input: Record<string, unknown>): Call => ({ method: "POST", path, input });
+export const post = (path: string, input: Call["input"]): Call => ({ method: "POST", path, input });
+
+/** A hash nobody holds yet, for import routes that the tables call more than once. */
+const freshHash = (encoding: "hex" | "base64") => randomBytes(32).toString(encoding);
 
 export const authRoutes: AuthRoute[] = [
   { name: "apis.createApi", call: () => post("/v1/apis.createApi", { name: "n" }), needs: ["create_api"] },
@@ -61,6 +71,34 @@ export const authRoutes: AuthRoute[] = [
   { name: "v2 apis.createApi", call: () => post("/v2/apis.createApi", { name: "n" }), needs: ["create_api"] },
   { name: "v2 apis.getApi", call: (f) => post("/v2/apis.getApi", { apiId: f.apiId }), needs: ["read_api"] },
   { name: "v2 apis.deleteApi", call: (f) => post("/v2/apis.deleteApi", { apiId: f.apiId }), needs: ["delete_api"] },
+  { name: "v2 apis.listKeys", call: (f) => post("/v2/apis.listKeys", { apiId: f.apiId }), needs: ["read_key"] },
+  { name: "v2 apis.listKeys decrypt", call: (f) => post("/v2/apis.listKeys", { apiId: f.apiId, decrypt: true }), needs: ["read_key", "decrypt_key"] },
+  { name: "v2 keys.createKey", call: (f) => post("/v2/keys.createKey", { apiId: f.apiId }), needs: ["create_key"] },
+  { name: "v2 keys.createKey recoverable", call: (f) => post("/v2/keys.createKey", { apiId: f.apiId, recoverable: true }), needs: ["create_key", "encrypt_key"] },
+  { name: "v2 keys.getKey", call: (f) => post("/v2/keys.getKey", { keyId: f.keyId }), needs: ["read_key"] },
+  { name: "v2 keys.getKey decrypt", call: (f) => post("/v2/keys.getKey", { keyId: f.keyId, decrypt: true }), needs: ["read_key", "decrypt_key"] },
+  { name: "v2 keys.updateKey", call: (f) => post("/v2/keys.updateKey", { keyId: f.keyId, name: "renamed" }), needs: ["update_key"] },
+  { name: "v2 keys.updateCredits", call: (f) => post("/v2/keys.updateCredits", { keyId: f.keyId, operation: "set", value: 3 }), needs: ["update_key"] },
+  { name: "v2 keys.deleteKey", call: (f) => post("/v2/keys.deleteKey", { keyId: f.keyId }), needs: ["delete_key"] },
+  { name: "v2 keys.whoami", call: (f) => post("/v2/keys.whoami", { key: f.key }), needs: ["read_key"], deniedAs: "NOT_FOUND" },
+  { name: "v2 keys.addPermissions", call: (f) => post("/v2/keys.addPermissions", { keyId: f.keyId, permissions: ["p.new"] }), needs: ["update_key"] },
+  { name: "v2 keys.removePermissions", call: (f) => post("/v2/keys.removePermissions", { keyId: f.keyId, permissions: ["p.new"] }), needs: ["update_key"] },
+  { name: "v2 keys.setPermissions", call: (f) => post("/v2/keys.setPermissions", { keyId: f.keyId, permissions: ["p.set"] }), needs: ["update_key"] },
+  { name: "v2 keys.addRoles", call: (f) => post("/v2/keys.addRoles", { keyId: f.keyId, roles: ["r.new"] }), needs: ["update_key"] },
+  { name: "v2 keys.removeRoles", call: (f) => post("/v2/keys.removeRoles", { keyId: f.keyId, roles: ["r.new"] }), needs: ["update_key"] },
+  { name: "v2 keys.setRoles", call: (f) => post("/v2/keys.setRoles", { keyId: f.keyId, roles: ["r.set"] }), needs: ["update_key"] },
+  // The fixture's key is recoverable: its reroll is too, so it needs encrypt_key as well.
+  { name: "v2 keys.rerollKey", call: (f) => post("/v2/keys.rerollKey", { keyId: f.keyId, expiration: 60_000 }), needs: ["create_key", "encrypt_key"] },
+  {
+    name: "v2 keys.migrateKeys",
+    call: (f) => post("/v2/keys.migrateKeys", { migrationId: "sha256_hex", apiId: f.apiId, keys: [{ hash: freshHash("hex") }] }),
+    needs: ["create_key"],
+  },
+  {
+    name: "migrations.createKeys",
+    call: (f) => post("/v1/migrations.createKeys", [{ apiId: f.apiId, hash: { value: freshHash("base64"), variant: "sha256_base64" } }]),
+    needs: ["create_key"],
+  },
 ];
 
 export const API_ACTIONS = ["create_api", "read_api", "update_api", "delete_api", "create_key", "read_key", "update_key", "delete_key", "verify_key", "encrypt_key", "decrypt_key"];

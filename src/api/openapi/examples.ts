@@ -143,7 +143,7 @@ export const operationExamples: Record<string, OperationExamples> = {
     response: { keyId, key },
   },
   "v2.keys.getKey": { request: { keyId, decrypt: true }, response: { ...keyData, plaintext: key } },
-  "v2.apis.listKeys": { request: { apiId, limit: 10, externalId: "user_123" }, response: [keyData] },
+  "v2.apis.listKeys": { request: { apiId, limit: 10, externalId: "user_123" }, response: [keyData], pagination: { hasMore: false } },
   "v2.keys.updateKey": { request: { keyId, enabled: false, meta: { plan: "free" }, credits: { remaining: null } }, response: {} },
   "v2.keys.deleteKey": { request: { keyId, permanent: false }, response: {} },
   "v2.keys.updateCredits": { request: { keyId, operation: "increment", value: 100 }, response: { remaining: 1090, refill: { interval: "monthly", amount: 1000, refillDay: 1 } } },
