@@ -77,8 +77,7 @@ function tokenize(input: string): Token[] {
 
 function describe(token: Token): string {
   if (token.kind === "end") return "the end of the query";
-  if (token.kind === "(" || token.kind === ")") return `'${token.kind}'`;
-  return `'${token.text}'`;
+  return `'${"text" in token ? token.text : token.kind}'`;
 }
 
 class Parser {
