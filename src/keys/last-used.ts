@@ -30,8 +30,6 @@ export const LAST_USED_DEFAULTS: LastUsedOptions = { flushEveryMs: 1000, maxKeys
 export class LastUsedRecorder implements LastUsedNotes {
   private pending = new Map<string, number>();
   private writing: Promise<void> | null = null;
-  /** A write asked for because the batch is full, waiting for the one under way. */
-  private early: Promise<void> | null = null;
   private dropped = 0;
   private readonly timer: NodeJS.Timeout | null;
 
@@ -55,7 +53,8 @@ export class LastUsedRecorder implements LastUsedNotes {
       return;
     }
     this.pending.set(keyId, at);
-    if (this.pending.size >= this.options.maxKeys) this.early ??= this.flush().finally(() => (this.early = null));
+    // Full: written at once, or right after the write under way (see flush).
+    if (this.pending.size >= this.options.maxKeys && !this.writing) void this.flush();
   }
 
   /** Keys noted and not yet written. */
@@ -69,7 +68,10 @@ export class LastUsedRecorder implements LastUsedNotes {
     if (this.pending.size === 0) return this.reportDropped();
     const batch = this.pending;
     this.pending = new Map();
-    this.writing = this.write(batch).finally(() => (this.writing = null));
+    this.writing = this.write(batch).finally(() => {
+      this.writing = null;
+      if (this.pending.size >= this.options.maxKeys) void this.flush(); // filled up meanwhile
+    });
     await this.writing;
   }
 
