@@ -19,6 +19,12 @@ export async function expectVerify(url: string, key: string, code: string): Prom
   }
 }
 
+/** The same for v2's verify, which needs a root key and answers `{meta, data}`. */
+export async function expectV2Verify(url: string, rootKey: string, key: string): Promise<void> {
+  const res = await call<{ data?: { code?: string } }>(url, { body: { key }, token: rootKey });
+  if (res.status !== 200 || res.body.data?.code !== "VALID") throw new Error(`expected VALID from ${url}, got ${res.status} ${JSON.stringify(res.body)}`);
+}
+
 export const verifyBodies = (keys: string[]): string[] => keys.map((key) => JSON.stringify({ key }));
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -8,6 +8,7 @@ import { type Child, startChild, stopAllChildren } from "./children.ts";
 import { type BenchDatabase, createBenchDatabase } from "./database.ts";
 import { createFixtures, seedRest } from "./fixtures.ts";
 import { parseProfile } from "./profile.ts";
+import { helpText } from "./help.ts";
 import { formatTable, writeResults } from "./report.ts";
 import type { Row } from "./rows.ts";
 import { adminScenarios } from "./scenarios/admin.ts";
@@ -21,6 +22,10 @@ import type { KeyholdChildConfig } from "./servers/keyhold.ts";
  * run. Servers under test run in child processes; autocannon runs here. Keyhold logs at
  * BENCH_LOG_LEVEL (default warn: no per-request access log).
  */
+if (process.argv.includes("--help") || process.argv.includes("-h")) {
+  process.stdout.write(helpText());
+  process.exit(0);
+}
 const LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? "warn";
 const log = (line: string) => process.stdout.write(`${line}\n`);
 const profile = parseProfile(process.argv.slice(2));

@@ -13,6 +13,7 @@ import { KeyholdError } from "./errors.ts";
 import { createLogger } from "./logger.ts";
 import { VerifyCache, subscribeToKeyChanges } from "./keys/verify-cache.ts";
 import { openImportedPrefixes } from "./keys/imported-prefixes.ts";
+import { LastUsedRecorder } from "./keys/last-used.ts";
 import { ROOT_KEY_CACHE_DEFAULTS, RootKeyCache, subscribeToRootKeyChanges } from "./auth/root-key-cache.ts";
 import type { VaultClient } from "./vault-client/vault-client.ts";
 import { welcomeText } from "./welcome.ts";
@@ -41,6 +42,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   const logger = options.logger ?? createLogger(config);
   const target = withTemplate(databaseTarget(config));
   const database = await openDatabase(target);
+  let lastUsed: LastUsedRecorder | undefined;
   try {
     await runMigrations(database, target);
     const bootstrapped = await bootstrapIfEmpty(database.db);
@@ -49,7 +51,8 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     const rootKeyCache = config.rootKeyCacheSize > 0 ? new RootKeyCache({ ...ROOT_KEY_CACHE_DEFAULTS, max: config.rootKeyCacheSize }) : null;
     const unsubscribeRootKeys = rootKeyCache ? await subscribeToRootKeyChanges(database, rootKeyCache) : async () => {};
     const imports = await openImportedPrefixes(database);
-    const app = createApp({ db: database.db, vault: options.vault ?? null, logger, verifyCache, rootKeyCache, importedPrefixes: imports.registry, metricsToken: config.metricsToken, apiReferenceScript: scalarScriptFile, rootKeyFailureLimit: { trustProxy: config.trustProxy } });
+    lastUsed = new LastUsedRecorder(database.db, logger);
+    const app = createApp({ db: database.db, vault: options.vault ?? null, logger, verifyCache, rootKeyCache, importedPrefixes: imports.registry, lastUsed, metricsToken: config.metricsToken, apiReferenceScript: scalarScriptFile, rootKeyFailureLimit: { trustProxy: config.trustProxy } });
     const server = createAdaptorServer({ fetch: app.fetch, hostname: config.host }) as Server;
     answerClientErrors(server, logger);
     await listen(server, config.port, config.host);
@@ -61,6 +64,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     );
     let closing: Promise<void> | undefined;
     const closeDatabase = async () => {
+      await lastUsed?.close(); // after the last request, before the database goes: the last second of verifies is kept
       await unsubscribe();
       await unsubscribeRootKeys();
       await imports.close();
@@ -69,6 +73,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     const close = () => (closing ??= shutDown(server, closeDatabase, options.graceMs ?? 10_000));
     return { url, port: config.port, bootstrapped, close };
   } catch (error) {
+    await lastUsed?.close(); // nothing noted yet: this only stops its timer
     await database.close();
     throw error;
   }

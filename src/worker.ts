@@ -51,6 +51,7 @@ export default {
         logger: (logger ??= workerLogger(env.LOG_LEVEL)),
         verifyCache: null, // no LISTEN/NOTIFY through Hyperdrive: every verify reads the database
         rootKeyCache: null, // likewise: every root-key check reads the database
+        lastUsed: null, // nothing outlives a request to batch in, and a write per verify is what batching avoids: not recorded here
         metricsToken: env.METRICS_TOKEN ?? null,
         apiReferenceScript: async () => scalarScript,
       });

@@ -14,6 +14,7 @@ import { bootstrapWorkspace } from "../src/workspaces/bootstrap.ts";
 import { VerifyCache, type VerifyCacheOptions, subscribeToKeyChanges } from "../src/keys/verify-cache.ts";
 import { ROOT_KEY_CACHE_DEFAULTS, RootKeyCache, subscribeToRootKeyChanges } from "../src/auth/root-key-cache.ts";
 import { openImportedPrefixes } from "../src/keys/imported-prefixes.ts";
+import { LAST_USED_DEFAULTS, LastUsedRecorder } from "../src/keys/last-used.ts";
 import { createThrowawayDatabase } from "./throwaway-database.ts";
 import { TestVault } from "./vault-harness.ts";
 
@@ -187,9 +188,13 @@ async function instance(
   const rootKeyCache = options.rootKeyCache === false ? null : new RootKeyCache(ROOT_KEY_CACHE_DEFAULTS);
   const unsubscribeRootKeys = rootKeyCache ? await subscribeToRootKeyChanges(handle, rootKeyCache) : async () => {};
   const imports = await openImportedPrefixes(handle);
+  const logger = pino({ level: "silent" });
+  // Written only when a test calls flush() (and on close): a timer would change last_used_at
+  // between the "nothing changed" snapshots of other suites.
+  const lastUsed = new LastUsedRecorder(handle.db, logger, { ...LAST_USED_DEFAULTS, flushEveryMs: null });
   // In process every request comes from the one "unknown" client: the bad-root-key limit is tested over a real listener instead.
-  const deps: Deps = { db: handle.db, vault: options.vault ?? null, logger: pino({ level: "silent" }), verifyCache, rootKeyCache, importedPrefixes: imports.registry, rootKeyFailureLimit: false };
-  const closeFirst = { ...handle, close: async () => (await unsubscribe(), await unsubscribeRootKeys(), await imports.close(), await handle.close()) };
+  const deps: Deps = { db: handle.db, vault: options.vault ?? null, logger, verifyCache, rootKeyCache, importedPrefixes: imports.registry, lastUsed, rootKeyFailureLimit: false };
+  const closeFirst = { ...handle, close: async () => (await lastUsed.close(), await unsubscribe(), await unsubscribeRootKeys(), await imports.close(), await handle.close()) };
   const harness = new Harness(kind, closeFirst, deps, drop);
   harness.target = target;
   harness.options = options;

@@ -1,5 +1,5 @@
 import type { Fixtures } from "../fixtures.ts";
-import { expectVerify, verifyBodies } from "../http.ts";
+import { expectV2Verify, expectVerify, verifyBodies } from "../http.ts";
 import { type LoadResult, type LoadSpec, runLoad } from "../load.ts";
 import { type Paired, formatSpread, measurePairs, measureRepeated } from "../pairs.ts";
 import type { Profile } from "../profile.ts";
@@ -13,6 +13,7 @@ export interface VerifyTargets {
 }
 
 const VERIFY = "/v1/keys.verifyKey";
+const V2_VERIFY = "/v2/keys.verifyKey";
 
 export const verifyLoad = (p: Profile, url: string, keys: string[], path = VERIFY, connections = p.verifyConnections): LoadSpec => ({
   url,
@@ -50,6 +51,18 @@ export async function verifyScenarios(p: Profile, fx: Fixtures, t: VerifyTargets
       ratio: `${formatSpread(cached.rps)}, p99 ${formatSpread(cached.p99)}`,
       target: "≥ 0.8× req/s, p99 ≤ 1.5×",
       result: pass(cached.rps.median >= 0.8 && cached.p99.median <= 1.5 && cached.target.failures === 0),
+    }),
+  );
+
+  // v2 needs a root key: authenticated (root-key cache), then the lookup scoped to its workspace.
+  await expectV2Verify(t.cached + V2_VERIFY, fx.rootKey, fx.hot[0]!);
+  const v2Load = { ...verifyLoad(p, t.cached, fx.hot, V2_VERIFY), headers: { authorization: `Bearer ${fx.rootKey}` } };
+  const v2 = await pairs("v2 verify cached vs v1 verify cached", verifyLoad(p, t.cached, fx.hot), v2Load);
+  rows.push(
+    compared("v2 verifyKey (root key), cached", v2, "v1 verify, cached", undefined, {
+      ratio: `${formatSpread(v2.rps)}, p99 ${formatSpread(v2.p99)}`,
+      target: "≥ 0.9× req/s, p99 ≤ 1.2×",
+      result: pass(v2.rps.median >= 0.9 && v2.p99.median <= 1.2 && v2.target.failures === 0 && v2.baseline.failures === 0),
     }),
   );
 

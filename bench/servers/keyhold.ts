@@ -4,6 +4,7 @@ import { createApp } from "../../src/api/app.ts";
 import { createTokenSigner } from "../../src/crypto/service-token.ts";
 import { type DatabaseTarget, openDatabase } from "../../src/db/client.ts";
 import { VerifyCache, subscribeToKeyChanges } from "../../src/keys/verify-cache.ts";
+import { LastUsedRecorder } from "../../src/keys/last-used.ts";
 import { ROOT_KEY_CACHE_DEFAULTS, RootKeyCache, subscribeToRootKeyChanges } from "../../src/auth/root-key-cache.ts";
 import { createHttpVaultClient } from "../../src/vault-client/http-vault-client.ts";
 import { childConfig, serveChild } from "./serve-child.ts";
@@ -26,6 +27,8 @@ const logger = pino({ level: config.logLevel });
 const vault = config.vault
   ? createHttpVaultClient({ url: config.vault.url, signToken: await createTokenSigner(config.vault.privateJwk), timeoutMs: 5000 })
   : null;
+// One per instance, as `keyhold serve` has: every VALID verify is noted, written once a second.
+const lastUsed = new LastUsedRecorder(handle.db, logger);
 const caches: VerifyCache[] = [];
 const unsubscribes: (() => Promise<void>)[] = [];
 const apps = [];
@@ -38,12 +41,13 @@ for (const { cache } of config.apps) {
   // Every app has a root-key cache, as `keyhold serve` has by default; `cache` is about verify only.
   const rootKeyCache = new RootKeyCache(ROOT_KEY_CACHE_DEFAULTS);
   unsubscribes.push(await subscribeToRootKeyChanges(handle, rootKeyCache));
-  apps.push(createApp({ db: handle.db, vault, logger, verifyCache, rootKeyCache }));
+  apps.push(createApp({ db: handle.db, vault, logger, verifyCache, rootKeyCache, lastUsed }));
 }
 
 await serveChild(apps, {
   stats: () => ({ caches: caches.map((c) => ({ hits: c.hits, misses: c.misses, size: c.size })) }),
   close: async () => {
+    await lastUsed.close();
     for (const unsubscribe of unsubscribes) await unsubscribe();
     await handle.close();
   },

@@ -5,6 +5,7 @@ import type { ScriptSource } from "./docs/api-reference.ts";
 import type { ApiMetrics } from "../metrics/api-metrics.ts";
 import type { VerifyCache } from "../keys/verify-cache.ts";
 import type { ImportedPrefixRegistry } from "../keys/imported-prefixes.ts";
+import type { LastUsedRecorder } from "../keys/last-used.ts";
 import type { RootKeyCache } from "../auth/root-key-cache.ts";
 import type { VaultClient } from "../vault-client/vault-client.ts";
 import type { RootKeyFailureLimitOptions, RootKeyFailureLimiter } from "./middleware/root-key-failures.ts";
@@ -19,6 +20,8 @@ export interface Deps {
   verifyCache?: VerifyCache | null;
   /** Where imported keys may live (keys.migrateKeys), kept in step with the database; null: imported keys never verify. */
   importedPrefixes?: ImportedPrefixRegistry | null;
+  /** Notes each VALID verify and writes `last_used_at` in batches; null: not recorded. */
+  lastUsed?: LastUsedRecorder | null;
   /** Live root keys by hash for every root-key check; null: each one reads the database. */
   rootKeyCache?: RootKeyCache | null;
   /** METRICS_TOKEN: GET /metrics needs it as a Bearer token; unset: metrics are open. */
@@ -37,6 +40,8 @@ export interface AppEnv {
     requestId: string;
     /** Set once a root key is authenticated, for the request log. */
     workspaceId?: string;
+    /** Set by verifyKey (v1 and v2), for the request log: the verdict and the request's tags. */
+    verification?: { code: string; keyId?: string; tags?: string[] };
     /** This app's own metrics registry (set for every request). */
     metrics: ApiMetrics;
   };

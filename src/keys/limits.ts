@@ -115,6 +115,24 @@ function prepareSpendCredits(tx: Database) {
 }
 
 /**
+ * The balance as it stands (a due refill counted), for a refused spend to report: one
+ * indexed read, only on that path, in the refusing transaction when there is one.
+ */
+export async function creditBalance(tx: Database, key: CreditState, now: number): Promise<number> {
+  const [row] = await balanceStatements(tx).execute({ id: key.id, periodStart: periodStartOf(key, now) });
+  return row?.balance ?? 0;
+}
+
+const balanceStatements = preparedPerHandle((tx) => {
+  const { balance } = refillSql(sql.placeholder("periodStart"), 0);
+  return tx
+    .select({ balance: sql<number>`coalesce(${balance}, 0)`.mapWith(Number) })
+    .from(keys)
+    .where(eq(keys.id, sql.placeholder("id")))
+    .prepare("keyhold_credit_balance");
+});
+
+/**
  * SQL for a key's balance counting a refill that is due at `now`, and the matching
  * `last_refill_at`: every statement that writes credits uses both, so a due refill is
  * applied exactly once, by whichever statement comes first.

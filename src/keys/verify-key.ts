@@ -1,14 +1,16 @@
 import { and, eq, getTableColumns, isNull, sql } from "drizzle-orm";
-import { apiPermission } from "../auth/permissions.ts";
+import { apiPermission, hasPermission } from "../auth/permissions.ts";
 import { type RootKeyContext, requirePermission } from "../auth/root-key-auth.ts";
 import { sha256Hex } from "../crypto/hash.ts";
+import { KeyholdError } from "../errors.ts";
 import type { Database } from "../db/client.ts";
 import { preparedPerHandle } from "../db/prepared.ts";
 import { apis, keys, workspaces } from "../db/schema.ts";
 import { keyNameColumns } from "./key-name-columns.ts";
 import { DEFAULT_RATELIMIT } from "./key-ratelimits.ts";
 import { parseKey } from "./key-format.ts";
-import { type RatelimitOutcome, consumeRatelimit, spendCredits } from "./limits.ts";
+import type { LastUsedNotes } from "./last-used.ts";
+import { type RatelimitOutcome, consumeRatelimit, creditBalance, spendCredits } from "./limits.ts";
 import { type PermissionQuery, evaluatePermissionQuery } from "./permission-query.ts";
 import type { KeyRow } from "./key-view.ts";
 import type { VerifyCache } from "./verify-cache.ts";
@@ -43,12 +45,50 @@ export interface VerifyKeyResult {
   meta?: Record<string, unknown>;
   expires?: number;
   remaining?: number;
+  /** v1's one limit: "default" when it was checked, or the first that refused. */
   ratelimit?: { limit: number; remaining: number; reset: number };
+  /** Every limit this verify checked (v2), whether it passed or not. */
+  ratelimits?: RatelimitCheck[];
   enabled?: boolean;
   permissions?: string[];
   roles?: string[];
   environment?: string;
 }
+
+/** One rate limit's verdict, as v2 reports it. */
+export interface RatelimitCheck {
+  /** The key's stored id of the limit; "" for an inline one (limit and duration in the request), as Unkey sends it. */
+  id: string;
+  name: string;
+  limit: number;
+  duration: number;
+  /** When the window ends (Unix ms). */
+  reset: number;
+  /** Left in the window after this verify; what a refusal gave back counts as left. */
+  remaining: number;
+  exceeded: boolean;
+  autoApply: boolean;
+}
+
+/**
+ * Where v1 and v2 answer differently. The rules live here, with the checks they change;
+ * each route only names its version's set.
+ */
+export interface VerifyRules {
+  /**
+   * A root key without verify_key for the key's API: v1 answers 403 INSUFFICIENT_PERMISSIONS;
+   * v2 answers NOT_FOUND like a missing key, since a 403 would tell that the key exists
+   * (Unkey's v2 handler, PR #3538).
+   */
+  missingPermission: "error" | "notFound";
+  /** A requested rate limit the key lacks, sent without limit and duration: v1 ignores it; v2 refuses with 412 (Unkey's PreconditionFailed). */
+  unknownRatelimit: "ignore" | "refuse";
+  /** Credits reported when a spend is refused: v1 says 0; v2 the balance there is (Unkey's usage limiter answers it). */
+  refusedCredits: "zero" | "balance";
+}
+
+export const V1_VERIFY: VerifyRules = { missingPermission: "error", unknownRatelimit: "ignore", refusedCredits: "zero" };
+export const V2_VERIFY: VerifyRules = { missingPermission: "notFound", unknownRatelimit: "refuse", refusedCredits: "balance" };
 
 /**
  * Everything verify needs about a key, read in one indexed query by hash. Not the ciphertext
@@ -121,8 +161,14 @@ export interface VerifyOptions {
   cache?: VerifyCache | null;
   /** Where imported keys (no checksum) may live; unset: a key failing the checksum is never looked up. */
   imports?: ImportedPrefixes | null;
+  /** Told of every VALID verify, for `last_used_at` (written in batches, never here). */
+  lastUsed?: LastUsedNotes | null;
+  /** v1's unless given. */
+  rules?: VerifyRules;
   now?: number;
 }
+
+const notFound = (): VerifyKeyResult => ({ valid: false, code: "NOT_FOUND" });
 
 /**
  * Checks in a fixed order, cheapest and least revealing first: format, existence (and
@@ -131,13 +177,20 @@ export interface VerifyOptions {
  */
 export async function verifyKey(db: Database, request: VerifyKeyRequest, options: VerifyOptions = {}): Promise<VerifyKeyResult> {
   const now = options.now ?? Date.now();
+  const rules = options.rules ?? V1_VERIFY;
   // Without Keyhold's checksum a key is looked up only where imported keys may hold it.
-  if (!parseKey(request.key) && !options.imports?.mayHold(request.key, options.rootKey?.workspaceId)) return { valid: false, code: "NOT_FOUND" };
+  if (!parseKey(request.key) && !options.imports?.mayHold(request.key, options.rootKey?.workspaceId)) return notFound();
   const hash = sha256Hex(request.key);
   const rootKey = options.rootKey;
   const key = await lookUp(db, hash, rootKey?.workspaceId, options.cache);
-  if (!key) return { valid: false, code: "NOT_FOUND" };
-  if (rootKey) requirePermission(rootKey, apiPermission(key.apiId, "verify_key"));
+  if (!key) return notFound();
+  if (rootKey) {
+    const needed = apiPermission(key.apiId, "verify_key");
+    if (!hasPermission(rootKey.permissions, needed)) {
+      if (rules.missingPermission === "notFound") return notFound();
+      requirePermission(rootKey, needed);
+    }
+  }
   if (request.apiId !== undefined && request.apiId !== key.apiId) return { valid: false, code: "FORBIDDEN" };
 
   const base = describe(key);
@@ -147,7 +200,9 @@ export async function verifyKey(db: Database, request: VerifyKeyRequest, options
   if (query != null && !evaluatePermissionQuery(query, new Set(key.permissions))) {
     return { ...base, valid: false, code: "INSUFFICIENT_PERMISSIONS" };
   }
-  return applyLimits(db, key, request, base, now);
+  const result = await applyLimits(db, key, request, rules, base, now);
+  if (result.valid) options.lastUsed?.note(key.id, now);
+  return result;
 }
 
 function describe(key: VerifiableKey): VerifyKeyResult & { valid: true } {
@@ -167,33 +222,45 @@ function describe(key: VerifiableKey): VerifyKeyResult & { valid: true } {
 }
 
 interface LimitSpec {
+  id: string;
   name: string;
   limit: number;
   duration: number;
   cost: number;
+  autoApply: boolean;
 }
 
 /**
- * The rate limits this request is subject to: the key's auto-applied ones, plus those the
- * request names: inline with its own `limit` and `duration` (Unkey's override), or by a
- * name the key has (the key's limit at the request's cost). A name the key lacks, without
- * both, is ignored here (v1); v2 refuses it before (unknownRatelimit).
+ * The rate limits this request is subject to: the key's auto-applied ones (cost 1), plus
+ * those the request names: inline with its own `limit` and `duration` (Unkey's override),
+ * or by a name the key has (the key's limit at the request's cost). A name the key lacks,
+ * without both, is ignored (v1) or refused (v2). Sorted by name: every verify of a key
+ * takes the window rows' locks in one order, so two verifies naming limits in different
+ * orders cannot deadlock.
  */
-function ratelimitsFor(key: VerifiableKey, request: VerifyKeyRequest): LimitSpec[] {
+function ratelimitsFor(key: VerifiableKey, request: VerifyKeyRequest, rules: VerifyRules): LimitSpec[] {
   const specs = new Map<string, LimitSpec>();
   const legacyCost = request.ratelimit?.cost;
   for (const r of key.ratelimits) {
     if (!r.autoApply) continue;
     const cost = r.name === DEFAULT_RATELIMIT && legacyCost !== undefined ? legacyCost : 1;
-    specs.set(r.name, { name: r.name, limit: r.limit, duration: r.duration, cost });
+    specs.set(r.name, { id: r.id, name: r.name, limit: r.limit, duration: r.duration, cost, autoApply: true });
   }
   for (const r of request.ratelimits ?? []) {
     const own = key.ratelimits.find((k) => k.name === r.name);
+    const cost = r.cost ?? 1;
     if (r.limit !== undefined && r.duration !== undefined) {
-      specs.set(r.name, { name: r.name, limit: r.limit, duration: r.duration, cost: r.cost ?? 1 });
-    } else if (own) specs.set(r.name, { name: r.name, limit: own.limit, duration: own.duration, cost: r.cost ?? 1 });
+      specs.set(r.name, { id: "", name: r.name, limit: r.limit, duration: r.duration, cost, autoApply: false });
+    } else if (own) {
+      specs.set(r.name, { id: own.id, name: r.name, limit: own.limit, duration: own.duration, cost, autoApply: own.autoApply });
+    } else if (rules.unknownRatelimit === "refuse") {
+      throw new KeyholdError(
+        "PRECONDITION_FAILED",
+        `The rate limit "${r.name}" was requested, but the key ${key.id} has no rate limit of that name; send limit and duration with it to apply it inline.`,
+      );
+    }
   }
-  return [...specs.values()];
+  return [...specs.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
 class Refused extends Error {
@@ -202,14 +269,26 @@ class Refused extends Error {
   }
 }
 
+interface Checked {
+  spec: LimitSpec;
+  outcome: RatelimitOutcome;
+}
+
+/**
+ * Rate limits, then credits. Every limit is checked, so that each one's verdict can be
+ * reported (v2), but a refusal by any of them, or by the credits, rolls all of them back:
+ * a refused request leaves no trace (test/adversarial/02), and what it took is reported as
+ * given back. Each check is one atomic statement, so concurrent verifies stay exact.
+ */
 async function applyLimits(
   db: Database,
   key: VerifiableKey,
   request: VerifyKeyRequest,
+  rules: VerifyRules,
   base: VerifyKeyResult,
   now: number,
 ): Promise<VerifyKeyResult> {
-  const limits = ratelimitsFor(key, request);
+  const limits = ratelimitsFor(key, request, rules);
   const metered = key.remaining !== null;
   if (limits.length === 0 && !metered) return base; // nothing to write: the common fast path
 
@@ -219,20 +298,17 @@ async function applyLimits(
   const atomically = <T>(body: (tx: Database) => Promise<T>): Promise<T> => (single ? body(db) : db.transaction(body));
   try {
     return await atomically(async (tx) => {
-      let shown: RatelimitOutcome | undefined;
-      let shownCost = 0;
-      for (const spec of limits) {
-        const outcome = await consumeRatelimit(tx, { keyId: key.id, ...spec, now });
-        if (spec.name === "default") [shown, shownCost] = [outcome, spec.cost];
-        if (!outcome.passed) throw new Refused({ ...base, valid: false, code: "RATE_LIMITED", ratelimit: pick(outcome) });
-      }
-      const ratelimit = shown && { ratelimit: pick(shown) };
-      if (!metered) return { ...base, ...ratelimit };
+      const checked: Checked[] = [];
+      for (const spec of limits) checked.push({ spec, outcome: await consumeRatelimit(tx, { keyId: key.id, ...spec, now }) });
+      if (checked.some((c) => !c.outcome.passed)) throw new Refused({ ...base, ...reportLimits(checked, true), valid: false, code: "RATE_LIMITED" });
+      if (!metered) return { ...base, ...reportLimits(checked, false) };
       const remaining = await spendCredits(tx, key, request.remaining?.cost ?? 1, now);
-      // Refusing here rolls back the rate-limit slots taken above: a refusal leaves no trace, and says so.
-      const givenBack = shown && { ratelimit: { ...pick(shown), remaining: shown.remaining + shownCost } };
-      if (remaining === null) throw new Refused({ ...base, ...givenBack, valid: false, code: "USAGE_EXCEEDED", remaining: 0 });
-      return { ...base, ...ratelimit, remaining };
+      if (remaining === null) {
+        // Refusing here rolls back the rate-limit slots taken above: a refusal leaves no trace, and says so.
+        const credits = rules.refusedCredits === "zero" ? 0 : await creditBalance(tx, key, now);
+        throw new Refused({ ...base, ...reportLimits(checked, true), valid: false, code: "USAGE_EXCEEDED", remaining: credits });
+      }
+      return { ...base, ...reportLimits(checked, false), remaining };
     });
   } catch (error) {
     if (error instanceof Refused) return error.result;
@@ -240,6 +316,23 @@ async function applyLimits(
   }
 }
 
-function pick(o: RatelimitOutcome): { limit: number; remaining: number; reset: number } {
-  return { limit: o.limit, remaining: o.remaining, reset: o.reset };
+/**
+ * The checked limits as reported: all of them (v2), and v1's one (the first refusal, else
+ * "default"). `rolledBack`: the request is refused, so the slots that passing limits took
+ * are given back.
+ */
+function reportLimits(checked: Checked[], rolledBack: boolean): Pick<VerifyKeyResult, "ratelimit" | "ratelimits"> {
+  if (checked.length === 0) return {};
+  const ratelimits = checked.map(({ spec, outcome }): RatelimitCheck => ({
+    id: spec.id,
+    name: spec.name,
+    limit: outcome.limit,
+    duration: spec.duration,
+    reset: outcome.reset,
+    remaining: outcome.passed && rolledBack ? outcome.remaining + spec.cost : outcome.remaining,
+    exceeded: !outcome.passed,
+    autoApply: spec.autoApply,
+  }));
+  const shown = ratelimits.find((r) => r.exceeded) ?? ratelimits.find((r) => r.name === DEFAULT_RATELIMIT);
+  return { ratelimits, ...(shown && { ratelimit: { limit: shown.limit, remaining: shown.remaining, reset: shown.reset } }) };
 }

@@ -28,6 +28,8 @@ interface IdRoute {
   input: (ids: Ids) => Record<string, unknown> | Record<string, unknown>[];
   /** verifyKey answers an unknown key with a 200 verdict, not an error. */
   verdict?: true;
+  /** v2's envelope: `{meta: {requestId}, data}`. */
+  v2?: true;
 }
 
 const idRoutes: IdRoute[] = [
@@ -88,6 +90,16 @@ const idRoutes: IdRoute[] = [
   { name: "v2 keys.addRoles", method: "POST", path: "/v2/keys.addRoles", input: (i) => ({ keyId: i.keyId, roles: ["admin"] }) },
   { name: "v2 keys.removeRoles", method: "POST", path: "/v2/keys.removeRoles", input: (i) => ({ keyId: i.keyId, roles: ["reader"] }) },
   { name: "v2 keys.setRoles", method: "POST", path: "/v2/keys.setRoles", input: (i) => ({ keyId: i.keyId, roles: [] }) },
+  { name: "v2 keys.verifyKey", method: "POST", path: "/v2/keys.verifyKey", input: (i) => ({ key: i.key }), verdict: true, v2: true },
+  {
+    name: "v2 keys.verifyKey spending",
+    method: "POST",
+    path: "/v2/keys.verifyKey",
+    input: (i) => ({ key: i.key, credits: { cost: 1 }, ratelimits: [{ name: "extra", limit: 1, duration: 60_000 }] }),
+    verdict: true,
+    v2: true,
+  },
+  { name: "v2 keys.verifyKey of a disabled key", method: "POST", path: "/v2/keys.verifyKey", input: (i) => ({ key: i.disabledKey }), verdict: true, v2: true },
   { name: "v2 keys.rerollKey", method: "POST", path: "/v2/keys.rerollKey", input: (i) => ({ keyId: i.keyId, expiration: 0 }) },
   {
     name: "v2 keys.migrateKeys",
@@ -107,6 +119,9 @@ const idRoutes: IdRoute[] = [
 function freshHash(encoding: "hex" | "base64"): string {
   return randomBytes(32).toString(encoding);
 }
+/** A body for "indistinguishable" comparisons: without its request id, in either envelope. */
+const comparable = (route: IdRoute, res: Response): unknown => (route.v2 ? { ...res.body, meta: Object.keys(res.body?.meta ?? {}) } : withoutRequestId(res.body));
+const verdictCode = (route: IdRoute, res: Response): unknown => (route.v2 ? res.body.data?.code : res.body.code);
 
 /** Registered routes that take no id of an existing resource, and why they need no row. */
 const routesWithoutIds: Record<string, string> = {
@@ -195,11 +210,13 @@ function crossTenantSuite(h: () => Harness, rows: IdRoute[], full: boolean): voi
       const missing = await send(h(), route, missingIds(), token());
 
       expect(foreign.status, context).toBe(missing.status);
-      expect(withoutRequestId(foreign.body), context).toEqual(withoutRequestId(missing.body));
+      expect(comparable(route, foreign), context).toEqual(comparable(route, missing));
       expect(foreign.headers.get("Content-Type")).toBe(missing.headers.get("Content-Type"));
       if (route.verdict) {
         expect(foreign.status, context).toBe(200);
-        expect(foreign.body, context).toEqual({ valid: false, code: "NOT_FOUND", requestId: foreign.headers.get("X-Request-Id") });
+        const requestId = foreign.headers.get("X-Request-Id");
+        const notFound = { valid: false, code: "NOT_FOUND" };
+        expect(foreign.body, context).toEqual(route.v2 ? { meta: { requestId }, data: notFound } : { ...notFound, requestId });
       } else {
         expectErrorEnvelope(foreign, "NOT_FOUND", context);
         expectErrorEnvelope(missing, "NOT_FOUND", context);
@@ -219,7 +236,7 @@ function crossTenantSuite(h: () => Harness, rows: IdRoute[], full: boolean): voi
       const { key: disabledKey } = await h().createKey(a, apiId, { enabled: false });
       const res = await send(h(), route, { apiId, keyId, rootKeyId, key, disabledKey }, a.rootKey);
       expect(res.status, `${route.name}: ${JSON.stringify(res.body)}`).toBe(200);
-      if (route.verdict) expect(res.body.code, route.name).toBe(route.name.includes("disabled") ? "DISABLED" : "VALID");
+      if (route.verdict) expect(verdictCode(route, res), route.name).toBe(route.name.includes("disabled") ? "DISABLED" : "VALID");
     }
   });
 
@@ -237,8 +254,8 @@ function crossTenantSuite(h: () => Harness, rows: IdRoute[], full: boolean): voi
       const gone = await send(h(), route, deleted, a.rootKey);
       const missing = await send(h(), route, missingIds(), a.rootKey);
       expect(gone.status, route.name).toBe(missing.status);
-      expect(withoutRequestId(gone.body), route.name).toEqual(withoutRequestId(missing.body));
-      if (route.verdict) expect(gone.body.code, route.name).toBe("NOT_FOUND");
+      expect(comparable(route, gone), route.name).toEqual(comparable(route, missing));
+      if (route.verdict) expect(verdictCode(route, gone), route.name).toBe("NOT_FOUND");
       else expectErrorEnvelope(gone, "NOT_FOUND", route.name);
     }
     expect(await h().snapshot()).toEqual(before);

@@ -80,6 +80,8 @@ export const authRoutes: AuthRoute[] = [
   { name: "v2 keys.updateKey", call: (f) => post("/v2/keys.updateKey", { keyId: f.keyId, name: "renamed" }), needs: ["update_key"] },
   { name: "v2 keys.updateCredits", call: (f) => post("/v2/keys.updateCredits", { keyId: f.keyId, operation: "set", value: 3 }), needs: ["update_key"] },
   { name: "v2 keys.deleteKey", call: (f) => post("/v2/keys.deleteKey", { keyId: f.keyId }), needs: ["delete_key"] },
+  // v2 verify needs a root key, and hides a key the root key may not verify as NOT_FOUND (Unkey's #3538).
+  { name: "v2 keys.verifyKey", call: (f) => post("/v2/keys.verifyKey", { key: f.key }), needs: ["verify_key"], deniedAs: "NOT_FOUND verdict" },
   { name: "v2 keys.whoami", call: (f) => post("/v2/keys.whoami", { key: f.key }), needs: ["read_key"], deniedAs: "NOT_FOUND" },
   { name: "v2 keys.addPermissions", call: (f) => post("/v2/keys.addPermissions", { keyId: f.keyId, permissions: ["p.new"] }), needs: ["update_key"] },
   { name: "v2 keys.removePermissions", call: (f) => post("/v2/keys.removePermissions", { keyId: f.keyId, permissions: ["p.new"] }), needs: ["update_key"] },

@@ -1,6 +1,7 @@
 import { expect, test } from "vitest";
 import { sha256Hex } from "../../src/crypto/hash.ts";
 import { keys } from "../../src/db/schema.ts";
+import { eq } from "drizzle-orm";
 import { generateKey, keyStart } from "../../src/keys/key-format.ts";
 import { newId } from "../../src/ids.ts";
 import { roomyWindow } from "../adversarial/limits-helpers.ts";
@@ -84,6 +85,8 @@ forEachDatabase(
       expect((await h().post("/v1/keys.verifyKey", { key, ...query }, foreign)).body.code).toBe("NOT_FOUND");
     });
 
+    test("a last_used_at flush leaves the cached record in place", () => flushLeavesCache(h(), h()));
+
     test("a verify scoped to the key's own workspace is served from the cache", async () => {
       const ws = await h().workspace();
       const { key } = await h().createKey(ws, await h().createApi(ws), { permissions: ["docs.read"] });
@@ -97,6 +100,27 @@ forEachDatabase(
   },
   { cache: true },
 );
+
+/**
+ * last_used_at is written in batches by the verifies themselves: the keys update trigger
+ * (drizzle/0003) leaves it out, so a flush must not evict the records it was noted from.
+ */
+async function flushLeavesCache(writer: Harness, reader: Harness) {
+  const { key, keyId } = await cachedKey(writer, reader);
+  expect((await writer.verify(key, query)).body.code).toBe("VALID"); // noted by the writer
+  await writer.deps.lastUsed!.flush();
+  const [row] = await writer.db.select({ at: keys.lastUsedAt }).from(keys).where(eq(keys.id, keyId));
+  expect(row!.at).not.toBeNull();
+  // A change written after the flush is seen by the reader (its notice, not a local
+  // eviction: the row is written directly); notices come in commit order, so any notice
+  // of the flush would have come before it.
+  const marker = await cachedKey(writer, reader);
+  await writer.db.update(keys).set({ name: "renamed" }).where(eq(keys.id, marker.keyId));
+  await expectWithin(2000, async () => (await reader.verify(marker.key, query)).body.name === "renamed");
+  const hits = reader.deps.verifyCache!.hits;
+  expect((await reader.verify(key, query)).body.code).toBe("VALID");
+  expect(reader.deps.verifyCache!.hits).toBe(hits + 1);
+}
 
 async function insertKeyRow(h: Harness, ws: Workspace, apiId: string, key: string) {
   await h.db.insert(keys).values({
@@ -129,6 +153,8 @@ onTwoInstances(
       const took = await expectWithin(1000, async () => (await b().verify(key, query)).body.code === code);
       expect(took).toBeLessThan(1000);
     });
+
+    test("a last_used_at flush on one instance leaves the other's cached record in place", () => flushLeavesCache(a(), b()));
 
     test("a key created after the other instance cached it as unknown is valid there within 1 s", async () => {
       const ws = await a().workspace();

@@ -3,7 +3,10 @@ import { request } from "node:http";
 import { join } from "node:path";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { loadConfig } from "../../src/config.ts";
+import { eq } from "drizzle-orm";
+import { databaseTarget, loadConfig } from "../../src/config.ts";
+import { openDatabase } from "../../src/db/client.ts";
+import { keys } from "../../src/db/schema.ts";
 import { KeyholdError } from "../../src/errors.ts";
 import { type ServerHandle, startServer } from "../../src/server.ts";
 import { freePort, killAll, liveness, tempDataDir } from "./processes.ts";
@@ -50,6 +53,38 @@ describe.sequential("startServer", () => {
     await closing;
     expect(closed).toBe(true);
   });
+});
+
+test("close() writes the last_used_at times noted since the last batch before the database closes", async () => {
+  const config = loadConfig({ KEYHOLD_DATA_DIR: tempDataDir(), PORT: String(await freePort()), LOG_LEVEL: "silent" });
+  const server = await startServer(config, { logger: pino({ level: "silent" }), print: () => {} });
+  let keyId: string;
+  let verifiedAt: number;
+  try {
+    const post = async (path: string, body: unknown) => {
+      const res = await fetch(`${server.url}${path}`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json", Authorization: `Bearer ${server.bootstrapped!.rootKey}` },
+        body: JSON.stringify(body),
+      });
+      return res.json() as Promise<any>;
+    };
+    const { apiId } = await post("/v1/apis.createApi", { name: "used" });
+    const created = await post("/v1/keys.createKey", { apiId });
+    keyId = created.keyId;
+    verifiedAt = Date.now();
+    expect((await post("/v2/keys.verifyKey", { key: created.key })).data.code).toBe("VALID");
+  } finally {
+    // At once, well within the one-second batch interval: the write comes from close().
+    await server.close();
+  }
+  const handle = await openDatabase(databaseTarget(config));
+  try {
+    const [row] = await handle.db.select({ at: keys.lastUsedAt }).from(keys).where(eq(keys.id, keyId!));
+    expect(row!.at).toBeGreaterThanOrEqual(verifiedAt!);
+  } finally {
+    await handle.close();
+  }
 });
 
 /** POST /v1/apis.createApi whose body arrives in two parts, the second when finish() is called. */

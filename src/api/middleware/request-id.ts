@@ -26,6 +26,7 @@ export function requestContext(deps: Deps): MiddlewareHandler<AppEnv> {
         status: c.res.status,
         latencyMs: Math.round((performance.now() - started) * 100) / 100,
         workspaceId: c.get("workspaceId"),
+        verification: c.get("verification"),
       },
       "request",
     );

@@ -117,6 +117,21 @@ export const operationExamples: Record<string, OperationExamples> = {
     },
     response: { migrated: [{ hash: keyHash, keyId }], failed: [] },
   },
+  "v2.keys.verifyKey": {
+    request: { key, permissions: "dns.read AND (dns.write OR admin)", credits: { cost: 1 }, ratelimits: [{ name: "requests" }], tags: ["endpoint=/records"] },
+    response: {
+      valid: true,
+      code: "VALID",
+      keyId,
+      name: "Acme production",
+      meta: { plan: "pro" },
+      credits: 989,
+      enabled: true,
+      permissions: ["dns.read", "dns.write"],
+      roles: [],
+      ratelimits: [{ exceeded: false, id: "rl_1Ghu6XhW9cNQe4bBv2sTgY", name: "requests", limit: 100, duration: 60000, reset: 1767225660000, remaining: 99, autoApply: true }],
+    },
+  },
   "rootKeys.createRootKey": {
     request: { name: "ci deploys", permissions: ["api.*.create_key", "api.*.read_key"] },
     response: { keyId: "rk_1Ghu6XbK2fQzTQJmT8WJ3c", key: "kh_root_3oTtY1Q2kXcRzTnVYxGgDk9bW7Jp" },

@@ -1,12 +1,13 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { MAX_KEY_LENGTH } from "../../keys/key-format.ts";
 import { type PermissionQuery, isPermissionQuery } from "../../keys/permission-query.ts";
-import { verifyKey } from "../../keys/verify-key.ts";
+import { V1_VERIFY } from "../../keys/verify-key.ts";
 import { optionalRootKeyAuth } from "../auth.ts";
 import type { App } from "../env.ts";
 import { errorResponses } from "../errors.ts";
 import { id, INT32_MAX, jsonBody, jsonResponse, meta, text } from "../routes/schemas.ts";
 import { apiPermission, rootKeyOptional } from "../routes/route-security.ts";
+import { verifyFor } from "../routes/verification.ts";
 
 const cost = z.number().int().min(0).max(INT32_MAX);
 
@@ -86,10 +87,9 @@ const route = createRoute({
 export function registerVerifyKey(app: App): void {
   app.openapi(route, async (c) => {
     const rootKey = await optionalRootKeyAuth(c);
-    const { db, verifyCache, importedPrefixes } = c.get("deps");
-    const started = performance.now();
-    const result = await verifyKey(db, c.req.valid("json"), { rootKey, cache: verifyCache, imports: importedPrefixes });
-    c.get("metrics").observeVerify(result.code, (performance.now() - started) / 1000);
+    const body = c.req.valid("json");
+    // v1 reports its one `ratelimit`, not the list of every limit checked (v2's).
+    const { ratelimits: _v2Only, ...result } = await verifyFor(c, body, { rootKey, rules: V1_VERIFY, tags: body.tags });
     return c.json({ ...result, requestId: c.get("requestId") }, 200);
   });
 }

@@ -2,6 +2,7 @@ import type { App } from "../env.ts";
 import { registerV2CreateApi } from "./apis_createApi.ts";
 import { registerV2DeleteApi } from "./apis_deleteApi.ts";
 import { registerV2GetApi } from "./apis_getApi.ts";
+import { registerV2VerifyKey } from "./keys_verifyKey.ts";
 import { registerV2MigrateKeys } from "./keys_migrateKeys.ts";
 import { registerV2RerollKey } from "./keys_rerollKey.ts";
 import { registerV2ListKeys } from "./apis_listKeys.ts";
@@ -31,6 +32,7 @@ export const v2Routes: ((app: App) => void)[] = [
   registerV2UpdateKey,
   registerV2DeleteKey,
   registerV2UpdateCredits,
+  registerV2VerifyKey,
   registerV2Whoami,
   registerV2AddPermissions,
   registerV2RemovePermissions,
