@@ -6,6 +6,7 @@ import { registerApiReference } from "./docs/api-reference.ts";
 import type { AppEnv, Deps } from "./env.ts";
 import { errorResponse, handleError, validationHook } from "./errors.ts";
 import { limitBody } from "./middleware/body-limit.ts";
+import { forgetChanged } from "./middleware/forget-changed.ts";
 import { registerOpenApiDocument } from "./openapi/document.ts";
 import { recordMetrics } from "./middleware/metrics.ts";
 import { requestContext } from "./middleware/request-id.ts";
@@ -68,6 +69,7 @@ export function createApp(appDeps: Deps): OpenAPIHono<AppEnv> {
   app.use("*", requestContext(deps));
   app.use("*", recordMetrics(metrics));
   app.use("*", limitBody());
+  app.use("*", forgetChanged());
   for (const register of routes) register(app);
   registerApiReference(app, appDeps.apiReferenceScript);
   app.get(ERRORS_DOC_PATH, errorsPage);

@@ -22,6 +22,17 @@ export const text = (max = 255) => storable(z.string().min(1).max(max));
 export const timestamp = z.number().int().positive().max(MAX_TIME);
 export const credits = z.number().int().min(0).max(INT32_MAX);
 
+/** What a verify spends: credits, or slots of a rate limit (0 spends none). */
+export const verifyCost = z.number().int().min(0).max(INT32_MAX);
+
+/** A rate limit a verify asks for (v1 and v2 alike): by a name the key has, or inline with `limit` and `duration`. */
+export const requestedRatelimit = z.object({
+  name: text(),
+  cost: verifyCost.optional(),
+  limit: z.number().int().min(1).max(INT32_MAX).optional(),
+  duration: z.number().int().min(1000).max(INT32_MAX).optional(),
+});
+
 /**
  * Checked on the object as parsed: z.record would rebuild it and silently drop a top-level
  * `__proto__` before any refinement saw it. The problem's path names the offending key.

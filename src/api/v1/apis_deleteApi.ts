@@ -22,7 +22,6 @@ export function registerDeleteApi(app: App): void {
     const ctx = await rootKeyAuth(c);
     const { apiId } = c.req.valid("json");
     await deleteApi(c.get("deps").db, ctx, apiId);
-    c.get("deps").verifyCache?.forgetApi(apiId); // other instances hear it from the database
     return c.json({}, 200);
   });
 }

@@ -22,7 +22,6 @@ export function registerDeleteKeys(app: App): void {
     const ctx = await rootKeyAuth(c);
     const body = c.req.valid("json");
     const result = await deleteKeys(c.get("deps").db, ctx, body);
-    c.get("deps").verifyCache?.forgetApi(body.apiId); // other instances hear it from the database
     return c.json(result, 200);
   });
 }

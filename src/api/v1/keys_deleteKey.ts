@@ -22,7 +22,6 @@ export function registerDeleteKey(app: App): void {
     const ctx = await rootKeyAuth(c);
     const body = c.req.valid("json");
     await deleteKey(c.get("deps").db, ctx, body);
-    c.get("deps").verifyCache?.forgetKey(body.keyId); // other instances hear it from the database
     return c.json({}, 200);
   });
 }

@@ -24,7 +24,6 @@ export function registerUpdateKey(app: App): void {
     const ctx = await rootKeyAuth(c);
     const { keyId, ...fields } = c.req.valid("json");
     await updateKey(c.get("deps").db, ctx, keyId, toKeySettings(fields));
-    c.get("deps").verifyCache?.forgetKey(keyId); // other instances hear it from the database
     return c.json({}, 200);
   });
 }

@@ -24,7 +24,6 @@ export function registerUpdateRemaining(app: App): void {
     const ctx = await rootKeyAuth(c);
     const body = c.req.valid("json");
     const result = await updateRemaining(c.get("deps").db, ctx, body);
-    c.get("deps").verifyCache?.forgetKey(body.keyId); // other instances hear it from the database
     return c.json({ remaining: result.remaining }, 200);
   });
 }

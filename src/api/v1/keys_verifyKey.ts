@@ -5,11 +5,10 @@ import { V1_VERIFY } from "../../keys/verify-key.ts";
 import { optionalRootKeyAuth } from "../auth.ts";
 import type { App } from "../env.ts";
 import { errorResponses } from "../errors.ts";
-import { id, INT32_MAX, jsonBody, jsonResponse, meta, text } from "../routes/schemas.ts";
+import { id, jsonBody, jsonResponse, meta, requestedRatelimit, text, verifyCost } from "../routes/schemas.ts";
 import { apiPermission, rootKeyOptional } from "../routes/route-security.ts";
 import { verifyFor } from "../routes/verification.ts";
 
-const cost = z.number().int().min(0).max(INT32_MAX);
 
 const permissionQuery = z
   .custom<PermissionQuery>(isPermissionQuery, { message: "must be a permission name or {and:[…]} / {or:[…]}, at most 8 deep" })
@@ -43,19 +42,9 @@ const route = createRoute({
       apiId: id("api_1234").optional(),
       tags: z.array(text()).max(100).optional(),
       authorization: z.object({ permissions: permissionQuery.nullable().optional() }).optional(),
-      remaining: z.object({ cost: cost.optional() }).optional(),
-      ratelimit: z.object({ cost: cost.optional() }).optional(),
-      ratelimits: z
-        .array(
-          z.object({
-            name: text(),
-            cost: cost.optional(),
-            limit: z.number().int().min(1).max(INT32_MAX).optional(),
-            duration: z.number().int().min(1000).max(INT32_MAX).optional(),
-          }),
-        )
-        .max(10)
-        .optional(),
+      remaining: z.object({ cost: verifyCost.optional() }).optional(),
+      ratelimit: z.object({ cost: verifyCost.optional() }).optional(),
+      ratelimits: z.array(requestedRatelimit).max(10).optional(),
     }),
   ),
   responses: {

@@ -22,7 +22,6 @@ export function registerDeleteRootKey(app: App): void {
     const ctx = await rootKeyAuth(c);
     const { keyId } = c.req.valid("json");
     await deleteRootKey(c.get("deps").db, ctx, keyId);
-    c.get("deps").rootKeyCache?.forgetKey(keyId); // other instances hear it from the database
     return c.json({}, 200);
   });
 }

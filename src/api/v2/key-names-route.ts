@@ -46,7 +46,6 @@ export function keyNamesRoute(kind: KeyNameKind, edit: KeyNameEdit): (app: App) 
       const body = c.req.valid("json");
       const requested = "permissions" in body ? body.permissions : body.roles;
       const list = await editKeyNames(c.get("deps").db, ctx, { keyId: body.keyId, kind, edit, names: requested });
-      c.get("deps").verifyCache?.forgetKey(body.keyId); // other instances hear it from the database
       return v2Data(c, kind === "permissions" ? toPermissions(ctx.workspaceId, list) : toRoles(ctx.workspaceId, list));
     });
   };

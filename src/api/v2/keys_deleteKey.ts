@@ -21,7 +21,6 @@ export function registerV2DeleteKey(app: App): void {
     const ctx = await rootKeyAuth(c);
     const body = c.req.valid("json");
     await deleteKey(c.get("deps").db, ctx, body);
-    c.get("deps").verifyCache?.forgetKey(body.keyId); // other instances hear it from the database
     return v2Data(c, {});
   });
 }

@@ -28,9 +28,8 @@ export function registerV2RerollKey(app: App): void {
   app.openapi(route, async (c) => {
     const ctx = await rootKeyAuth(c);
     const body = c.req.valid("json");
-    const { db, vault, verifyCache } = c.get("deps");
+    const { db, vault } = c.get("deps");
     const created = await rerollKey(db, vault, ctx, body);
-    verifyCache?.forgetKey(body.keyId); // its new expiry; other instances hear it from the database
     return v2Data(c, created);
   });
 }

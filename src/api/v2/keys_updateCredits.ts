@@ -24,7 +24,6 @@ export function registerV2UpdateCredits(app: App): void {
     const ctx = await rootKeyAuth(c);
     const { keyId, operation, value } = c.req.valid("json");
     const result = await updateRemaining(c.get("deps").db, ctx, { keyId, op: operation, value: value ?? null }, { unlimitedClearsRefill: true });
-    c.get("deps").verifyCache?.forgetKey(keyId); // other instances hear it from the database
     return v2Data(c, toKeyCreditsData(result));
   });
 }

@@ -25,7 +25,6 @@ export function registerV2UpdateKey(app: App): void {
     const ctx = await rootKeyAuth(c);
     const { keyId, ...fields } = c.req.valid("json");
     await updateKey(c.get("deps").db, ctx, keyId, toKeySettings(fields));
-    c.get("deps").verifyCache?.forgetKey(keyId); // other instances hear it from the database
     return v2Data(c, {});
   });
 }

@@ -4,13 +4,12 @@ import { MAX_QUERY_STRING_LENGTH, PermissionQuerySyntaxError, parsePermissionQue
 import { V2_VERIFY, type VerifyKeyResult } from "../../keys/verify-key.ts";
 import { rootKeyAuth } from "../auth.ts";
 import type { App } from "../env.ts";
-import { INT32_MAX, meta, text } from "../routes/schemas.ts";
+import { meta, requestedRatelimit, text, verifyCost } from "../routes/schemas.ts";
 import { apiPermission } from "../routes/route-security.ts";
 import { verifyFor } from "../routes/verification.ts";
 import { v2Data } from "./envelope.ts";
 import { v2Route } from "./route.ts";
 
-const cost = z.number().int().min(0).max(INT32_MAX);
 
 /** v2's string query, parsed here into the tree v1 sends: a syntax error is a 400 at `body.permissions` saying where. */
 const permissionQuery = z
@@ -37,16 +36,9 @@ const request = z.object({
   key: z.string().min(1).max(512).openapi({ example: "sk_live_3ZbE…" }),
   tags: z.array(text(512)).max(100).optional().openapi({ description: "Kept with the verification in the request log, e.g. `endpoint=/users`." }),
   permissions: permissionQuery.optional(),
-  credits: z.object({ cost }).optional().openapi({ description: "Credits this verification spends (default 1; 0 spends none)." }),
+  credits: z.object({ cost: verifyCost }).optional().openapi({ description: "Credits this verification spends (default 1; 0 spends none)." }),
   ratelimits: z
-    .array(
-      z.object({
-        name: text(),
-        cost: cost.optional(),
-        limit: z.number().int().min(1).max(INT32_MAX).optional(),
-        duration: z.number().int().min(1000).max(INT32_MAX).optional(),
-      }),
-    )
+    .array(requestedRatelimit)
     .max(MAX_RATELIMITS_PER_KEY)
     .optional()
     .openapi({ description: "Limits to check besides the auto-applied ones: by a name the key has, or inline with `limit` and `duration`." }),
