@@ -13,6 +13,7 @@ import { createApp } from "./api/app.ts";
 import { type TokenSigner, createTokenSigner } from "./crypto/service-token-jwt.ts";
 import type { Database } from "./db/client.ts";
 import * as schema from "./db/schema.ts";
+import { ImportedPrefixRegistry } from "./keys/imported-prefixes.ts";
 import { createHttpVaultClient } from "./vault-client/http-vault-client.ts";
 import type { VaultClient } from "./vault-client/vault-client.ts";
 
@@ -38,6 +39,9 @@ export interface WorkerEnv {
 }
 
 let logger: Logger | undefined;
+/** Where imported keys live, per isolate: no LISTEN here, so it is read again when older than IMPORTS_MAX_AGE_MS. */
+let imports: { registry: ImportedPrefixRegistry; loadedAt: number } | undefined;
+const IMPORTS_MAX_AGE_MS = 5000;
 let signer: { jwk: string; sign: Promise<TokenSigner> } | undefined;
 
 export default {
@@ -45,12 +49,19 @@ export default {
     // fetch_types stays on: without it text[] columns (roles, permissions) arrive as strings.
     const sql = postgres(env.HYPERDRIVE.connectionString, { max: 5, onnotice: () => {} });
     try {
+      const db = drizzle(sql, { schema }) as unknown as Database;
+      if (!imports || Date.now() - imports.loadedAt > IMPORTS_MAX_AGE_MS) {
+        const registry = new ImportedPrefixRegistry();
+        await registry.load(db);
+        imports = { registry, loadedAt: Date.now() };
+      }
       const app = createApp({
-        db: drizzle(sql, { schema }) as unknown as Database,
+        db,
         vault: vaultClient(env),
         logger: (logger ??= workerLogger(env.LOG_LEVEL)),
         verifyCache: null, // no LISTEN/NOTIFY through Hyperdrive: every verify reads the database
         rootKeyCache: null, // likewise: every root-key check reads the database
+        importedPrefixes: imports.registry, // a new import verifies here within IMPORTS_MAX_AGE_MS
         lastUsed: null, // nothing outlives a request to batch in, and a write per verify is what batching avoids: not recorded here
         metricsToken: env.METRICS_TOKEN ?? null,
         apiReferenceScript: async () => scalarScript,

@@ -1,3 +1,5 @@
+import { randomBytes } from "node:crypto";
+import { sha256Hex } from "../../src/crypto/hash.ts";
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -76,6 +78,12 @@ describe.skipIf(!postgresUrl)("wrangler dev (local workerd) against PostgreSQL",
     const verdict = await post(worker.url, "/v1/keys.verifyKey", { key: made.body.key, authorization: { permissions: "dns.read" } });
     expect(verdict.body).toMatchObject({ valid: true, code: "VALID", keyId: made.body.keyId, permissions: ["dns.read"], roles: [] });
     expect((await post(worker.url, "/v1/keys.verifyKey", { key: "wrong" })).body).toMatchObject({ valid: false, code: "NOT_FOUND" });
+    // An imported key (no Keyhold checksum) verifies on the Worker too, and so through v2.
+    const imported = `legacy_${randomBytes(12).toString("hex")}`;
+    const migrated = await post(worker.url, "/v2/keys.migrateKeys", { migrationId: "sha256_hex", apiId: api.body.apiId, keys: [{ hash: sha256Hex(imported), name: "old" }] }, rootKey);
+    expect(migrated.body.data.failed).toEqual([]);
+    expect((await post(worker.url, "/v1/keys.verifyKey", { key: imported })).body).toMatchObject({ valid: true, name: "old" });
+    expect((await post(worker.url, "/v2/keys.verifyKey", { key: imported }, rootKey)).body.data).toMatchObject({ valid: true, code: "VALID" });
     // No vault configured for the Worker: recoverable keys fail closed.
     expect((await post(worker.url, "/v1/apis.updateApi", { apiId: api.body.apiId, recovery: { enabled: true } }, rootKey)).status).toBe(200);
     const recoverable = await post(worker.url, "/v1/keys.createKey", { apiId: api.body.apiId, recoverable: true }, rootKey);
