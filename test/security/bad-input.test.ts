@@ -297,6 +297,8 @@ const postRoutes: PostRoute[] = [
       ["refill without remaining", [{ apiId: f.apiId, hash: { value: sha256Base64(), variant: "sha256_base64" }, refill: { interval: "daily", amount: 5 } }]],
       ["expires in the past", [{ apiId: f.apiId, hash: { value: sha256Base64(), variant: "sha256_base64" }, expires: Date.now() - 60_000 }]],
       ["prefix with a dash", [{ apiId: f.apiId, hash: { value: sha256Base64(), variant: "sha256_base64" }, prefix: "sk-imp" }]],
+      ["root key prefix", [{ apiId: f.apiId, hash: { value: sha256Base64(), variant: "sha256_base64" }, prefix: "kh_root" }]],
+      ["prefix ending in _", [{ apiId: f.apiId, hash: { value: sha256Base64(), variant: "sha256_base64" }, prefix: "sk_" }]],
       ["start of 33", [{ apiId: f.apiId, hash: { value: sha256Base64(), variant: "sha256_base64" }, start: "s".repeat(33) }]],
       ["meta with a lone surrogate value", [{ apiId: f.apiId, hash: { value: sha256Base64(), variant: "sha256_base64" }, meta: { a: "\ud800" } }]],
       ["meta one byte over the limit", [{ apiId: f.apiId, hash: { value: sha256Base64(), variant: "sha256_base64" }, meta: metaOfBytes(MAX_META_BYTES + 1) }]],
@@ -453,6 +455,7 @@ const postRoutes: PostRoute[] = [
       credits: { cost: 1 },
       ratelimits: [{ name: "extra", cost: 1, limit: 5, duration: 60_000 }],
     }),
+    // migrationId is left out: as in Unkey it is any text up to 256 characters (Keyhold ignores it), so only its bound is refused.
     anyString: ["key"],
     extra: (f) => [
       ["key of 513", { key: "k".repeat(513) }],
