@@ -1,8 +1,11 @@
+import { randomBytes } from "node:crypto";
 import { beforeAll, describe, expect, test } from "vitest";
 import { MAX_BODY_BYTES } from "../../src/api/middleware/body-limit.ts";
+import { v2ErrorStatus } from "../../src/api/v2/envelope.ts";
+import { errorStatus } from "../../src/errors.ts";
 import { MAX_META_BYTES } from "../../src/keys/storable.ts";
 import { type Harness, type Response, type Workspace, forEachDatabase } from "../harness.ts";
-import { expectErrorEnvelope, expectNoStackTrace } from "./envelope.ts";
+import { envelopeVersion, expectErrorEnvelope, expectNoStackTrace } from "./envelope.ts";
 
 /**
  * Hostile and careless input on every route: each answer is a 4xx in the contract's
@@ -21,9 +24,12 @@ interface Fixture {
 const FUTURE = Date.now() + 30 * 24 * 3600 * 1000;
 const LONG = "x".repeat(10_000);
 
+type Body = Record<string, unknown>;
+
 interface PostRoute {
   path: string;
-  valid: (f: Fixture) => Record<string, unknown>;
+  /** An object, or for v1 migrations.createKeys an array of them (its fields are mutated through the first element). */
+  valid: (f: Fixture) => Body | Body[];
   /** Dotted paths where `null` is a valid value (it clears the setting). */
   nullable?: string[];
   /** Paths whose content is free-form and not mutated field by field. */
@@ -253,6 +259,307 @@ const postRoutes: PostRoute[] = [
     ],
   },
   { path: "/v1/rootKeys.deleteRootKey", valid: (f) => ({ keyId: f.rootKeyId }), extra: () => [["keyId missing", {}]] },
+  {
+    path: "/v1/migrations.createKeys",
+    valid: (f) => [
+      {
+        apiId: f.apiId,
+        hash: { value: sha256Base64(), variant: "sha256_base64" },
+        prefix: "sk_imp",
+        start: "sk_imp_5fBU",
+        name: "imported",
+        ownerId: "owner",
+        externalId: "owner",
+        meta: { plan: "pro" },
+        roles: ["reader"],
+        permissions: ["read"],
+        expires: FUTURE,
+        remaining: 5,
+        refill: { interval: "monthly", amount: 5, refillDay: 3 },
+        ratelimit: { limit: 5, duration: 60_000 },
+        enabled: true,
+        environment: "test",
+      },
+    ],
+    opaque: ["meta"],
+    extra: (f) => [
+      ["no keys", []],
+      ["101 keys", Array.from({ length: 101 }, () => ({ apiId: f.apiId, hash: { value: sha256Base64(), variant: "sha256_base64" } }))],
+      ["an object instead of the list", { apiId: f.apiId, hash: { value: sha256Base64(), variant: "sha256_base64" } }],
+      ["variant sha256_hex", [{ apiId: f.apiId, hash: { value: "ab".repeat(32), variant: "sha256_hex" } }]],
+      ["hash not base64", [{ apiId: f.apiId, hash: { value: "!".repeat(43) + "=", variant: "sha256_base64" } }]],
+      ["hash of 16 bytes", [{ apiId: f.apiId, hash: { value: randomBytes(16).toString("base64"), variant: "sha256_base64" } }]],
+      ["hash as unpadded base64", [{ apiId: f.apiId, hash: { value: sha256Base64().slice(0, -1), variant: "sha256_base64" } }]],
+      ["hash as url-safe base64", [{ apiId: f.apiId, hash: { value: `${"-_".repeat(21)}A=`, variant: "sha256_base64" } }]],
+      ["a bad hash after a good one", [{ apiId: f.apiId, hash: { value: sha256Base64(), variant: "sha256_base64" } }, { apiId: f.apiId, hash: { value: "x", variant: "sha256_base64" } }]],
+      ["plaintext instead of a hash", [{ apiId: f.apiId, plaintext: "sk_123" }]],
+      ["remaining -1", [{ apiId: f.apiId, hash: { value: sha256Base64(), variant: "sha256_base64" }, remaining: -1 }]],
+      ["refill without remaining", [{ apiId: f.apiId, hash: { value: sha256Base64(), variant: "sha256_base64" }, refill: { interval: "daily", amount: 5 } }]],
+      ["expires in the past", [{ apiId: f.apiId, hash: { value: sha256Base64(), variant: "sha256_base64" }, expires: Date.now() - 60_000 }]],
+      ["prefix with a dash", [{ apiId: f.apiId, hash: { value: sha256Base64(), variant: "sha256_base64" }, prefix: "sk-imp" }]],
+      ["root key prefix", [{ apiId: f.apiId, hash: { value: sha256Base64(), variant: "sha256_base64" }, prefix: "kh_root" }]],
+      ["prefix ending in _", [{ apiId: f.apiId, hash: { value: sha256Base64(), variant: "sha256_base64" }, prefix: "sk_" }]],
+      ["start of 33", [{ apiId: f.apiId, hash: { value: sha256Base64(), variant: "sha256_base64" }, start: "s".repeat(33) }]],
+      ["meta with a lone surrogate value", [{ apiId: f.apiId, hash: { value: sha256Base64(), variant: "sha256_base64" }, meta: { a: "\ud800" } }]],
+      ["meta one byte over the limit", [{ apiId: f.apiId, hash: { value: sha256Base64(), variant: "sha256_base64" }, meta: metaOfBytes(MAX_META_BYTES + 1) }]],
+      ["1001 permissions", [{ apiId: f.apiId, hash: { value: sha256Base64(), variant: "sha256_base64" }, permissions: Array.from({ length: 1001 }, (_, i) => `p${i}`) }]],
+    ],
+  },
+  {
+    path: "/v2/apis.createApi",
+    valid: () => ({ name: "payments" }),
+    extra: () => [
+      ["name of 256", { name: "x".repeat(256) }],
+      ["__proto__ instead of name", JSON.parse('{"__proto__":{"name":"x"}}')],
+    ],
+  },
+  { path: "/v2/apis.getApi", valid: (f) => ({ apiId: f.apiId }), extra: () => [["apiId of 256", { apiId: "a".repeat(256) }]] },
+  { path: "/v2/apis.deleteApi", valid: (f) => ({ apiId: f.apiId }), extra: () => [["apiId of 256", { apiId: "a".repeat(256) }]] },
+  {
+    path: "/v2/apis.listKeys",
+    // Any cursor is a place in the id order: "key_" lists every key.
+    valid: (f) => ({ apiId: f.apiId, limit: 10, cursor: "key_", externalId: "owner", decrypt: false, revalidateKeysCache: false }),
+    extra: (f) => [
+      ["limit 0", { apiId: f.apiId, limit: 0 }],
+      ["limit 101", { apiId: f.apiId, limit: 101 }],
+      ["cursor of 256", { apiId: f.apiId, cursor: "c".repeat(256) }],
+      ["externalId of 256", { apiId: f.apiId, externalId: "o".repeat(256) }],
+    ],
+  },
+  {
+    path: "/v2/keys.createKey",
+    valid: (f) => ({
+      apiId: f.apiId,
+      prefix: "sk_live",
+      byteLength: 24,
+      name: "key",
+      externalId: "owner",
+      meta: { plan: "pro" },
+      expires: FUTURE,
+      credits: { remaining: 5, refill: { interval: "monthly", amount: 5, refillDay: 3 } },
+      ratelimits: [{ name: "requests", limit: 5, duration: 60_000, autoApply: true }],
+      enabled: true,
+      roles: ["reader"],
+      permissions: ["read"],
+    }),
+    opaque: ["meta"],
+    extra: (f) => [
+      ["byteLength 15", { apiId: f.apiId, byteLength: 15 }],
+      ["byteLength 256", { apiId: f.apiId, byteLength: 256 }],
+      ["credits.remaining -1", { apiId: f.apiId, credits: { remaining: -1 } }],
+      ["credits.remaining 2^31", { apiId: f.apiId, credits: { remaining: 2 ** 31 } }],
+      ["credits without remaining", { apiId: f.apiId, credits: {} }],
+      ["refill without remaining", { apiId: f.apiId, credits: { refill: { interval: "daily", amount: 5 } } }],
+      ["refill on unlimited credits", { apiId: f.apiId, credits: { remaining: null, refill: { interval: "daily", amount: 5 } } }],
+      ["refill weekly", { apiId: f.apiId, credits: { remaining: 5, refill: { interval: "weekly", amount: 5 } } }],
+      ["refill amount 0", { apiId: f.apiId, credits: { remaining: 5, refill: { interval: "daily", amount: 0 } } }],
+      ["refillDay on daily", { apiId: f.apiId, credits: { remaining: 5, refill: { interval: "daily", amount: 5, refillDay: 3 } } }],
+      ["refillDay 32", { apiId: f.apiId, credits: { remaining: 5, refill: { interval: "monthly", amount: 5, refillDay: 32 } } }],
+      ["ratelimits with duplicate names", { apiId: f.apiId, ratelimits: [rl("a"), rl("a")] }],
+      ["21 ratelimits", { apiId: f.apiId, ratelimits: Array.from({ length: 21 }, (_, i) => rl(`r${i}`)) }],
+      ["ratelimit without limit", { apiId: f.apiId, ratelimits: [{ name: "a", duration: 60_000 }] }],
+      ["ratelimit duration 999", { apiId: f.apiId, ratelimits: [{ ...rl("a"), duration: 999 }] }],
+      ["ratelimit limit 0", { apiId: f.apiId, ratelimits: [{ ...rl("a"), limit: 0 }] }],
+      ["ratelimits null", { apiId: f.apiId, ratelimits: null }],
+      ["expires in the past", { apiId: f.apiId, expires: Date.now() - 60_000 }],
+      ["prefix with a dash", { apiId: f.apiId, prefix: "sk-live" }],
+      ["root key prefix", { apiId: f.apiId, prefix: "kh_root" }],
+      ["meta null", { apiId: f.apiId, meta: null }],
+      ["meta as array", { apiId: f.apiId, meta: [1] }],
+      ["meta 10 000 deep", deepField({ apiId: f.apiId }, "meta", 10_000)],
+      ["meta with a NUL value", { apiId: f.apiId, meta: { a: NUL } }],
+      ["meta with a lone surrogate key", { apiId: f.apiId, meta: { ["k\udc00"]: 1 } }],
+      ["meta with __proto__ beside other keys", protoMeta({ apiId: f.apiId }, '{"__proto__":{"admin":true},"ok":1}')],
+      ["meta one byte over the limit", { apiId: f.apiId, meta: metaOfBytes(MAX_META_BYTES + 1) }],
+      ["1001 permissions", { apiId: f.apiId, permissions: Array.from({ length: 1001 }, (_, i) => `p${i}`) }],
+      ["roles with a 513-char name", { apiId: f.apiId, roles: ["x".repeat(513)] }],
+      ["recoverable yes", { apiId: f.apiId, recoverable: "yes" }],
+    ],
+  },
+  {
+    path: "/v2/keys.getKey",
+    valid: (f) => ({ keyId: f.keyId, decrypt: false }),
+    extra: (f) => [
+      ["keyId of 256", { keyId: "k".repeat(256) }],
+      ["decrypt as string", { keyId: f.keyId, decrypt: "false" }],
+    ],
+  },
+  {
+    path: "/v2/keys.updateKey",
+    valid: (f) => ({
+      keyId: f.keyId,
+      name: "renamed",
+      externalId: "owner",
+      meta: { plan: "pro" },
+      expires: FUTURE,
+      credits: { remaining: 5, refill: { interval: "daily", amount: 5 } },
+      ratelimits: [{ name: "requests", limit: 5, duration: 60_000, autoApply: true }],
+      enabled: true,
+      roles: ["reader", "writer"],
+      permissions: ["read"],
+    }),
+    nullable: ["name", "externalId", "meta", "expires", "credits", "credits.remaining", "credits.refill", "ratelimits"],
+    opaque: ["meta"],
+    extra: (f) => [
+      ["expires in the past", { keyId: f.keyId, expires: Date.now() - 1 }],
+      ["credits.remaining -1", { keyId: f.keyId, credits: { remaining: -1 } }],
+      ["credits.remaining 2^53", { keyId: f.keyId, credits: { remaining: 2 ** 53 } }],
+      ["refill on unlimited credits", { keyId: f.keyId, credits: { remaining: null, refill: { interval: "daily", amount: 1 } } }],
+      ["refill weekly", { keyId: f.keyId, credits: { refill: { interval: "weekly", amount: 1 } } }],
+      ["ratelimits with duplicate names", { keyId: f.keyId, ratelimits: [rl("a"), rl("a")] }],
+      ["21 ratelimits", { keyId: f.keyId, ratelimits: Array.from({ length: 21 }, (_, i) => rl(`r${i}`)) }],
+      ["enabled null", { keyId: f.keyId, enabled: null }],
+      ["roles null", { keyId: f.keyId, roles: null }],
+      ["permissions null", { keyId: f.keyId, permissions: null }],
+      ["role reference object", { keyId: f.keyId, roles: [{ name: "r" }] }],
+      ["meta as array", { keyId: f.keyId, meta: [] }],
+      ["meta 10 000 deep", deepField({ keyId: f.keyId }, "meta", 10_000)],
+      ["meta with a NUL value", { keyId: f.keyId, meta: { a: NUL } }],
+      ["meta with a nested __proto__", protoMeta({ keyId: f.keyId }, '{"a":{"__proto__":{}}}')],
+      ["meta one byte over the limit", { keyId: f.keyId, meta: metaOfBytes(MAX_META_BYTES + 1) }],
+      ["permissions that PostgreSQL would both store as U+FFFD", { keyId: f.keyId, permissions: ["\ud800", "\udfff"] }],
+    ],
+  },
+  {
+    path: "/v2/keys.deleteKey",
+    valid: (f) => ({ keyId: f.keyId, permanent: false }),
+    extra: (f) => [["permanent as 1", { keyId: f.keyId, permanent: 1 }]],
+  },
+  {
+    path: "/v2/keys.updateCredits",
+    valid: (f) => ({ keyId: f.keyId, operation: "set", value: 5 }),
+    nullable: ["value"],
+    extra: (f) => [
+      ["operation multiply", { keyId: f.keyId, operation: "multiply", value: 2 }],
+      ["operation INCREMENT", { keyId: f.keyId, operation: "INCREMENT", value: 2 }],
+      ["operation missing", { keyId: f.keyId, value: 2 }],
+      ["increment by null", { keyId: f.keyId, operation: "increment", value: null }],
+      ["increment without a value", { keyId: f.keyId, operation: "increment" }],
+      ["decrement by null", { keyId: f.keyId, operation: "decrement", value: null }],
+      ["increment by -1", { keyId: f.keyId, operation: "increment", value: -1 }],
+      ["set 2^31", { keyId: f.keyId, operation: "set", value: 2 ** 31 }],
+    ],
+  },
+  {
+    path: "/v2/keys.whoami",
+    valid: (f) => ({ key: f.key }),
+    anyString: ["key"],
+    extra: () => [["key of 10 000", { key: LONG }]],
+  },
+  {
+    path: "/v2/keys.verifyKey",
+    valid: (f) => ({
+      key: f.key,
+      tags: ["endpoint=/users"],
+      permissions: "read AND (read OR write)",
+      credits: { cost: 1 },
+      ratelimits: [{ name: "extra", cost: 1, limit: 5, duration: 60_000 }],
+    }),
+    // migrationId is left out: as in Unkey it is any text up to 256 characters (Keyhold ignores it), so only its bound is refused.
+    anyString: ["key"],
+    extra: (f) => [
+      ["key of 513", { key: "k".repeat(513) }],
+      ["credits.cost -1", { key: f.key, credits: { cost: -1 } }],
+      ["credits.cost 2^31", { key: f.key, credits: { cost: 2 ** 31 } }],
+      ["credits without cost", { key: f.key, credits: { cost: null } }],
+      ["21 ratelimits", { key: f.key, ratelimits: Array.from({ length: 21 }, (_, i) => rl(`r${i}`)) }],
+      ["ratelimit without a name", { key: f.key, ratelimits: [{ cost: 1, limit: 1, duration: 60_000 }] }],
+      ["ratelimit duration 999", { key: f.key, ratelimits: [{ name: "a", limit: 1, duration: 999 }] }],
+      ["ratelimit cost -1", { key: f.key, ratelimits: [{ name: "a", cost: -1, limit: 1, duration: 60_000 }] }],
+      ["101 tags", { key: f.key, tags: Array.from({ length: 101 }, (_, i) => `t${i}`) }],
+      ["tag of 513", { key: f.key, tags: ["t".repeat(513)] }],
+      ["tag with a lone surrogate", { key: f.key, tags: ["\ud800"] }],
+      ["permission query: a AND", { key: f.key, permissions: "a AND" }],
+      ["permission query: (a", { key: f.key, permissions: "(a" }],
+      ["permission query: a)", { key: f.key, permissions: "a)" }],
+      ["permission query: a OR OR b", { key: f.key, permissions: "a OR OR b" }],
+      ["permission query: AND alone", { key: f.key, permissions: "AND" }],
+      ["permission query: ()", { key: f.key, permissions: "()" }],
+      ["permission query: only spaces", { key: f.key, permissions: "   " }],
+      ["permission query: a b", { key: f.key, permissions: "a b" }],
+      ["permission query: a && b", { key: f.key, permissions: "a && b" }],
+      ["permission query: a name with a NUL", { key: f.key, permissions: NUL }],
+      ["permission query: a name of 513", { key: f.key, permissions: "p".repeat(513) }],
+      ["permission query of 1001", { key: f.key, permissions: `${"a OR ".repeat(199)}abcdef` }],
+      ["permission query: 10 deep", { key: f.key, permissions: `${"(".repeat(10)}a${")".repeat(10)}` }],
+      ["permission query: 1000 open parentheses", { key: f.key, permissions: "(".repeat(1000) }],
+      ["permission query as v1's tree", { key: f.key, permissions: { and: ["read"] } }],
+      ["migrationId of 257", { key: f.key, migrationId: "m".repeat(257) }],
+    ],
+  },
+  {
+    path: "/v2/keys.rerollKey",
+    valid: (f) => ({ keyId: f.keyId, expiration: 60_000 }),
+    extra: (f) => [
+      ["expiration -1", { keyId: f.keyId, expiration: -1 }],
+      ["expiration as string", { keyId: f.keyId, expiration: "60000" }],
+      ["expiration missing", { keyId: f.keyId }],
+      ["expiration null", { keyId: f.keyId, expiration: null }],
+      ["expiration past year 2100", { keyId: f.keyId, expiration: 4_102_444_800_001 }],
+      ["expiration 2^53", { keyId: f.keyId, expiration: 2 ** 53 }],
+    ],
+  },
+  {
+    path: "/v2/keys.migrateKeys",
+    valid: (f) => ({
+      migrationId: "sha256_base64",
+      apiId: f.apiId,
+      keys: [
+        {
+          hash: sha256Base64(),
+          name: "imported",
+          externalId: "owner",
+          meta: { plan: "pro" },
+          expires: FUTURE,
+          credits: { remaining: 5, refill: { interval: "daily", amount: 5 } },
+          ratelimits: [{ name: "requests", limit: 5, duration: 60_000, autoApply: true }],
+          enabled: true,
+          roles: ["reader"],
+          permissions: ["read"],
+        },
+      ],
+    }),
+    opaque: ["keys.meta"],
+    extra: (f) => {
+      const body = (keys: unknown[], migrationId = "sha256_base64") => ({ migrationId, apiId: f.apiId, keys });
+      return [
+        ["no keys", body([])],
+        ["1001 keys", body(Array.from({ length: 1001 }, () => ({ hash: sha256Base64() })))],
+        ["hash not base64", body([{ hash: "!".repeat(43) + "=" }])],
+        ["hash of 16 bytes", body([{ hash: randomBytes(16).toString("base64") }])],
+        ["hash as unpadded base64", body([{ hash: sha256Base64().slice(0, -1) }])],
+        ["hash as hex for sha256_base64", body([{ hash: "ab".repeat(32) }])],
+        ["hex hash of 63 digits", body([{ hash: "a".repeat(63) }], "sha256_hex")],
+        ["hex hash of 32 digits", body([{ hash: "ab".repeat(16) }], "sha256_hex")],
+        ["hex hash with a g", body([{ hash: `${"a".repeat(63)}g` }], "sha256_hex")],
+        ["base64 hash for sha256_hex", body([{ hash: sha256Base64() }], "sha256_hex")],
+        ["a bad hash after a good one", body([{ hash: sha256Base64() }, { hash: "x" }])],
+        ["credits.remaining -1", body([{ hash: sha256Base64(), credits: { remaining: -1 } }])],
+        ["refill without remaining", body([{ hash: sha256Base64(), credits: { refill: { interval: "daily", amount: 5 } } }])],
+        ["ratelimits with duplicate names", body([{ hash: sha256Base64(), ratelimits: [rl("a"), rl("a")] }])],
+        ["expires in the past", body([{ hash: sha256Base64(), expires: Date.now() - 60_000 }])],
+        ["meta with a lone surrogate value", body([{ hash: sha256Base64(), meta: { a: "\ud800" } }])],
+        ["meta one byte over the limit", body([{ hash: sha256Base64(), meta: metaOfBytes(MAX_META_BYTES + 1) }])],
+      ];
+    },
+  },
+  ...(["permissions", "roles"] as const).flatMap((kind): PostRoute[] =>
+    (["add", "remove", "set"] as const).map((edit) => ({
+      path: `/v2/keys.${edit}${kind === "permissions" ? "Permissions" : "Roles"}`,
+      valid: (f: Fixture) => ({ keyId: f.keyId, [kind]: ["read", "admin.*"] }),
+      extra: (f: Fixture) => [
+        ...(edit === "set" ? [] : ([[`no ${kind}`, { keyId: f.keyId, [kind]: [] }]] as [string, unknown][])),
+        [`${kind} missing`, { keyId: f.keyId }],
+        [`1001 ${kind}`, { keyId: f.keyId, [kind]: Array.from({ length: 1001 }, (_, i) => `n${i}`) }],
+        ["an empty name", { keyId: f.keyId, [kind]: ["read", ""] }],
+        ["a 513-char name", { keyId: f.keyId, [kind]: ["x".repeat(513)] }],
+        ["names that PostgreSQL would both store as U+FFFD", { keyId: f.keyId, [kind]: ["\ud800", "\udfff"] }],
+        ["a name with a NUL", { keyId: f.keyId, [kind]: [NUL] }],
+        ["a reference object instead of a name", { keyId: f.keyId, [kind]: [{ name: "read" }] }],
+        ["the other kind's field", { keyId: f.keyId, [kind === "permissions" ? "roles" : "permissions"]: ["read"] }],
+      ],
+    })),
+  ),
 ];
 
 interface GetRoute {
@@ -334,6 +641,10 @@ const NUL = "a\u0000b";
 const LONE = "a\ud800b";
 /** meta as JSON text, so `__proto__` reaches the server as the own key a client's JSON holds. */
 const protoMeta = (fields: Record<string, unknown>, meta: string) => new RawJson(`${JSON.stringify(fields).slice(0, -1)},"meta":${meta}}`);
+/** A fresh SHA-256 digest in Unkey's migration encoding (standard base64): each import is of a new key. */
+const sha256Base64 = () => randomBytes(32).toString("base64");
+/** A v2 named rate limit. */
+const rl = (name: string) => ({ name, limit: 1, duration: 60_000 });
 /** A meta whose JSON is exactly `bytes` long. */
 const metaOfBytes = (bytes: number) => ({ a: "x".repeat(bytes - '{"a":""}'.length) });
 
@@ -384,15 +695,24 @@ forEachDatabase("bad input", (h) => {
     f = { apiId, keyId, key, rootKeyId };
   });
 
-  /** Sends `request`, checks the refusal and that the database is unchanged since `before`. */
+  /**
+   * Sends `request` to `path`, checks the refusal in the envelope of the path's version, with
+   * the status that version gives `code` (v2 answers a too-large body 400, v1 413), and that
+   * the database is unchanged since `before`.
+   */
   async function expectRefused(
+    path: string,
     label: string,
     before: Record<string, unknown[]>,
     request: () => Promise<Response>,
-    code?: "BAD_REQUEST" | "PAYLOAD_TOO_LARGE" | "NOT_FOUND",
+    code: "BAD_REQUEST" | "PAYLOAD_TOO_LARGE",
   ): Promise<void> {
     const res = await request();
     expectErrorEnvelope(res, code, label);
+    const what = `${label} → ${res.status} ${JSON.stringify(res.body).slice(0, 300)}`;
+    const version = envelopeVersion(res.body);
+    expect(version, what).toBe(path.startsWith("/v2/") ? "v2" : "v1");
+    expect(res.status, what).toBe(version === "v2" ? v2ErrorStatus(code) : errorStatus[code]);
     expect(await h().snapshot(), `${label}: the database changed`).toEqual(before);
   }
 
@@ -411,7 +731,7 @@ forEachDatabase("bad input", (h) => {
       const valid = JSON.stringify(route.valid(f));
       const cases: [string, string | undefined, Record<string, string>][] = [
         ["truncated JSON", valid.slice(0, -1), { "Content-Type": "application/json" }],
-        ["trailing comma", valid.replace(/}$/, ",}"), { "Content-Type": "application/json" }],
+        ["trailing comma", valid.replace(/[}\]]$/, ",$&"), { "Content-Type": "application/json" }],
         ["single quotes", valid.replaceAll('"', "'"), { "Content-Type": "application/json" }],
         ["two documents", valid + valid, { "Content-Type": "application/json" }],
         ["NUL bytes", "\u0000\u0000", { "Content-Type": "application/json" }],
@@ -433,7 +753,7 @@ forEachDatabase("bad input", (h) => {
       ];
       for (const [label, body, headers] of cases) {
         if (label === "empty object" && route.path === "/v1/apis.updateApi") continue; // covered: no apiId
-        await expectRefused(`${route.path} ${label}`, before, raw(route.path, body, headers), "BAD_REQUEST");
+        await expectRefused(route.path, `${route.path} ${label}`, before, raw(route.path, body, headers), "BAD_REQUEST");
       }
     });
 
@@ -441,7 +761,7 @@ forEachDatabase("bad input", (h) => {
       const before = await h().snapshot();
       let n = 0;
       for (const [label, body] of fieldMutations(route.valid(f), route)) {
-        await expectRefused(`${route.path} ${label}`, before, json(route.path, body), "BAD_REQUEST");
+        await expectRefused(route.path, `${route.path} ${label}`, before, json(route.path, body), "BAD_REQUEST");
         n++;
       }
       expect(n).toBeGreaterThan(0);
@@ -450,16 +770,20 @@ forEachDatabase("bad input", (h) => {
     test("out-of-range numbers, unknown enum values and other refusals", async () => {
       const before = await h().snapshot();
       for (const [label, body] of route.extra(f)) {
-        await expectRefused(`${route.path} ${label}`, before, json(route.path, body), "BAD_REQUEST");
+        await expectRefused(route.path, `${route.path} ${label}`, before, json(route.path, body), "BAD_REQUEST");
       }
     });
 
-    test("a body over 1 MiB is refused with 413 before it is read", async () => {
+    test("a body over 1 MiB is refused before it is read (v1: 413, v2: 400)", async () => {
       const before = await h().snapshot();
-      const body = JSON.stringify({ ...route.valid(f), padding: "x".repeat(MAX_BODY_BYTES) });
-      await expectRefused(`${route.path} 1 MiB`, before, raw(route.path, body, { "Content-Type": "application/json" }), "PAYLOAD_TOO_LARGE");
-      await expectRefused(`${route.path} 1 MiB no type`, before, raw(route.path, body, {}), "PAYLOAD_TOO_LARGE");
+      const valid = route.valid(f);
+      const padding = "x".repeat(MAX_BODY_BYTES);
+      // An array body (migrations.createKeys) is padded with one more element, an object with one more field.
+      const body = JSON.stringify(Array.isArray(valid) ? [...valid, { padding }] : { ...valid, padding });
+      await expectRefused(route.path, `${route.path} 1 MiB`, before, raw(route.path, body, { "Content-Type": "application/json" }), "PAYLOAD_TOO_LARGE");
+      await expectRefused(route.path, `${route.path} 1 MiB no type`, before, raw(route.path, body, {}), "PAYLOAD_TOO_LARGE");
       await expectRefused(
+        route.path,
         `${route.path} 1 MiB declared`,
         before,
         raw(route.path, body, { "Content-Type": "application/json", "Content-Length": String(Buffer.byteLength(body)) }),
@@ -472,7 +796,7 @@ forEachDatabase("bad input", (h) => {
     const before = await h().snapshot();
     for (const depth of [9, 100, 10_000]) {
       const body = `{"key":${JSON.stringify(f.key)},"authorization":{"permissions":${nest(depth, "read")}}}`;
-      await expectRefused(`depth ${depth}`, before, raw("/v1/keys.verifyKey", body, { "Content-Type": "application/json" }), "BAD_REQUEST");
+      await expectRefused("/v1/keys.verifyKey", `depth ${depth}`, before, raw("/v1/keys.verifyKey", body, { "Content-Type": "application/json" }), "BAD_REQUEST");
     }
     // The control: 7 levels are fine.
     const ok = await h().call("POST", "/v1/keys.verifyKey", {
@@ -488,6 +812,17 @@ forEachDatabase("bad input", (h) => {
       const res = await h().verify(key);
       expect(res.status, JSON.stringify(key)).toBe(200);
       expect(res.body, JSON.stringify(key)).toEqual({ valid: false, code: "NOT_FOUND", requestId: res.headers.get("X-Request-Id") });
+    }
+    expect(await h().snapshot()).toEqual(before);
+  });
+
+  test("v2 verifyKey and whoami: any text as the key is a verdict or a NOT_FOUND, never a failure", async () => {
+    const before = await h().snapshot();
+    for (const key of [NUL, "\u0000", "kh_root_\u0000", "é", "\ud800", " ", "%00", "' or 1=1 --", "sk_" + "1".repeat(300)]) {
+      const verified = await h().post("/v2/keys.verifyKey", { key }, ws.rootKey);
+      expect(verified.status, JSON.stringify(key)).toBe(200);
+      expect(verified.body.data, JSON.stringify(key)).toEqual({ valid: false, code: "NOT_FOUND" });
+      expectErrorEnvelope(await h().post("/v2/keys.whoami", { key }, ws.rootKey), "NOT_FOUND", JSON.stringify(key));
     }
     expect(await h().snapshot()).toEqual(before);
   });
@@ -513,7 +848,7 @@ forEachDatabase("bad input", (h) => {
     test("bad query values", async () => {
       const before = await h().snapshot();
       for (const [label, query] of route.bad(f)) {
-        await expectRefused(`${route.path} ${label}`, before, () => h().get(route.path, query, ws.rootKey), "BAD_REQUEST");
+        await expectRefused(route.path, `${route.path} ${label}`, before, () => h().get(route.path, query, ws.rootKey), "BAD_REQUEST");
       }
     });
   });
@@ -559,6 +894,7 @@ forEachDatabase("bad input", (h) => {
       expect(res.status, `${route.path}: ${JSON.stringify(res.body)}`).toBe(200);
       expectNoStackTrace(res);
       if (route.path === "/v1/keys.verifyKey") expect(res.body).toMatchObject({ valid: true });
+      if (route.path === "/v2/keys.verifyKey") expect(res.body.data).toMatchObject({ valid: true, code: "VALID" });
     }
     for (const route of getRoutes) {
       const res = await h().get(route.path, route.valid(f), ws.rootKey);
