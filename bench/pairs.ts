@@ -1,10 +1,11 @@
 import { type LoadResult, type LoadSpec, runLoad, runTogether } from "./load.ts";
 
 /**
- * A ratio measured as interleaved pairs of runs, baseline and target, each run as long as
- * the other, on the same servers with the same connections. On two shared cores
- * one baseline run followed by one target run measures the machine's mood of the moment;
- * the pair ratios' median is steady, and their spread says how much the machine moved.
+ * A ratio measured as interleaved runs of baseline and target, each run as long as the
+ * other, on the same servers with the same connections: `pairs` ratios, each from four runs
+ * B T T B (or T B B T), so that a drift of the machine during them cancels out. On two
+ * shared cores one baseline run followed by one target run measures the machine's mood of
+ * the moment; the ratios' median is steady, and their spread says how much the machine moved.
  */
 
 /** One load, or several run together against different servers (req/s summed). */
@@ -35,6 +36,12 @@ export interface Paired {
   runs: { baseline: LoadResult; target: LoadResult }[];
 }
 
+/** One ratio's four runs: two of each side. */
+interface Quad {
+  baseline: [LoadResult, LoadResult];
+  target: [LoadResult, LoadResult];
+}
+
 export async function measurePairs(baseline: Side, target: Side, plan: PairPlan): Promise<Paired> {
   const [b, t] = [specs(baseline), specs(target)];
   const connections = (s: LoadSpec[]) => s.reduce((n, spec) => n + spec.connections, 0);
@@ -45,18 +52,24 @@ export async function measurePairs(baseline: Side, target: Side, plan: PairPlan)
     await run(t, plan.warmupS);
   }
   const runs: Paired["runs"] = [];
+  const quads: Quad[] = [];
   for (let i = 0; i < plan.pairs; i++) {
-    // Every other pair runs the target first (B T, T B, B T…): whatever the run before leaves
-    // behind (dead rows to vacuum, garbage to collect, a busier neighbour) falls on both sides alike.
-    if (i % 2 === 0) {
-      const base = await run(b, plan.durationS);
-      runs.push({ baseline: base, target: await run(t, plan.durationS) });
-    } else {
-      const target = await run(t, plan.durationS);
-      runs.push({ baseline: await run(b, plan.durationS), target });
-    }
+    // Each ratio comes from four runs, B T T B (or T B B T every other time): a machine that
+    // drifts during the quad (dead rows piling up under an upsert, a neighbour waking up)
+    // moves both sides alike, so a steady drift cancels out of the ratio, and what one run
+    // leaves behind falls on both sides too. Plain pairs (B T) alternated the order, but a
+    // steady drift still made every B-first pair low and every T-first pair high.
+    const first = i % 2 === 0 ? b : t;
+    const second = i % 2 === 0 ? t : b;
+    const results = [];
+    for (const side of [first, second, second, first]) results.push(await run(side, plan.durationS));
+    const [r1, r2, r3, r4] = results as [LoadResult, LoadResult, LoadResult, LoadResult];
+    const quad: Quad = i % 2 === 0 ? { baseline: [r1, r4], target: [r2, r3] } : { baseline: [r2, r3], target: [r1, r4] };
+    quads.push(quad);
+    runs.push({ baseline: quad.baseline[0], target: quad.target[0] }, { baseline: quad.baseline[1], target: quad.target[1] });
   }
-  const ratios = (field: "rps" | "p50" | "p99") => spread(runs.map((r) => r.target[field] / r.baseline[field]));
+  const ratios = (field: "rps" | "p50" | "p99") =>
+    spread(quads.map((q) => (q.target[0][field] + q.target[1][field]) / (q.baseline[0][field] + q.baseline[1][field])));
   return {
     baseline: summarize(runs.map((r) => r.baseline)),
     target: summarize(runs.map((r) => r.target)),
