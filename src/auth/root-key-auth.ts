@@ -17,6 +17,10 @@ export interface RootKeyContext {
   expires: number | null;
 }
 
+function isRootKeyFormat(token: string): boolean {
+  return parseKey(token)?.prefix === ROOT_KEY_PREFIX;
+}
+
 /** One message for every kind of bad root key, so the answer reveals nothing about which. */
 const unauthorized = () => new KeyholdError("UNAUTHORIZED", "The root key is missing, invalid, expired or revoked.");
 
@@ -27,11 +31,12 @@ export interface AuthenticateOptions {
 }
 
 export async function authenticateRootKey(db: Database, token: string | undefined, options: AuthenticateOptions = {}): Promise<RootKeyContext> {
-  if (!token) throw unauthorized();
-  const parsed = parseKey(token);
-  if (!parsed || parsed.prefix !== ROOT_KEY_PREFIX) throw unauthorized();
+  if (!token || !token.startsWith(`${ROOT_KEY_PREFIX}_`)) throw unauthorized();
   const hash = sha256Hex(token);
-  const row = options.cache ? await options.cache.find(hash, (h) => findLiveRootKey(db, h)) : await findLiveRootKey(db, hash);
+  // A cached record is a live root key by that very hash: its checksum held when it was loaded.
+  // Only what would reach the database is checked first, so made-up tokens cost no lookup.
+  const load = (h: string) => (isRootKeyFormat(token) ? findLiveRootKey(db, h) : Promise.resolve(null));
+  const row = options.cache ? await options.cache.find(hash, load) : await load(hash);
   // Expiry against the clock on every use: a cached root key is never trusted to still be valid.
   if (!row || (row.expires !== null && row.expires <= (options.now ?? Date.now()))) throw unauthorized();
   return { rootKeyId: row.id, workspaceId: row.workspaceId, permissions: row.permissions, expires: row.expires };

@@ -37,7 +37,9 @@ export class RootKeyFailureLimiter {
     readonly options: RootKeyFailureLimitOptions,
     private readonly now: () => number = Date.now,
   ) {
-    this.clients = new LRUCache({ max: options.maxClients });
+    // Entries go when their window does, so that a limiter nobody failed against lately is
+    // empty again, and callers can skip working out who is asking (see tracksNoOne).
+    this.clients = new LRUCache({ max: options.maxClients, ttl: options.windowMs, ttlAutopurge: true });
     this.trust = compileTrust(options.trustProxy);
   }
 
@@ -61,6 +63,11 @@ export class RootKeyFailureLimiter {
 
   get size(): number {
     return this.clients.size;
+  }
+
+  /** No client failed within the window: none is blocked, so nobody's address is needed yet. */
+  tracksNoOne(): boolean {
+    return this.clients.size === 0;
   }
 }
 
