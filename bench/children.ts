@@ -8,7 +8,8 @@ export interface Child {
   pid: number;
   /** One listener per app the child serves, each on 127.0.0.1 with a port the OS picked. */
   urls: string[];
-  stats(): Promise<ChildStats>;
+  /** `{ gc: true }`: a full garbage collection first, so memory readings compare what is kept, not when V8 last collected. */
+  stats(options?: { gc?: boolean }): Promise<ChildStats>;
   stop(): Promise<void>;
 }
 
@@ -19,7 +20,7 @@ export function startChild(name: string, entry: string, config: unknown): Promis
   const file = fileURLToPath(new URL(entry, import.meta.url));
   const proc = fork(file, [], {
     // BENCH_CPU_PROF=<dir>: every child writes a V8 CPU profile there when it stops (open in Chrome DevTools).
-    execArgv: ["--import", "tsx", ...(process.env.BENCH_CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [])],
+    execArgv: ["--import", "tsx", "--expose-gc", ...(process.env.BENCH_CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [])],
     env: { ...process.env, BENCH_CHILD_CONFIG: JSON.stringify(config) },
     stdio: ["ignore", "inherit", "inherit", "ipc"],
   });
@@ -38,11 +39,11 @@ export function startChild(name: string, entry: string, config: unknown): Promis
         name,
         pid: proc.pid!,
         urls: message.ports.map((port) => `http://127.0.0.1:${port}`),
-        stats: () =>
+        stats: (options) =>
           new Promise((done) => {
             const id = nextId++;
             waiting.set(id, done);
-            proc.send({ type: "stats", id });
+            proc.send({ type: "stats", id, gc: options?.gc === true });
           }),
         stop: () => stopChild(proc),
       });

@@ -10,7 +10,7 @@ export function helpText(): string {
   const table = scenarios.split("\n").filter((line) => line.startsWith("|") && !/^\|[-|\s]+\|$/.test(line));
   return [
     "usage: npm run bench -- [--quick] [--keys N]   (or: npx tsx bench/run.ts [--quick] [--keys N])",
-    "  --quick   pairs of 1 s runs, smaller memory and revocation runs (about 4 minutes)",
+    "  --quick   quads of 1 s runs, smaller memory and revocation runs (about 6 minutes)",
     "  --keys N  keys in the database for the main run (default 100 000, at least 20 000)",
     "",
     "Scenarios and targets (bench/README.md):",

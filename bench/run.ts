@@ -53,7 +53,7 @@ async function withHandle<T>(db: BenchDatabase, body: (handle: DatabaseHandle) =
 async function main(): Promise<void> {
   const started = performance.now();
   const p = profile;
-  log(`Keyhold bench, ${p.quick ? "quick" : "full"} run: ${p.keys.toLocaleString("en-US")} keys, every ratio the median of ${p.pairs} interleaved baseline/target pairs of ${p.durationS} s (after ${p.warmupS} s warm-up)`);
+  log(`Keyhold bench, ${p.quick ? "quick" : "full"} run: ${p.keys.toLocaleString("en-US")} keys, every ratio the median of ${p.pairs} interleaved B T T B quads of ${p.durationS} s runs (after ${p.warmupS} s warm-up)`);
   const db = (database = await createBenchDatabase(log));
   const loadBefore = os.loadavg();
 

@@ -4,7 +4,7 @@ import type { LoadSpec } from "../load.ts";
 import { formatSpread, measurePairs } from "../pairs.ts";
 import type { Profile } from "../profile.ts";
 import { type Row, compared, loadRow, pass } from "../rows.ts";
-import { runsNote, verifyLoad } from "./verify.ts";
+import { pairedRunsNote, verifyLoad } from "./verify.ts";
 
 const LIST_SIZE = 100;
 
@@ -26,7 +26,7 @@ export async function adminScenarios(p: Profile, fx: Fixtures, keyhold: string, 
     durationS: p.durationS,
   });
   const pairs = (name: string, baseline: LoadSpec, target: LoadSpec) => {
-    log(`  ${name}: ${p.pairs} pairs of ${p.durationS} s…`);
+    log(`  ${name}: ${p.pairs} quads of ${p.durationS} s runs…`);
     return measurePairs(baseline, target, p);
   };
 
@@ -67,7 +67,7 @@ export async function adminScenarios(p: Profile, fx: Fixtures, keyhold: string, 
     compared("getKey decrypt=true", getDecrypt, "getKey"),
     compared("createKey plain", plain, uncached, 0.3, { note: "writes a key" }),
     compared("createKey recoverable (vault process)", recoverable, "createKey plain", 0.5),
-    loadRow(`listKeys ${LIST_SIZE} keys`, listDecrypt.baseline, { note: runsNote(p) }),
+    loadRow(`listKeys ${LIST_SIZE} keys`, listDecrypt.baseline, { note: pairedRunsNote(p) }),
     compared(`listKeys ${LIST_SIZE} keys, decrypt=true`, listDecrypt, `listKeys ${LIST_SIZE} keys`, undefined, {
       ratio: `p50 ${formatSpread(listDecrypt.p50)}`,
       target: "p50 ≤ 3×",

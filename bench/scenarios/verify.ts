@@ -31,7 +31,7 @@ export async function verifyScenarios(p: Profile, fx: Fixtures, t: VerifyTargets
   async function pairs(name: string, baseline: LoadSpec, target: LoadSpec): Promise<Paired>;
   async function pairs(name: string, baseline: LoadSpec | null, target: LoadSpec): Promise<Paired | LoadResult>;
   async function pairs(name: string, baseline: LoadSpec | null, target: LoadSpec): Promise<Paired | LoadResult> {
-    log(`  ${name}: ${p.pairs} pairs of ${p.durationS} s…`);
+    log(`  ${name}: ${p.pairs} quads of ${p.durationS} s runs…`);
     // Every key asked for twice first, so a cached run measures hits, not the first loads.
     for (const spec of [baseline, target]) if (spec) await runLoad({ ...spec, amount: 2 * spec.bodies!.length });
     // Without PostgreSQL there is no database ceiling: the target runs alone, unjudged.
@@ -39,13 +39,13 @@ export async function verifyScenarios(p: Profile, fx: Fixtures, t: VerifyTargets
   }
   const db = (path: string, keys: string[]) => (t.dbCeiling ? verifyLoad(p, t.dbCeiling, keys, path) : null);
   const baselineRow = (scenario: string, r: Paired | LoadResult) => {
-    if (isPaired(r)) rows.push(loadRow(scenario, r.baseline, { note: runsNote(p) }));
+    if (isPaired(r)) rows.push(loadRow(scenario, r.baseline, { note: pairedRunsNote(p) }));
   };
   const rows: Row[] = [];
 
   await expectVerify(t.cached + VERIFY, fx.hot[0]!, "VALID");
   const cached = await pairs("verify cached vs ceiling", verifyLoad(p, t.ceiling, fx.hot), verifyLoad(p, t.cached, fx.hot));
-  rows.push(loadRow("ceiling: bare Hono + SHA-256 + Map", cached.baseline, { note: runsNote(p) }));
+  rows.push(loadRow("ceiling: bare Hono + SHA-256 + Map", cached.baseline, { note: pairedRunsNote(p) }));
   rows.push(
     compared("verify valid, cached", cached, "ceiling", undefined, {
       ratio: `${formatSpread(cached.rps)}, p99 ${formatSpread(cached.p99)}`,
@@ -89,6 +89,8 @@ export async function verifyScenarios(p: Profile, fx: Fixtures, t: VerifyTargets
 }
 
 export const runsNote = (p: Profile) => `medians of ${p.pairs} runs of ${p.durationS} s`;
+/** A paired side runs twice per ratio (B T T B). */
+export const pairedRunsNote = (p: Profile) => `medians of ${2 * p.pairs} runs of ${p.durationS} s`;
 
 /** Uncached verify at the small size, measured before the rest of the keys are seeded. */
 export async function verifyAtSmallSize(p: Profile, fx: Fixtures, uncached: string): Promise<LoadResult> {

@@ -11,7 +11,7 @@ export interface ChildStats {
 }
 
 export type ChildMessage = { type: "ready"; ports: number[] } | { type: "stats"; id: number; stats: ChildStats };
-type ParentMessage = { type: "stats"; id: number } | { type: "stop" };
+type ParentMessage = { type: "stats"; id: number; gc?: boolean } | { type: "stop" };
 
 export function childConfig<T>(): T {
   const raw = process.env.BENCH_CHILD_CONFIG;
@@ -60,6 +60,7 @@ export async function serveChild(
   process.on("message", (message: ParentMessage) => {
     if (message.type === "stop") void exit();
     if (message.type === "stats") {
+      if (message.gc) globalThis.gc?.(); // children run with --expose-gc (children.ts)
       const { rss, heapUsed } = process.memoryUsage();
       const cpu = process.cpuUsage();
       send({ type: "stats", id: message.id, stats: { rss, heapUsed, cpuMicros: cpu.user + cpu.system, ...options.stats?.() } });

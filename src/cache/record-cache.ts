@@ -46,12 +46,17 @@ export class RecordCache<T extends { id: string }> {
    * that answers for a narrower question than the hash alone (e.g. scoped to a workspace),
    * whose "no such record" must not stand for everyone's.
    */
-  async find(hash: string, load: (hash: string) => Promise<T | null>, options: { keepMiss?: boolean } = {}): Promise<T | null> {
+  /** The cached record (null: cached as missing), or undefined when the cache holds nothing for `hash`. A hit counts. */
+  peek(hash: string): T | null | undefined {
     const cached = this.entries.get(hash);
-    if (cached) {
-      this.hits++;
-      return cached.record;
-    }
+    if (!cached) return undefined;
+    this.hits++;
+    return cached.record;
+  }
+
+  async find(hash: string, load: (hash: string) => Promise<T | null>, options: { keepMiss?: boolean } = {}): Promise<T | null> {
+    const cached = this.peek(hash);
+    if (cached !== undefined) return cached;
     this.misses++;
     const epoch = this.epoch;
     const record = await load(hash);

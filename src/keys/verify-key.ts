@@ -149,6 +149,9 @@ function buildFindByHash(db: Database, scoped: boolean) {
  */
 async function lookUp(db: Database, hash: string, workspaceId: string | undefined, cache: VerifyCache | null | undefined): Promise<VerifiableKey | null> {
   if (!cache) return findVerifiableKey(db, hash, workspaceId);
+  // A hit (the hot path) costs no closure and no await; a cached miss is a miss in every workspace.
+  const hit = cache.peek(hash);
+  if (hit !== undefined) return hit && (workspaceId === undefined || hit.workspaceId === workspaceId) ? hit : null;
   if (workspaceId === undefined) return cache.find(hash, (h) => findVerifiableKey(db, h));
   const key = await cache.find(hash, (h) => findVerifiableKey(db, h, workspaceId), { keepMiss: false });
   return key && key.workspaceId === workspaceId ? key : null;
