@@ -52,7 +52,9 @@ describe.skipIf(!executablePath)("/docs in a real browser", () => {
     page.on("console", (m) => /Content Security Policy/i.test(m.text()) && cspViolations.push(m.text()));
 
     await page.goto(`${server.url}/docs`, { waitUntil: "networkidle" });
-    await page.getByText("keys", { exact: true }).first().click();
+    // Both API versions are there, each operation under its version's tag.
+    await page.getByText("v2 keys", { exact: true }).first().waitFor();
+    await page.getByText("v1 keys", { exact: true }).first().click();
     await page.getByRole("button", { name: /Test Request.*verifyKey/ }).click();
     const client = page.getByRole("dialog").first();
 
