@@ -109,7 +109,13 @@ async function main(): Promise<void> {
   const verify = await verifyScenarios(
     p,
     fx,
-    { ceiling: ceiling.urls[0]!, dbCeiling: dbCeiling?.urls[0] ?? null, cached: cachedUrl, uncached: uncachedUrl },
+    {
+      ceiling: ceiling.urls[0]!,
+      dbCeiling: dbCeiling?.urls[0] ?? null,
+      cached: cachedUrl,
+      uncached: uncachedUrl,
+      statsOf: (url) => (uncachedChild?.urls.includes(url) ? uncachedChild : cachedChild).stats(),
+    },
     log,
   );
   const rows: Row[] = [...verify.rows, scaleRow(p, small, verify.uncached)];

@@ -3,6 +3,7 @@ import { expectV2Verify, expectVerify, verifyBodies } from "../http.ts";
 import { type LoadResult, type LoadSpec, runLoad } from "../load.ts";
 import { type Paired, formatSpread, measurePairs, measureRepeated } from "../pairs.ts";
 import type { Profile } from "../profile.ts";
+import type { ChildStats } from "../servers/serve-child.ts";
 import { type Row, compared, isPaired, loadRow, pass } from "../rows.ts";
 
 export interface VerifyTargets {
@@ -10,7 +11,29 @@ export interface VerifyTargets {
   dbCeiling: string | null;
   cached: string;
   uncached: string;
+  /** The Keyhold child serving a URL, for its CPU and cache counters over a row. */
+  statsOf?: (url: string) => Promise<ChildStats>;
 }
+
+/**
+ * What the target's Keyhold process did during a row (its warm-up runs included): CPU per
+ * request and verify-cache misses. A row whose ratio drops while CPU per request stays put
+ * was waiting (the database, locks), not working; misses say whether the cache was churning.
+ */
+interface ServerSide {
+  cpuMicrosPerRequest: number;
+  cacheHits: number;
+  cacheMisses: number;
+}
+
+function serverSide(before: ChildStats, after: ChildStats, requests: number): ServerSide {
+  const cache = (s: ChildStats) => ((s.caches as { hits: number; misses: number }[] | undefined) ?? []).reduce((a, c) => ({ hits: a.hits + c.hits, misses: a.misses + c.misses }), { hits: 0, misses: 0 });
+  const [b, a] = [cache(before), cache(after)];
+  return { cpuMicrosPerRequest: (after.cpuMicros - before.cpuMicros) / Math.max(requests, 1), cacheHits: a.hits - b.hits, cacheMisses: a.misses - b.misses };
+}
+
+const serverNote = (s: ServerSide | undefined) =>
+  s && `Keyhold ${s.cpuMicrosPerRequest.toFixed(0)} µs CPU/req${s.cacheHits + s.cacheMisses > 0 ? `, ${s.cacheMisses.toLocaleString("en-US")} cache misses` : ""}`;
 
 const VERIFY = "/v1/keys.verifyKey";
 const V2_VERIFY = "/v2/keys.verifyKey";
@@ -34,9 +57,19 @@ export async function verifyScenarios(p: Profile, fx: Fixtures, t: VerifyTargets
     log(`  ${name}: ${p.pairs} quads of ${p.durationS} s runs…`);
     // Every key asked for twice first, so a cached run measures hits, not the first loads.
     for (const spec of [baseline, target]) if (spec) await runLoad({ ...spec, amount: 2 * spec.bodies!.length });
+    const before = await t.statsOf?.(target.url);
     // Without PostgreSQL there is no database ceiling: the target runs alone, unjudged.
-    return baseline ? measurePairs(baseline, target, p) : measureRepeated(target, p);
+    const result = baseline ? await measurePairs(baseline, target, p) : await measureRepeated(target, p);
+    const after = await t.statsOf?.(target.url);
+    if (before && after) servers.set(name, serverSide(before, after, isPaired(result) ? result.target.requests : result.requests));
+    return result;
   }
+  const servers = new Map<string, ServerSide>();
+  /** A row's note and data, with what its target's process did. */
+  const server = (name: string, note?: string): Partial<Row> => {
+    const s = servers.get(name);
+    return { note: [note, serverNote(s)].filter(Boolean).join("; ") || undefined, ...(s && { data: { server: s } }) };
+  };
   const db = (path: string, keys: string[]) => (t.dbCeiling ? verifyLoad(p, t.dbCeiling, keys, path) : null);
   const baselineRow = (scenario: string, r: Paired | LoadResult) => {
     if (isPaired(r)) rows.push(loadRow(scenario, r.baseline, { note: pairedRunsNote(p) }));
@@ -51,6 +84,7 @@ export async function verifyScenarios(p: Profile, fx: Fixtures, t: VerifyTargets
       ratio: `${formatSpread(cached.rps)}, p99 ${formatSpread(cached.p99)}`,
       target: "≥ 0.8× req/s, p99 ≤ 1.5×",
       result: pass(cached.rps.median >= 0.8 && cached.p99.median <= 1.5 && cached.target.failures === 0),
+      ...server("verify cached vs ceiling"),
     }),
   );
 
@@ -69,21 +103,21 @@ export async function verifyScenarios(p: Profile, fx: Fixtures, t: VerifyTargets
   await expectVerify(t.uncached + VERIFY, fx.hot[0]!, "VALID");
   const uncached = await pairs("verify uncached vs database SELECT", db("/select", fx.hot), verifyLoad(p, t.uncached, fx.hot));
   baselineRow("db ceiling: postgres.js SELECT by hash", uncached);
-  rows.push(compared("verify valid, uncached", uncached, "db ceiling SELECT", 0.7));
+  rows.push(compared("verify valid, uncached", uncached, "db ceiling SELECT", 0.7, server("verify uncached vs database SELECT")));
 
   await expectVerify(t.cached + VERIFY, fx.unknown[0]!, "NOT_FOUND");
   const unknown = await pairs("verify unknown vs ceiling", verifyLoad(p, t.ceiling, fx.hot), verifyLoad(p, t.cached, fx.unknown));
-  rows.push(compared("verify unknown key, cached instance", unknown, "ceiling", undefined, { note: "unknown hashes are cached 1 s" }));
+  rows.push(compared("verify unknown key, cached instance", unknown, "ceiling", undefined, server("verify unknown vs ceiling", "unknown hashes are cached 1 s")));
 
   await expectVerify(t.cached + VERIFY, fx.credits[0]!, "VALID");
   const credits = await pairs("verify credits vs database UPDATE", db("/credits", fx.credits), verifyLoad(p, t.cached, fx.credits));
   baselineRow("db ceiling: raw conditional UPDATE (credits)", credits);
-  rows.push(compared("verify with credits, cached instance", credits, "raw conditional UPDATE", 0.7));
+  rows.push(compared("verify with credits, cached instance", credits, "raw conditional UPDATE", 0.7, server("verify credits vs database UPDATE")));
 
   await expectVerify(t.cached + VERIFY, fx.ratelimited[0]!, "VALID");
   const rate = await pairs("verify rate limit vs database upsert", db("/ratelimit", fx.ratelimited), verifyLoad(p, t.cached, fx.ratelimited));
   baselineRow("db ceiling: raw rate-limit upsert", rate);
-  rows.push(compared("verify with rate limit, cached instance", rate, "raw rate-limit upsert", 0.7));
+  rows.push(compared("verify with rate limit, cached instance", rate, "raw rate-limit upsert", 0.7, server("verify rate limit vs database upsert")));
 
   return { rows, uncached: isPaired(uncached) ? uncached.target : uncached };
 }
