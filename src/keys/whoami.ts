@@ -1,8 +1,8 @@
-import { apiPermission } from "../auth/permissions.ts";
-import { type RootKeyContext, requirePermission } from "../auth/root-key-auth.ts";
+import { apiPermission, hasPermission } from "../auth/permissions.ts";
+import type { RootKeyContext } from "../auth/root-key-auth.ts";
 import { sha256Hex } from "../crypto/hash.ts";
 import type { Database } from "../db/client.ts";
-import { KeyholdError, notFound } from "../errors.ts";
+import { notFound } from "../errors.ts";
 import { type KeyView, toKeyView } from "./key-view.ts";
 import { findVerifiableKey } from "./verify-key.ts";
 
@@ -17,13 +17,7 @@ import { findVerifiableKey } from "./verify-key.ts";
  */
 export async function whoami(db: Database, ctx: RootKeyContext, key: string): Promise<KeyView> {
   const found = await findVerifiableKey(db, sha256Hex(key), ctx.workspaceId);
-  if (!found) throw notFound("key");
-  try {
-    requirePermission(ctx, apiPermission(found.apiId, "read_key"));
-  } catch (error) {
-    if (error instanceof KeyholdError) throw notFound("key");
-    throw error;
-  }
+  if (!found || !hasPermission(ctx.permissions, apiPermission(found.apiId, "read_key"))) throw notFound("key");
   const { permissions, roles, ...row } = found;
   return toKeyView(row, { permissions, roles });
 }
