@@ -14,6 +14,8 @@ import { createLogger } from "./logger.ts";
 import { VerifyCache, subscribeToKeyChanges } from "./keys/verify-cache.ts";
 import { openImportedPrefixes } from "./keys/imported-prefixes.ts";
 import { LastUsedRecorder } from "./keys/last-used.ts";
+import { Periodic } from "./periodic.ts";
+import { WINDOW_PRUNE_EVERY_MS, pruneExpiredWindows } from "./ratelimits/windows.ts";
 import { ROOT_KEY_CACHE_DEFAULTS, RootKeyCache, subscribeToRootKeyChanges } from "./auth/root-key-cache.ts";
 import type { VaultClient } from "./vault-client/vault-client.ts";
 import { welcomeText } from "./welcome.ts";
@@ -52,6 +54,8 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     const unsubscribeRootKeys = rootKeyCache ? await subscribeToRootKeyChanges(database, rootKeyCache) : async () => {};
     const imports = await openImportedPrefixes(database);
     lastUsed = new LastUsedRecorder(database.db, logger);
+    // Ended windows of every instance, pruned by any of them (the delete is idempotent).
+    const windowPruner = new Periodic("pruning ended rate-limit windows", () => pruneExpiredWindows(database.db, Date.now()), WINDOW_PRUNE_EVERY_MS, logger);
     const app = createApp({ db: database.db, vault: options.vault ?? null, logger, verifyCache, rootKeyCache, importedPrefixes: imports.registry, lastUsed, metricsToken: config.metricsToken, apiReferenceScript: scalarScriptFile, rootKeyFailureLimit: { trustProxy: config.trustProxy } });
     const server = createAdaptorServer({ fetch: app.fetch, hostname: config.host }) as Server;
     answerClientErrors(server, logger);
@@ -65,6 +69,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     let closing: Promise<void> | undefined;
     const closeDatabase = async () => {
       await lastUsed?.close(); // after the last request, before the database goes: the last second of verifies is kept
+      await windowPruner.close();
       await unsubscribe();
       await unsubscribeRootKeys();
       await imports.close();

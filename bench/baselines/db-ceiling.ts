@@ -7,7 +7,7 @@ import { childConfig, serveChild } from "../servers/serve-child.ts";
  * The database ceiling: a bare Hono app doing, with postgres.js and nothing else, the
  * statements Keyhold's verify runs: the indexed SELECT by hash of findVerifiableKey
  * (src/keys/verify-key.ts), and the conditional UPDATE … RETURNING of spendCredits and
- * the window upsert of consumeRatelimit (src/keys/limits.ts), each as one statement.
+ * the window upsert of consumeRatelimit (src/keys/credits.ts, src/ratelimits/windows.ts), each as one statement.
  * For the two writes the key's id comes from a Map, as from a warm verify cache.
  */
 const { url, maxConnections } = childConfig<{ url: string; maxConnections: number }>();
@@ -54,10 +54,11 @@ app.post("/ratelimit", async (c) => {
   const windowStart = Math.floor(Date.now() / duration) * duration;
   // consumeRatelimit's statement as drizzle writes it (its SET in drizzle's order, the sums in bigint).
   const [row] = await sql`
-    insert into ratelimit_windows (key_id, name, window_start, count) values (${id}, ${"default"}, ${windowStart}, ${cost})
-    on conflict (key_id, name) do update set
+    insert into ratelimit_windows (subject_id, name, window_start, count, expires_at) values (${id}, ${"default"}, ${windowStart}, ${cost}, ${windowStart + duration})
+    on conflict (subject_id, name) do update set
       window_start = excluded.window_start,
-      count = case when ratelimit_windows.window_start = excluded.window_start then (ratelimit_windows.count::bigint + excluded.count)::integer else excluded.count end
+      count = case when ratelimit_windows.window_start = excluded.window_start then (ratelimit_windows.count::bigint + excluded.count)::integer else excluded.count end,
+      expires_at = excluded.expires_at
     where ratelimit_windows.window_start < excluded.window_start
       or (ratelimit_windows.window_start = excluded.window_start and ratelimit_windows.count::bigint + excluded.count <= ${limit})
     returning count`;

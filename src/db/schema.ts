@@ -133,16 +133,23 @@ export const keyRoles = pgTable(
   (t) => [primaryKey({ columns: [t.keyId, t.name] })],
 );
 
-/** Fixed-window counters, one row per key and limit name, updated atomically by verify. */
+/**
+ * Fixed-window counters, one row per subject and limit, updated atomically by one upsert
+ * (src/ratelimits/windows.ts). The subject is whatever is limited: a key (its named limits),
+ * an identity (limits shared by its keys), a standalone namespace (one row per identifier).
+ * No foreign key, since subjects live in several tables: rows are pruned once `expires_at`
+ * (the window's end) has passed, and a key's are deleted with it.
+ */
 export const ratelimitWindows = pgTable(
   "ratelimit_windows",
   {
-    keyId: id("key_id").notNull().references(() => keys.id, { onDelete: "cascade" }),
+    subjectId: id("subject_id").notNull(),
     name: text("name").notNull(),
     windowStart: millis("window_start").notNull(),
     count: integer("count").notNull(),
+    expiresAt: millis("expires_at").notNull(),
   },
-  (t) => [primaryKey({ columns: [t.keyId, t.name] })],
+  (t) => [primaryKey({ columns: [t.subjectId, t.name] }), index("ratelimit_windows_expires_idx").on(t.expiresAt)],
 );
 
 /**

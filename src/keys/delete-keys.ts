@@ -6,6 +6,7 @@ import type { Database } from "../db/client.ts";
 import { keys } from "../db/schema.ts";
 import { notFound } from "../errors.ts";
 import { findKey } from "./read-keys.ts";
+import { deleteWindows } from "../ratelimits/windows.ts";
 
 /** Soft delete by default (the key answers NOT_FOUND at once); `permanent` removes the row. */
 export async function deleteKey(db: Database, ctx: RootKeyContext, input: { keyId: string; permanent?: boolean }): Promise<void> {
@@ -27,8 +28,11 @@ export async function deleteKeys(
 
 async function removeKeys(db: Database, which: SQL, workspaceId: string, permanent = false): Promise<number> {
   const where = and(which, eq(keys.workspaceId, workspaceId), isNull(keys.deletedAt));
-  const removed = permanent
-    ? await db.delete(keys).where(where).returning({ id: keys.id })
-    : await db.update(keys).set({ deletedAt: Date.now() }).where(where).returning({ id: keys.id });
-  return removed.length;
+  if (!permanent) return (await db.update(keys).set({ deletedAt: Date.now() }).where(where).returning({ id: keys.id })).length;
+  // Windows have no foreign key (their subjects live in several tables): a key gone for good takes its own along.
+  return db.transaction(async (tx) => {
+    const removed = await tx.delete(keys).where(where).returning({ id: keys.id });
+    for (const { id } of removed) await deleteWindows(tx, id);
+    return removed.length;
+  });
 }

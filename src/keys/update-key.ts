@@ -1,12 +1,13 @@
-import { and, eq, inArray, isNull, sql } from "drizzle-orm";
+import { and, eq, isNull, sql } from "drizzle-orm";
 import { apiPermission } from "../auth/permissions.ts";
 import { type RootKeyContext, requirePermission } from "../auth/root-key-auth.ts";
 import type { Database } from "../db/client.ts";
-import { keys, ratelimitWindows } from "../db/schema.ts";
+import { keys } from "../db/schema.ts";
 import { KeyholdError, notFound } from "../errors.ts";
 import { type KeySettings, settingsToColumns, writeKeyNames } from "./key-settings.ts";
 import { ratelimitsWithNewWindows } from "./key-ratelimits.ts";
-import { creditsWithRefill } from "./limits.ts";
+import { creditsWithRefill } from "./credits.ts";
+import { deleteWindows } from "../ratelimits/windows.ts";
 import type { KeyView } from "./key-view.ts";
 import { findKey } from "./read-keys.ts";
 
@@ -31,7 +32,7 @@ export async function updateKey(db: Database, ctx: RootKeyContext, keyId: string
     // A window of another length is not comparable: a limit whose duration changed (or that is gone) starts afresh.
     const restarted = columns.ratelimits ? ratelimitsWithNewWindows(row.ratelimits, columns.ratelimits) : [];
     if (restarted.length > 0) {
-      await tx.delete(ratelimitWindows).where(and(eq(ratelimitWindows.keyId, row.id), inArray(ratelimitWindows.name, restarted)));
+      await deleteWindows(tx, row.id, restarted);
     }
     await writeKeyNames(tx, { id: row.id, workspaceId: ctx.workspaceId }, settings, true);
   });

@@ -10,7 +10,8 @@ import { keyNameColumns } from "./key-name-columns.ts";
 import { DEFAULT_RATELIMIT } from "./key-ratelimits.ts";
 import { parseKey } from "./key-format.ts";
 import type { LastUsedNotes } from "./last-used.ts";
-import { type RatelimitOutcome, consumeRatelimit, creditBalance, spendCredits } from "./limits.ts";
+import { creditBalance, spendCredits } from "./credits.ts";
+import { type RatelimitOutcome, consumeRatelimit } from "../ratelimits/windows.ts";
 import { type PermissionQuery, evaluatePermissionQuery } from "./permission-query.ts";
 import type { KeyRow } from "./key-view.ts";
 import type { VerifyCache } from "./verify-cache.ts";
@@ -302,7 +303,7 @@ async function applyLimits(
   try {
     return await atomically(async (tx) => {
       const checked: Checked[] = [];
-      for (const spec of limits) checked.push({ spec, outcome: await consumeRatelimit(tx, { keyId: key.id, ...spec, now }) });
+      for (const spec of limits) checked.push({ spec, outcome: await consumeRatelimit(tx, { subjectId: key.id, ...spec, now }) });
       if (checked.some((c) => !c.outcome.passed)) throw new Refused({ ...base, ...reportLimits(checked, true), valid: false, code: "RATE_LIMITED" });
       if (!metered) return { ...base, ...reportLimits(checked, false) };
       const remaining = await spendCredits(tx, key, request.remaining?.cost ?? 1, now);

@@ -4,7 +4,7 @@ import { expectError } from "./expect-error.ts";
 
 forEachDatabase("keys.deleteKey / apis.deleteKeys", (h) => {
   const rowsOf = async (table: string, keyId: string) =>
-    (await h().snapshot())[table]!.filter((r: any) => (table === "keys" ? r.id : r.key_id) === keyId) as Record<string, unknown>[];
+    (await h().snapshot())[table]!.filter((r: any) => (table === "keys" ? r.id : table === "ratelimit_windows" ? r.subject_id : r.key_id) === keyId) as Record<string, unknown>[];
 
   test("deleteKey (soft): NOT_FOUND at once, gone from getKey and listKeys, the row kept with deleted_at", async () => {
     const ws = await h().workspace();
