@@ -1,10 +1,11 @@
-import { createRequire } from "node:module";
+import { readFileSync } from "node:fs";
 import { expect, test } from "vitest";
-// The pool's own queue, as every PostgreSQL connection of Keyhold uses it (ESM copy; the CJS and
-// Workers copies carry the same patch: patches/postgres+3.4.9.patch).
-import Queue from "../../node_modules/postgres/src/queue.js";
 
 type Q = { length: number; push(x: unknown): unknown; shift(): unknown; remove(x: unknown): unknown };
+// The pool's own queue, as every PostgreSQL connection of Keyhold uses it (ESM copy; the CJS and
+// Workers copies carry the same patch: patches/postgres+3.4.9.patch). Not a public module: no types.
+const queueModule = "../../node_modules/postgres/src/queue.js";
+const { default: Queue } = (await import(queueModule)) as { default: (initial?: unknown[]) => Q };
 
 /**
  * postgres.js moves a connection between queues on every query: shift it off `busy`, then
@@ -15,7 +16,7 @@ type Q = { length: number; push(x: unknown): unknown; shift(): unknown; remove(x
  * the first did (unpatched, the last slice here cost 7.6× the first).
  */
 test("the pool queue stays O(1) per query under sustained load (patched postgres.js)", () => {
-  const busy = (Queue as unknown as (initial?: unknown[]) => Q)();
+  const busy = Queue();
   const connections = Array.from({ length: 10 }, (_, i) => ({ i }));
   for (const c of connections) busy.push(c);
   const slice = 20_000;
@@ -37,8 +38,6 @@ test("the pool queue stays O(1) per query under sustained load (patched postgres
 });
 
 test("every copy of postgres.js carries the patch (ESM, CommonJS, Workers)", () => {
-  const require = createRequire(import.meta.url);
-  const { readFileSync } = require("node:fs") as typeof import("node:fs");
   for (const copy of ["src", "cjs/src", "cf/src"]) {
     const source = readFileSync(new URL(`../../node_modules/postgres/${copy}/queue.js`, import.meta.url), "utf8");
     expect(source, copy).toContain("xs.indexOf(x, index)");
