@@ -14,7 +14,7 @@ const route = v2Route({
   operation: "ratelimit.multiLimit",
   summary: "Check several rate limits, all or nothing",
   description:
-    "Makes every check of the list as `ratelimit.limit` would and answers each, in order. All or nothing, as Unkey's: the windows keep the " +
+    "Makes every check of the list as `/v2/ratelimit.limit` would and answers each, in order. All or nothing, as Unkey's: the windows keep the " +
     "costs only if every check fitted (`passed`); otherwise nothing is consumed, and a check that fitted says so with what is still left. " +
     "One transaction.\n\nPermission: `ratelimit.*.limit`, or `ratelimit.<namespaceId>.limit` for every namespace named; new namespaces also need `ratelimit.*.create_namespace`.",
   permissions: [ratelimitPermission("limit"), createNamespacePermission],
