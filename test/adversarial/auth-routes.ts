@@ -7,7 +7,7 @@ export interface Fixture {
   keyId: string;
   key: string;
   rootKeyId: string;
-  /** A rate-limit namespace with an override for `vip` (05 makes one per fixture; elsewhere a name that need not exist). */
+  /** A rate-limit namespace with an override for `vip` (05 and 17 make one per fixture; unset: a namespace id never issued). */
   namespace?: string;
 }
 
@@ -35,8 +35,8 @@ export const post = (path: string, input: Call["input"]): Call => ({ method: "PO
 
 /** A hash nobody holds yet, for import routes that the tables call more than once. */
 const freshHash = (encoding: "hex" | "base64") => randomBytes(32).toString(encoding);
-/** Standalone rate limits: the fixture's namespace, or a name never used (a limit call then creates it). */
-const ns = (f: Fixture) => f.namespace ?? "no-namespace";
+/** Standalone rate limits: the fixture's namespace, or a namespace id never issued (NOT_FOUND on every route, never created). */
+const ns = (f: Fixture) => f.namespace ?? "rlns_1Ghu6Y4bN7qKcVwQfZ2Rt8";
 const freshNamespace = () => `ns-${randomBytes(6).toString("hex")}`;
 const limitBody = (namespace: string) => ({ namespace, identifier: "u", limit: 1000, duration: 60_000 });
 
