@@ -304,6 +304,18 @@ forEachDatabase("standalone rate limits", (h) => {
     expect((await windowsOf(h(), id)).map((w) => w.name)).toEqual(["3600000:live"]);
   });
 
+  test("the largest accepted numbers are answered, never with a 5xx: a full window refuses instead of overflowing", async () => {
+    const ws = await h().workspace();
+    const MAX = 2 ** 31 - 1;
+    const body = { namespace: "big", identifier: "u", limit: MAX, duration: 2_592_000_000, cost: MAX };
+    expect((await limitV2(h(), ws.rootKey, body)).body.data).toMatchObject({ success: true, limit: MAX, remaining: 0 });
+    expect((await limitV2(h(), ws.rootKey, { ...body, cost: 1 })).body.data).toMatchObject({ success: false, remaining: 0 });
+    expect((await limitV1(h(), ws.rootKey, body)).body).toMatchObject({ success: false, remaining: 0 });
+    const set = await h().post("/v2/ratelimit.setOverride", { namespace: "big", identifier: "v*", limit: MAX, duration: 2_592_000_000 }, ws.rootKey);
+    expect(set.status).toBe(200);
+    expect((await limitV2(h(), ws.rootKey, { ...body, identifier: "vip" })).body.data).toMatchObject({ success: true, limit: MAX, remaining: 0 });
+  });
+
   describe("exactness under concurrency", () => {
     test("100 concurrent calls on limit 10: exactly 10 succeed (v2), then 10 of 100 in the next window (v1)", async ({ skip }) => {
       skip(onlyPostgres(h()), "races are real on PostgreSQL, which is configured");
