@@ -11,7 +11,8 @@ import { useV2Sdk } from "../v2/sdk-context.ts";
  * nothing but the server URL: v2 (`@unkey/api` 2.5.1, its response validation on, so every
  * passing call is contract-shaped) and v1 (`@unkey/api` 0.38.0).
  */
-const WINDOW = 60_000;
+/** 30 days, the longest window: calls that count on sharing one never straddle a window's end. */
+const WINDOW = 2_592_000_000;
 
 forEachDatabase("standalone rate limits through @unkey/api 2.5.1", (h) => {
   const v2 = useV2Sdk(h);

@@ -291,13 +291,16 @@ forEachDatabase("standalone rate limits", (h) => {
 
   test("ended windows of standalone limits are pruned; live ones stay", async () => {
     const ws = await h().workspace();
-    const start = pinClock(2000);
+    // 10 s into an hour (a 2 s window starts there too), so the hour's window outlives the pruning below.
+    const start = (Math.floor(Date.now() / 3_600_000) + 1) * 3_600_000 + 10_000;
+    vi.useFakeTimers({ toFake: ["Date"] });
+    vi.setSystemTime(start + 5);
     await limitV2(h(), ws.rootKey, { namespace: "short", identifier: "ended", limit: 5, duration: 2000 });
     await limitV2(h(), ws.rootKey, { namespace: "short", identifier: "live", limit: 5, duration: 3_600_000 });
     const id = await namespaceId(h(), ws, "short");
     expect((await windowsOf(h(), id)).map((w) => [w.name, Number(w.expires_at)])).toEqual([
       ["2000:ended", start + 2000],
-      ["3600000:live", Math.floor((start + 5) / 3_600_000) * 3_600_000 + 3_600_000],
+      ["3600000:live", start - 10_000 + 3_600_000],
     ]);
     // Past the 2 s window and the pruner's grace (60 s), still inside the hour's.
     await pruneExpiredWindows(h().db, start + 2000 + 60_001);
