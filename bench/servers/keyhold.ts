@@ -6,6 +6,7 @@ import { type DatabaseTarget, openDatabase } from "../../src/db/client.ts";
 import { VerifyCache, subscribeToKeyChanges } from "../../src/keys/verify-cache.ts";
 import { LastUsedRecorder } from "../../src/keys/last-used.ts";
 import { ROOT_KEY_CACHE_DEFAULTS, RootKeyCache, subscribeToRootKeyChanges } from "../../src/auth/root-key-cache.ts";
+import { NamespaceCache, subscribeToRatelimitChanges } from "../../src/ratelimits/namespace-cache.ts";
 import { createHttpVaultClient } from "../../src/vault-client/http-vault-client.ts";
 import { childConfig, serveChild } from "./serve-child.ts";
 
@@ -41,7 +42,10 @@ for (const { cache } of config.apps) {
   // Every app has a root-key cache, as `keyhold serve` has by default; `cache` is about verify only.
   const rootKeyCache = new RootKeyCache(ROOT_KEY_CACHE_DEFAULTS);
   unsubscribes.push(await subscribeToRootKeyChanges(handle, rootKeyCache));
-  apps.push(createApp({ db: handle.db, vault, logger, verifyCache, rootKeyCache, lastUsed }));
+  // And a rate-limit namespace cache, as `keyhold serve` has.
+  const namespaceCache = new NamespaceCache();
+  unsubscribes.push(await subscribeToRatelimitChanges(handle, namespaceCache));
+  apps.push(createApp({ db: handle.db, vault, logger, verifyCache, rootKeyCache, namespaceCache, lastUsed }));
 }
 
 await serveChild(apps, {
