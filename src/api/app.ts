@@ -29,6 +29,7 @@ import { registerCreateRootKey } from "./v1/rootKeys_createRootKey.ts";
 import { registerDeleteRootKey } from "./v1/rootKeys_deleteRootKey.ts";
 import { registerListRootKeys } from "./v1/rootKeys_listRootKeys.ts";
 import { registerMetrics } from "./routes/metrics.ts";
+import { identityRoutes } from "./v1/identities.ts";
 import { v2Routes } from "./v2/routes.ts";
 import { registerReadyz } from "./routes/readyz.ts";
 
@@ -50,6 +51,7 @@ const routes = [
   registerCreateRootKey,
   registerDeleteRootKey,
   registerListRootKeys,
+  ...identityRoutes,
   ...v2Routes,
   registerReadyz,
   registerMetrics,

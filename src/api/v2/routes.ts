@@ -19,6 +19,11 @@ import { registerV2UpdateCredits } from "./keys_updateCredits.ts";
 import { registerV2UpdateKey } from "./keys_updateKey.ts";
 import { registerV2Whoami } from "./keys_whoami.ts";
 import { registerV2Liveness } from "./liveness.ts";
+import { registerV2CreateIdentity } from "./identities_createIdentity.ts";
+import { registerV2DeleteIdentity } from "./identities_deleteIdentity.ts";
+import { registerV2GetIdentity } from "./identities_getIdentity.ts";
+import { registerV2ListIdentities } from "./identities_listIdentities.ts";
+import { registerV2UpdateIdentity } from "./identities_updateIdentity.ts";
 
 /** Unkey v2's operations, each a thin adapter over the same services as v1 (src/api/v1/). */
 export const v2Routes: ((app: App) => void)[] = [
@@ -42,4 +47,9 @@ export const v2Routes: ((app: App) => void)[] = [
   registerV2SetRoles,
   registerV2RerollKey,
   registerV2MigrateKeys,
+  registerV2CreateIdentity,
+  registerV2GetIdentity,
+  registerV2ListIdentities,
+  registerV2UpdateIdentity,
+  registerV2DeleteIdentity,
 ];
