@@ -222,7 +222,7 @@ function describe(key: VerifiableKey): VerifyKeyResult & { valid: true } {
     code: "VALID",
     keyId: key.id,
     ...(key.name !== null && { name: key.name }),
-    ...(key.identity && { ownerId: key.identity.externalId, identity: key.identity }),
+    ...(key.identity && { ownerId: key.identity.externalId, identity: withUnshadowedLimits(key.identity, key.ratelimits) }),
     ...(key.meta !== null && { meta: key.meta }),
     ...(key.expires !== null && { expires: key.expires }),
     enabled: key.enabled,
@@ -230,6 +230,12 @@ function describe(key: VerifiableKey): VerifyKeyResult & { valid: true } {
     roles: key.roles,
     ...(key.environment !== null && { environment: key.environment }),
   };
+}
+
+/** The identity as verify reports it: its limits less those a key's limit of the same name shadows (as Unkey reports them). */
+function withUnshadowedLimits(identity: NonNullable<VerifiableKey["identity"]>, own: readonly KeyRatelimit[]): NonNullable<VerifyKeyResult["identity"]> {
+  if (identity.ratelimits.length === 0 || own.length === 0) return identity;
+  return { ...identity, ratelimits: identity.ratelimits.filter((r) => !own.some((k) => k.name === r.name)) };
 }
 
 interface LimitSpec {

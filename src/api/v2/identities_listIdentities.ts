@@ -29,6 +29,6 @@ export function registerV2ListIdentities(app: App): void {
   app.openapi(route, async (c) => {
     const ctx = await rootKeyAuth(c);
     const page = await listIdentities(c.get("deps").db, ctx, c.req.valid("json"));
-    return v2Page(c, page.identities.map(toIdentityData), { cursor: page.cursor });
+    return v2Page(c, page.identities.map((i) => toIdentityData(i)), { cursor: page.cursor });
   });
 }

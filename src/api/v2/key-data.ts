@@ -39,12 +39,22 @@ export function toRatelimitData(list: readonly KeyRatelimit[]): z.infer<typeof r
   return list.map(({ id, name, limit, duration, autoApply }) => ({ id, name, limit, duration, autoApply }));
 }
 
-export function toIdentityData(identity: { id: string; externalId: string; meta?: Record<string, unknown> | null; ratelimits: readonly KeyRatelimit[] }): z.infer<typeof identityData> {
+/**
+ * Where Unkey shows an identity's limits: always on the identity routes, when there are any on
+ * verifyKey (the ones the key does not shadow), never on a key's description (getKey, listKeys).
+ */
+export type IdentityLimitsShown = "always" | "whenAny" | "never";
+
+export function toIdentityData(
+  identity: { id: string; externalId: string; meta?: Record<string, unknown> | null; ratelimits: readonly KeyRatelimit[] },
+  limits: IdentityLimitsShown = "always",
+): z.infer<typeof identityData> {
+  const shown = limits === "always" || (limits === "whenAny" && identity.ratelimits.length > 0);
   return {
     id: identity.id,
     externalId: identity.externalId,
     ...(identity.meta != null && { meta: identity.meta }),
-    ratelimits: toRatelimitData(identity.ratelimits),
+    ...(shown && { ratelimits: toRatelimitData(identity.ratelimits) }),
   };
 }
 
@@ -93,7 +103,7 @@ export function toKeyResponseData(view: KeyView): KeyResponseData {
     roles: view.roles,
     // As Unkey: unlimited keys have no credits object.
     ...(view.remaining !== undefined && { credits: toKeyCreditsData({ remaining: view.remaining, refill: view.refill }) }),
-    ...(view.identity && { identity: toIdentityData(view.identity) }),
+    ...(view.identity && { identity: toIdentityData(view.identity, "never") }),
     ratelimits: toRatelimitData(view.ratelimits),
     ...(view.plaintext !== undefined && { plaintext: view.plaintext }),
   };

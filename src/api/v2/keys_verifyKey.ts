@@ -104,7 +104,7 @@ function v2Verdict(r: VerifyKeyResult) {
     ...(r.permissions !== undefined && { permissions: r.permissions }),
     ...(r.roles !== undefined && { roles: r.roles }),
     ...(r.ratelimits !== undefined && { ratelimits: r.ratelimits }),
-    ...(r.identity !== undefined && { identity: toIdentityData(r.identity) }),
+    ...(r.identity !== undefined && { identity: toIdentityData(r.identity, "whenAny") }),
   };
 }
 
