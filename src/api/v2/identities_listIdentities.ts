@@ -2,6 +2,7 @@ import { z } from "@hono/zod-openapi";
 import { listIdentities } from "../../identities/identities.ts";
 import { MAX_LIST_LIMIT } from "../../paging.ts";
 import { rootKeyAuth } from "../auth.ts";
+import { requireJsonBody } from "../middleware/require-json-body.ts";
 import type { App } from "../env.ts";
 import { text } from "../routes/schemas.ts";
 import { v2Page } from "./envelope.ts";
@@ -26,6 +27,7 @@ const route = v2Route({
 });
 
 export function registerV2ListIdentities(app: App): void {
+  app.use(route.path, requireJsonBody());
   app.openapi(route, async (c) => {
     const ctx = await rootKeyAuth(c);
     const page = await listIdentities(c.get("deps").db, ctx, c.req.valid("json"));
