@@ -104,7 +104,7 @@ export async function createIdentity(db: Database, ctx: RootKeyContext, input: C
 
 export async function getIdentity(db: Database, ctx: RootKeyContext, ref: IdentityRef): Promise<IdentityView> {
   const row = await findIdentity(db, ctx.workspaceId, ref);
-  requirePermission(ctx, identityPermission(row.id, "read_identity"));
+  requirePermission(ctx, identityPermission("*", "read_identity"), identityPermission(row.id, "read_identity"));
   return toIdentityView(row);
 }
 
@@ -161,7 +161,7 @@ export interface UpdateIdentityInput {
  */
 export async function updateIdentity(db: Database, ctx: RootKeyContext, ref: IdentityRef, input: UpdateIdentityInput): Promise<IdentityView> {
   const found = await findIdentity(db, ctx.workspaceId, ref);
-  requirePermission(ctx, identityPermission(found.id, "update_identity"));
+  requirePermission(ctx, identityPermission("*", "update_identity"), identityPermission(found.id, "update_identity"));
   return db.transaction(async (tx) => {
     const row = await findIdentity(tx, ctx.workspaceId, { identityId: found.id }, true);
     const ratelimits = input.ratelimits && replaceRatelimits(row.ratelimits, withAutoApply(row.ratelimits, input.ratelimits), bound);
@@ -183,7 +183,7 @@ export async function updateIdentity(db: Database, ctx: RootKeyContext, ref: Ide
  */
 export async function deleteIdentity(db: Database, ctx: RootKeyContext, ref: IdentityRef): Promise<void> {
   const found = await findIdentity(db, ctx.workspaceId, ref);
-  requirePermission(ctx, identityPermission(found.id, "delete_identity"));
+  requirePermission(ctx, identityPermission("*", "delete_identity"), identityPermission(found.id, "delete_identity"));
   await db.transaction(async (tx) => {
     const deleted = await tx
       .update(identities)

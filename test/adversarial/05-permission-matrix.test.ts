@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, test } from "vitest";
 import { type Harness, type Response, type Workspace, forEachDatabase } from "../harness.ts";
 import { errorMessage, expectErrorEnvelope } from "../security/envelope.ts";
-import { ALL, type AuthRoute, type Fixture, authRoutes, full, get, post, send } from "./auth-routes.ts";
+import { ALL, type AuthRoute, type Fixture, authRoutes, full, get, ownerOf, post, send } from "./auth-routes.ts";
 
 /**
  * Point 5: the permission each endpoint and option needs is declared in `authRoutes`
@@ -54,9 +54,10 @@ async function recoverableApi(h: Harness, ws: Workspace): Promise<string> {
 
 async function recoverableFixture(h: Harness, ws: Workspace): Promise<Fixture> {
   const apiId = await recoverableApi(h, ws);
-  const { keyId, key } = await h.createKey(ws, apiId, { prefix: "sk", recoverable: true });
+  const { keyId, key } = await h.createKey(ws, apiId, { prefix: "sk", recoverable: true, ownerId: ownerOf(apiId) });
   const { keyId: rootKeyId } = await h.rootKey(ws, ["api.*.read_key"]);
-  return { apiId, keyId, key, rootKeyId };
+  const identityId = (await h.post("/v2/identities.getIdentity", { identity: ownerOf(apiId) }, ws.rootKey)).body.data.id as string;
+  return { apiId, keyId, key, rootKeyId, identityId };
 }
 
 forEachDatabase(

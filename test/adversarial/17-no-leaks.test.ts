@@ -7,7 +7,7 @@ import { sha256Hex } from "../../src/crypto/hash.ts";
 import { newId } from "../../src/ids.ts";
 import { type Harness, type Workspace, forEachDatabase } from "../harness.ts";
 import { envelopeVersion, errorMessage, expectErrorEnvelope } from "../security/envelope.ts";
-import { type Call, type Fixture, authRoutes } from "./auth-routes.ts";
+import { type Call, type Fixture, authRoutes, ownerOf } from "./auth-routes.ts";
 import { type FaultSwitch, faultyDatabase } from "./faults.ts";
 
 /**
@@ -31,9 +31,10 @@ interface Recorded {
 async function recoverableFixture(h: Harness, ws: Workspace): Promise<Fixture> {
   const apiId = await h.createApi(ws, "leaks");
   await h.post("/v1/apis.updateApi", { apiId, recovery: { enabled: true } }, ws.rootKey);
-  const { keyId, key } = await h.createKey(ws, apiId, { prefix: "sk", recoverable: true, remaining: 5, permissions: ["p"], ownerId: "o" });
+  const { keyId, key } = await h.createKey(ws, apiId, { prefix: "sk", recoverable: true, remaining: 5, permissions: ["p"], ownerId: ownerOf(apiId) });
   const { keyId: rootKeyId } = await h.rootKey(ws, ["api.*.read_key"]);
-  return { apiId, keyId, key, rootKeyId };
+  const identityId = (await h.post("/v2/identities.getIdentity", { identity: ownerOf(apiId) }, ws.rootKey)).body.data.id as string;
+  return { apiId, keyId, key, rootKeyId, identityId };
 }
 
 forEachDatabase(
