@@ -68,7 +68,7 @@ forEachDatabase(
         await record(h().app, `${route.name} 403`, route.call(f), `Bearer ${noPermission}`);
         await record(h().app, `${route.name} 401`, route.call(f), "Bearer kh_root_nope");
         await record(h().app, `${route.name} 404`, route.call(missing()), `Bearer ${ws.rootKey}`);
-        await record(h().app, `${route.name} 400`, { ...route.call(f), input: { ...route.call(f).input, limit: "x", keyId: 5, apiId: [1] } }, `Bearer ${ws.rootKey}`);
+        await record(h().app, `${route.name} 400`, { ...route.call(f), input: { ...route.call(f).input, limit: "x", keyId: 5, apiId: [1], identityId: 5, identity: [1], externalId: 5 } }, `Bearer ${ws.rootKey}`);
         await record(broken, `${route.name} database down`, route.call(f), `Bearer ${ws.rootKey}`);
         const happy = await record(h().app, `${route.name} 200`, route.call(f), `Bearer ${ws.rootKey}`);
         expect(happy.status, `${route.name}: ${happy.text.slice(0, 200)}`).toBe(200);

@@ -85,7 +85,8 @@ describe("migration 0006: existing owners become identities", () => {
     for (const c of cleanups.reverse()) await c();
   });
 
-  test("PGlite", async () => {
+  // Two migration runs on a fresh embedded database: slow on a loaded machine.
+  test("PGlite", { timeout: 180_000 }, async () => {
     const { before, cleanup } = foldersBefore0006();
     cleanups.push(cleanup);
     const client = new PGlite();
@@ -98,7 +99,7 @@ describe("migration 0006: existing owners become identities", () => {
     await expectMigrated(exec);
   });
 
-  test.runIf(databaseKinds().includes("postgres"))("PostgreSQL", async () => {
+  test.runIf(databaseKinds().includes("postgres"))("PostgreSQL", { timeout: 120_000 }, async () => {
     const { before, cleanup } = foldersBefore0006();
     cleanups.push(cleanup);
     const { url, dropDatabase } = await createTestDatabase(inject("postgresUrl"));
