@@ -34,6 +34,7 @@ import { registerRatelimitsLimit } from "./v1/ratelimits_limit.ts";
 import { registerRatelimitsListOverrides } from "./v1/ratelimits_listOverrides.ts";
 import { registerRatelimitsSetOverride } from "./v1/ratelimits_setOverride.ts";
 import { registerMetrics } from "./routes/metrics.ts";
+import { identityRoutes } from "./v1/identities.ts";
 import { v2Routes } from "./v2/routes.ts";
 import { registerReadyz } from "./routes/readyz.ts";
 
@@ -60,6 +61,7 @@ const routes = [
   registerRatelimitsGetOverride,
   registerRatelimitsListOverrides,
   registerRatelimitsDeleteOverride,
+  ...identityRoutes,
   ...v2Routes,
   registerReadyz,
   registerMetrics,
