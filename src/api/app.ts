@@ -28,6 +28,14 @@ import { registerMigrationsCreateKeys } from "./v1/migrations_createKeys.ts";
 import { registerCreateRootKey } from "./v1/rootKeys_createRootKey.ts";
 import { registerDeleteRootKey } from "./v1/rootKeys_deleteRootKey.ts";
 import { registerListRootKeys } from "./v1/rootKeys_listRootKeys.ts";
+import { registerCreatePermission } from "./v1/permissions_createPermission.ts";
+import { registerGetPermission } from "./v1/permissions_getPermission.ts";
+import { registerListPermissions } from "./v1/permissions_listPermissions.ts";
+import { registerDeletePermission } from "./v1/permissions_deletePermission.ts";
+import { registerCreateRole } from "./v1/permissions_createRole.ts";
+import { registerGetRole } from "./v1/permissions_getRole.ts";
+import { registerListRoles } from "./v1/permissions_listRoles.ts";
+import { registerDeleteRole } from "./v1/permissions_deleteRole.ts";
 import { registerMetrics } from "./routes/metrics.ts";
 import { v2Routes } from "./v2/routes.ts";
 import { registerReadyz } from "./routes/readyz.ts";
@@ -50,6 +58,14 @@ const routes = [
   registerCreateRootKey,
   registerDeleteRootKey,
   registerListRootKeys,
+  registerCreatePermission,
+  registerGetPermission,
+  registerListPermissions,
+  registerDeletePermission,
+  registerCreateRole,
+  registerGetRole,
+  registerListRoles,
+  registerDeleteRole,
   ...v2Routes,
   registerReadyz,
   registerMetrics,

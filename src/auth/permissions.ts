@@ -42,3 +42,18 @@ export type ApiAction =
 export const CREATE_ROOT_KEY = "rbac.*.create_root_key";
 export const READ_ROOT_KEY = "rbac.*.read_root_key";
 export const DELETE_ROOT_KEY = "rbac.*.delete_root_key";
+
+/**
+ * Root-key permissions of the workspace's permissions and roles, as Unkey names them
+ * (pkg/rbac/permissions.go): `rbac.*.<action>`, workspace-wide only.
+ */
+export const RBAC = {
+  createPermission: "rbac.*.create_permission",
+  readPermission: "rbac.*.read_permission",
+  deletePermission: "rbac.*.delete_permission",
+  createRole: "rbac.*.create_role",
+  readRole: "rbac.*.read_role",
+  deleteRole: "rbac.*.delete_role",
+  addPermissionToRole: "rbac.*.add_permission_to_role",
+  removePermissionFromRole: "rbac.*.remove_permission_from_role",
+} as const;

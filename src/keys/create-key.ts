@@ -125,7 +125,7 @@ export async function issueKey(
       // vault was encrypting must not leave this one ciphertext behind.
       if (encrypted && !(await recoveryStillOn(tx, spec.api.id))) throw recoveryOff();
       await tx.insert(keys).values(row);
-      await writeKeyNames(tx, { id: keyId, workspaceId: ctx.workspaceId }, spec.names, false);
+      await writeKeyNames(tx, ctx, keyId, spec.names, false);
       await alsoInTransaction?.(tx);
     });
   }

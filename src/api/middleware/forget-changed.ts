@@ -7,9 +7,10 @@ import type { AppEnv } from "../env.ts";
  * table for every operation of both API versions that changes a cached record, keyed by
  * `<group>.<action>`: the id of the record it changed is a field of the validated body.
  */
-type Change = { cache: "verify"; field: "keyId" | "apiId" } | { cache: "rootKey"; field: "keyId" };
+type Change = { cache: "verify"; field: "keyId" | "apiId" } | { cache: "rootKey"; field: "keyId" } | { cache: "verify"; field: null };
 const key: Change = { cache: "verify", field: "keyId" };
 const api: Change = { cache: "verify", field: "apiId" };
+const everything: Change = { cache: "verify", field: null };
 
 const changes: Record<string, Change> = {
   "keys.updateKey": key,
@@ -26,6 +27,11 @@ const changes: Record<string, Change> = {
   "apis.deleteApi": api,
   "apis.deleteKeys": api,
   "rootKeys.deleteRootKey": { cache: "rootKey", field: "keyId" },
+  // A role's permissions, or a permission or role that keys hold, reach any number of keys:
+  // this instance starts afresh (rare admin calls; the others forget exactly those keys).
+  "permissions.setRolePermissions": everything,
+  "permissions.deleteRole": everything,
+  "permissions.deletePermission": everything,
 };
 
 /** `/v1/keys.updateKey` and `/v2/keys.updateKey` → `keys.updateKey`. */
@@ -36,6 +42,7 @@ export function forgetChanged(): MiddlewareHandler<AppEnv> {
     await next();
     const change = c.req.method === "POST" && c.res.status === 200 ? changes[operationOf(c.req.path)] : undefined;
     if (!change) return;
+    if (change.field === null) return c.get("deps").verifyCache?.clear();
     const body = c.req.valid("json" as never) as Record<string, unknown> | undefined;
     const id = body?.[change.field];
     if (typeof id !== "string") return;

@@ -169,4 +169,31 @@ export const operationExamples: Record<string, OperationExamples> = {
   "v2.keys.addRoles": { request: { keyId, roles: ["admin"] }, response: [role] },
   "v2.keys.removeRoles": { request: { keyId, roles: ["viewer"] }, response: [role] },
   "v2.keys.setRoles": { request: { keyId, roles: ["admin"] }, response: [role] },
+  ...rbacExamples(),
 };
+
+/** permissions.* of both versions: the workspace's permissions and roles. */
+function rbacExamples(): Record<string, OperationExamples> {
+  const read = { ...permission, description: "Read DNS records" };
+  const write = { id: derivedId("perm", workspaceId, "dns.write"), name: "dns.write", slug: "dns.write" };
+  const dnsAdmin = { id: derivedId("role", workspaceId, "dns-admin"), name: "dns-admin", description: "Manages DNS" };
+  return {
+    "permissions.createPermission": { request: { name: "dns.read", description: "Read DNS records" }, response: { permissionId: read.id } },
+    "permissions.getPermission": { request: { permissionId: read.id }, response: read },
+    "permissions.listPermissions": { request: { limit: "100" }, response: [read, write] },
+    "permissions.deletePermission": { request: { permissionId: read.id }, response: {} },
+    "permissions.createRole": { request: { name: "dns-admin", description: "Manages DNS" }, response: { roleId: dnsAdmin.id } },
+    "permissions.getRole": { request: { roleId: dnsAdmin.id }, response: dnsAdmin },
+    "permissions.listRoles": { request: { limit: "100" }, response: [dnsAdmin] },
+    "permissions.deleteRole": { request: { roleId: dnsAdmin.id }, response: {} },
+    "v2.permissions.createPermission": { request: { name: "Read DNS records", slug: "dns.read", description: "Read DNS records" }, response: { permissionId: read.id } },
+    "v2.permissions.getPermission": { request: { permission: "dns.read" }, response: read },
+    "v2.permissions.listPermissions": { request: { limit: 50, search: "dns" }, response: [read, write], pagination: { hasMore: false } },
+    "v2.permissions.deletePermission": { request: { permission: "dns.read" }, response: {} },
+    "v2.permissions.createRole": { request: { name: "dns-admin", description: "Manages DNS", permissions: ["dns.read", "dns.write"] }, response: { roleId: dnsAdmin.id } },
+    "v2.permissions.getRole": { request: { role: "dns-admin" }, response: { ...dnsAdmin, permissions: [read, write] } },
+    "v2.permissions.listRoles": { request: { limit: 50 }, response: [{ ...dnsAdmin, permissions: [read, write] }], pagination: { hasMore: false } },
+    "v2.permissions.deleteRole": { request: { role: "dns-admin" }, response: {} },
+    "v2.permissions.setRolePermissions": { request: { roleId: "dns-admin", permissions: ["dns.read", "dns.write"] }, response: [read, write] },
+  };
+}

@@ -19,6 +19,15 @@ import { registerV2UpdateCredits } from "./keys_updateCredits.ts";
 import { registerV2UpdateKey } from "./keys_updateKey.ts";
 import { registerV2Whoami } from "./keys_whoami.ts";
 import { registerV2Liveness } from "./liveness.ts";
+import { registerV2CreatePermission } from "./permissions_createPermission.ts";
+import { registerV2GetPermission } from "./permissions_getPermission.ts";
+import { registerV2ListPermissions } from "./permissions_listPermissions.ts";
+import { registerV2DeletePermission } from "./permissions_deletePermission.ts";
+import { registerV2CreateRole } from "./permissions_createRole.ts";
+import { registerV2GetRole } from "./permissions_getRole.ts";
+import { registerV2ListRoles } from "./permissions_listRoles.ts";
+import { registerV2DeleteRole } from "./permissions_deleteRole.ts";
+import { registerV2SetRolePermissions } from "./permissions_setRolePermissions.ts";
 
 /** Unkey v2's operations, each a thin adapter over the same services as v1 (src/api/v1/). */
 export const v2Routes: ((app: App) => void)[] = [
@@ -42,4 +51,13 @@ export const v2Routes: ((app: App) => void)[] = [
   registerV2SetRoles,
   registerV2RerollKey,
   registerV2MigrateKeys,
+  registerV2CreatePermission,
+  registerV2GetPermission,
+  registerV2ListPermissions,
+  registerV2DeletePermission,
+  registerV2CreateRole,
+  registerV2GetRole,
+  registerV2ListRoles,
+  registerV2DeleteRole,
+  registerV2SetRolePermissions,
 ];
