@@ -46,10 +46,10 @@ export async function ensurePermissions(tx: Database, caller: Caller, slugs: Ite
 }
 
 /**
- * The same for role names. A role new to the workspace is created on first use when the root
- * key holds `rbac.*.create_role` (Keyhold's choice, so keys written before roles were
- * entities keep working as they did); otherwise the answer is Unkey's for a missing role,
- * 404 NOT_FOUND.
+ * The same for role names. A role new to the workspace is created on first use (without
+ * permissions) when the root key holds `rbac.*.create_role`, and refused with 403 otherwise,
+ * like a new permission. Unkey never creates roles on the fly (an unknown role is its 404);
+ * Keyhold does, so that clients written when roles were plain names keep working.
  */
 export async function ensureRoles(tx: Database, caller: Caller, names: Iterable<string>): Promise<void> {
   const wanted = [...new Set(names)];
@@ -65,7 +65,7 @@ export async function ensureRoles(tx: Database, caller: Caller, names: Iterable<
   if (missing.size === 0) return;
   if (!hasPermission(caller.permissions, RBAC.createRole)) {
     const [first] = missing;
-    throw new KeyholdError("NOT_FOUND", `The role "${first}" does not exist; creating it on first use needs the root-key permission ${RBAC.createRole}.`);
+    throw new KeyholdError("INSUFFICIENT_PERMISSIONS", `The role "${first}" does not exist yet; creating it needs the root-key permission ${RBAC.createRole}.`);
   }
   const now = Date.now();
   const rows = [...missing].map((name) => ({ id: derivedId("role", caller.workspaceId, name), workspaceId: caller.workspaceId, name, createdAt: now }));

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gt, or, sql } from "drizzle-orm";
+import { and, asc, desc, eq, gt, inArray, or, sql } from "drizzle-orm";
 import { RBAC } from "../auth/permissions.ts";
 import { type RootKeyContext, requirePermission } from "../auth/root-key-auth.ts";
 import { type Database, isUniqueViolation } from "../db/client.ts";
@@ -97,4 +97,15 @@ export async function deletePermission(db: Database, ctx: RootKeyContext, ref: s
     .where(and(eq(permissions.id, row.id), eq(permissions.workspaceId, ctx.workspaceId)))
     .returning({ id: permissions.id });
   if (deleted.length === 0) throw notFound("permission"); // deleted meanwhile
+}
+
+/** The workspace's permissions of these slugs, sorted by slug: a key's list as v2 shows it (with names and descriptions). */
+export async function describePermissions(db: Database, workspaceId: string, slugs: string[]): Promise<PermissionView[]> {
+  if (slugs.length === 0) return [];
+  const rows = await db
+    .select()
+    .from(permissions)
+    .where(and(eq(permissions.workspaceId, workspaceId), inArray(permissions.slug, slugs)))
+    .orderBy(asc(permissions.slug));
+  return rows.map(toPermissionView);
 }

@@ -4,17 +4,17 @@ import { rootKeyAuth } from "../auth.ts";
 import type { App } from "../env.ts";
 import { errorResponses } from "../errors.ts";
 import { emptyObject, jsonBody, jsonResponse, toKeySettings, updateKeyFields } from "../routes/schemas.ts";
-import { apiPermission, rootKeyRequired } from "../routes/route-security.ts";
+import { apiPermission, rootKeyRequired, NEW_NAME_PROSE, NEW_NAME_RULES } from "../routes/route-security.ts";
 
 const route = createRoute({
   operationId: "keys.updateKey",
   tags: ["v1 keys"],
   method: "post",
   path: "/v1/keys.updateKey",
-  ...rootKeyRequired(apiPermission("update_key")),
+  ...rootKeyRequired(apiPermission("update_key"), ...NEW_NAME_RULES),
   description:
     "Changes a key's settings; `null` clears one. `roles`/`permissions` replace the key's lists. " +
-    "A key's id, hash, API and workspace never change.\n\nPermission: `api.*.update_key` or `api.<apiId>.update_key`.",
+    "A key's id, hash, API and workspace never change.\n\nPermission: `api.*.update_key` or `api.<apiId>.update_key`." + NEW_NAME_PROSE,
   request: jsonBody(z.object(updateKeyFields)),
   responses: { ...jsonResponse(emptyObject, "Updated."), ...errorResponses },
 });

@@ -88,10 +88,6 @@ export function toKeyCreditsData(credits: RemainingResult): z.infer<typeof keyCr
   };
 }
 
-export function toPermissions(workspaceId: string, names: string[]): z.infer<typeof permissionData>[] {
-  return names.map((name) => ({ id: derivedId("perm", workspaceId, name), name, slug: name }));
-}
-
 export function toRoles(workspaceId: string, names: string[]): z.infer<typeof roleData>[] {
   return names.map((name) => ({ id: derivedId("role", workspaceId, name), name }));
 }

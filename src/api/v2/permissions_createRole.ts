@@ -13,7 +13,11 @@ const route = v2Route({
   description:
     "Creates a role of the workspace, optionally granting permissions (by slug; a slug new to the workspace is created, which needs `rbac.*.create_permission`). " +
     "A name already taken is a 409.\n\nPermission: `rbac.*.create_role`; with `permissions` also `rbac.*.add_permission_to_role`.",
-  permissions: [{ anyOf: [RBAC.createRole] }, { anyOf: [RBAC.addPermissionToRole], when: "permissions given" }],
+  permissions: [
+    { anyOf: [RBAC.createRole] },
+    { anyOf: [RBAC.addPermissionToRole], when: "permissions given" },
+    { anyOf: [RBAC.createPermission], when: "a permission new to the workspace" },
+  ],
   request: z.object({
     name: text(512).openapi({ example: "dns-admin" }),
     description: description.optional(),

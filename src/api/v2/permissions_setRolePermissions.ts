@@ -16,7 +16,11 @@ const route = v2Route({
     "Replaces the permissions of a role (by id or name) with exactly these slugs, in one transaction, and answers them sorted by slug; an empty list removes all. " +
     "A slug new to the workspace is created, which needs `rbac.*.create_permission`. Every key holding the role verifies with the new set at once, on every instance.\n\n" +
     "Permission: `rbac.*.add_permission_to_role` and `rbac.*.remove_permission_from_role`.",
-  permissions: [{ anyOf: [RBAC.addPermissionToRole] }, { anyOf: [RBAC.removePermissionFromRole] }],
+  permissions: [
+    { anyOf: [RBAC.addPermissionToRole] },
+    { anyOf: [RBAC.removePermissionFromRole] },
+    { anyOf: [RBAC.createPermission], when: "a permission new to the workspace" },
+  ],
   request: z.object({ roleId: text(512).openapi({ example: "dns-admin" }), permissions: names.openapi({ example: ["dns.read", "dns.write"] }) }),
   data: z.array(permissionData),
 });
