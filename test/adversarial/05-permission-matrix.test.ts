@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { beforeAll, describe, expect, test } from "vitest";
 import { type Harness, type Response, type Workspace, forEachDatabase } from "../harness.ts";
 import { errorMessage, expectErrorEnvelope } from "../security/envelope.ts";
@@ -56,7 +57,12 @@ async function recoverableFixture(h: Harness, ws: Workspace): Promise<Fixture> {
   const apiId = await recoverableApi(h, ws);
   const { keyId, key } = await h.createKey(ws, apiId, { prefix: "sk", recoverable: true });
   const { keyId: rootKeyId } = await h.rootKey(ws, ["api.*.read_key"]);
-  return { apiId, keyId, key, rootKeyId };
+  // A permission and a role of its own, for the rows that read, grant, change or delete them.
+  const suffix = randomBytes(6).toString("hex");
+  const permission = await h.post("/v2/permissions.createPermission", { name: "matrix", slug: `p.${suffix}` }, ws.rootKey);
+  const role = await h.post("/v2/permissions.createRole", { name: `r.${suffix}` }, ws.rootKey);
+  expect([permission.status, role.status]).toEqual([200, 200]);
+  return { apiId, keyId, key, rootKeyId, permission: { id: permission.body.data.permissionId, slug: `p.${suffix}` }, role: { id: role.body.data.roleId, name: `r.${suffix}` } };
 }
 
 forEachDatabase(
