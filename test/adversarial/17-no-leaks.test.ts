@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { executeRows } from "../../src/db/execute-rows.ts";
 import { sql } from "drizzle-orm";
 import pino from "pino";
@@ -33,7 +34,10 @@ async function recoverableFixture(h: Harness, ws: Workspace): Promise<Fixture> {
   await h.post("/v1/apis.updateApi", { apiId, recovery: { enabled: true } }, ws.rootKey);
   const { keyId, key } = await h.createKey(ws, apiId, { prefix: "sk", recoverable: true, remaining: 5, permissions: ["p"], ownerId: "o" });
   const { keyId: rootKeyId } = await h.rootKey(ws, ["api.*.read_key"]);
-  return { apiId, keyId, key, rootKeyId };
+  const suffix = randomBytes(6).toString("hex");
+  const permission = await h.post("/v2/permissions.createPermission", { name: "leaks", slug: `p.${suffix}` }, ws.rootKey);
+  const role = await h.post("/v2/permissions.createRole", { name: `r.${suffix}` }, ws.rootKey);
+  return { apiId, keyId, key, rootKeyId, permission: { id: permission.body.data.permissionId, slug: `p.${suffix}` }, role: { id: role.body.data.roleId, name: `r.${suffix}` } };
 }
 
 forEachDatabase(
@@ -67,7 +71,7 @@ forEachDatabase(
         await record(h().app, `${route.name} 403`, route.call(f), `Bearer ${noPermission}`);
         await record(h().app, `${route.name} 401`, route.call(f), "Bearer kh_root_nope");
         await record(h().app, `${route.name} 404`, route.call(missing()), `Bearer ${ws.rootKey}`);
-        await record(h().app, `${route.name} 400`, { ...route.call(f), input: { ...route.call(f).input, limit: "x", keyId: 5, apiId: [1] } }, `Bearer ${ws.rootKey}`);
+        await record(h().app, `${route.name} 400`, { ...route.call(f), input: { ...route.call(f).input, limit: "x", keyId: 5, apiId: [1], permissionId: 5, roleId: 5, permission: 5, role: 5 } }, `Bearer ${ws.rootKey}`);
         await record(broken, `${route.name} database down`, route.call(f), `Bearer ${ws.rootKey}`);
         const happy = await record(h().app, `${route.name} 200`, route.call(f), `Bearer ${ws.rootKey}`);
         expect(happy.status, `${route.name}: ${happy.text.slice(0, 200)}`).toBe(200);
