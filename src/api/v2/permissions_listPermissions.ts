@@ -2,6 +2,7 @@ import { z } from "@hono/zod-openapi";
 import { RBAC } from "../../auth/permissions.ts";
 import { listPermissions } from "../../rbac/permissions.ts";
 import { rootKeyAuth } from "../auth.ts";
+import { requireJsonBody } from "../middleware/require-json.ts";
 import type { App } from "../env.ts";
 import { v2Page } from "./envelope.ts";
 import { permissionData } from "./key-data.ts";
@@ -21,6 +22,8 @@ const route = v2Route({
 });
 
 export function registerV2ListPermissions(app: App): void {
+  // Every field is optional: without this a body that is not JSON would list (see require-json.ts).
+  app.use("/v2/permissions.listPermissions", requireJsonBody());
   app.openapi(route, async (c) => {
     const ctx = await rootKeyAuth(c);
     const page = await listPermissions(c.get("deps").db, ctx, c.req.valid("json"));
