@@ -1,7 +1,7 @@
 import { and, asc, desc, eq, gt, inArray, or, sql } from "drizzle-orm";
 import { RBAC } from "../auth/permissions.ts";
 import { type RootKeyContext, requirePermission } from "../auth/root-key-auth.ts";
-import { type Database, isUniqueViolation } from "../db/client.ts";
+import type { Database } from "../db/client.ts";
 import { permissions } from "../db/schema.ts";
 import { KeyholdError, notFound } from "../errors.ts";
 import { derivedId } from "../ids.ts";
@@ -26,12 +26,12 @@ export async function createPermission(db: Database, ctx: RootKeyContext, input:
   requirePermission(ctx, RBAC.createPermission);
   // The id v2 answers for this slug on a key (src/ids.ts), so a key's permission and the entity agree.
   const id = derivedId("perm", ctx.workspaceId, input.slug);
-  try {
-    await db.insert(permissions).values({ id, workspaceId: ctx.workspaceId, name: input.name, slug: input.slug, description: input.description ?? null, createdAt: Date.now() });
-  } catch (error) {
-    if (isUniqueViolation(error)) throw new KeyholdError("CONFLICT", `A permission with slug "${input.slug}" already exists in this workspace.`);
-    throw error;
-  }
+  const inserted = await db
+    .insert(permissions)
+    .values({ id, workspaceId: ctx.workspaceId, name: input.name, slug: input.slug, description: input.description ?? null, createdAt: Date.now() })
+    .onConflictDoNothing()
+    .returning({ id: permissions.id });
+  if (inserted.length === 0) throw new KeyholdError("CONFLICT", `A permission with slug "${input.slug}" already exists in this workspace.`);
   return { permissionId: id };
 }
 

@@ -1,7 +1,7 @@
 import { and, asc, desc, eq, gt, inArray, notInArray, or, sql } from "drizzle-orm";
 import { RBAC } from "../auth/permissions.ts";
 import { type RootKeyContext, requirePermission } from "../auth/root-key-auth.ts";
-import { type Database, isUniqueViolation } from "../db/client.ts";
+import type { Database } from "../db/client.ts";
 import { permissions, rolePermissions, roles } from "../db/schema.ts";
 import { KeyholdError, notFound } from "../errors.ts";
 import { derivedId } from "../ids.ts";
@@ -33,15 +33,15 @@ export async function createRole(db: Database, ctx: RootKeyContext, input: Creat
   if (slugs.length > 0) requirePermission(ctx, RBAC.addPermissionToRole);
   // The id v2 answered for this role name on keys before roles were stored (src/ids.ts).
   const id = derivedId("role", ctx.workspaceId, input.name);
-  try {
-    await db.transaction(async (tx) => {
-      await tx.insert(roles).values({ id, workspaceId: ctx.workspaceId, name: input.name, description: input.description ?? null, createdAt: Date.now() });
-      await grant(tx, ctx, id, slugs);
-    });
-  } catch (error) {
-    if (isUniqueViolation(error)) throw new KeyholdError("CONFLICT", `A role named "${input.name}" already exists in this workspace.`);
-    throw error;
-  }
+  await db.transaction(async (tx) => {
+    const inserted = await tx
+      .insert(roles)
+      .values({ id, workspaceId: ctx.workspaceId, name: input.name, description: input.description ?? null, createdAt: Date.now() })
+      .onConflictDoNothing()
+      .returning({ id: roles.id });
+    if (inserted.length === 0) throw new KeyholdError("CONFLICT", `A role named "${input.name}" already exists in this workspace.`);
+    await grant(tx, ctx, id, slugs);
+  });
   return { roleId: id };
 }
 

@@ -1,5 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { updateKey } from "../../keys/update-key.ts";
+import { resolveNameRefs } from "../../rbac/name-refs.ts";
 import { rootKeyAuth } from "../auth.ts";
 import type { App } from "../env.ts";
 import { errorResponses } from "../errors.ts";
@@ -23,7 +24,12 @@ export function registerUpdateKey(app: App): void {
   app.openapi(route, async (c) => {
     const ctx = await rootKeyAuth(c);
     const { keyId, ...fields } = c.req.valid("json");
-    await updateKey(c.get("deps").db, ctx, keyId, toKeySettings(fields));
+    const { db } = c.get("deps");
+    const settings = toKeySettings(fields);
+    // Unkey v1's {id} / {name, create} references, resolved in the workspace (name-refs.ts).
+    if (fields.permissions) settings.permissions = await resolveNameRefs(db, ctx, "permissions", fields.permissions);
+    if (fields.roles) settings.roles = await resolveNameRefs(db, ctx, "roles", fields.roles);
+    await updateKey(db, ctx, keyId, settings);
     return c.json({}, 200);
   });
 }
