@@ -28,6 +28,12 @@ import { registerMigrationsCreateKeys } from "./v1/migrations_createKeys.ts";
 import { registerCreateRootKey } from "./v1/rootKeys_createRootKey.ts";
 import { registerDeleteRootKey } from "./v1/rootKeys_deleteRootKey.ts";
 import { registerListRootKeys } from "./v1/rootKeys_listRootKeys.ts";
+import { registerAddPermissions } from "./v1/keys_addPermissions.ts";
+import { registerRemovePermissions } from "./v1/keys_removePermissions.ts";
+import { registerSetPermissions } from "./v1/keys_setPermissions.ts";
+import { registerAddRoles } from "./v1/keys_addRoles.ts";
+import { registerRemoveRoles } from "./v1/keys_removeRoles.ts";
+import { registerSetRoles } from "./v1/keys_setRoles.ts";
 import { registerCreatePermission } from "./v1/permissions_createPermission.ts";
 import { registerGetPermission } from "./v1/permissions_getPermission.ts";
 import { registerListPermissions } from "./v1/permissions_listPermissions.ts";
@@ -66,6 +72,12 @@ const routes = [
   registerGetRole,
   registerListRoles,
   registerDeleteRole,
+  registerAddPermissions,
+  registerRemovePermissions,
+  registerSetPermissions,
+  registerAddRoles,
+  registerRemoveRoles,
+  registerSetRoles,
   ...v2Routes,
   registerReadyz,
   registerMetrics,

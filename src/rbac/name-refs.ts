@@ -8,19 +8,28 @@ import { KeyholdError } from "../errors.ts";
  * Unkey v1's references to a permission or role in key edits (keys.updateKey, keys.addPermissions
  * and siblings): `{id}`, `{name}` or `{name, create: true}`; Keyhold also takes a bare name.
  */
-export type NameRef = string | { id?: string; name?: string; create?: boolean };
+export type NameRef = string | { id?: string; name?: string; slug?: string; create?: boolean };
 
 /**
  * The names (permission slugs, role names) the references mean, in order. An `{id}` must be an
  * entity of the caller's workspace; a `{name}` must exist unless `create: true` is sent (Unkey
  * v1's rule; 404 otherwise). A bare name, or `create: true`, is created later if missing and
- * the root key may (ensure-entities.ts), as v2 does.
+ * the root key may (ensure-entities.ts), as v2 does. A permission's `slug`, where v1 sends one,
+ * is its name. `lenient` (removals): a reference to nothing is dropped, since removing what a
+ * key does not hold changes nothing.
  */
-export async function resolveNameRefs(db: Database, ctx: Pick<RootKeyContext, "workspaceId">, kind: "permissions" | "roles", refs: NameRef[]): Promise<string[]> {
+export async function resolveNameRefs(
+  db: Database,
+  ctx: Pick<RootKeyContext, "workspaceId">,
+  kind: "permissions" | "roles",
+  input: NameRef[],
+  options: { lenient?: boolean } = {},
+): Promise<string[]> {
+  const refs = input.map((r) => (typeof r === "string" || r.slug === undefined ? r : { ...r, name: r.slug }));
   const singular = kind === "permissions" ? "permission" : "role";
   const table = kind === "permissions" ? { t: permissions, id: permissions.id, name: permissions.slug, ws: permissions.workspaceId } : { t: roles, id: roles.id, name: roles.name, ws: roles.workspaceId };
   const ids = [...new Set(refs.flatMap((r) => (typeof r !== "string" && r.name === undefined && r.id !== undefined ? [r.id] : [])))];
-  const mustExist = [...new Set(refs.flatMap((r) => (typeof r !== "string" && r.name !== undefined && r.create !== true ? [r.name] : [])))];
+  const mustExist = options.lenient ? [] : [...new Set(refs.flatMap((r) => (typeof r !== "string" && r.name !== undefined && r.create !== true ? [r.name] : [])))];
   const byId = new Map<string, string>();
   const existing = new Set<string>();
   if (ids.length > 0) {
@@ -31,16 +40,17 @@ export async function resolveNameRefs(db: Database, ctx: Pick<RootKeyContext, "w
     const rows = await db.select({ name: table.name }).from(table.t).where(and(eq(table.ws, ctx.workspaceId), inArray(table.name, mustExist)));
     for (const row of rows) existing.add(row.name);
   }
-  return refs.map((r) => {
-    if (typeof r === "string") return r;
+  return refs.flatMap((r) => {
+    if (typeof r === "string") return [r];
     if (r.name === undefined) {
       const name = byId.get(r.id!);
-      if (name === undefined) throw new KeyholdError("NOT_FOUND", `The ${singular} does not exist.`);
-      return name;
+      if (name !== undefined) return [name];
+      if (options.lenient) return [];
+      throw new KeyholdError("NOT_FOUND", `The ${singular} does not exist.`);
     }
-    if (r.create !== true && !existing.has(r.name)) {
+    if (r.create !== true && !existing.has(r.name) && !options.lenient) {
       throw new KeyholdError("NOT_FOUND", `The ${singular} "${r.name}" does not exist; send create: true to create it.`);
     }
-    return r.name;
+    return [r.name];
   });
 }

@@ -195,5 +195,11 @@ function rbacExamples(): Record<string, OperationExamples> {
     "v2.permissions.listRoles": { request: { limit: 50 }, response: [{ ...dnsAdmin, permissions: [read, write] }], pagination: { hasMore: false } },
     "v2.permissions.deleteRole": { request: { role: "dns-admin" }, response: {} },
     "v2.permissions.setRolePermissions": { request: { roleId: "dns-admin", permissions: ["dns.read", "dns.write"] }, response: [read, write] },
+    "keys.addPermissions": { request: { keyId, permissions: [{ name: "dns.read" }, { name: "dns.write", create: true }] }, response: [{ id: read.id, name: "dns.read" }, { id: write.id, name: "dns.write" }] },
+    "keys.removePermissions": { request: { keyId, permissions: [{ name: "dns.write" }] }, response: {} },
+    "keys.setPermissions": { request: { keyId, permissions: [{ id: read.id }] }, response: [{ id: read.id, name: "dns.read" }] },
+    "keys.addRoles": { request: { keyId, roles: [{ name: "dns-admin" }] }, response: [{ id: dnsAdmin.id, name: "dns-admin" }] },
+    "keys.removeRoles": { request: { keyId, roles: [{ id: dnsAdmin.id }] }, response: {} },
+    "keys.setRoles": { request: { keyId, roles: [{ name: "dns-admin" }] }, response: [{ id: dnsAdmin.id, name: "dns-admin" }] },
   };
 }
