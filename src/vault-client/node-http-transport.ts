@@ -10,8 +10,19 @@ import type { VaultTransport } from "./http-vault-client.ts";
 export function nodeHttpTransport(): VaultTransport {
   const agent = new Agent({ keepAlive: true, maxSockets: 64 });
   const tlsAgent = new TlsAgent({ keepAlive: true, maxSockets: 64 });
-  return (url, init) =>
-    new Promise((resolve, reject) => {
+  const send: VaultTransport = (url, init) => once(url, init, agent, tlsAgent, true);
+  return send;
+}
+
+/**
+ * One request. A kept-alive socket the server closed while idle (its keep-alive timeout) can be
+ * handed out before this process has read the close, most often while the event loop was busy:
+ * the request then fails with ECONNRESET, normally before the server read it. Node's documented
+ * remedy (`request.reusedSocket`) is to send it again once, on a fresh connection; vault calls
+ * bear repeating (an encryption makes a new ciphertext, the rest read).
+ */
+function once(url: string, init: Parameters<VaultTransport>[1], agent: Agent, tlsAgent: TlsAgent, retry: boolean): ReturnType<VaultTransport> {
+  return new Promise((resolve, reject) => {
       const secure = url.startsWith("https:");
       const req = (secure ? tlsRequest : request)(
         url,
@@ -27,7 +38,10 @@ export function nodeHttpTransport(): VaultTransport {
           });
         },
       );
-      req.on("error", reject);
+      req.on("error", (error: NodeJS.ErrnoException) => {
+        if (retry && req.reusedSocket && error.code === "ECONNRESET") resolve(once(url, init, agent, tlsAgent, false));
+        else reject(error);
+      });
       req.end(init.body);
     });
 }

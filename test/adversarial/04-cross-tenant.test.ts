@@ -116,6 +116,13 @@ const idRoutes: IdRoute[] = [
     path: "/v1/migrations.createKeys",
     input: (i) => [{ apiId: i.apiId, hash: { value: freshHash("base64"), variant: "sha256_base64" }, name: "planted" }],
   },
+  // v1's key edits name permissions and roles by reference.
+  { name: "keys.addPermissions", method: "POST", path: "/v1/keys.addPermissions", input: (i) => ({ keyId: i.keyId, permissions: [{ name: "admin", create: true }] }) },
+  { name: "keys.removePermissions", method: "POST", path: "/v1/keys.removePermissions", input: (i) => ({ keyId: i.keyId, permissions: [{ name: "read" }] }) },
+  { name: "keys.setPermissions", method: "POST", path: "/v1/keys.setPermissions", input: (i) => ({ keyId: i.keyId, permissions: [] }) },
+  { name: "keys.addRoles", method: "POST", path: "/v1/keys.addRoles", input: (i) => ({ keyId: i.keyId, roles: [{ name: "admin", create: true }] }) },
+  { name: "keys.removeRoles", method: "POST", path: "/v1/keys.removeRoles", input: (i) => ({ keyId: i.keyId, roles: [{ name: "reader" }] }) },
+  { name: "keys.setRoles", method: "POST", path: "/v1/keys.setRoles", input: (i) => ({ keyId: i.keyId, roles: [] }) },
   // The workspace's permissions and roles (src/rbac/), by id.
   { name: "permissions.getPermission", method: "GET", path: "/v1/permissions.getPermission", input: (i) => ({ permissionId: i.permissionId }) },
   { name: "permissions.deletePermission", method: "POST", path: "/v1/permissions.deletePermission", input: (i) => ({ permissionId: i.permissionId }) },

@@ -120,6 +120,22 @@ export const authRoutes: AuthRoute[] = [
     call: (f) => post("/v2/keys.migrateKeys", { migrationId: "sha256_hex", apiId: f.apiId, keys: [{ hash: freshHash("hex"), permissions: [fresh("p")] }] }),
     needs: ["create_key", "rbac.*.create_permission"],
   },
+  // v1's key edits: existing names by reference need update_key; create: true for a new one also the create permission.
+  { name: "keys.addPermissions", call: (f) => post("/v1/keys.addPermissions", { keyId: f.keyId, permissions: [{ name: slugOf(f) }] }), needs: ["update_key"] },
+  {
+    name: "keys.addPermissions create=true for a new one",
+    call: (f) => post("/v1/keys.addPermissions", { keyId: f.keyId, permissions: [{ name: fresh("p"), create: true }] }),
+    needs: ["update_key", "rbac.*.create_permission"],
+  },
+  { name: "keys.removePermissions", call: (f) => post("/v1/keys.removePermissions", { keyId: f.keyId, permissions: [{ name: "p.none" }] }), needs: ["update_key"] },
+  { name: "keys.setPermissions", call: (f) => post("/v1/keys.setPermissions", { keyId: f.keyId, permissions: [{ id: f.permission?.id ?? "perm_none" }] }), needs: ["update_key"] },
+  { name: "keys.addRoles", call: (f) => post("/v1/keys.addRoles", { keyId: f.keyId, roles: [{ name: roleOf(f) }] }), needs: ["update_key"] },
+  { name: "keys.removeRoles", call: (f) => post("/v1/keys.removeRoles", { keyId: f.keyId, roles: [{ name: "r.none" }] }), needs: ["update_key"] },
+  {
+    name: "keys.setRoles create=true for a new one",
+    call: (f) => post("/v1/keys.setRoles", { keyId: f.keyId, roles: [{ name: fresh("r"), create: true }] }),
+    needs: ["update_key", "rbac.*.create_role"],
+  },
   // The workspace's permissions and roles (src/rbac/): rbac.*.<action>, as Unkey names them.
   { name: "permissions.createPermission", call: () => post("/v1/permissions.createPermission", { name: fresh("p") }), needs: ["rbac.*.create_permission"] },
   { name: "permissions.getPermission", call: (f) => get("/v1/permissions.getPermission", { permissionId: f.permission?.id ?? "perm_none" }), needs: ["rbac.*.read_permission"] },

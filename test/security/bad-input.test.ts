@@ -549,6 +549,21 @@ const postRoutes: PostRoute[] = [
     })),
   ),
   ...rbacPostRoutes(),
+  ...(["permissions", "roles"] as const).flatMap((kind): PostRoute[] =>
+    (["add", "remove", "set"] as const).map((edit) => ({
+      path: `/v1/keys.${edit}${kind === "permissions" ? "Permissions" : "Roles"}`,
+      valid: (f: Fixture) => ({ keyId: f.keyId, [kind]: [{ name: "read", ...(edit !== "remove" && { create: true }) }] }),
+      extra: (f: Fixture) => [
+        ...(edit === "set" ? [] : ([[`no ${kind}`, { keyId: f.keyId, [kind]: [] }]] as [string, unknown][])),
+        [`${kind} missing`, { keyId: f.keyId }],
+        [`1001 ${kind}`, { keyId: f.keyId, [kind]: Array.from({ length: 1001 }, (_, i) => ({ name: `n${i}`, create: true })) }],
+        ["a reference without id or name", { keyId: f.keyId, [kind]: [{}] }],
+        ["a 513-char name", { keyId: f.keyId, [kind]: [{ name: "x".repeat(513) }] }],
+        ["names that PostgreSQL would both store as U+FFFD", { keyId: f.keyId, [kind]: [{ name: "\ud800" }, { name: "\udfff" }] }],
+        ["a name with a NUL", { keyId: f.keyId, [kind]: [{ name: NUL }] }],
+      ],
+    })),
+  ),
 ];
 
 /** What a permission's or role's description refuses (it may be empty, as in Unkey's v1, so it is not mutated field by field). */
