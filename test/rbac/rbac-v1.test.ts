@@ -66,6 +66,40 @@ forEachDatabase("rbac: v1 permissions.* through @unkey/api 0.38.0", (h) => {
     expect((await unkey.keys.get({ keyId: key.keyId })).result).toMatchObject({ roles: [], permissions: ["audit.note"] });
   });
 
+  test("keys.addPermissions / removePermissions / setPermissions / addRoles / removeRoles / setRoles by {id}, {name}, create: true", async () => {
+    const api = await unkey.apis.create({ name: "v1-edits" });
+    const { keyId, key } = (await unkey.keys.create({ apiId: api.result!.apiId })).result!;
+    const perm = (slug: string) => ({ id: derivedId("perm", ws.workspaceId, slug), name: slug });
+    const role = (name: string) => ({ id: derivedId("role", ws.workspaceId, name), name });
+    await unkey.permissions.createPermission({ name: "edit.read" });
+
+    const added = await unkey.keys.addPermissions({ keyId, permissions: [{ name: "edit.read" }, { name: "edit.write", create: true }] });
+    expect(added.error).toBeUndefined();
+    expect(added.result).toEqual([perm("edit.read"), perm("edit.write")]);
+    // A name the workspace lacks, without create: true, is Unkey v1's 404; nothing changes.
+    expect((await unkey.keys.addPermissions({ keyId, permissions: [{ name: "edit.nope" }] })).error).toMatchObject({ code: "NOT_FOUND" });
+    expect((await unkey.keys.removePermissions({ keyId, permissions: [{ id: perm("edit.write").id }] })).error).toBeUndefined();
+    const set = await unkey.keys.setPermissions({ keyId, permissions: [{ id: perm("edit.read").id }, { slug: "edit.admin", create: true }] });
+    expect(set.result).toEqual([perm("edit.admin"), perm("edit.read")]);
+
+    expect((await unkey.keys.addRoles({ keyId, roles: [{ name: "editor-v1", create: true }] })).result).toEqual([role("editor-v1")]);
+    expect((await unkey.keys.setRoles({ keyId, roles: [{ name: "viewer-v1", create: true }, { id: role("editor-v1").id }] })).result).toEqual([role("editor-v1"), role("viewer-v1")]);
+    expect((await unkey.keys.removeRoles({ keyId, roles: [{ name: "viewer-v1" }] })).error).toBeUndefined();
+    expect((await unkey.keys.get({ keyId })).result).toMatchObject({ permissions: ["edit.admin", "edit.read"], roles: ["editor-v1"] });
+
+    // Through the role: the key verifies with what the role grants (set through v2).
+    await h().post("/v2/permissions.setRolePermissions", { roleId: "editor-v1", permissions: ["edit.publish"] }, ws.rootKey);
+    const verified = await unkey.keys.verify({ key, authorization: { permissions: and("edit.publish", "edit.read") } });
+    expect(verified.result).toMatchObject({ valid: true, code: "VALID" });
+
+    // create: true needs rbac.*.create_permission; a root key with update_key alone is refused.
+    const weak = new Unkey({ rootKey: (await h().rootKey(ws, ["api.*.update_key"])).key, baseUrl, disableTelemetry: true, retry: { attempts: 0 } });
+    const refused = await weak.keys.addPermissions({ keyId, permissions: [{ name: "edit.other", create: true }] });
+    expect(refused.error).toMatchObject({ code: "INSUFFICIENT_PERMISSIONS" });
+    expect(refused.error!.message).toContain("rbac.*.create_permission");
+    expect((await weak.keys.addPermissions({ keyId, permissions: [{ name: "edit.write" }] })).error).toBeUndefined();
+  });
+
   test("v1 lists page with limit and cursor beyond Unkey's parameters", async () => {
     const fresh = await h().workspace();
     for (const slug of ["p1", "p2", "p3"]) expect((await h().post("/v1/permissions.createPermission", { name: slug }, fresh.rootKey)).status).toBe(200);
