@@ -12,9 +12,10 @@ export type NameRef = string | { id?: string; name?: string; slug?: string; crea
 
 /**
  * The names (permission slugs, role names) the references mean, in order. An `{id}` must be an
- * entity of the caller's workspace; a `{name}` must exist unless `create: true` is sent (Unkey
- * v1's rule; 404 otherwise). A bare name, or `create: true`, is created later if missing and
- * the root key may (ensure-entities.ts), as v2 does. A permission's `slug`, where v1 sends one,
+ * entity of the caller's workspace (404 otherwise). A `{name}` with `create: false` must exist
+ * (404 otherwise); any other name is created later if missing and the root key may
+ * (ensure-entities.ts), as v2 does. Unkey's v1 creates only with `create: true`; Keyhold's
+ * v1 created any name before names were entities, and keeps doing so. A permission's `slug`, where v1 sends one,
  * is its name. `lenient` (removals): a reference to nothing is dropped, since removing what a
  * key does not hold changes nothing.
  */
@@ -29,7 +30,7 @@ export async function resolveNameRefs(
   const singular = kind === "permissions" ? "permission" : "role";
   const table = kind === "permissions" ? { t: permissions, id: permissions.id, name: permissions.slug, ws: permissions.workspaceId } : { t: roles, id: roles.id, name: roles.name, ws: roles.workspaceId };
   const ids = [...new Set(refs.flatMap((r) => (typeof r !== "string" && r.name === undefined && r.id !== undefined ? [r.id] : [])))];
-  const mustExist = options.lenient ? [] : [...new Set(refs.flatMap((r) => (typeof r !== "string" && r.name !== undefined && r.create !== true ? [r.name] : [])))];
+  const mustExist = options.lenient ? [] : [...new Set(refs.flatMap((r) => (typeof r !== "string" && r.name !== undefined && r.create === false ? [r.name] : [])))];
   const byId = new Map<string, string>();
   const existing = new Set<string>();
   if (ids.length > 0) {
@@ -48,8 +49,8 @@ export async function resolveNameRefs(
       if (options.lenient) return [];
       throw new KeyholdError("NOT_FOUND", `The ${singular} does not exist.`);
     }
-    if (r.create !== true && !existing.has(r.name) && !options.lenient) {
-      throw new KeyholdError("NOT_FOUND", `The ${singular} "${r.name}" does not exist; send create: true to create it.`);
+    if (r.create === false && !existing.has(r.name) && !options.lenient) {
+      throw new KeyholdError("NOT_FOUND", `The ${singular} "${r.name}" does not exist (create: false).`);
     }
     return [r.name];
   });

@@ -76,8 +76,10 @@ forEachDatabase("rbac: v1 permissions.* through @unkey/api 0.38.0", (h) => {
     const added = await unkey.keys.addPermissions({ keyId, permissions: [{ name: "edit.read" }, { name: "edit.write", create: true }] });
     expect(added.error).toBeUndefined();
     expect(added.result).toEqual([perm("edit.read"), perm("edit.write")]);
-    // A name the workspace lacks, without create: true, is Unkey v1's 404; nothing changes.
-    expect((await unkey.keys.addPermissions({ keyId, permissions: [{ name: "edit.nope" }] })).error).toMatchObject({ code: "NOT_FOUND" });
+    // A name the workspace lacks, with create: false, is a 404; an unknown id too; nothing changes.
+    expect((await unkey.keys.addPermissions({ keyId, permissions: [{ name: "edit.nope", create: false }] })).error).toMatchObject({ code: "NOT_FOUND" });
+    expect((await unkey.keys.addPermissions({ keyId, permissions: [{ id: "perm_nope" }] })).error).toMatchObject({ code: "NOT_FOUND" });
+    expect((await unkey.permissions.getPermission({ permissionId: "edit.nope" })).error).toMatchObject({ code: "NOT_FOUND" });
     expect((await unkey.keys.removePermissions({ keyId, permissions: [{ id: perm("edit.write").id }] })).error).toBeUndefined();
     const set = await unkey.keys.setPermissions({ keyId, permissions: [{ id: perm("edit.read").id }, { slug: "edit.admin", create: true }] });
     expect(set.result).toEqual([perm("edit.admin"), perm("edit.read")]);

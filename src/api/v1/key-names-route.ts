@@ -18,7 +18,7 @@ const operations = {
 /**
  * Unkey v1's six edits of a key's permissions or roles, over the same service as v2's
  * (editKeyNames). v1 names them by reference: `{id}`, `{name}` (a permission also `{slug}`),
- * and `create: true` to create a missing one (name-refs.ts); add and set answer the key's
+ * `create` (name-refs.ts); add and set answer the key's
  * list after the change as `[{id, name}]`, remove answers `{}`.
  */
 export function v1KeyNamesRoute(kind: KeyNameKind, edit: KeyNameEdit): (app: App) => void {
@@ -39,10 +39,10 @@ export function v1KeyNamesRoute(kind: KeyNameKind, edit: KeyNameEdit): (app: App
     tags: ["v1 keys"],
     method: "post",
     path: `/v1/${operations[kind][edit]}`,
-    ...rootKeyRequired(apiPermission("update_key"), ...(edit === "remove" ? [] : [{ anyOf: [created], when: "create=true for a new one" }])),
+    ...rootKeyRequired(apiPermission("update_key"), ...(edit === "remove" ? [] : [{ anyOf: [created], when: "a name new to the workspace" }])),
     description:
       `${verbs[edit]} ${edit === "set" ? `the key's ${kind} to exactly these` : `${kind} ${edit === "add" ? "to" : "from"} the key`}, in one transaction. ` +
-      `Each is named by \`id\` or \`name\`${kind === "permissions" ? " (or `slug`)" : ""}; a ${singular} the workspace lacks is a 404 unless \`create: true\` is sent.` +
+      `Each is named by \`id\` or \`name\`${kind === "permissions" ? " (or `slug`)" : ""}; a name the workspace lacks is created (a 404 with \`create: false\`, as is an unknown id).` +
       (edit === "remove" ? " Answers `{}`." : " Answers the key's whole list after the change.") +
       "\n\nPermission: `api.*.update_key` or `api.<apiId>.update_key`." +
       (edit === "remove" ? "" : ` Creating a ${singular} also needs \`${created}\`.`),
