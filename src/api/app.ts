@@ -33,6 +33,20 @@ import { registerRatelimitsGetOverride } from "./v1/ratelimits_getOverride.ts";
 import { registerRatelimitsLimit } from "./v1/ratelimits_limit.ts";
 import { registerRatelimitsListOverrides } from "./v1/ratelimits_listOverrides.ts";
 import { registerRatelimitsSetOverride } from "./v1/ratelimits_setOverride.ts";
+import { registerAddPermissions } from "./v1/keys_addPermissions.ts";
+import { registerRemovePermissions } from "./v1/keys_removePermissions.ts";
+import { registerSetPermissions } from "./v1/keys_setPermissions.ts";
+import { registerAddRoles } from "./v1/keys_addRoles.ts";
+import { registerRemoveRoles } from "./v1/keys_removeRoles.ts";
+import { registerSetRoles } from "./v1/keys_setRoles.ts";
+import { registerCreatePermission } from "./v1/permissions_createPermission.ts";
+import { registerGetPermission } from "./v1/permissions_getPermission.ts";
+import { registerListPermissions } from "./v1/permissions_listPermissions.ts";
+import { registerDeletePermission } from "./v1/permissions_deletePermission.ts";
+import { registerCreateRole } from "./v1/permissions_createRole.ts";
+import { registerGetRole } from "./v1/permissions_getRole.ts";
+import { registerListRoles } from "./v1/permissions_listRoles.ts";
+import { registerDeleteRole } from "./v1/permissions_deleteRole.ts";
 import { registerMetrics } from "./routes/metrics.ts";
 import { identityRoutes } from "./v1/identities.ts";
 import { v2Routes } from "./v2/routes.ts";
@@ -62,6 +76,20 @@ const routes = [
   registerRatelimitsListOverrides,
   registerRatelimitsDeleteOverride,
   ...identityRoutes,
+  registerCreatePermission,
+  registerGetPermission,
+  registerListPermissions,
+  registerDeletePermission,
+  registerCreateRole,
+  registerGetRole,
+  registerListRoles,
+  registerDeleteRole,
+  registerAddPermissions,
+  registerRemovePermissions,
+  registerSetPermissions,
+  registerAddRoles,
+  registerRemoveRoles,
+  registerSetRoles,
   ...v2Routes,
   registerReadyz,
   registerMetrics,

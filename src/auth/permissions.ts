@@ -49,3 +49,17 @@ export function identityPermission(identityId: string, action: IdentityAction): 
 }
 
 export type IdentityAction = "create_identity" | "read_identity" | "update_identity" | "delete_identity";
+/**
+ * Root-key permissions of the workspace's permissions and roles, as Unkey names them
+ * (pkg/rbac/permissions.go): `rbac.*.<action>`, workspace-wide only.
+ */
+export const RBAC = {
+  createPermission: "rbac.*.create_permission",
+  readPermission: "rbac.*.read_permission",
+  deletePermission: "rbac.*.delete_permission",
+  createRole: "rbac.*.create_role",
+  readRole: "rbac.*.read_role",
+  deleteRole: "rbac.*.delete_role",
+  addPermissionToRole: "rbac.*.add_permission_to_role",
+  removePermissionFromRole: "rbac.*.remove_permission_from_role",
+} as const;

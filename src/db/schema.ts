@@ -3,6 +3,7 @@ import {
   bigint,
   boolean,
   customType,
+  foreignKey,
   index,
   integer,
   jsonb,
@@ -114,7 +115,11 @@ export const keys = pgTable(
   ],
 );
 
-/** A key's own permissions and roles: names, matched exactly by verifyKey's query. */
+/**
+ * A key's own permissions and roles, by what keys reference: a permission's slug, a role's
+ * name. Each is a foreign key to the workspace's entity (permissions, roles below), so deleting
+ * the entity removes it from every key in the same statement.
+ */
 export const keyPermissions = pgTable(
   "key_permissions",
   {
@@ -122,7 +127,11 @@ export const keyPermissions = pgTable(
     workspaceId: id("workspace_id").notNull(),
     name: text("name").notNull(),
   },
-  (t) => [primaryKey({ columns: [t.keyId, t.name] })],
+  (t) => [
+    primaryKey({ columns: [t.keyId, t.name] }),
+    foreignKey({ columns: [t.workspaceId, t.name], foreignColumns: [permissions.workspaceId, permissions.slug], name: "key_permissions_permission_fk" }).onDelete("cascade"),
+    index("key_permissions_name_idx").on(t.workspaceId, t.name),
+  ],
 );
 
 export const keyRoles = pgTable(
@@ -132,7 +141,11 @@ export const keyRoles = pgTable(
     workspaceId: id("workspace_id").notNull(),
     name: text("name").notNull(),
   },
-  (t) => [primaryKey({ columns: [t.keyId, t.name] })],
+  (t) => [
+    primaryKey({ columns: [t.keyId, t.name] }),
+    foreignKey({ columns: [t.workspaceId, t.name], foreignColumns: [roles.workspaceId, roles.name], name: "key_roles_role_fk" }).onDelete("cascade"),
+    index("key_roles_name_idx").on(t.workspaceId, t.name),
+  ],
 );
 
 /**
@@ -227,4 +240,45 @@ export const identities = pgTable(
     uniqueIndex("identities_external_id_idx").on(t.workspaceId, t.externalId).where(sql`${t.deletedAt} is null`),
     index("identities_workspace_idx").on(t.workspaceId, t.id),
   ],
+);
+
+/**
+ * A workspace's permissions (drizzle/0005). Keys and roles reference a permission by `slug`
+ * (v1 calls it the permission's name); `name` is v2's display name. Ids are derivedId("perm",
+ * workspace, slug) (src/ids.ts), the ids v2 answers gave before permissions were stored.
+ */
+export const permissions = pgTable(
+  "permissions",
+  {
+    id: id("id").primaryKey(),
+    workspaceId: id("workspace_id").notNull().references(() => workspaces.id),
+    name: text("name").notNull(),
+    slug: text("slug").notNull(),
+    description: text("description"),
+    createdAt: millis("created_at").notNull(),
+  },
+  (t) => [uniqueIndex("permissions_workspace_slug_idx").on(t.workspaceId, t.slug)],
+);
+
+/** A workspace's roles, unique by name (what keys reference); ids are derivedId("role", workspace, name). */
+export const roles = pgTable(
+  "roles",
+  {
+    id: id("id").primaryKey(),
+    workspaceId: id("workspace_id").notNull().references(() => workspaces.id),
+    name: text("name").notNull(),
+    description: text("description"),
+    createdAt: millis("created_at").notNull(),
+  },
+  (t) => [uniqueIndex("roles_workspace_name_idx").on(t.workspaceId, t.name)],
+);
+
+/** The permissions a role grants to every key holding it. */
+export const rolePermissions = pgTable(
+  "role_permissions",
+  {
+    roleId: id("role_id").notNull().references(() => roles.id, { onDelete: "cascade" }),
+    permissionId: id("permission_id").notNull().references(() => permissions.id, { onDelete: "cascade" }),
+  },
+  (t) => [primaryKey({ columns: [t.roleId, t.permissionId] }), index("role_permissions_permission_idx").on(t.permissionId)],
 );

@@ -130,7 +130,7 @@ export async function issueKey(
       if (encrypted && !(await recoveryStillOn(tx, spec.api.id))) throw recoveryOff();
       const identityId = spec.owner === undefined ? undefined : (await ensureIdentities(tx, ctx.workspaceId, [spec.owner])).get(spec.owner);
       await tx.insert(keys).values({ ...row, ...(identityId !== undefined && { identityId }) });
-      await writeKeyNames(tx, { id: keyId, workspaceId: ctx.workspaceId }, spec.names, false);
+      await writeKeyNames(tx, ctx, keyId, spec.names, false);
       await alsoInTransaction?.(tx);
     });
   }

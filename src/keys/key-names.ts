@@ -4,6 +4,7 @@ import { type RootKeyContext, requirePermission } from "../auth/root-key-auth.ts
 import type { Database } from "../db/client.ts";
 import { keyPermissions, keyRoles, keys } from "../db/schema.ts";
 import { notFound } from "../errors.ts";
+import { ensurePermissions, ensureRoles } from "../rbac/ensure-entities.ts";
 import { writeKeyNames } from "./key-settings.ts";
 import { findKey } from "./read-keys.ts";
 
@@ -14,10 +15,10 @@ const tables = { permissions: keyPermissions, roles: keyRoles } as const;
 
 /**
  * Adds, removes or sets a key's permission or role names (v2 keys.addPermissions and its
- * siblings) and answers the whole list after the change, sorted. Names are created freely:
- * Keyhold has no workspace-level permission or role entities yet, so there is nothing to
- * look up or create (Unkey also asks for rbac permissions there). Adding a name the key has,
- * or removing one it lacks, changes nothing, so every edit is idempotent.
+ * siblings) and answers the whole list after the change, sorted. A name new to the workspace
+ * becomes its permission or role first, if the root key may create it (ensure-entities.ts).
+ * Adding a name the key has, or removing one it lacks, changes nothing, so every edit is
+ * idempotent.
  *
  * One transaction holding the key's row: concurrent edits of one key apply one after the
  * other, and each answers the list its own change produced.
@@ -39,9 +40,10 @@ export async function editKeyNames(
     const [locked] = await tx.select({ id: keys.id }).from(keys).where(live).for("update");
     if (!locked) throw notFound("key");
     let changed = true;
-    if (input.edit === "set") await writeKeyNames(tx, key, { [input.kind]: names }, true);
+    if (input.edit === "set") await writeKeyNames(tx, ctx, key.id, { [input.kind]: names }, true);
     else if (names.length === 0) changed = false;
     else if (input.edit === "add") {
+      await (input.kind === "permissions" ? ensurePermissions : ensureRoles)(tx, ctx, names);
       const added = await tx
         .insert(table)
         .values(names.map((name) => ({ keyId: key.id, workspaceId: key.workspaceId, name })))

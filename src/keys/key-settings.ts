@@ -2,6 +2,8 @@ import { and, eq } from "drizzle-orm";
 import type { Database } from "../db/client.ts";
 import { keyPermissions, keyRoles, type keys } from "../db/schema.ts";
 import { KeyholdError } from "../errors.ts";
+import type { RootKeyContext } from "../auth/root-key-auth.ts";
+import { ensurePermissions, ensureRoles } from "../rbac/ensure-entities.ts";
 import { type KeyRatelimit, type RatelimitSetting, replaceRatelimits, setDefaultRatelimit } from "./key-ratelimits.ts";
 import type { RefillInterval } from "./refill.ts";
 
@@ -59,13 +61,21 @@ export function settingsToColumns(s: KeySettings, now: number, ratelimits: reado
   return columns;
 }
 
-/** Replaces a key's permission and role names (those given), inside the caller's transaction. */
+/** Who writes names: the workspace they belong to, and what the root key may create (ensure-entities.ts). */
+export type NameWriter = Pick<RootKeyContext, "workspaceId" | "permissions">;
+
+/**
+ * Replaces a key's permission and role names (those given), inside the caller's transaction.
+ * Names new to the workspace become its permissions and roles first (ensure-entities.ts).
+ */
 export async function writeKeyNames(
   tx: Database,
-  key: { id: string; workspaceId: string },
+  writer: NameWriter,
+  keyId: string,
   names: { permissions?: string[]; roles?: string[] },
   replace: boolean,
 ): Promise<void> {
+  const key = { id: keyId, workspaceId: writer.workspaceId };
   if (replace) {
     for (const [table, list] of [
       [keyPermissions, names.permissions],
@@ -74,7 +84,7 @@ export async function writeKeyNames(
       if (list !== undefined) await tx.delete(table).where(and(eq(table.keyId, key.id), eq(table.workspaceId, key.workspaceId)));
     }
   }
-  await insertKeyNames(tx, key.workspaceId, [{ keyId: key.id, permissions: names.permissions, roles: names.roles }]);
+  await insertKeyNames(tx, writer, [{ keyId: key.id, permissions: names.permissions, roles: names.roles }]);
 }
 
 /** Rows per INSERT: three parameters each, well inside PostgreSQL's 65,535. */
@@ -83,9 +93,12 @@ const NAME_ROWS_PER_INSERT = 5000;
 /** Adds permission and role names to new keys (many at once: keys.migrateKeys), each name once per key. */
 export async function insertKeyNames(
   tx: Database,
-  workspaceId: string,
+  writer: NameWriter,
   entries: { keyId: string; permissions?: string[]; roles?: string[] }[],
 ): Promise<void> {
+  const workspaceId = writer.workspaceId;
+  await ensurePermissions(tx, writer, entries.flatMap((e) => e.permissions ?? []));
+  await ensureRoles(tx, writer, entries.flatMap((e) => e.roles ?? []));
   for (const [table, pick] of [
     [keyPermissions, (e: (typeof entries)[number]) => e.permissions],
     [keyRoles, (e: (typeof entries)[number]) => e.roles],

@@ -116,7 +116,7 @@ export async function migrateKeys(db: Database, ctx: RootKeyContext, input: Migr
     }
     if (stored.size === 0) return { inserted: stored, prefixes: [] };
     const named = input.keys.flatMap((key, i) => (stored.has(rows[i]!.id) ? [{ keyId: rows[i]!.id, permissions: key.permissions, roles: key.roles }] : []));
-    await insertKeyNames(tx, ctx.workspaceId, named);
+    await insertKeyNames(tx, ctx, named);
     // Where verify must now look for keys without Keyhold's checksum (imported-prefixes.ts).
     const used = [...new Set(input.keys.filter((_, i) => stored.has(rows[i]!.id)).map((k) => k.prefix ?? ""))];
     await tx.insert(importedKeyPrefixes).values(used.map((prefix) => ({ workspaceId: ctx.workspaceId, prefix }))).onConflictDoNothing();

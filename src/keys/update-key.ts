@@ -38,7 +38,7 @@ export async function updateKey(db: Database, ctx: RootKeyContext, keyId: string
     if (restarted.length > 0) {
       await deleteWindows(tx, row.id, restarted);
     }
-    await writeKeyNames(tx, { id: row.id, workspaceId: ctx.workspaceId }, settings, true);
+    await writeKeyNames(tx, ctx, row.id, settings, true);
   });
 }
 

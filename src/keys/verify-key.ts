@@ -6,7 +6,7 @@ import { KeyholdError } from "../errors.ts";
 import type { Database } from "../db/client.ts";
 import { preparedPerHandle } from "../db/prepared.ts";
 import { apis, identities, keys, workspaces } from "../db/schema.ts";
-import { keyNameColumns } from "./key-name-columns.ts";
+import { verifyNameColumns } from "./key-name-columns.ts";
 import { DEFAULT_RATELIMIT, type KeyRatelimit } from "./key-ratelimits.ts";
 import { linkedIdentityColumns, liveIdentityOfKey } from "./key-identity.ts";
 import { parseKey } from "./key-format.ts";
@@ -130,7 +130,7 @@ const findByHashInWorkspace = preparedPerHandle((db) => buildFindByHash(db, true
 function buildFindByHash(db: Database, scoped: boolean) {
   const { encrypted: _encrypted, encryptionKeyId: _encryptionKeyId, ...columns } = getTableColumns(keys);
   return db
-    .select({ ...columns, ...linkedIdentityColumns(), ...keyNameColumns() })
+    .select({ ...columns, ...linkedIdentityColumns(), ...verifyNameColumns() })
     .from(keys)
     .innerJoin(apis, eq(apis.id, keys.apiId))
     .innerJoin(workspaces, eq(workspaces.id, keys.workspaceId))

@@ -26,6 +26,9 @@ interface Ids {
   /** The identity owning the key, by id and by externalId. */
   identityId: string;
   externalId: string;
+  /** A permission and a role of the workspace (permissions.*), by id. */
+  permissionId: string;
+  roleId: string;
 }
 
 interface IdRoute {
@@ -157,6 +160,23 @@ const idRoutes: IdRoute[] = [
   },
   { name: "v2 identities.deleteIdentity", method: "POST", path: "/v2/identities.deleteIdentity", input: (i) => ({ identity: i.identityId }) },
   { name: "v2 identities.deleteIdentity by externalId", method: "POST", path: "/v2/identities.deleteIdentity", input: (i) => ({ identity: i.externalId }) },
+  // v1's key edits name permissions and roles by reference.
+  { name: "keys.addPermissions", method: "POST", path: "/v1/keys.addPermissions", input: (i) => ({ keyId: i.keyId, permissions: [{ name: "admin", create: true }] }) },
+  { name: "keys.removePermissions", method: "POST", path: "/v1/keys.removePermissions", input: (i) => ({ keyId: i.keyId, permissions: [{ name: "read" }] }) },
+  { name: "keys.setPermissions", method: "POST", path: "/v1/keys.setPermissions", input: (i) => ({ keyId: i.keyId, permissions: [] }) },
+  { name: "keys.addRoles", method: "POST", path: "/v1/keys.addRoles", input: (i) => ({ keyId: i.keyId, roles: [{ name: "admin", create: true }] }) },
+  { name: "keys.removeRoles", method: "POST", path: "/v1/keys.removeRoles", input: (i) => ({ keyId: i.keyId, roles: [{ name: "reader" }] }) },
+  { name: "keys.setRoles", method: "POST", path: "/v1/keys.setRoles", input: (i) => ({ keyId: i.keyId, roles: [] }) },
+  // The workspace's permissions and roles (src/rbac/), by id.
+  { name: "permissions.getPermission", method: "GET", path: "/v1/permissions.getPermission", input: (i) => ({ permissionId: i.permissionId }) },
+  { name: "permissions.deletePermission", method: "POST", path: "/v1/permissions.deletePermission", input: (i) => ({ permissionId: i.permissionId }) },
+  { name: "permissions.getRole", method: "GET", path: "/v1/permissions.getRole", input: (i) => ({ roleId: i.roleId }) },
+  { name: "permissions.deleteRole", method: "POST", path: "/v1/permissions.deleteRole", input: (i) => ({ roleId: i.roleId }) },
+  { name: "v2 permissions.getPermission", method: "POST", path: "/v2/permissions.getPermission", input: (i) => ({ permission: i.permissionId }) },
+  { name: "v2 permissions.deletePermission", method: "POST", path: "/v2/permissions.deletePermission", input: (i) => ({ permission: i.permissionId }) },
+  { name: "v2 permissions.getRole", method: "POST", path: "/v2/permissions.getRole", input: (i) => ({ role: i.roleId }) },
+  { name: "v2 permissions.deleteRole", method: "POST", path: "/v2/permissions.deleteRole", input: (i) => ({ role: i.roleId }) },
+  { name: "v2 permissions.setRolePermissions", method: "POST", path: "/v2/permissions.setRolePermissions", input: (i) => ({ roleId: i.roleId, permissions: ["planted"] }) },
 ];
 
 /** A namespace of `ws` with an override for `vip` and one counted window: what the ratelimit rows aim at. */
@@ -165,6 +185,15 @@ async function namespaceWithOverride(h: Harness, ws: Workspace, name: string): P
   expect((await h.post("/v2/ratelimit.setOverride", { namespace: name, identifier: "vip", limit: 5, duration: 60_000 }, ws.rootKey)).status).toBe(200);
   const [row] = await executeRows<{ id: string }>(h.db, sql`select id from ratelimit_namespaces where workspace_id = ${ws.workspaceId} and name = ${name}`);
   return row!.id;
+}
+
+/** A fresh permission and role of `ws`, for rows that delete or change them. */
+async function rbacIds(h: Harness, ws: Workspace): Promise<Pick<Ids, "permissionId" | "roleId">> {
+  const suffix = randomBytes(4).toString("hex");
+  const permission = await h.post("/v2/permissions.createPermission", { name: "p", slug: `p.${suffix}` }, ws.rootKey);
+  const role = await h.post("/v2/permissions.createRole", { name: `r-${suffix}`, permissions: [`p.${suffix}`] }, ws.rootKey);
+  if (permission.status !== 200 || role.status !== 200) throw new Error(`rbac fixture: ${JSON.stringify([permission.body, role.body])}`);
+  return { permissionId: permission.body.data.permissionId, roleId: role.body.data.roleId };
 }
 
 /** A hash nobody holds, for import rows (each call its own, so a control import never collides). */
@@ -188,12 +217,21 @@ const routesWithoutIds: Record<string, string> = {
   "/v2/identities.createIdentity": "creates in the caller's own workspace (checked below)",
   "/v1/identities.listIdentities": "lists the caller's own workspace (checked below)",
   "/v2/identities.listIdentities": "lists the caller's own workspace (checked below)",
+  "/v1/permissions.createPermission": "creates in the caller's own workspace",
+  "/v1/permissions.createRole": "creates in the caller's own workspace",
+  "/v1/permissions.listPermissions": "lists the caller's own workspace (checked below)",
+  "/v1/permissions.listRoles": "lists the caller's own workspace (checked below)",
+  "/v2/permissions.createPermission": "creates in the caller's own workspace",
+  "/v2/permissions.createRole": "creates in the caller's own workspace",
+  "/v2/permissions.listPermissions": "lists the caller's own workspace (checked below)",
+  "/v2/permissions.listRoles": "lists the caller's own workspace (checked below)",
 };
 
 /** Request fields that name an existing resource: a route with one of them needs a row above. */
-const ID_FIELDS = ["apiId", "keyId", "key", "identityId", "identity"];
+const ID_FIELDS = ["apiId", "keyId", "key", "identityId", "identity", "permissionId", "roleId", "permission", "role"];
 
 /** Every per-API action, so the targeted key below is refused only by the workspace wall. */
+const RBAC_ACTIONS = ["read_permission", "delete_permission", "read_role", "delete_role", "add_permission_to_role", "remove_permission_from_role", "create_permission"].map((a) => `rbac.*.${a}`);
 const API_ACTIONS = ["read_api", "update_api", "delete_api", "create_key", "read_key", "update_key", "delete_key", "verify_key", "encrypt_key", "decrypt_key"];
 
 function send(h: Harness, route: IdRoute, ids: Ids, token: string): Promise<Response> {
@@ -239,13 +277,16 @@ function crossTenantSuite(h: () => Harness, rows: IdRoute[], full: boolean): voi
     // A's identity has meta and a shared limit, which a foreign update would change.
     const identityA = (await h().post("/v2/identities.getIdentity", { identity: "owner-a" }, a.rootKey)).body.data.id as string;
     await h().post("/v2/identities.updateIdentity", { identity: identityA, meta: { tenant: "a" }, ratelimits: [{ name: "org", limit: 100, duration: 60_000, autoApply: true }] }, a.rootKey);
-    idsA = { apiId: apiA, keyId: keyA.keyId, rootKeyId: rootA.keyId, key: keyA.key, disabledKey: disabledA.key, namespaceId: namespaceA, identityId: identityA, externalId: "owner-a" };
+    // A's role grants a permission and is held by A's key: a foreign delete or change would reach the key.
+    const rbacA = await rbacIds(h(), a);
+    expect((await h().post("/v2/keys.addRoles", { keyId: keyA.keyId, roles: [(await h().post("/v2/permissions.getRole", { role: rbacA.roleId }, a.rootKey)).body.data.name] }, a.rootKey)).status).toBe(200);
+    idsA = { apiId: apiA, keyId: keyA.keyId, rootKeyId: rootA.keyId, key: keyA.key, disabledKey: disabledA.key, namespaceId: namespaceA, identityId: identityA, externalId: "owner-a", ...rbacA };
 
     const apiB = await h().createApi(b, "api-b");
     const keyB = await h().createKey(b, apiB, { prefix: "ka" });
-    idsB = { apiId: apiB, keyId: keyB.keyId, rootKeyId: b.rootKeyId, key: keyB.key, disabledKey: keyB.key, identityId: "", externalId: "" };
+    idsB = { apiId: apiB, keyId: keyB.keyId, rootKeyId: b.rootKeyId, key: keyB.key, disabledKey: keyB.key, identityId: "", externalId: "", ...(await rbacIds(h(), b)) };
     // A root key of B that names A's API explicitly: permissions cannot reach across workspaces.
-    const targeted = await h().rootKey(b, [...API_ACTIONS.map((action) => `api.${apiA}.${action}`), "rbac.*.delete_root_key", "rbac.*.read_root_key"]);
+    const targeted = await h().rootKey(b, [...API_ACTIONS.map((action) => `api.${apiA}.${action}`), "rbac.*.delete_root_key", "rbac.*.read_root_key", ...RBAC_ACTIONS]);
     tokensOfB.push({ name: "B's `*` root key", token: () => b.rootKey }, { name: "B's key naming A's API", token: () => targeted.key });
     // Warm the verify cache (when there is one) with A's keys, so foreign verifies can hit it.
     await h().verify(keyA.key);
@@ -261,6 +302,8 @@ function crossTenantSuite(h: () => Harness, rows: IdRoute[], full: boolean): voi
     disabledKey: generateKey({ prefix: "ka" }),
     identityId: newId("id"),
     externalId: `never-${randomBytes(6).toString("hex")}`,
+    permissionId: newId("key").replace("key_", "perm_"),
+    roleId: newId("key").replace("key_", "role_"),
   });
 
   describe.each([0, 1])("with token %i", (tokenIndex) => {
@@ -299,7 +342,7 @@ function crossTenantSuite(h: () => Harness, rows: IdRoute[], full: boolean): voi
       const namespaceId = await namespaceWithOverride(h(), a, `control-${apiId}`);
       const externalId = `control-${apiId}`;
       const { identityId } = (await h().post("/v2/identities.createIdentity", { externalId }, a.rootKey)).body.data;
-      const res = await send(h(), route, { apiId, keyId, rootKeyId, key, disabledKey, namespaceId, identityId, externalId }, a.rootKey);
+      const res = await send(h(), route, { apiId, keyId, rootKeyId, key, disabledKey, namespaceId, identityId, externalId, ...(await rbacIds(h(), a)) }, a.rootKey);
       expect(res.status, `${route.name}: ${JSON.stringify(res.body)}`).toBe(200);
       if (route.verdict) expect(verdictCode(route, res), route.name).toBe(route.name.includes("disabled") ? "DISABLED" : "VALID");
     }
@@ -316,7 +359,10 @@ function crossTenantSuite(h: () => Harness, rows: IdRoute[], full: boolean): voi
     expect((await h().post("/v1/rootKeys.deleteRootKey", { keyId: rootKeyId }, a.rootKey)).status).toBe(200);
     expect((await h().post("/v1/apis.deleteApi", { apiId }, a.rootKey)).status).toBe(200);
     expect((await h().post("/v2/identities.deleteIdentity", { identity: identityId }, a.rootKey)).status).toBe(200);
-    const deleted: Ids = { apiId, keyId, rootKeyId, key, disabledKey, identityId, externalId };
+    const rbac = await rbacIds(h(), a);
+    expect((await h().post("/v2/permissions.deletePermission", { permission: rbac.permissionId }, a.rootKey)).status).toBe(200);
+    expect((await h().post("/v2/permissions.deleteRole", { role: rbac.roleId }, a.rootKey)).status).toBe(200);
+    const deleted: Ids = { apiId, keyId, rootKeyId, key, disabledKey, identityId, externalId, ...rbac };
     const before = await h().snapshot();
     for (const route of rows) {
       const gone = await send(h(), route, deleted, a.rootKey);
@@ -367,6 +413,22 @@ function crossTenantSuite(h: () => Harness, rows: IdRoute[], full: boolean): voi
     expect(JSON.stringify(aList.body)).not.toContain(rk.body.keyId);
     // The new root key of B cannot read A's keys either.
     expectErrorEnvelope(await h().get("/v1/keys.getKey", { keyId: idsA.keyId }, rk.body.key), "NOT_FOUND");
+
+    // B's lists of permissions and roles hold B's own only, in both versions.
+    for (const [path, body] of [
+      ["/v2/permissions.listPermissions", {}],
+      ["/v2/permissions.listRoles", {}],
+    ] as const) {
+      const listedB = JSON.stringify((await h().post(path, body, b.rootKey)).body);
+      expect(listedB, path).not.toContain(idsA.permissionId);
+      expect(listedB, path).not.toContain(idsA.roleId);
+      expect(listedB, path).toContain(path.endsWith("Roles") ? idsB.roleId : idsB.permissionId);
+    }
+    for (const path of ["/v1/permissions.listPermissions", "/v1/permissions.listRoles"]) {
+      const listedB = await h().get(path, {}, b.rootKey);
+      expect(listedB.status, path).toBe(200);
+      expect(JSON.stringify(listedB.body), path).not.toMatch(new RegExp(`${idsA.permissionId}|${idsA.roleId}`));
+    }
 
     const page = await h().get("/v1/apis.listKeys", { apiId: idsB.apiId }, b.rootKey);
     expect(page.body.keys.map((k: { id: string }) => k.id)).toEqual([idsB.keyId]);

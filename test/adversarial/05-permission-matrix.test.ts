@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { beforeAll, describe, expect, test } from "vitest";
 import { type Harness, type Response, type Workspace, forEachDatabase } from "../harness.ts";
 import { errorMessage, expectErrorEnvelope } from "../security/envelope.ts";
@@ -61,7 +62,20 @@ async function recoverableFixture(h: Harness, ws: Workspace): Promise<Fixture> {
   expect((await h.post("/v2/ratelimit.limit", { namespace, identifier: "u", limit: 1000, duration: 60_000 }, ws.rootKey)).status).toBe(200);
   expect((await h.post("/v2/ratelimit.setOverride", { namespace, identifier: "vip", limit: 5, duration: 60_000 }, ws.rootKey)).status).toBe(200);
   const identityId = (await h.post("/v2/identities.getIdentity", { identity: ownerOf(apiId) }, ws.rootKey)).body.data.id as string;
-  return { apiId, keyId, key, rootKeyId, namespace, identityId };
+  return rbacFixture(h, ws, { apiId, keyId, key, rootKeyId, namespace, identityId });
+}
+
+/**
+ * `f` with a permission and a role of its own, for the rows that read, grant, change or delete
+ * them. The permissions.* rows get only this (no new recoverable key each): the test vault's
+ * keyring tires of several hundred encryptions in one run.
+ */
+async function rbacFixture(h: Harness, ws: Workspace, f: Fixture): Promise<Fixture> {
+  const suffix = randomBytes(6).toString("hex");
+  const permission = await h.post("/v2/permissions.createPermission", { name: "matrix", slug: `p.${suffix}` }, ws.rootKey);
+  const role = await h.post("/v2/permissions.createRole", { name: `r.${suffix}` }, ws.rootKey);
+  expect([permission.status, role.status]).toEqual([200, 200]);
+  return { ...f, permission: { id: permission.body.data.permissionId, slug: `p.${suffix}` }, role: { id: role.body.data.roleId, name: `r.${suffix}` } };
 }
 
 forEachDatabase(
@@ -80,7 +94,8 @@ forEachDatabase(
     test.each(authRoutes.map((r) => [r.name, r] as const))("%s × {none, exact, wildcard, other API, bare *} matches the table", async (_, route) => {
       const mismatches: string[] = [];
       for (const variant of VARIANTS) {
-        const target = EXPECTED[variant] === 200 ? await fixture() : f;
+        const rbacOnly = route.call(f).path.startsWith("/v1/permissions.") || route.call(f).path.startsWith("/v2/permissions.");
+        const target = EXPECTED[variant] !== 200 ? f : rbacOnly ? await rbacFixture(h(), ws, f) : await fixture();
         const permissions = held(route, variant, target.apiId, otherApiId);
         const rk = await h().rootKey(ws, permissions);
         const before = EXPECTED[variant] === 403 ? await h().snapshot() : null;

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { executeRows } from "../../src/db/execute-rows.ts";
 import { sql } from "drizzle-orm";
 import pino from "pino";
@@ -38,7 +39,10 @@ async function recoverableFixture(h: Harness, ws: Workspace): Promise<Fixture> {
   await h.post("/v2/ratelimit.limit", { namespace, identifier: "u", limit: 1000, duration: 60_000 }, ws.rootKey);
   await h.post("/v2/ratelimit.setOverride", { namespace, identifier: "vip", limit: 5, duration: 60_000 }, ws.rootKey);
   const identityId = (await h.post("/v2/identities.getIdentity", { identity: ownerOf(apiId) }, ws.rootKey)).body.data.id as string;
-  return { apiId, keyId, key, rootKeyId, namespace, identityId };
+  const suffix = randomBytes(6).toString("hex");
+  const permission = await h.post("/v2/permissions.createPermission", { name: "leaks", slug: `p.${suffix}` }, ws.rootKey);
+  const role = await h.post("/v2/permissions.createRole", { name: `r.${suffix}` }, ws.rootKey);
+  return { apiId, keyId, key, rootKeyId, namespace, identityId, permission: { id: permission.body.data.permissionId, slug: `p.${suffix}` }, role: { id: role.body.data.roleId, name: `r.${suffix}` } };
 }
 
 forEachDatabase(
@@ -75,7 +79,7 @@ forEachDatabase(
         // The happy path before the 400: a route without any of the 400's fields (ratelimit.deleteOverride) ignores them and would act.
         const happy = await record(h().app, `${route.name} 200`, route.call(f), `Bearer ${ws.rootKey}`);
         expect(happy.status, `${route.name}: ${happy.text.slice(0, 200)}`).toBe(200);
-        await record(h().app, `${route.name} 400`, { ...route.call(f), input: { ...route.call(f).input, limit: "x", keyId: 5, apiId: [1], identityId: 5, identity: [1], externalId: 5 } }, `Bearer ${ws.rootKey}`);
+        await record(h().app, `${route.name} 400`, { ...route.call(f), input: { ...route.call(f).input, limit: "x", keyId: 5, apiId: [1], identityId: 5, identity: [1], externalId: 5, permissionId: 5, roleId: 5, permission: 5, role: 5 } }, `Bearer ${ws.rootKey}`);
         await record(broken, `${route.name} database down`, route.call(f), `Bearer ${ws.rootKey}`);
       }
       // verifyKey without a root key: every verdict.

@@ -11,6 +11,9 @@ export interface Fixture {
   namespace?: string;
   /** The id of the key's owner, the identity `ownerOf(apiId)` (v1 deleteIdentity takes only an id). */
   identityId?: string;
+  /** A permission and a role of the workspace (05 makes them; other suites may leave them out). */
+  permission?: { id: string; slug: string };
+  role?: { id: string; name: string };
 }
 
 export interface Call {
@@ -46,6 +49,10 @@ const freshHash = (encoding: "hex" | "base64") => randomBytes(32).toString(encod
 const ns = (f: Fixture) => f.namespace ?? "rlns_1Ghu6Y4bN7qKcVwQfZ2Rt8";
 const freshNamespace = () => `ns-${randomBytes(6).toString("hex")}`;
 const limitBody = (namespace: string) => ({ namespace, identifier: "u", limit: 1000, duration: 60_000 });
+/** A permission or role name no workspace has yet: creating it needs rbac.*.create_permission / create_role. */
+const fresh = (kind: string) => `${kind}.${randomBytes(6).toString("hex")}`;
+const slugOf = (f: Fixture) => f.permission?.slug ?? "p.none";
+const roleOf = (f: Fixture) => f.role?.name ?? "r.none";
 
 export const authRoutes: AuthRoute[] = [
   { name: "apis.createApi", call: () => post("/v1/apis.createApi", { name: "n" }), needs: ["create_api"] },
@@ -96,12 +103,12 @@ export const authRoutes: AuthRoute[] = [
   // v2 verify needs a root key, and hides a key the root key may not verify as NOT_FOUND (Unkey's #3538).
   { name: "v2 keys.verifyKey", call: (f) => post("/v2/keys.verifyKey", { key: f.key }), needs: ["verify_key"], deniedAs: "NOT_FOUND verdict" },
   { name: "v2 keys.whoami", call: (f) => post("/v2/keys.whoami", { key: f.key }), needs: ["read_key"], deniedAs: "NOT_FOUND" },
-  { name: "v2 keys.addPermissions", call: (f) => post("/v2/keys.addPermissions", { keyId: f.keyId, permissions: ["p.new"] }), needs: ["update_key"] },
+  { name: "v2 keys.addPermissions", call: (f) => post("/v2/keys.addPermissions", { keyId: f.keyId, permissions: [slugOf(f)] }), needs: ["update_key"] },
   { name: "v2 keys.removePermissions", call: (f) => post("/v2/keys.removePermissions", { keyId: f.keyId, permissions: ["p.new"] }), needs: ["update_key"] },
-  { name: "v2 keys.setPermissions", call: (f) => post("/v2/keys.setPermissions", { keyId: f.keyId, permissions: ["p.set"] }), needs: ["update_key"] },
-  { name: "v2 keys.addRoles", call: (f) => post("/v2/keys.addRoles", { keyId: f.keyId, roles: ["r.new"] }), needs: ["update_key"] },
+  { name: "v2 keys.setPermissions", call: (f) => post("/v2/keys.setPermissions", { keyId: f.keyId, permissions: [slugOf(f)] }), needs: ["update_key"] },
+  { name: "v2 keys.addRoles", call: (f) => post("/v2/keys.addRoles", { keyId: f.keyId, roles: [roleOf(f)] }), needs: ["update_key"] },
   { name: "v2 keys.removeRoles", call: (f) => post("/v2/keys.removeRoles", { keyId: f.keyId, roles: ["r.new"] }), needs: ["update_key"] },
-  { name: "v2 keys.setRoles", call: (f) => post("/v2/keys.setRoles", { keyId: f.keyId, roles: ["r.set"] }), needs: ["update_key"] },
+  { name: "v2 keys.setRoles", call: (f) => post("/v2/keys.setRoles", { keyId: f.keyId, roles: [roleOf(f)] }), needs: ["update_key"] },
   // The fixture's key is recoverable: its reroll is too, so it needs encrypt_key as well.
   { name: "v2 keys.rerollKey", call: (f) => post("/v2/keys.rerollKey", { keyId: f.keyId, expiration: 60_000 }), needs: ["create_key", "encrypt_key"] },
   {
@@ -141,11 +148,83 @@ export const authRoutes: AuthRoute[] = [
   { name: "v2 identities.listIdentities", call: () => post("/v2/identities.listIdentities", {}), needs: ["identity.*.read_identity"] },
   { name: "v2 identities.updateIdentity", call: (f) => post("/v2/identities.updateIdentity", { identity: ownerOf(f.apiId), meta: { v: 2 } }), needs: ["identity.*.update_identity"] },
   { name: "v2 identities.deleteIdentity", call: (f) => post("/v2/identities.deleteIdentity", { identity: ownerOf(f.apiId) }), needs: ["identity.*.delete_identity"] },
+  // Names new to the workspace are created on first use, which needs the rbac create permission (src/rbac/ensure-entities.ts).
+  { name: "keys.createKey new permission", call: (f) => post("/v1/keys.createKey", { apiId: f.apiId, permissions: [fresh("p")] }), needs: ["create_key", "rbac.*.create_permission"] },
+  { name: "keys.updateKey new role", call: (f) => post("/v1/keys.updateKey", { keyId: f.keyId, roles: [fresh("r")] }), needs: ["update_key", "rbac.*.create_role"] },
+  { name: "v2 keys.createKey new role", call: (f) => post("/v2/keys.createKey", { apiId: f.apiId, roles: [fresh("r")] }), needs: ["create_key", "rbac.*.create_role"] },
+  { name: "v2 keys.updateKey new permission", call: (f) => post("/v2/keys.updateKey", { keyId: f.keyId, permissions: [fresh("p")] }), needs: ["update_key", "rbac.*.create_permission"] },
+  { name: "v2 keys.addPermissions new permission", call: (f) => post("/v2/keys.addPermissions", { keyId: f.keyId, permissions: [fresh("p")] }), needs: ["update_key", "rbac.*.create_permission"] },
+  { name: "v2 keys.setRoles new role", call: (f) => post("/v2/keys.setRoles", { keyId: f.keyId, roles: [fresh("r")] }), needs: ["update_key", "rbac.*.create_role"] },
+  {
+    name: "v2 keys.migrateKeys new permission",
+    call: (f) => post("/v2/keys.migrateKeys", { migrationId: "sha256_hex", apiId: f.apiId, keys: [{ hash: freshHash("hex"), permissions: [fresh("p")] }] }),
+    needs: ["create_key", "rbac.*.create_permission"],
+  },
+  // v1's key edits: existing names by reference need update_key; create: true for a new one also the create permission.
+  { name: "keys.addPermissions", call: (f) => post("/v1/keys.addPermissions", { keyId: f.keyId, permissions: [{ name: slugOf(f) }] }), needs: ["update_key"] },
+  {
+    name: "keys.addPermissions create=true for a new one",
+    call: (f) => post("/v1/keys.addPermissions", { keyId: f.keyId, permissions: [{ name: fresh("p"), create: true }] }),
+    needs: ["update_key", "rbac.*.create_permission"],
+  },
+  { name: "keys.removePermissions", call: (f) => post("/v1/keys.removePermissions", { keyId: f.keyId, permissions: [{ name: "p.none" }] }), needs: ["update_key"] },
+  { name: "keys.setPermissions", call: (f) => post("/v1/keys.setPermissions", { keyId: f.keyId, permissions: [{ id: f.permission?.id ?? "perm_none" }] }), needs: ["update_key"] },
+  { name: "keys.addRoles", call: (f) => post("/v1/keys.addRoles", { keyId: f.keyId, roles: [{ name: roleOf(f) }] }), needs: ["update_key"] },
+  { name: "keys.removeRoles", call: (f) => post("/v1/keys.removeRoles", { keyId: f.keyId, roles: [{ name: "r.none" }] }), needs: ["update_key"] },
+  {
+    name: "keys.setRoles create=true for a new one",
+    call: (f) => post("/v1/keys.setRoles", { keyId: f.keyId, roles: [{ name: fresh("r"), create: true }] }),
+    needs: ["update_key", "rbac.*.create_role"],
+  },
+  // The workspace's permissions and roles (src/rbac/): rbac.*.<action>, as Unkey names them.
+  { name: "permissions.createPermission", call: () => post("/v1/permissions.createPermission", { name: fresh("p") }), needs: ["rbac.*.create_permission"] },
+  { name: "permissions.getPermission", call: (f) => get("/v1/permissions.getPermission", { permissionId: f.permission?.id ?? "perm_none" }), needs: ["rbac.*.read_permission"] },
+  { name: "permissions.listPermissions", call: () => get("/v1/permissions.listPermissions", {}), needs: ["rbac.*.read_permission"] },
+  { name: "permissions.deletePermission", call: (f) => post("/v1/permissions.deletePermission", { permissionId: f.permission?.id ?? "perm_none" }), needs: ["rbac.*.delete_permission"] },
+  { name: "permissions.createRole", call: () => post("/v1/permissions.createRole", { name: fresh("r") }), needs: ["rbac.*.create_role"] },
+  { name: "permissions.getRole", call: (f) => get("/v1/permissions.getRole", { roleId: f.role?.id ?? "role_none" }), needs: ["rbac.*.read_role"] },
+  { name: "permissions.listRoles", call: () => get("/v1/permissions.listRoles", {}), needs: ["rbac.*.read_role"] },
+  { name: "permissions.deleteRole", call: (f) => post("/v1/permissions.deleteRole", { roleId: f.role?.id ?? "role_none" }), needs: ["rbac.*.delete_role"] },
+  { name: "v2 permissions.createPermission", call: () => post("/v2/permissions.createPermission", { name: "n", slug: fresh("p") }), needs: ["rbac.*.create_permission"] },
+  { name: "v2 permissions.getPermission", call: (f) => post("/v2/permissions.getPermission", { permission: slugOf(f) }), needs: ["rbac.*.read_permission"] },
+  { name: "v2 permissions.listPermissions", call: () => post("/v2/permissions.listPermissions", {}), needs: ["rbac.*.read_permission"] },
+  { name: "v2 permissions.deletePermission", call: (f) => post("/v2/permissions.deletePermission", { permission: f.permission?.id ?? "perm_none" }), needs: ["rbac.*.delete_permission"] },
+  { name: "v2 permissions.createRole", call: () => post("/v2/permissions.createRole", { name: fresh("r") }), needs: ["rbac.*.create_role"] },
+  {
+    name: "v2 permissions.createRole permissions given",
+    call: (f) => post("/v2/permissions.createRole", { name: fresh("r"), permissions: [slugOf(f)] }),
+    needs: ["rbac.*.create_role", "rbac.*.add_permission_to_role"],
+  },
+  {
+    name: "v2 permissions.createRole new permission",
+    call: () => post("/v2/permissions.createRole", { name: fresh("r"), permissions: [fresh("p")] }),
+    needs: ["rbac.*.create_role", "rbac.*.add_permission_to_role", "rbac.*.create_permission"],
+  },
+  { name: "v2 permissions.getRole", call: (f) => post("/v2/permissions.getRole", { role: roleOf(f) }), needs: ["rbac.*.read_role"] },
+  { name: "v2 permissions.listRoles", call: () => post("/v2/permissions.listRoles", {}), needs: ["rbac.*.read_role"] },
+  { name: "v2 permissions.deleteRole", call: (f) => post("/v2/permissions.deleteRole", { role: f.role?.id ?? "role_none" }), needs: ["rbac.*.delete_role"] },
+  {
+    name: "v2 permissions.setRolePermissions",
+    call: (f) => post("/v2/permissions.setRolePermissions", { roleId: f.role?.id ?? "role_none", permissions: [slugOf(f)] }),
+    needs: ["rbac.*.add_permission_to_role", "rbac.*.remove_permission_from_role"],
+  },
+  {
+    name: "v2 permissions.setRolePermissions new permission",
+    call: (f) => post("/v2/permissions.setRolePermissions", { roleId: f.role?.id ?? "role_none", permissions: [fresh("p")] }),
+    needs: ["rbac.*.add_permission_to_role", "rbac.*.remove_permission_from_role", "rbac.*.create_permission"],
+  },
 ];
 
 export const IDENTITY = ["identity.*.create_identity", "identity.*.read_identity", "identity.*.update_identity", "identity.*.delete_identity"];
 export const API_ACTIONS = ["create_api", "read_api", "update_api", "delete_api", "create_key", "read_key", "update_key", "delete_key", "verify_key", "encrypt_key", "decrypt_key"];
-export const RBAC = ["rbac.*.create_root_key", "rbac.*.read_root_key", "rbac.*.delete_root_key"];
+export const RBAC = [
+  "rbac.*.create_root_key",
+  "rbac.*.read_root_key",
+  "rbac.*.delete_root_key",
+  ...["create_permission", "read_permission", "delete_permission", "create_role", "read_role", "delete_role", "add_permission_to_role", "remove_permission_from_role"].map(
+    (a) => `rbac.*.${a}`,
+  ),
+];
 export const RATELIMIT = ["ratelimit.*.limit", "ratelimit.*.create_namespace", "ratelimit.*.set_override", "ratelimit.*.read_override", "ratelimit.*.delete_override"];
 export const ALL = [...API_ACTIONS.map((a) => `api.*.${a}`), ...RBAC, ...RATELIMIT, ...IDENTITY];
 export const full = (need: string) => (need.includes(".") ? need : `api.*.${need}`);

@@ -27,6 +27,18 @@ const changes: { name: string; apply: Apply; code: string }[] = [
   { name: "v2 keys.removeRoles", apply: (call, i) => call("/v2/keys.removeRoles", { keyId: i.keyId, roles: ["reader"] }), code: "VALID" },
   { name: "v2 keys.addPermissions", apply: (call, i) => call("/v2/keys.addPermissions", { keyId: i.keyId, permissions: ["docs.write"] }), code: "VALID" },
   { name: "v2 apis.deleteApi", apply: (call, i) => call("/v2/apis.deleteApi", { apiId: i.apiId }), code: "NOT_FOUND" },
+  { name: "v1 keys.addPermissions", apply: (call, i) => call("/v1/keys.addPermissions", { keyId: i.keyId, permissions: [{ name: "docs.write", create: true }] }), code: "VALID" },
+  { name: "v1 keys.removePermissions", apply: (call, i) => call("/v1/keys.removePermissions", { keyId: i.keyId, permissions: [{ name: "docs.read" }] }), code: "INSUFFICIENT_PERMISSIONS" },
+  { name: "v1 keys.setPermissions", apply: (call, i) => call("/v1/keys.setPermissions", { keyId: i.keyId, permissions: [] }), code: "INSUFFICIENT_PERMISSIONS" },
+  { name: "v1 keys.addRoles", apply: (call, i) => call("/v1/keys.addRoles", { keyId: i.keyId, roles: [{ name: "writer", create: true }] }), code: "VALID" },
+  { name: "v1 keys.removeRoles", apply: (call, i) => call("/v1/keys.removeRoles", { keyId: i.keyId, roles: [{ name: "reader" }] }), code: "VALID" },
+  { name: "v1 keys.setRoles", apply: (call, i) => call("/v1/keys.setRoles", { keyId: i.keyId, roles: [] }), code: "VALID" },
+  // Role and permission changes reach any number of keys: this instance's cache starts afresh.
+  { name: "v2 permissions.setRolePermissions", apply: (call) => call("/v2/permissions.setRolePermissions", { roleId: "reader", permissions: ["docs.read"] }), code: "VALID" },
+  { name: "v2 permissions.deletePermission", apply: (call) => call("/v2/permissions.deletePermission", { permission: "docs.read" }), code: "INSUFFICIENT_PERMISSIONS" },
+  { name: "v2 permissions.deleteRole", apply: (call) => call("/v2/permissions.deleteRole", { role: "reader" }), code: "VALID" },
+  { name: "v1 permissions.deletePermission", apply: (call) => call("/v1/permissions.deletePermission", { permissionId: "docs.read" }), code: "INSUFFICIENT_PERMISSIONS" },
+  { name: "v1 permissions.deleteRole", apply: (call) => call("/v1/permissions.deleteRole", { roleId: "reader" }), code: "VALID" },
 ];
 
 forEachDatabase("a change evicts this instance's cached record before it answers", (h) => {
@@ -55,7 +67,7 @@ test("every change operation of the OpenAPI document is in the table above or sa
   const h: Harness = await (await import("../harness.ts")).openHarness("pglite");
   try {
     const doc = (await h.call("GET", "/openapi.json")).body;
-    const writes = Object.keys(doc.paths).filter((p) => /\/(keys|apis|rootKeys)\.(update|delete|set|add|remove|reroll)/.test(p));
+    const writes = Object.keys(doc.paths).filter((p) => /\/(keys|apis|rootKeys|permissions)\.(update|delete|set|add|remove|reroll)/.test(p));
     const noEviction: Record<string, string> = {
       "/v1/apis.updateApi": "renames or switches recovery: nothing verify reads",
       "/v1/rootKeys.deleteRootKey": "evicts from the root-key cache (test/cache/root-key-cache.test.ts)",

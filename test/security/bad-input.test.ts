@@ -688,7 +688,105 @@ const postRoutes: PostRoute[] = [
     valid: () => ({ namespace: NS, identifier: "vip" }),
     extra: () => [["namespace missing", { identifier: "vip" }]],
   },
+  ...rbacPostRoutes(),
+  ...(["permissions", "roles"] as const).flatMap((kind): PostRoute[] =>
+    (["add", "remove", "set"] as const).map((edit) => ({
+      path: `/v1/keys.${edit}${kind === "permissions" ? "Permissions" : "Roles"}`,
+      valid: (f: Fixture) => ({ keyId: f.keyId, [kind]: [{ name: "read", ...(edit !== "remove" && { create: true }) }] }),
+      extra: (f: Fixture) => [
+        ...(edit === "set" ? [] : ([[`no ${kind}`, { keyId: f.keyId, [kind]: [] }]] as [string, unknown][])),
+        [`${kind} missing`, { keyId: f.keyId }],
+        [`1001 ${kind}`, { keyId: f.keyId, [kind]: Array.from({ length: 1001 }, (_, i) => ({ name: `n${i}`, create: true })) }],
+        ["a reference without id or name", { keyId: f.keyId, [kind]: [{}] }],
+        ["a 513-char name", { keyId: f.keyId, [kind]: [{ name: "x".repeat(513) }] }],
+        ["names that PostgreSQL would both store as U+FFFD", { keyId: f.keyId, [kind]: [{ name: "\ud800" }, { name: "\udfff" }] }],
+        ["a name with a NUL", { keyId: f.keyId, [kind]: [{ name: NUL }] }],
+      ],
+    })),
+  ),
 ];
+
+/** What a permission's or role's description refuses (it may be empty, as in Unkey's v1, so it is not mutated field by field). */
+const descriptionRefusals = (base: Body): [string, unknown][] => [
+  ["description of 513", { ...base, description: "x".repeat(513) }],
+  ["description with a NUL", { ...base, description: NUL }],
+  ["description with a lone surrogate", { ...base, description: "a\ud800" }],
+  ["description as number", { ...base, description: 1 }],
+  ["description as null", { ...base, description: null }],
+];
+const unique = (kind: string) => `${kind}.${randomBytes(6).toString("hex")}`;
+
+/**
+ * permissions.* (src/rbac/): the delete rows name entities made for the control alone
+ * (beforeAll), one per version, so the control's deletes succeed and nothing else depends on them.
+ */
+function rbacPostRoutes(): PostRoute[] {
+  const list = (path: string): PostRoute => ({
+    path,
+    valid: () => ({ limit: 10, search: "re" }),
+    extra: () => [
+      ["limit 0", { limit: 0 }],
+      ["limit 101", { limit: 101 }],
+      ["cursor of 1025", { cursor: "x".repeat(1025) }],
+      ["search of 257", { search: "x".repeat(257) }],
+      ["search with a lone surrogate", { search: "\udfff" }],
+    ],
+  });
+  return [
+    {
+      path: "/v1/permissions.createPermission",
+      valid: () => ({ name: unique("p"), description: "d" }),
+      opaque: ["description"],
+      extra: () => [["name of 513", { name: "x".repeat(513) }], ["slug empty", { name: "n", slug: "" }], ...descriptionRefusals({ name: unique("p") })],
+    },
+    { path: "/v1/permissions.deletePermission", valid: () => ({ permissionId: "doomed.v1" }), extra: () => [["permissionId of 513", { permissionId: "x".repeat(513) }]] },
+    {
+      path: "/v1/permissions.createRole",
+      valid: () => ({ name: unique("r"), description: "d" }),
+      opaque: ["description"],
+      extra: () => [["name of 513", { name: "x".repeat(513) }], ...descriptionRefusals({ name: unique("r") })],
+    },
+    { path: "/v1/permissions.deleteRole", valid: () => ({ roleId: "doomed-v1" }), extra: () => [["roleId of 513", { roleId: "x".repeat(513) }]] },
+    {
+      path: "/v2/permissions.createPermission",
+      valid: () => ({ name: "n", slug: unique("p"), description: "d" }),
+      opaque: ["description"],
+      extra: () => [
+        ["slug missing", { name: "n" }],
+        ["slug of 513", { name: "n", slug: "x".repeat(513) }],
+        ["slugs that PostgreSQL would both store as U+FFFD", { name: "n", slug: "a\ud800" }],
+        ...descriptionRefusals({ name: "n", slug: unique("p") }),
+      ],
+    },
+    { path: "/v2/permissions.getPermission", valid: () => ({ permission: "read" }), extra: () => [["permission of 513", { permission: "x".repeat(513) }]] },
+    list("/v2/permissions.listPermissions"),
+    { path: "/v2/permissions.deletePermission", valid: () => ({ permission: "doomed.v2" }), extra: () => [["permission of 513", { permission: "x".repeat(513) }]] },
+    {
+      path: "/v2/permissions.createRole",
+      valid: () => ({ name: unique("r"), description: "d", permissions: ["read"] }),
+      opaque: ["description"],
+      extra: () => [
+        ["1001 permissions", { name: unique("r"), permissions: Array.from({ length: 1001 }, (_, i) => `n${i}`) }],
+        ["an empty permission", { name: unique("r"), permissions: ["read", ""] }],
+        ["a permission with a NUL", { name: unique("r"), permissions: [NUL] }],
+        ...descriptionRefusals({ name: unique("r") }),
+      ],
+    },
+    { path: "/v2/permissions.getRole", valid: () => ({ role: "editor" }), extra: () => [["role of 513", { role: "x".repeat(513) }]] },
+    list("/v2/permissions.listRoles"),
+    { path: "/v2/permissions.deleteRole", valid: () => ({ role: "doomed-v2" }), extra: () => [["role of 513", { role: "x".repeat(513) }]] },
+    {
+      path: "/v2/permissions.setRolePermissions",
+      valid: () => ({ roleId: "editor", permissions: ["read"] }),
+      extra: () => [
+        ["permissions missing", { roleId: "editor" }],
+        ["1001 permissions", { roleId: "editor", permissions: Array.from({ length: 1001 }, (_, i) => `n${i}`) }],
+        ["a 513-char permission", { roleId: "editor", permissions: ["x".repeat(513)] }],
+        ["names that PostgreSQL would both store as U+FFFD", { roleId: "editor", permissions: ["\ud800", "\udfff"] }],
+      ],
+    },
+  ];
+}
 
 interface GetRoute {
   path: string;
@@ -696,7 +794,38 @@ interface GetRoute {
   bad: (f: Fixture) => [label: string, query: Record<string, string>][];
 }
 
+const v1ListQueryRefusals = (): [string, Record<string, string>][] => [
+  ["limit=0", { limit: "0" }],
+  ["limit=1001", { limit: "1001" }],
+  ["limit=abc", { limit: "abc" }],
+  ["limit=1.5", { limit: "1.5" }],
+  ["cursor of 10 000", { cursor: LONG }],
+  ["cursor with NUL", { cursor: NUL }],
+];
+
 const getRoutes: GetRoute[] = [
+  { path: "/v1/permissions.listPermissions", valid: () => ({ limit: "10" }), bad: v1ListQueryRefusals },
+  { path: "/v1/permissions.listRoles", valid: () => ({ limit: "10" }), bad: v1ListQueryRefusals },
+  {
+    path: "/v1/permissions.getPermission",
+    valid: () => ({ permissionId: "read" }),
+    bad: () => [
+      ["permissionId missing", {}],
+      ["permissionId empty", { permissionId: "" }],
+      ["permissionId of 10 000", { permissionId: LONG }],
+      ["permissionId with NUL", { permissionId: NUL }],
+    ],
+  },
+  {
+    path: "/v1/permissions.getRole",
+    valid: () => ({ roleId: "editor" }),
+    bad: () => [
+      ["roleId missing", {}],
+      ["roleId empty", { roleId: "" }],
+      ["roleId of 10 000", { roleId: LONG }],
+      ["roleId with NUL", { roleId: NUL }],
+    ],
+  },
   {
     path: "/v1/identities.getIdentity",
     valid: (f) => ({ identityId: f.identityId }),
@@ -900,6 +1029,9 @@ forEachDatabase("bad input", (h) => {
     f = { apiId, keyId, key, rootKeyId, externalId, identityId };
     expect((await h().post("/v2/ratelimit.limit", { namespace: NS, identifier: "warm", limit: 1, duration: 60_000 }, ws.rootKey)).status).toBe(200);
     expect((await h().post("/v2/ratelimit.setOverride", { namespace: NS, identifier: "keep", limit: 1, duration: 60_000 }, ws.rootKey)).status).toBe(200);
+    // The workspace's role for the rbac rows, and what the control's deletes delete.
+    for (const slug of ["doomed.v1", "doomed.v2"]) expect((await h().post("/v2/permissions.createPermission", { name: "n", slug }, ws.rootKey)).status).toBe(200);
+    for (const name of ["editor", "doomed-v1", "doomed-v2"]) expect((await h().post("/v2/permissions.createRole", { name }, ws.rootKey)).status).toBe(200);
   });
 
   /**
@@ -961,6 +1093,8 @@ forEachDatabase("bad input", (h) => {
       for (const [label, body, headers] of cases) {
         if (label === "empty object" && route.path === "/v1/apis.updateApi") continue; // covered: no apiId
         if (label === "empty object" && route.path === "/v2/identities.listIdentities") continue; // every field optional: `{}` lists the first page
+        if (label === "empty object" && route.path.endsWith(".listPermissions")) continue; // every field optional: {} lists
+        if (label === "empty object" && route.path.endsWith(".listRoles")) continue;
         await expectRefused(route.path, `${route.path} ${label}`, before, raw(route.path, body, headers), "BAD_REQUEST");
       }
     });

@@ -11,9 +11,12 @@ type Change =
   | { cache: "verify"; field: "keyId" | "apiId" }
   | { cache: "rootKey"; field: "keyId" }
   /** Every cached key of the identity the body names (v2 `identity`: id or externalId; v1 `identityId` or `externalId`). */
-  | { cache: "identity"; field: "identity" | "identityId" | "externalId" };
+  | { cache: "identity"; field: "identity" | "identityId" | "externalId" }
+  /** Any number of keys (a role's permissions, a permission or role keys hold): this instance's verify cache starts afresh. */
+  | { cache: "verify"; field: null };
 const key: Change = { cache: "verify", field: "keyId" };
 const api: Change = { cache: "verify", field: "apiId" };
+const everything: Change = { cache: "verify", field: null };
 
 const changes: Record<string, Change> = {
   "keys.updateKey": key,
@@ -30,6 +33,11 @@ const changes: Record<string, Change> = {
   "apis.deleteApi": api,
   "apis.deleteKeys": api,
   "rootKeys.deleteRootKey": { cache: "rootKey", field: "keyId" },
+  // A role's permissions, or a permission or role that keys hold, reach any number of keys:
+  // this instance starts afresh (rare admin calls; the others forget exactly those keys).
+  "permissions.setRolePermissions": everything,
+  "permissions.deleteRole": everything,
+  "permissions.deletePermission": everything,
 };
 /** Identity changes name it by one of several fields; each present one is forgotten. */
 const identityChanges: Change[] = (["identity", "identityId", "externalId"] as const).map((field) => ({ cache: "identity", field }));
@@ -50,6 +58,10 @@ export function forgetChanged(): MiddlewareHandler<AppEnv> {
     const body = c.req.valid("json" as never) as Record<string, unknown> | undefined;
     const { verifyCache, rootKeyCache } = c.get("deps");
     for (const change of found) {
+      if (change.field === null) {
+        verifyCache?.clear();
+        continue;
+      }
       const id = body?.[change.field];
       if (typeof id !== "string") continue;
       if (change.cache === "rootKey") rootKeyCache?.forgetKey(id);

@@ -248,4 +248,37 @@ export const operationExamples: Record<string, OperationExamples> = {
     response: { ...identityData, ratelimits: [{ ...identityRatelimit, limit: 5000 }] },
   },
   "v2.identities.deleteIdentity": { request: { identity: "user_123" }, response: {} },
+  ...rbacExamples(),
 };
+
+/** permissions.* of both versions: the workspace's permissions and roles. */
+function rbacExamples(): Record<string, OperationExamples> {
+  const read = { ...permission, description: "Read DNS records" };
+  const write = { id: derivedId("perm", workspaceId, "dns.write"), name: "dns.write", slug: "dns.write" };
+  const dnsAdmin = { id: derivedId("role", workspaceId, "dns-admin"), name: "dns-admin", description: "Manages DNS" };
+  return {
+    "permissions.createPermission": { request: { name: "dns.read", description: "Read DNS records" }, response: { permissionId: read.id } },
+    "permissions.getPermission": { request: { permissionId: read.id }, response: read },
+    "permissions.listPermissions": { request: { limit: "100" }, response: [read, write] },
+    "permissions.deletePermission": { request: { permissionId: read.id }, response: {} },
+    "permissions.createRole": { request: { name: "dns-admin", description: "Manages DNS" }, response: { roleId: dnsAdmin.id } },
+    "permissions.getRole": { request: { roleId: dnsAdmin.id }, response: dnsAdmin },
+    "permissions.listRoles": { request: { limit: "100" }, response: [dnsAdmin] },
+    "permissions.deleteRole": { request: { roleId: dnsAdmin.id }, response: {} },
+    "v2.permissions.createPermission": { request: { name: "Read DNS records", slug: "dns.read", description: "Read DNS records" }, response: { permissionId: read.id } },
+    "v2.permissions.getPermission": { request: { permission: "dns.read" }, response: read },
+    "v2.permissions.listPermissions": { request: { limit: 50, search: "dns" }, response: [read, write], pagination: { hasMore: false } },
+    "v2.permissions.deletePermission": { request: { permission: "dns.read" }, response: {} },
+    "v2.permissions.createRole": { request: { name: "dns-admin", description: "Manages DNS", permissions: ["dns.read", "dns.write"] }, response: { roleId: dnsAdmin.id } },
+    "v2.permissions.getRole": { request: { role: "dns-admin" }, response: { ...dnsAdmin, permissions: [read, write] } },
+    "v2.permissions.listRoles": { request: { limit: 50 }, response: [{ ...dnsAdmin, permissions: [read, write] }], pagination: { hasMore: false } },
+    "v2.permissions.deleteRole": { request: { role: "dns-admin" }, response: {} },
+    "v2.permissions.setRolePermissions": { request: { roleId: "dns-admin", permissions: ["dns.read", "dns.write"] }, response: [read, write] },
+    "keys.addPermissions": { request: { keyId, permissions: [{ name: "dns.read" }, { name: "dns.write", create: true }] }, response: [{ id: read.id, name: "dns.read" }, { id: write.id, name: "dns.write" }] },
+    "keys.removePermissions": { request: { keyId, permissions: [{ name: "dns.write" }] }, response: {} },
+    "keys.setPermissions": { request: { keyId, permissions: [{ id: read.id }] }, response: [{ id: read.id, name: "dns.read" }] },
+    "keys.addRoles": { request: { keyId, roles: [{ name: "dns-admin" }] }, response: [{ id: dnsAdmin.id, name: "dns-admin" }] },
+    "keys.removeRoles": { request: { keyId, roles: [{ id: dnsAdmin.id }] }, response: {} },
+    "keys.setRoles": { request: { keyId, roles: [{ name: "dns-admin" }] }, response: [{ id: dnsAdmin.id, name: "dns-admin" }] },
+  };
+}

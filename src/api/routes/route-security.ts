@@ -46,3 +46,14 @@ export function publicRoute() {
   const permissions: PermissionsExtension = { rootKey: "none", allOf: [] };
   return { security: [] as SecurityRequirement[], "x-keyhold-permissions": permissions };
 }
+
+/**
+ * Routes that write a key's permission or role names: a name the workspace lacks becomes its
+ * permission or role first (src/rbac/ensure-entities.ts), which needs the create permission.
+ */
+export const NEW_NAME_RULES: PermissionRule[] = [
+  { anyOf: ["rbac.*.create_permission"], when: "a permission new to the workspace" },
+  { anyOf: ["rbac.*.create_role"], when: "a role new to the workspace" },
+];
+export const NEW_NAME_PROSE =
+  " A permission or role the workspace does not have yet is created first, which also needs `rbac.*.create_permission` or `rbac.*.create_role` (403 otherwise).";

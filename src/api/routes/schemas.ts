@@ -225,3 +225,6 @@ export function jsonBody<T extends z.ZodType>(schema: T) {
 export function jsonResponse<T extends z.ZodType>(schema: T, description: string) {
   return { 200: { description, content: { "application/json": { schema } } } };
 }
+
+/** Free text about a permission or role (may be empty, as Unkey's v1 allows). */
+export const description = storable(z.string().max(512));

@@ -4,7 +4,7 @@ import { rootKeyAuth } from "../auth.ts";
 import type { App } from "../env.ts";
 import { errorResponses } from "../errors.ts";
 import { createKeyFields, jsonBody, jsonResponse, text, toKeySettings } from "../routes/schemas.ts";
-import { apiPermission, rootKeyRequired } from "../routes/route-security.ts";
+import { apiPermission, rootKeyRequired, NEW_NAME_PROSE, NEW_NAME_RULES } from "../routes/route-security.ts";
 
 /** Unkey v1's one variant; it is the v2 migration of the same name. */
 const VARIANT = "sha256_base64";
@@ -39,12 +39,12 @@ const route = createRoute({
   tags: ["migrations"],
   method: "post",
   path: "/v1/migrations.createKeys",
-  ...rootKeyRequired(apiPermission("create_key")),
+  ...rootKeyRequired(apiPermission("create_key"), ...NEW_NAME_RULES),
   description:
     "Imports keys issued elsewhere by their hash (`variant: sha256_base64`), up to 100 per request, as Unkey's v1 did; " +
     "Unkey's `plaintext` alternative is not supported. All keys are imported or none: a hash Keyhold already holds, or " +
     "one sent twice, refuses the request (409). The key ids come back in request order.\n\n" +
-    "Permission: `api.*.create_key` or `api.<apiId>.create_key` for every API named.",
+    "Permission: `api.*.create_key` or `api.<apiId>.create_key` for every API named." + NEW_NAME_PROSE,
   request: jsonBody(
     z
       .array(importedKey)

@@ -79,8 +79,8 @@ export const keyResponseData = z
   .openapi("V2KeyResponseData");
 
 export const permissionData = z
-  .object({ id: z.string(), name: z.string(), slug: z.string() })
-  .openapi("V2Permission", { description: "A permission the key holds; `id` is derived from the workspace and name, `slug` is the name." });
+  .object({ id: z.string(), name: z.string(), slug: z.string(), description: z.string().optional() })
+  .openapi("V2Permission", { description: "A permission of the workspace; keys and roles hold it by `slug`; `id` is derived from the workspace and slug." });
 
 export const roleData = z
   .object({ id: z.string(), name: z.string() })
@@ -117,10 +117,6 @@ export function toKeyCreditsData(credits: RemainingResult): z.infer<typeof keyCr
       refill: { interval: refill.interval, amount: refill.amount, ...(refill.interval === "monthly" && refill.refillDay !== undefined && { refillDay: refill.refillDay }) },
     }),
   };
-}
-
-export function toPermissions(workspaceId: string, names: string[]): z.infer<typeof permissionData>[] {
-  return names.map((name) => ({ id: derivedId("perm", workspaceId, name), name, slug: name }));
 }
 
 export function toRoles(workspaceId: string, names: string[]): z.infer<typeof roleData>[] {

@@ -3,7 +3,7 @@ import { createKey } from "../../keys/create-key.ts";
 import { rootKeyAuth } from "../auth.ts";
 import type { App } from "../env.ts";
 import { createKeyFields as v1Fields, id } from "../routes/schemas.ts";
-import { apiPermission } from "../routes/route-security.ts";
+import { apiPermission, NEW_NAME_PROSE, NEW_NAME_RULES } from "../routes/route-security.ts";
 import { v2Data } from "./envelope.ts";
 import { createKeyFields, toKeySettings } from "./key-fields.ts";
 import { v2Route } from "./route.ts";
@@ -14,8 +14,8 @@ const route = v2Route({
   description:
     "Creates a key and returns it once; only its hash is stored. `credits.remaining: null` is unlimited; `ratelimits` are the key's " +
     "named limits (`autoApply` false unless set). With `recoverable: true` the vault also stores a ciphertext (412 if recovery is off for the API).\n\n" +
-    "Permission: `api.*.create_key` or `api.<apiId>.create_key`; with `recoverable` also `api.*.encrypt_key` or `api.<apiId>.encrypt_key`.",
-  permissions: [apiPermission("create_key"), apiPermission("encrypt_key", "recoverable=true")],
+    "Permission: `api.*.create_key` or `api.<apiId>.create_key`; with `recoverable` also `api.*.encrypt_key` or `api.<apiId>.encrypt_key`." + NEW_NAME_PROSE,
+  permissions: [apiPermission("create_key"), apiPermission("encrypt_key", "recoverable=true"), ...NEW_NAME_RULES],
   request: z.object({
     apiId: id("api_1234"),
     prefix: v1Fields.prefix,

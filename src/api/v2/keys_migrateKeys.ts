@@ -3,7 +3,7 @@ import { MAX_MIGRATE_KEYS, MIGRATIONS, hashProblem, migrateKeys } from "../../ke
 import { rootKeyAuth } from "../auth.ts";
 import type { App } from "../env.ts";
 import { id, text } from "../routes/schemas.ts";
-import { apiPermission } from "../routes/route-security.ts";
+import { apiPermission, NEW_NAME_PROSE, NEW_NAME_RULES } from "../routes/route-security.ts";
 import { v2Data } from "./envelope.ts";
 import { createKeyFields, toKeySettings } from "./key-fields.ts";
 import { v2Route } from "./route.ts";
@@ -35,8 +35,8 @@ const route = v2Route({
     "encoded: `sha256_base64` (Unkey's: standard base64 of SHA-256 of the key) or `sha256_hex`; another is a 404. The batch is one " +
     "transaction: every key is imported, less those whose hash Keyhold already holds (in any workspace) or that are sent twice, " +
     "which are listed in `failed`; a bad field refuses the whole batch (400).\n\n" +
-    "Permission: `api.*.create_key` or `api.<apiId>.create_key`.",
-  permissions: [apiPermission("create_key")],
+    "Permission: `api.*.create_key` or `api.<apiId>.create_key`." + NEW_NAME_PROSE,
+  permissions: [apiPermission("create_key"), ...NEW_NAME_RULES],
   request,
   data: z.object({
     migrated: z.array(z.object({ hash: z.string(), keyId: z.string() })),

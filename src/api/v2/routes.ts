@@ -30,6 +30,15 @@ import { registerV2DeleteIdentity } from "./identities_deleteIdentity.ts";
 import { registerV2GetIdentity } from "./identities_getIdentity.ts";
 import { registerV2ListIdentities } from "./identities_listIdentities.ts";
 import { registerV2UpdateIdentity } from "./identities_updateIdentity.ts";
+import { registerV2CreatePermission } from "./permissions_createPermission.ts";
+import { registerV2GetPermission } from "./permissions_getPermission.ts";
+import { registerV2ListPermissions } from "./permissions_listPermissions.ts";
+import { registerV2DeletePermission } from "./permissions_deletePermission.ts";
+import { registerV2CreateRole } from "./permissions_createRole.ts";
+import { registerV2GetRole } from "./permissions_getRole.ts";
+import { registerV2ListRoles } from "./permissions_listRoles.ts";
+import { registerV2DeleteRole } from "./permissions_deleteRole.ts";
+import { registerV2SetRolePermissions } from "./permissions_setRolePermissions.ts";
 
 /** Unkey v2's operations, each a thin adapter over the same services as v1 (src/api/v1/). */
 export const v2Routes: ((app: App) => void)[] = [
@@ -64,4 +73,13 @@ export const v2Routes: ((app: App) => void)[] = [
   registerV2ListIdentities,
   registerV2UpdateIdentity,
   registerV2DeleteIdentity,
+  registerV2CreatePermission,
+  registerV2GetPermission,
+  registerV2ListPermissions,
+  registerV2DeletePermission,
+  registerV2CreateRole,
+  registerV2GetRole,
+  registerV2ListRoles,
+  registerV2DeleteRole,
+  registerV2SetRolePermissions,
 ];

@@ -1,0 +1,3 @@
+import { v1KeyNamesRoute } from "./key-names-route.ts";
+
+export const registerRemovePermissions = v1KeyNamesRoute("permissions", "remove");
