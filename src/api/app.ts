@@ -29,6 +29,8 @@ import { registerCreateRootKey } from "./v1/rootKeys_createRootKey.ts";
 import { registerDeleteRootKey } from "./v1/rootKeys_deleteRootKey.ts";
 import { registerListRootKeys } from "./v1/rootKeys_listRootKeys.ts";
 import { registerMetrics } from "./routes/metrics.ts";
+import { registerAnalyticsGetVerifications } from "./v1/analytics_getVerifications.ts";
+import { registerKeysGetVerifications } from "./v1/keys_getVerifications.ts";
 import { v2Routes } from "./v2/routes.ts";
 import { registerReadyz } from "./routes/readyz.ts";
 
@@ -50,6 +52,8 @@ const routes = [
   registerCreateRootKey,
   registerDeleteRootKey,
   registerListRootKeys,
+  registerKeysGetVerifications,
+  registerAnalyticsGetVerifications,
   ...v2Routes,
   registerReadyz,
   registerMetrics,
@@ -59,7 +63,7 @@ const routes = [
 /** The Keyhold HTTP API, built from its parts. No global state: every caller builds its own. */
 export function createApp(appDeps: Deps): OpenAPIHono<AppEnv> {
   // Operations: this app's own metrics registry, counting its vault calls too.
-  const metrics = createApiMetrics({ verifyCache: appDeps.verifyCache });
+  const metrics = createApiMetrics({ verifyCache: appDeps.verifyCache, analytics: appDeps.analytics });
   const vault = appDeps.vault && observeVaultClient(appDeps.vault, metrics.observeVaultCall);
   // The caller's deps stay live underneath (tests swap the logger); only the vault and the limiter are set here.
   const limit = appDeps.rootKeyFailureLimit;

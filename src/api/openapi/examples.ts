@@ -50,6 +50,19 @@ const keyData = {
   identity: { id: derivedId("id", workspaceId, "user_123"), externalId: "user_123" },
   ratelimits: [{ id: "rl_1Ghu6XHd8uX2pXzW5Ck4Tm", name: "requests", limit: 100, duration: 60000, autoApply: true }],
 };
+/** One row of analytics.getVerifications (v1 and v2). */
+const verificationCounts = {
+  valid: 940,
+  notFound: 0,
+  forbidden: 0,
+  usageExceeded: 3,
+  rateLimited: 12,
+  unauthorized: 0,
+  disabled: 1,
+  insufficientPermissions: 2,
+  expired: 0,
+  total: 958,
+};
 const permission = { id: derivedId("perm", workspaceId, "dns.read"), name: "dns.read", slug: "dns.read" };
 const role = { id: derivedId("role", workspaceId, "admin"), name: "admin" };
 
@@ -169,4 +182,13 @@ export const operationExamples: Record<string, OperationExamples> = {
   "v2.keys.addRoles": { request: { keyId, roles: ["admin"] }, response: [role] },
   "v2.keys.removeRoles": { request: { keyId, roles: ["viewer"] }, response: [role] },
   "v2.keys.setRoles": { request: { keyId, roles: ["admin"] }, response: [role] },
+  "analytics.getVerifications": {
+    request: { apiId, start: "1767225600000", end: "1767311999999", groupBy: "day" },
+    response: [{ time: 1767225600000, ...verificationCounts }],
+  },
+  "keys.getVerifications": { request: { keyId, start: "1767225600000" }, response: { verifications: [{ time: 1767225600000, success: 940, rateLimited: 12, usageExceeded: 3 }] } },
+  "v2.analytics.getVerifications": {
+    request: { apiId, start: 1767225600000, end: 1767311999999, groupBy: ["key", "day"] },
+    response: [{ time: 1767225600000, keyId, ...verificationCounts }],
+  },
 };

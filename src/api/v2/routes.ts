@@ -19,6 +19,7 @@ import { registerV2UpdateCredits } from "./keys_updateCredits.ts";
 import { registerV2UpdateKey } from "./keys_updateKey.ts";
 import { registerV2Whoami } from "./keys_whoami.ts";
 import { registerV2Liveness } from "./liveness.ts";
+import { registerV2AnalyticsGetVerifications } from "./analytics_getVerifications.ts";
 
 /** Unkey v2's operations, each a thin adapter over the same services as v1 (src/api/v1/). */
 export const v2Routes: ((app: App) => void)[] = [
@@ -42,4 +43,5 @@ export const v2Routes: ((app: App) => void)[] = [
   registerV2SetRoles,
   registerV2RerollKey,
   registerV2MigrateKeys,
+  registerV2AnalyticsGetVerifications,
 ];
