@@ -91,19 +91,21 @@ export function truncate(t: number, granularity: Granularity): number {
 
 /**
  * The APIs the caller may read the counts of: the one asked for (v1: NOT_FOUND when it is
- * not the workspace's; v2: none, so another workspace's API reads like an empty one), or
+ * not the workspace's; v2: none, so another workspace's API reads exactly like a missing
+ * one, an API without verifications, before any permission check), or
  * with no apiId every API of the workspace the root key holds the permission for.
  */
 async function readableApis(db: Database, ctx: RootKeyContext, apiId: string | undefined, access: AnalyticsAccess, missingApi: "notFound" | "empty"): Promise<string[] | "all"> {
   const wildcard = apiPermission("*", access.action);
   if (apiId !== undefined) {
-    if (missingApi === "notFound") {
-      const api = await findApi(db, ctx.workspaceId, apiId);
-      requirePermission(ctx, apiPermission(api.id, access.action));
-      return [api.id];
-    }
-    requirePermission(ctx, apiPermission(apiId, access.action));
-    return [apiId];
+    const api = await findApi(db, ctx.workspaceId, apiId).catch((error: unknown) => {
+      // v2 declares no 404: an API that is not the workspace's reads as one without verifications, whatever the root key holds.
+      if (missingApi === "empty" && error instanceof KeyholdError && error.code === "NOT_FOUND") return null;
+      throw error;
+    });
+    if (!api) return [];
+    requirePermission(ctx, apiPermission(api.id, access.action));
+    return [api.id];
   }
   if (hasPermission(ctx.permissions, wildcard)) return "all";
   const named = ctx.permissions.flatMap((p) => {
@@ -131,8 +133,8 @@ export async function getVerifications(
   if (groupBy.has("identity") || query.externalId !== undefined) {
     throw new KeyholdError("BAD_REQUEST", "externalId and groupBy=identity need identities, which this Keyhold does not have yet.");
   }
+  // None readable (v2: an API not the workspace's) answers like an API without verifications.
   const apiIds = await readableApis(db, ctx, query.apiId, access, options.missingApi);
-  if (apiIds !== "all" && apiIds.length === 0) return [];
 
   // The same filters on both tables, so each is pruned to the partitions of the range.
   const where = (table: "key_verifications_minute" | "key_verifications_hour") => {
@@ -141,7 +143,7 @@ export async function getVerifications(
       [
         sql`${t}.workspace_id = ${ctx.workspaceId}`,
         sql`${t}.time >= ${start}::bigint and ${t}.time <= ${end}::bigint`,
-        apiIds === "all" ? undefined : sql`${t}.api_id in (${sql.join(apiIds.map((a) => sql`${a}`), sql`, `)})`,
+        apiIds === "all" ? undefined : apiIds.length === 0 ? sql`false` : sql`${t}.api_id in (${sql.join(apiIds.map((a) => sql`${a}`), sql`, `)})`,
         query.keyIds?.length ? sql`${t}.key_id in (${sql.join(query.keyIds.map((k) => sql`${k}`), sql`, `)})` : undefined,
         query.tags?.length ? sql`${t}.tags @> ${`{${query.tags.map(arrayLiteral).join(",")}}`}::text[]` : undefined,
       ].filter((s): s is SQL => s !== undefined),

@@ -30,6 +30,8 @@ interface IdRoute {
   verdict?: true;
   /** v2's envelope: `{meta: {requestId}, data}`. */
   v2?: true;
+  /** v2 analytics declares no 404: a foreign or missing API reads as one without verifications (200, a row of zeros). */
+  emptyRows?: true;
 }
 
 const idRoutes: IdRoute[] = [
@@ -113,6 +115,18 @@ const idRoutes: IdRoute[] = [
     path: "/v1/migrations.createKeys",
     input: (i) => [{ apiId: i.apiId, hash: { value: freshHash("base64"), variant: "sha256_base64" }, name: "planted" }],
   },
+  { name: "analytics.getVerifications", method: "GET", path: "/v1/analytics.getVerifications", input: (i) => ({ apiId: i.apiId, groupBy: "key" }) },
+  { name: "analytics.getVerifications by key", method: "GET", path: "/v1/analytics.getVerifications", input: (i) => ({ apiId: i.apiId, keyId: i.keyId }) },
+  { name: "keys.getVerifications", method: "GET", path: "/v1/keys.getVerifications", input: (i) => ({ keyId: i.keyId }) },
+  { name: "v2 analytics.getVerifications", method: "POST", path: "/v2/analytics.getVerifications", input: (i) => ({ apiId: i.apiId }), v2: true, emptyRows: true },
+  {
+    name: "v2 analytics.getVerifications by key",
+    method: "POST",
+    path: "/v2/analytics.getVerifications",
+    input: (i) => ({ apiId: i.apiId, keyId: i.keyId, groupBy: ["key", "day"] }),
+    v2: true,
+    emptyRows: true,
+  },
 ];
 
 /** A hash nobody holds, for import rows (each call its own, so a control import never collides). */
@@ -122,6 +136,13 @@ function freshHash(encoding: "hex" | "base64"): string {
 /** A body for "indistinguishable" comparisons: without its request id, in either envelope. */
 const comparable = (route: IdRoute, res: Response): unknown => (route.v2 ? { ...res.body, meta: Object.keys(res.body?.meta ?? {}) } : withoutRequestId(res.body));
 const verdictCode = (route: IdRoute, res: Response): unknown => (route.v2 ? res.body.data?.code : res.body.code);
+
+/** An API without verifications: one row of zeros, or none when grouped. */
+function emptyRows(route: IdRoute, _res: Response): unknown[] {
+  const input = route.input({ apiId: "", keyId: "", rootKeyId: "", key: "", disabledKey: "" }) as { groupBy?: unknown };
+  if (input.groupBy !== undefined) return [];
+  return [{ valid: 0, notFound: 0, forbidden: 0, usageExceeded: 0, rateLimited: 0, unauthorized: 0, disabled: 0, insufficientPermissions: 0, expired: 0, total: 0 }];
+}
 
 /** Registered routes that take no id of an existing resource, and why they need no row. */
 const routesWithoutIds: Record<string, string> = {
@@ -138,7 +159,7 @@ const routesWithoutIds: Record<string, string> = {
 const ID_FIELDS = ["apiId", "keyId", "key"];
 
 /** Every per-API action, so the targeted key below is refused only by the workspace wall. */
-const API_ACTIONS = ["read_api", "update_api", "delete_api", "create_key", "read_key", "update_key", "delete_key", "verify_key", "encrypt_key", "decrypt_key"];
+const API_ACTIONS = ["read_api", "update_api", "delete_api", "create_key", "read_key", "update_key", "delete_key", "verify_key", "encrypt_key", "decrypt_key", "read_analytics"];
 
 function send(h: Harness, route: IdRoute, ids: Ids, token: string): Promise<Response> {
   const input = route.input(ids);
@@ -217,6 +238,9 @@ function crossTenantSuite(h: () => Harness, rows: IdRoute[], full: boolean): voi
         const requestId = foreign.headers.get("X-Request-Id");
         const notFound = { valid: false, code: "NOT_FOUND" };
         expect(foreign.body, context).toEqual(route.v2 ? { meta: { requestId }, data: notFound } : { ...notFound, requestId });
+      } else if (route.emptyRows) {
+        expect(foreign.status, context).toBe(200);
+        expect(foreign.body.data, context).toEqual(emptyRows(route, foreign));
       } else {
         expectErrorEnvelope(foreign, "NOT_FOUND", context);
         expectErrorEnvelope(missing, "NOT_FOUND", context);
@@ -256,6 +280,7 @@ function crossTenantSuite(h: () => Harness, rows: IdRoute[], full: boolean): voi
       expect(gone.status, route.name).toBe(missing.status);
       expect(comparable(route, gone), route.name).toEqual(comparable(route, missing));
       if (route.verdict) expect(verdictCode(route, gone), route.name).toBe("NOT_FOUND");
+      else if (route.emptyRows) expect(gone.body.data, route.name).toEqual(emptyRows(route, gone));
       else expectErrorEnvelope(gone, "NOT_FOUND", route.name);
     }
     expect(await h().snapshot()).toEqual(before);

@@ -14,7 +14,7 @@ const route = v2Route({
     "Verification counts per outcome, with v1's `analytics.getVerifications` parameters as a JSON body. Unkey's v2 takes a SQL `query` over its " +
     "ClickHouse tables instead; Keyhold never runs SQL sent by clients, so a body with `query` is a 400 that names these parameters.\n\n" +
     "Permission: `api.*.read_analytics`, or `api.<apiId>.read_analytics` for each API read. Without `apiId`, every API of the workspace the root key " +
-    "may read; an `apiId` that is not the workspace's reads as an API without verifications.",
+    "may read. An `apiId` that is not the workspace's (v2 declares no 404) reads as an API without verifications: a single row of zeros, or no rows when grouped.",
   permissions: [apiPermission("read_analytics")],
   request: v2AnalyticsBody,
   data: z.array(verificationRow),
