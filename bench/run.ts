@@ -16,6 +16,7 @@ import { memoryScenario } from "./scenarios/memory.ts";
 import { revocationRow, sharedRatelimitRow, twoInstanceThroughput } from "./scenarios/two-instances.ts";
 import { scaleRow, verifyAtSmallSize, verifyScenarios } from "./scenarios/verify.ts";
 import type { KeyholdChildConfig } from "./servers/keyhold.ts";
+import { analyticsScenarios, seedAnalytics } from "./scenarios/analytics.ts";
 
 /**
  * npm run bench [-- --quick] [-- --keys N]: Keyhold against baselines measured in the same
@@ -91,6 +92,8 @@ async function main(): Promise<void> {
   await withHandle(db, (h) => seedRest(h.db, fx, p.keys, p.smallKeys));
   const seedSeconds = (performance.now() - t) / 1000;
   log(`  ${(p.keys - p.smallKeys).toLocaleString("en-US")} keys in ${seedSeconds.toFixed(1)} s`);
+  log("seeding a month of analytics counts…");
+  const analyticsFx = await withHandle(db, (h) => seedAnalytics(h.db, fx));
 
   const samplePath = join(scratch, "hot-keys.json");
   writeFileSync(samplePath, JSON.stringify(fx.hot));
@@ -99,7 +102,8 @@ async function main(): Promise<void> {
   const [ceiling, dbCeiling, cachedChild, uncachedChild] = await Promise.all([
     startChild("ceiling", "./baselines/ceiling.ts", { samplePath }),
     postgres ? startChild("db ceiling", "./baselines/db-ceiling.ts", { url: db.url, maxConnections: 10 }) : null,
-    keyhold("keyhold cached", postgres ? [{ cache: true }] : [{ cache: true }, { cache: false }]),
+    // The last app of the cached child records no analytics: the baseline of the analytics row.
+    keyhold("keyhold cached", postgres ? [{ cache: true }, { cache: true, analytics: false }] : [{ cache: true }, { cache: false }, { cache: true, analytics: false }]),
     postgres ? keyhold("keyhold uncached", [{ cache: false }]) : null,
   ]);
   const cachedUrl = cachedChild.urls[0]!;
@@ -119,6 +123,8 @@ async function main(): Promise<void> {
     log,
   );
   const rows: Row[] = [...verify.rows, scaleRow(p, small, verify.uncached)];
+  log("analytics…");
+  rows.push(...(await analyticsScenarios(p, fx, analyticsFx, { on: cachedUrl, off: cachedChild.urls.at(-1)! }, log)));
   // The uncached instance stays up: the admin routes are paired with its verify.
   await Promise.all([ceiling.stop(), dbCeiling?.stop()]);
 
