@@ -13,7 +13,9 @@ RUN npm pack --silent "@scalar/api-reference@$(node -p "require('./package-lock.
 FROM node:22-bookworm-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json .npmrc ./
-RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
+COPY patches ./patches
+# No install scripts, but Keyhold's patches to dependencies (patches/, see README "Patched dependencies").
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npx --no-install patch-package --error-on-fail
 
 FROM node:22-bookworm-slim
 ENV NODE_ENV=production HOST=0.0.0.0 PORT=8787 VAULT_PORT=8788 KEYHOLD_DATA_DIR=/data

@@ -126,24 +126,44 @@ export const runsNote = (p: Profile) => `medians of ${p.pairs} runs of ${p.durat
 /** A paired side runs twice per ratio (B T T B). */
 export const pairedRunsNote = (p: Profile) => `medians of ${2 * p.pairs} runs of ${p.durationS} s`;
 
-/** Uncached verify at the small size, measured before the rest of the keys are seeded. */
+/** Uncached verify at the small size, measured before the rest of the keys are seeded (PGlite: one process per data directory). */
 export async function verifyAtSmallSize(p: Profile, fx: Fixtures, uncached: string): Promise<LoadResult> {
   await expectVerify(uncached + VERIFY, fx.hotSmall[0]!, "VALID");
   return measureRepeated(verifyLoad(p, uncached, fx.hotSmall), p);
 }
 
+/** Uncached verify against a database of the small size (baseline) and one of N keys (target), interleaved. */
+export async function measureScale(p: Profile, small: { url: string; keys: string[] }, large: { url: string; keys: string[] }): Promise<Paired> {
+  await expectVerify(small.url + VERIFY, small.keys[0]!, "VALID");
+  await expectVerify(large.url + VERIFY, large.keys[0]!, "VALID");
+  return measurePairs(verifyLoad(p, small.url, small.keys), verifyLoad(p, large.url, large.keys), p);
+}
+
 /**
- * p50 at N keys against p50 at 10 000 keys: medians of as many runs on each side. These
- * can't be interleaved (the rest of the keys is seeded in between).
+ * p50 at N keys against p50 at 10 000 keys: on PostgreSQL the median of paired ratios (two
+ * databases, one per size, interleaved); on PGlite medians of as many runs on each side,
+ * before and after seeding.
  */
-export function scaleRow(p: Profile, small: LoadResult, large: LoadResult): Row {
-  const ratio = large.p50 / small.p50;
-  return loadRow(`verify uncached at ${p.keys.toLocaleString("en-US")} keys`, large, {
-    baseline: `same at ${p.smallKeys.toLocaleString("en-US")} keys (p50 ${small.p50.toFixed(2)} ms)`,
+export function scaleRow(p: Profile, scale: Paired | LoadResult, uncachedLarge: LoadResult): Row {
+  const scenario = `verify uncached at ${p.keys.toLocaleString("en-US")} keys`;
+  const sizes = p.quick ? "; quick sizes" : "";
+  if (isPaired(scale)) {
+    return loadRow(scenario, scale.target, {
+      baseline: `a database of ${p.smallKeys.toLocaleString("en-US")} keys (p50 ${scale.baseline.p50.toFixed(2)} ms)`,
+      ratio: `p50 ${formatSpread(scale.p50)}`,
+      target: "p50 ≤ 1.5×",
+      result: pass(scale.p50.median <= 1.5 && scale.target.failures === 0 && scale.baseline.failures === 0),
+      note: `two databases on one server, one per size, interleaved${sizes}`,
+      data: { pairs: scale },
+    });
+  }
+  const ratio = uncachedLarge.p50 / scale.p50;
+  return loadRow(scenario, uncachedLarge, {
+    baseline: `same at ${p.smallKeys.toLocaleString("en-US")} keys (p50 ${scale.p50.toFixed(2)} ms)`,
     ratio: `p50 ${ratio.toFixed(2)}×`,
     target: "p50 ≤ 1.5×",
     result: pass(ratio <= 1.5),
-    note: `${runsNote(p)} each, before and after seeding${p.quick ? "; quick sizes" : ""}`,
-    data: { small },
+    note: `${runsNote(p)} each, before and after seeding${sizes}`,
+    data: { small: scale },
   });
 }

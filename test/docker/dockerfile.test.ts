@@ -43,6 +43,8 @@ test("the image runs as a non-root user on a current Node LTS, listens on all in
   expect(existsSync(join(final.root, "/app/node_modules/@scalar/api-reference/dist/browser/standalone.js"))).toBe(true);
   // Production dependencies only: no test tooling in the runtime image.
   for (const dev of ["vitest", "wrangler", "playwright-core", "drizzle-kit"]) expect(existsSync(join(final.root, "/app/node_modules", dev)), dev).toBe(false);
+  // Installed without scripts, yet with Keyhold's patch to postgres.js (patches/; test/ops/postgres-queue.test.ts).
+  for (const copy of ["src", "cjs/src"]) expect(readFileSync(join(final.root, "/app/node_modules/postgres", copy, "queue.js"), "utf8"), copy).toContain("Keyhold patch");
 });
 
 test("the image's CMD serves: liveness answers, the HEALTHCHECK passes, /docs works, SIGTERM stops it cleanly", async () => {
