@@ -174,8 +174,9 @@ export async function getVerifications(
   // Then a fixed order, so equal values and limits answer the same rows every time.
   if (granularity) order.push(sql`"time" asc`);
   if (groupBy.has("key")) order.push(sql`"keyId" asc`);
-  if (groupBy.has("tags")) order.push(sql`"tags" asc`);
-  if (groupBy.has("tag")) order.push(sql`"tag" asc`);
+  // Byte order, whatever the database's collation: the same answer on every server.
+  if (groupBy.has("tags")) order.push(sql`"tags" collate "C" asc`);
+  if (groupBy.has("tag")) order.push(sql`"tag" collate "C" asc`);
   const limit = Math.min(query.limit ?? MAX_ANALYTICS_ROWS, MAX_ANALYTICS_ROWS);
 
   const statement = sql`select ${sql.join(select, sql`, `)} from ${source}${lateral}

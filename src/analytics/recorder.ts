@@ -73,6 +73,8 @@ export class VerificationRecorder implements VerificationNotes {
   writeFailures = 0;
   /** When the oldest pending verification was recorded (ms), or null when nothing is pending: the flush lag. */
   private oldestPendingAt: number | null = null;
+  /** The same for the batch being written. */
+  private writingSince: number | null = null;
 
   constructor(
     private readonly db: Database,
@@ -115,7 +117,9 @@ export class VerificationRecorder implements VerificationNotes {
 
   /** Milliseconds the oldest pending count has waited to be written (0: nothing pending). */
   lagMs(): number {
-    return this.oldestPendingAt === null ? 0 : Math.max(0, this.clock() - this.oldestPendingAt);
+    // The batch being written counts too: its counts are not in the database yet either.
+    const oldest = Math.min(this.oldestPendingAt ?? Infinity, this.writingSince ?? Infinity);
+    return oldest === Infinity ? 0 : Math.max(0, this.clock() - oldest);
   }
 
   /** Writes everything recorded so far, after any write under way. Never throws: a failure is logged and retried next time. */
@@ -127,8 +131,10 @@ export class VerificationRecorder implements VerificationNotes {
     this.pending = new Map();
     this.pendingBytes = 0;
     this.oldestPendingAt = null;
+    this.writingSince = since;
     this.writing = this.write(batch, since).finally(() => {
       this.writing = null;
+      this.writingSince = null;
       if (this.isFull()) void this.flush(); // filled up meanwhile
     });
     await this.writing;

@@ -197,6 +197,20 @@ forEachDatabase("verification analytics", (h) => {
     expect((await analytics({ groupBy: "tag,tags" })).status).toBe(400);
   });
 
+  test("tags with commas, quotes, braces and backslashes are recorded and filtered exactly", async () => {
+    const apiId = await h().createApi(mix.ws, "tags"); // its own API: the other tests' totals stay as they are
+    const { keyId, key } = await h().createKey(mix.ws, apiId);
+    const odd = ["a,b", 'q"uote', "{br}", "back\\slash", "NULL", "é ü"];
+    for (const tag of odd) expect((await h().post("/v2/keys.verifyKey", { key, tags: [tag, "common"] }, mix.ws.rootKey)).status).toBe(200);
+    await h().deps.analytics!.flush();
+    for (const tag of odd) {
+      const res = await h().post("/v2/analytics.getVerifications", { apiId, keyId, tag: [tag, "common"], groupBy: "tags" }, mix.ws.rootKey);
+      expect(res.body.data, tag).toEqual([expect.objectContaining({ tags: [tag, "common"].sort(), valid: 1, total: 1 })]);
+    }
+    const perTag = await h().call("GET", "/v1/analytics.getVerifications", { query: { apiId, keyId, groupBy: "tag" }, token: mix.ws.rootKey });
+    expect(perTag.body.map((r: { tag: string; total: number }) => [r.tag, r.total])).toEqual([...odd.map((t) => [t, 1]), ["common", odd.length]].sort((a, b) => (String(a[0]) < String(b[0]) ? -1 : 1)));
+  });
+
   test("keys.getVerifications: per day, by keyId and by ownerId (v1 over HTTP and SDK)", async () => {
     const credits = mix.seen.get(mix.keys.credits!.keyId)!;
     const day = Math.floor(mix.from / 86_400_000) * 86_400_000;
