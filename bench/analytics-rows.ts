@@ -26,13 +26,16 @@ async function main(): Promise<void> {
   await handle.close();
   const tokenKeys = await generateTokenKeyPair();
   const vault = await startChild("vault", "./servers/vault.ts", { tokenPublicJwk: tokenKeys.publicJwk });
-  const child = await startChild("keyhold cached", "./servers/keyhold.ts", {
-    database: db.target,
-    apps: [{ cache: true }, { cache: true, analytics: false }],
-    vault: { url: vault.urls[0]!, privateJwk: tokenKeys.privateJwk },
-    logLevel: process.env.BENCH_LOG_LEVEL ?? "warn",
-  } satisfies KeyholdChildConfig);
-  const rows = await analyticsScenarios(p, fx, analyticsFx, { on: child.urls[0]!, off: child.urls[1]! }, log);
+  const keyhold = (name: string, analytics: boolean) =>
+    startChild(name, "./servers/keyhold.ts", {
+      database: db.target,
+      apps: [{ cache: true, analytics }],
+      vault: { url: vault.urls[0]!, privateJwk: tokenKeys.privateJwk },
+      logLevel: process.env.BENCH_LOG_LEVEL ?? "warn",
+    } satisfies KeyholdChildConfig);
+  if (db.kind !== "postgres") throw new Error("the analytics rows need PostgreSQL: two Keyhold processes on one database");
+  const [on, off] = [await keyhold("keyhold cached", true), await keyhold("keyhold cached, analytics off", false)];
+  const rows = await analyticsScenarios(p, fx, analyticsFx, { on: on.urls[0]!, off: off.urls[0]!, statsOn: () => on.stats(), statsOff: () => off.stats() }, log);
   log(formatTable(rows));
 }
 

@@ -118,8 +118,7 @@ async function main(): Promise<void> {
   const [ceiling, dbCeiling, cachedChild, uncachedChild] = await Promise.all([
     startChild("ceiling", "./baselines/ceiling.ts", { samplePath }),
     postgres ? startChild("db ceiling", "./baselines/db-ceiling.ts", { url: db.url, maxConnections: 10 }) : null,
-    // The last app of the cached child records no analytics: the baseline of the analytics row.
-    keyhold("keyhold cached", postgres ? [{ cache: true }, { cache: true, analytics: false }] : [{ cache: true }, { cache: false }, { cache: true, analytics: false }]),
+    keyhold("keyhold cached", postgres ? [{ cache: true }] : [{ cache: true }, { cache: false }]),
     postgres ? keyhold("keyhold uncached", [{ cache: false }]) : null,
   ]);
   const cachedUrl = cachedChild.urls[0]!;
@@ -142,7 +141,10 @@ async function main(): Promise<void> {
   const scale = "url" in small ? await measureScale(p, small, { url: uncachedUrl, keys: fx.hot }) : small;
   const rows: Row[] = [...verify.rows, scaleRow(p, scale, verify.uncached)];
   log("analytics…");
-  rows.push(...(await analyticsScenarios(p, fx, analyticsFx, { on: cachedUrl, off: cachedChild.urls.at(-1)! }, log)));
+  // The baseline of the on/off row: the same cached instance in a process of its own, counting nothing (PostgreSQL only).
+  const off = postgres ? await keyhold("keyhold cached, analytics off", [{ cache: true, analytics: false }]) : null;
+  rows.push(...(await analyticsScenarios(p, fx, analyticsFx, { on: cachedUrl, off: off?.urls[0], statsOn: () => cachedChild.stats(), statsOff: off ? () => off.stats() : undefined }, log)));
+  await off?.stop();
   // The uncached instance stays up: the admin routes are paired with its verify.
   await Promise.all([ceiling.stop(), dbCeiling?.stop()]);
 

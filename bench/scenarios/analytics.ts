@@ -9,6 +9,7 @@ import { type LoadSpec, runLoad } from "../load.ts";
 import { formatSpread, measurePairs } from "../pairs.ts";
 import type { Profile } from "../profile.ts";
 import { type Row, compared, pass } from "../rows.ts";
+import type { ChildStats } from "../servers/serve-child.ts";
 import { verifyLoad } from "./verify.ts";
 
 /** Keys around the busy one, counted in the same partitions, so the busy key's rows are found among others'. */
@@ -76,17 +77,19 @@ const auth = (fx: Fixtures) => ({ authorization: `Bearer ${fx.rootKey}` });
  *   the read scales with that key's rows in the range (index range scans in pruned day
  *   partitions), not with the table.
  */
-export async function analyticsScenarios(p: Profile, fx: Fixtures, a: AnalyticsFixture, urls: { on: string; off: string }, log: (s: string) => void): Promise<Row[]> {
+export interface AnalyticsTargets {
+  on: string;
+  /** Unset (PGlite: one process): the on/off row is skipped. */
+  off?: string;
+  /** The processes serving them (one each), for Keyhold's CPU per request on either side. */
+  statsOn?: () => Promise<ChildStats>;
+  statsOff?: () => Promise<ChildStats>;
+}
+
+export async function analyticsScenarios(p: Profile, fx: Fixtures, a: AnalyticsFixture, urls: AnalyticsTargets, log: (s: string) => void): Promise<Row[]> {
   const rows: Row[] = [];
-  await expectVerify(`${urls.on}/v1/keys.verifyKey`, fx.hot[0]!, "VALID");
-  await expectVerify(`${urls.off}/v1/keys.verifyKey`, fx.hot[0]!, "VALID");
-  log(`  analytics on vs off: ${p.pairs} quads of ${p.durationS} s runs…`);
-  const off = verifyLoad(p, urls.off, fx.hot);
-  const on = verifyLoad(p, urls.on, fx.hot);
-  // Every key asked for twice first, so both runs measure cache hits.
-  for (const spec of [off, on]) await runLoad({ ...spec, amount: 2 * spec.bodies!.length });
-  const verify = await measurePairs(off, on, p);
-  rows.push(compared("verify cached, analytics on", verify, "same, analytics off", 0.9, { note: "one process, two apps; the on app counts every verdict, flushed once a second" }));
+  if (urls.off) rows.push(await analyticsOnOff(p, fx, { ...urls, off: urls.off }, log));
+  else rows.push({ scenario: "verify cached, analytics on", unit: "req/s", note: "skipped: needs two Keyhold processes on one PostgreSQL" });
 
   const query = (start: number, groupBy: string): LoadSpec => ({
     url: urls.on,
@@ -113,4 +116,27 @@ export async function analyticsScenarios(p: Profile, fx: Fixtures, a: AnalyticsF
     }),
   );
   return rows;
+}
+
+/** Cached verify with analytics on against the same with analytics off: interleaved quads, with each process's CPU per request. */
+async function analyticsOnOff(p: Profile, fx: Fixtures, urls: AnalyticsTargets & { off: string }, log: (s: string) => void): Promise<Row> {
+  await expectVerify(`${urls.on}/v1/keys.verifyKey`, fx.hot[0]!, "VALID");
+  await expectVerify(`${urls.off}/v1/keys.verifyKey`, fx.hot[0]!, "VALID");
+  log(`  analytics on vs off: ${p.pairs} quads of ${p.durationS} s runs…`);
+  const off = verifyLoad(p, urls.off, fx.hot);
+  const on = verifyLoad(p, urls.on, fx.hot);
+  // Every key asked for twice first, so both runs measure cache hits.
+  for (const spec of [off, on]) await runLoad({ ...spec, amount: 2 * spec.bodies!.length });
+  const cpu = async () => [(await urls.statsOn?.())?.cpuMicros, (await urls.statsOff?.())?.cpuMicros];
+  const [onBefore, offBefore] = await cpu();
+  const verify = await measurePairs(off, on, p);
+  const [onAfter, offAfter] = await cpu();
+  const perRequest = (after?: number, before?: number, requests = 1) => (after === undefined || before === undefined ? null : (after - before) / Math.max(requests, 1));
+  const onCpu = perRequest(onAfter, onBefore, verify.target.requests);
+  const offCpu = perRequest(offAfter, offBefore, verify.baseline.requests);
+  const cpuNote = onCpu !== null && offCpu !== null ? `; Keyhold CPU/req ${onCpu.toFixed(0)} µs on, ${offCpu.toFixed(0)} µs off` : "";
+  return compared("verify cached, analytics on", verify, "same, analytics off", 0.9, {
+      note: `two processes, same keys; the on one counts every verdict, one upsert a second${cpuNote}`,
+      data: { cpuMicrosPerRequest: { on: onCpu, off: offCpu } },
+    });
 }
