@@ -4,7 +4,7 @@ import { Unkey as UnkeyV1 } from "@unkey/api";
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { executeRows } from "../../src/db/execute-rows.ts";
-import { type Harness, type Workspace, forEachDatabase } from "../harness.ts";
+import { type Harness, type Workspace, forEachDatabase, onTwoInstances } from "../harness.ts";
 import { useV2Sdk } from "../v2/sdk-context.ts";
 
 /**
@@ -296,5 +296,23 @@ forEachDatabase("verification analytics", (h) => {
     expect(parts.map((p) => p.name)).toContain(`key_verifications_minute_p${today}`);
     const [hours] = await executeRows<{ n: number }>(h().db, sql`select count(*)::int as n from key_verifications_hour`);
     expect(hours!.n).toBe(0);
+  });
+});
+
+onTwoInstances("verification analytics on two instances of one PostgreSQL", (a, b) => {
+  test("each instance counts its own verifies; flushed concurrently into the same rows, they add up exactly", async () => {
+    const ws = await a().workspace();
+    const apiId = await a().createApi(ws, "two");
+    const { keyId, key } = await a().createKey(ws, apiId);
+    const verify = (h: Harness, n: number) => Promise.all(Array.from({ length: n }, () => h.post("/v2/keys.verifyKey", { key, tags: ["shared"] }, ws.rootKey)));
+    for (let round = 0; round < 5; round++) {
+      await Promise.all([verify(a(), 40), verify(b(), 60)]);
+      // Both write the same (key, minute, outcome, tags) row at once: the upsert adds, never overwrites.
+      await Promise.all([a().deps.analytics!.flush(), b().deps.analytics!.flush()]);
+    }
+    const res = await a().get("/v1/analytics.getVerifications", { apiId, groupBy: "key" }, ws.rootKey);
+    expect(res.body).toEqual([expect.objectContaining({ keyId, valid: 500, total: 500 })]);
+    const fromB = await b().post("/v2/analytics.getVerifications", { apiId, tag: "shared" }, ws.rootKey);
+    expect(fromB.body.data[0].total).toBe(500);
   });
 });
