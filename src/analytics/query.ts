@@ -1,4 +1,4 @@
-import { type SQL, and, eq, isNull, sql } from "drizzle-orm";
+import { type SQL, and, eq, inArray, isNull, sql } from "drizzle-orm";
 import { findApi } from "../apis/apis.ts";
 import { type ApiAction, apiPermission, hasPermission } from "../auth/permissions.ts";
 import { type RootKeyContext, requirePermission } from "../auth/root-key-auth.ts";
@@ -93,9 +93,9 @@ export function truncate(t: number, granularity: Granularity): number {
  * The APIs the caller may read the counts of: the one asked for (v1: NOT_FOUND when it is
  * not the workspace's; v2: none, so another workspace's API reads exactly like a missing
  * one, an API without verifications, before any permission check), or
- * with no apiId every API of the workspace the root key holds the permission for.
+ * with no apiId every live API of the workspace the root key holds the permission for.
  */
-async function readableApis(db: Database, ctx: RootKeyContext, apiId: string | undefined, access: AnalyticsAccess, missingApi: "notFound" | "empty"): Promise<string[] | "all"> {
+async function readableApis(db: Database, ctx: RootKeyContext, apiId: string | undefined, access: AnalyticsAccess, missingApi: "notFound" | "empty"): Promise<string[]> {
   const wildcard = apiPermission("*", access.action);
   if (apiId !== undefined) {
     const api = await findApi(db, ctx.workspaceId, apiId).catch((error: unknown) => {
@@ -107,13 +107,18 @@ async function readableApis(db: Database, ctx: RootKeyContext, apiId: string | u
     requirePermission(ctx, apiPermission(api.id, access.action));
     return [api.id];
   }
-  if (hasPermission(ctx.permissions, wildcard)) return "all";
+  const all = hasPermission(ctx.permissions, wildcard);
   const named = ctx.permissions.flatMap((p) => {
     const parts = p.split(".");
     return parts.length === 3 && parts[0] === "api" && parts[2] === access.action && parts[1] !== "*" ? [parts[1]!] : [];
   });
-  if (named.length === 0) requirePermission(ctx, wildcard);
-  return named;
+  if (!all && named.length === 0) requirePermission(ctx, wildcard);
+  // The workspace's live APIs among them: a deleted API's counts are not read, nor ids of other workspaces.
+  const live = await db
+    .select({ id: apis.id })
+    .from(apis)
+    .where(and(eq(apis.workspaceId, ctx.workspaceId), isNull(apis.deletedAt), all ? undefined : inArray(apis.id, named)));
+  return live.map((a) => a.id);
 }
 
 export async function getVerifications(
@@ -143,7 +148,7 @@ export async function getVerifications(
       [
         sql`${t}.workspace_id = ${ctx.workspaceId}`,
         sql`${t}.time >= ${start}::bigint and ${t}.time <= ${end}::bigint`,
-        apiIds === "all" ? undefined : apiIds.length === 0 ? sql`false` : sql`${t}.api_id in (${sql.join(apiIds.map((a) => sql`${a}`), sql`, `)})`,
+        apiIds.length === 0 ? sql`false` : sql`${t}.api_id in (${sql.join(apiIds.map((a) => sql`${a}`), sql`, `)})`,
         query.keyIds?.length ? sql`${t}.key_id in (${sql.join(query.keyIds.map((k) => sql`${k}`), sql`, `)})` : undefined,
         query.tags?.length ? sql`${t}.tags @> ${`{${query.tags.map(arrayLiteral).join(",")}}`}::text[]` : undefined,
       ].filter((s): s is SQL => s !== undefined),

@@ -287,6 +287,15 @@ forEachDatabase("verification analytics", (h) => {
     expect((await h().get("/v1/keys.getVerifications", { ownerId: "owner-1" }, other.rootKey)).status).toBe(404);
   });
 
+  test("v2 without apiId reads the workspace's live APIs: a deleted API's counts are left out (last: it deletes the other API)", async () => {
+    const before = await h().post("/v2/analytics.getVerifications", { groupBy: "key" }, mix.ws.rootKey);
+    expect(before.body.data.map((r: { keyId: string }) => r.keyId)).toContain(mix.keys.forbidden!.keyId);
+    expect((await h().post("/v1/apis.deleteApi", { apiId: mix.otherApiId }, mix.ws.rootKey)).status).toBe(200);
+    const after = await h().post("/v2/analytics.getVerifications", { groupBy: "key" }, mix.ws.rootKey);
+    expect(after.body.data.map((r: { keyId: string }) => r.keyId)).not.toContain(mix.keys.forbidden!.keyId);
+    expect(after.body.data).toHaveLength(before.body.data.length - 1);
+  });
+
   test("stored in day partitions of the minute table; nothing in the hour table yet", async () => {
     const parts = await executeRows<{ name: string }>(
       h().db,
