@@ -144,6 +144,12 @@ export class VerificationRecorder implements VerificationNotes {
   async close(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     await this.flush();
+    // A refused last write has no next try: say what is lost.
+    if (this.pending.size > 0) {
+      const verifications = [...this.pending.values()].reduce((n, r) => n + r.count, 0);
+      this.logger.error({ rows: this.pending.size, verifications }, "analytics: counts could not be written before shutdown and are lost");
+      this.pending.clear();
+    }
   }
 
   private async ensureDays(days: number[]): Promise<void> {
