@@ -5,6 +5,7 @@ import { startChild, stopAllChildren } from "./children.ts";
 import { createBenchDatabase } from "./database.ts";
 import { createFixtures } from "./fixtures.ts";
 import { verifyBodies } from "./http.ts";
+import { expectStandaloneLimit, standaloneLimitBodies } from "./scenarios/verify.ts";
 import { measure } from "./load.ts";
 
 /**
@@ -12,12 +13,13 @@ import { measure } from "./load.ts";
  * before/after figures of a change to the hot path. `valid` (default) runs against the
  * ceiling; `credits` and `ratelimit` against the database ceiling's same statement (needs
  * PostgreSQL). With BENCH_CPU_PROF=<dir> every child writes a CPU profile there.
- *   npx tsx bench/profile-verify.ts [rounds] [seconds] [valid|credits|ratelimit]
+ * `standalone` runs v2 ratelimit.limit against the database ceiling's raw window upsert.
+ *   npx tsx bench/profile-verify.ts [rounds] [seconds] [valid|credits|ratelimit|standalone]
  */
 const rounds = Number(process.argv[2] ?? 3);
 const seconds = Number(process.argv[3] ?? 5);
 const scenario = process.argv[4] ?? "valid";
-if (!["valid", "credits", "ratelimit"].includes(scenario)) throw new Error(`unknown scenario ${scenario}`);
+if (!["valid", "credits", "ratelimit", "standalone"].includes(scenario)) throw new Error(`unknown scenario ${scenario}`);
 const db = await createBenchDatabase(console.log);
 if (scenario !== "valid" && db.kind !== "postgres") throw new Error(`${scenario} needs PostgreSQL (the database ceiling)`);
 try {
@@ -33,8 +35,15 @@ try {
     startChild("keyhold", "./servers/keyhold.ts", { database: db.target, apps: [{ cache: true }], vault: null, logLevel: "warn" }),
   ]);
   const keys = scenario === "credits" ? fx.credits : scenario === "ratelimit" ? fx.ratelimited : fx.hotSmall;
-  const path = (url: string) => (url === keyhold.urls[0] || scenario === "valid" ? "/v1/keys.verifyKey" : `/${scenario === "credits" ? "credits" : "ratelimit"}`);
-  const load = (url: string) => ({ url, paths: [path(url)], bodies: verifyBodies(keys), connections: 32, durationS: seconds });
+  const standalone = scenario === "standalone";
+  if (standalone) await expectStandaloneLimit(keyhold.urls[0]!, fx.rootKey, standaloneLimitBodies()[0]!);
+  const path = (url: string) =>
+    standalone
+      ? url === keyhold.urls[0] ? "/v2/ratelimit.limit" : "/namespace-ratelimit"
+      : url === keyhold.urls[0] || scenario === "valid" ? "/v1/keys.verifyKey" : `/${scenario === "credits" ? "credits" : "ratelimit"}`;
+  const bodies = standalone ? standaloneLimitBodies() : verifyBodies(keys);
+  const headers = standalone ? { authorization: `Bearer ${fx.rootKey}` } : undefined;
+  const load = (url: string) => ({ url, paths: [path(url)], bodies, headers, connections: 32, durationS: seconds });
   await measure({ ...load(keyhold.urls[0]!), amount: 3 * keys.length }, 0); // fill the cache
   for (let round = 0; round < rounds; round++) {
     const cpu = async (child: typeof ceiling, url: string) => {

@@ -9,6 +9,9 @@ import { childConfig, serveChild } from "../servers/serve-child.ts";
  * (src/keys/verify-key.ts), and the conditional UPDATE … RETURNING of spendCredits and
  * the window upsert of consumeRatelimit (src/keys/credits.ts, src/ratelimits/windows.ts), each as one statement.
  * For the two writes the key's id comes from a Map, as from a warm verify cache.
+ * `/namespace-ratelimit` is the same upsert on a standalone limit's window (what
+ * `ratelimit.limit` runs, src/ratelimits/standalone-limits.ts), its namespace id from a Map
+ * filled on first use, as from a warm namespace cache.
  */
 const { url, maxConnections } = childConfig<{ url: string; maxConnections: number }>();
 const sql = postgres(url, { max: maxConnections, onnotice: () => {} });
@@ -63,6 +66,28 @@ app.post("/ratelimit", async (c) => {
       or (ratelimit_windows.window_start = excluded.window_start and ratelimit_windows.count::bigint + excluded.count <= ${limit})
     returning count`;
   return c.json(row ? { valid: true, code: "VALID", remaining: limit - row.count } : { valid: false, code: "RATE_LIMITED" });
+});
+
+const namespaceIds = new Map<string, string>();
+app.post("/namespace-ratelimit", async (c) => {
+  const { namespace, identifier, limit, duration } = await c.req.json<{ namespace: string; identifier: string; limit: number; duration: number }>();
+  let id = namespaceIds.get(namespace);
+  if (id === undefined) {
+    const [row] = await sql<{ id: string }[]>`select id from ratelimit_namespaces where name = ${namespace} limit 1`;
+    namespaceIds.set(namespace, (id = row?.id ?? ""));
+  }
+  const cost = 1;
+  const windowStart = Math.floor(Date.now() / duration) * duration;
+  const [row] = await sql`
+    insert into ratelimit_windows (subject_id, name, window_start, count, expires_at) values (${id}, ${`${duration}:${identifier}`}, ${windowStart}, ${cost}, ${windowStart + duration})
+    on conflict (subject_id, name) do update set
+      window_start = excluded.window_start,
+      count = case when ratelimit_windows.window_start = excluded.window_start then (ratelimit_windows.count::bigint + excluded.count)::integer else excluded.count end,
+      expires_at = excluded.expires_at
+    where ratelimit_windows.window_start < excluded.window_start
+      or (ratelimit_windows.window_start = excluded.window_start and ratelimit_windows.count::bigint + excluded.count <= ${limit})
+    returning count`;
+  return c.json(row ? { success: true, limit, remaining: limit - row.count } : { success: false, limit, remaining: 0 });
 });
 
 await serveChild([app], { close: () => sql.end({ timeout: 5 }) });

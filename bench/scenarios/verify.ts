@@ -1,5 +1,5 @@
 import type { Fixtures } from "../fixtures.ts";
-import { expectV2Verify, expectVerify, verifyBodies } from "../http.ts";
+import { call, expectV2Verify, expectVerify, verifyBodies } from "../http.ts";
 import { type LoadResult, type LoadSpec, runLoad } from "../load.ts";
 import { type Paired, formatSpread, measurePairs, measureRepeated } from "../pairs.ts";
 import type { Profile } from "../profile.ts";
@@ -119,7 +119,31 @@ export async function verifyScenarios(p: Profile, fx: Fixtures, t: VerifyTargets
   baselineRow("db ceiling: raw rate-limit upsert", rate);
   rows.push(compared("verify with rate limit, cached instance", rate, "raw rate-limit upsert", 0.7, server("verify rate limit vs database upsert")));
 
+  // Standalone limits: v2 ratelimit.limit (root key and namespace cached) against the same window upsert, raw.
+  const limitBodies = standaloneLimitBodies();
+  const auth = { authorization: `Bearer ${fx.rootKey}` };
+  await expectStandaloneLimit(t.cached, fx.rootKey, limitBodies[0]!);
+  const limitLoad = (url: string, path: string): LoadSpec => ({ url, paths: [path], bodies: limitBodies, headers: auth, connections: p.verifyConnections, durationS: p.durationS });
+  const standalone = await pairs(
+    "ratelimit.limit vs database upsert",
+    t.dbCeiling ? limitLoad(t.dbCeiling, "/namespace-ratelimit") : null,
+    limitLoad(t.cached, "/v2/ratelimit.limit"),
+  );
+  baselineRow("db ceiling: raw standalone window upsert", standalone);
+  rows.push(compared("v2 ratelimit.limit (root key), cached namespace", standalone, "raw standalone window upsert", 0.7, server("ratelimit.limit vs database upsert")));
+
   return { rows, uncached: isPaired(uncached) ? uncached.target : uncached };
+}
+
+/** 1,000 identifiers in one namespace, with a limit no run reaches: every call is an upsert that passes. */
+export function standaloneLimitBodies(): string[] {
+  return Array.from({ length: 1000 }, (_, i) => JSON.stringify({ namespace: "bench.standalone", identifier: `user_${i}`, limit: 2_000_000_000, duration: 60_000 }));
+}
+
+/** Makes the namespace (first use) and checks that the call passes. */
+export async function expectStandaloneLimit(url: string, rootKey: string, body: string): Promise<void> {
+  const res = await call<{ data?: { success?: boolean } }>(`${url}/v2/ratelimit.limit`, { body: JSON.parse(body), token: rootKey });
+  if (res.status !== 200 || res.body.data?.success !== true) throw new Error(`expected a passing ratelimit.limit from ${url}, got ${res.status} ${JSON.stringify(res.body)}`);
 }
 
 export const runsNote = (p: Profile) => `medians of ${p.pairs} runs of ${p.durationS} s`;

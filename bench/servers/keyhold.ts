@@ -7,6 +7,7 @@ import { VerifyCache, subscribeToKeyChanges } from "../../src/keys/verify-cache.
 import { LastUsedRecorder } from "../../src/keys/last-used.ts";
 import { VerificationRecorder } from "../../src/analytics/recorder.ts";
 import { ROOT_KEY_CACHE_DEFAULTS, RootKeyCache, subscribeToRootKeyChanges } from "../../src/auth/root-key-cache.ts";
+import { NamespaceCache, subscribeToRatelimitChanges } from "../../src/ratelimits/namespace-cache.ts";
 import { createHttpVaultClient } from "../../src/vault-client/http-vault-client.ts";
 import { childConfig, serveChild } from "./serve-child.ts";
 
@@ -44,7 +45,10 @@ for (const { cache, analytics: counted = true } of config.apps) {
   // Every app has a root-key cache, as `keyhold serve` has by default; `cache` is about verify only.
   const rootKeyCache = new RootKeyCache(ROOT_KEY_CACHE_DEFAULTS);
   unsubscribes.push(await subscribeToRootKeyChanges(handle, rootKeyCache));
-  apps.push(createApp({ db: handle.db, vault, logger, verifyCache, rootKeyCache, lastUsed, analytics: counted ? analytics : null }));
+  // And a rate-limit namespace cache, as `keyhold serve` has.
+  const namespaceCache = new NamespaceCache();
+  unsubscribes.push(await subscribeToRatelimitChanges(handle, namespaceCache));
+  apps.push(createApp({ db: handle.db, vault, logger, verifyCache, rootKeyCache, namespaceCache, lastUsed, analytics: counted ? analytics : null }));
 }
 
 await serveChild(apps, {

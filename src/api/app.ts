@@ -28,6 +28,11 @@ import { registerMigrationsCreateKeys } from "./v1/migrations_createKeys.ts";
 import { registerCreateRootKey } from "./v1/rootKeys_createRootKey.ts";
 import { registerDeleteRootKey } from "./v1/rootKeys_deleteRootKey.ts";
 import { registerListRootKeys } from "./v1/rootKeys_listRootKeys.ts";
+import { registerRatelimitsDeleteOverride } from "./v1/ratelimits_deleteOverride.ts";
+import { registerRatelimitsGetOverride } from "./v1/ratelimits_getOverride.ts";
+import { registerRatelimitsLimit } from "./v1/ratelimits_limit.ts";
+import { registerRatelimitsListOverrides } from "./v1/ratelimits_listOverrides.ts";
+import { registerRatelimitsSetOverride } from "./v1/ratelimits_setOverride.ts";
 import { registerMetrics } from "./routes/metrics.ts";
 import { registerAnalyticsGetVerifications } from "./v1/analytics_getVerifications.ts";
 import { registerKeysGetVerifications } from "./v1/keys_getVerifications.ts";
@@ -52,6 +57,11 @@ const routes = [
   registerCreateRootKey,
   registerDeleteRootKey,
   registerListRootKeys,
+  registerRatelimitsLimit,
+  registerRatelimitsSetOverride,
+  registerRatelimitsGetOverride,
+  registerRatelimitsListOverrides,
+  registerRatelimitsDeleteOverride,
   registerKeysGetVerifications,
   registerAnalyticsGetVerifications,
   ...v2Routes,

@@ -167,6 +167,42 @@ export const importedKeyPrefixes = pgTable(
 );
 
 /**
+ * Standalone rate limits (src/ratelimits/): a workspace's namespaces, by unique name. Their
+ * counters live in ratelimit_windows with the namespace id as subject. Changes are announced
+ * on `keyhold_ratelimits` (drizzle/0007), so every instance's namespace cache stays current.
+ */
+export const ratelimitNamespaces = pgTable(
+  "ratelimit_namespaces",
+  {
+    id: id("id").primaryKey(),
+    workspaceId: id("workspace_id").notNull().references(() => workspaces.id),
+    name: text("name").notNull(),
+    createdAt: millis("created_at").notNull(),
+  },
+  (t) => [uniqueIndex("ratelimit_namespaces_workspace_name_idx").on(t.workspaceId, t.name)],
+);
+
+/** A namespace's limit for one identifier, or for every identifier a `*` pattern matches. */
+export const ratelimitOverrides = pgTable(
+  "ratelimit_overrides",
+  {
+    id: id("id").primaryKey(),
+    workspaceId: id("workspace_id").notNull(),
+    namespaceId: id("namespace_id")
+      .notNull()
+      .references(() => ratelimitNamespaces.id, { onDelete: "cascade" }),
+    identifier: text("identifier").notNull(),
+    limit: integer("limit").notNull(),
+    duration: millis("duration").notNull(),
+    /** v1's flag, stored and answered; counting is exact either way. */
+    async: boolean("async"),
+    createdAt: millis("created_at").notNull(),
+    updatedAt: millis("updated_at"),
+  },
+  (t) => [uniqueIndex("ratelimit_overrides_namespace_identifier_idx").on(t.namespaceId, t.identifier)],
+);
+
+/**
  * Verification counts (src/analytics/): one row per key, bucket, outcome and tag set.
  * `time` is the bucket's start (Unix ms): a minute in `key_verifications_minute`, an hour in
  * `key_verifications_hour`, which the minute rows are rolled up into after

@@ -10,7 +10,7 @@ import type { VaultTransport } from "./http-vault-client.ts";
 export function nodeHttpTransport(): VaultTransport {
   const agent = new Agent({ keepAlive: true, maxSockets: 64 });
   const tlsAgent = new TlsAgent({ keepAlive: true, maxSockets: 64 });
-  return (url, init) =>
+  const send = (url: string, init: Parameters<VaultTransport>[1], retried: boolean): ReturnType<VaultTransport> =>
     new Promise((resolve, reject) => {
       const secure = url.startsWith("https:");
       const req = (secure ? tlsRequest : request)(
@@ -27,7 +27,14 @@ export function nodeHttpTransport(): VaultTransport {
           });
         },
       );
-      req.on("error", reject);
+      req.on("error", (error: NodeJS.ErrnoException) => {
+        // A kept-alive connection the vault closed while it sat idle (its keepAliveTimeout, 5 s by
+        // default) resets on reuse before any answer: the request never reached the vault, so it is
+        // sent once more on a new connection (Node's documented remedy) instead of failing with 503.
+        if (!retried && req.reusedSocket && error.code === "ECONNRESET") resolve(send(url, init, true));
+        else reject(error);
+      });
       req.end(init.body);
     });
+  return (url, init) => send(url, init, false);
 }

@@ -1,5 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { beforeAll, describe, expect, test } from "vitest";
+import { sql } from "drizzle-orm";
+import { executeRows } from "../../src/db/execute-rows.ts";
 import { newId } from "../../src/ids.ts";
 import { generateKey } from "../../src/keys/key-format.ts";
 import { type Harness, type Response, type Workspace, forEachDatabase } from "../harness.ts";
@@ -19,6 +21,8 @@ interface Ids {
   key: string;
   /** A disabled key: a foreign verify must say NOT_FOUND, not DISABLED. */
   disabledKey: string;
+  /** A rate-limit namespace with an override for `vip` and a counted window (unset: a namespace id never issued). */
+  namespaceId?: string;
 }
 
 interface IdRoute {
@@ -33,6 +37,10 @@ interface IdRoute {
   /** v2 analytics declares no 404: a foreign or missing API reads as one without verifications (200, a row of zeros). */
   emptyRows?: true;
 }
+
+/** The namespace of the ids, or one of the same shape that was never issued. */
+const nsOf = (i: Ids) => i.namespaceId ?? newId("rlns");
+const limitBody = (i: Ids) => ({ namespace: nsOf(i), identifier: "vip", limit: 100, duration: 60_000 });
 
 const idRoutes: IdRoute[] = [
   { name: "apis.getApi", method: "GET", path: "/v1/apis.getApi", input: (i) => ({ apiId: i.apiId }) },
@@ -115,6 +123,18 @@ const idRoutes: IdRoute[] = [
     path: "/v1/migrations.createKeys",
     input: (i) => [{ apiId: i.apiId, hash: { value: freshHash("base64"), variant: "sha256_base64" }, name: "planted" }],
   },
+  // Standalone rate limits: a namespace id that is not the caller's is NOT_FOUND, never a new namespace of that name.
+  { name: "ratelimits.limit", method: "POST", path: "/v1/ratelimits.limit", input: (i) => limitBody(i) },
+  { name: "ratelimits.setOverride", method: "POST", path: "/v1/ratelimits.setOverride", input: (i) => ({ namespaceId: nsOf(i), identifier: "vip", limit: 0, duration: 60_000 }) },
+  { name: "ratelimits.getOverride", method: "GET", path: "/v1/ratelimits.getOverride", input: (i) => ({ namespaceId: nsOf(i), identifier: "vip" }) },
+  { name: "ratelimits.listOverrides", method: "GET", path: "/v1/ratelimits.listOverrides", input: (i) => ({ namespaceId: nsOf(i) }) },
+  { name: "ratelimits.deleteOverride", method: "POST", path: "/v1/ratelimits.deleteOverride", input: (i) => ({ namespaceId: nsOf(i), identifier: "vip" }) },
+  { name: "v2 ratelimit.limit", method: "POST", path: "/v2/ratelimit.limit", input: (i) => limitBody(i) },
+  { name: "v2 ratelimit.multiLimit", method: "POST", path: "/v2/ratelimit.multiLimit", input: (i) => [limitBody(i)] },
+  { name: "v2 ratelimit.setOverride", method: "POST", path: "/v2/ratelimit.setOverride", input: (i) => ({ namespace: nsOf(i), identifier: "vip", limit: 0, duration: 60_000 }) },
+  { name: "v2 ratelimit.getOverride", method: "POST", path: "/v2/ratelimit.getOverride", input: (i) => ({ namespace: nsOf(i), identifier: "vip" }) },
+  { name: "v2 ratelimit.listOverrides", method: "POST", path: "/v2/ratelimit.listOverrides", input: (i) => ({ namespace: nsOf(i) }) },
+  { name: "v2 ratelimit.deleteOverride", method: "POST", path: "/v2/ratelimit.deleteOverride", input: (i) => ({ namespace: nsOf(i), identifier: "vip" }) },
   { name: "analytics.getVerifications", method: "GET", path: "/v1/analytics.getVerifications", input: (i) => ({ apiId: i.apiId, groupBy: "key" }) },
   { name: "analytics.getVerifications by key", method: "GET", path: "/v1/analytics.getVerifications", input: (i) => ({ apiId: i.apiId, keyId: i.keyId }) },
   { name: "keys.getVerifications", method: "GET", path: "/v1/keys.getVerifications", input: (i) => ({ keyId: i.keyId }) },
@@ -128,6 +148,14 @@ const idRoutes: IdRoute[] = [
     emptyRows: true,
   },
 ];
+
+/** A namespace of `ws` with an override for `vip` and one counted window: what the ratelimit rows aim at. */
+async function namespaceWithOverride(h: Harness, ws: Workspace, name: string): Promise<string> {
+  expect((await h.post("/v2/ratelimit.limit", { namespace: name, identifier: "counted", limit: 100, duration: 60_000 }, ws.rootKey)).status).toBe(200);
+  expect((await h.post("/v2/ratelimit.setOverride", { namespace: name, identifier: "vip", limit: 5, duration: 60_000 }, ws.rootKey)).status).toBe(200);
+  const [row] = await executeRows<{ id: string }>(h.db, sql`select id from ratelimit_namespaces where workspace_id = ${ws.workspaceId} and name = ${name}`);
+  return row!.id;
+}
 
 /** A hash nobody holds, for import rows (each call its own, so a control import never collides). */
 function freshHash(encoding: "hex" | "base64"): string {
@@ -200,7 +228,8 @@ function crossTenantSuite(h: () => Harness, rows: IdRoute[], full: boolean): voi
     for (let i = 0; i < 3; i++) await h().createKey(a, apiA, { prefix: "ka", ownerId: "owner-a" });
     const rootA = await h().rootKey(a, ["api.*.read_key"]);
     const disabledA = await h().createKey(a, apiA, { prefix: "ka", enabled: false });
-    idsA = { apiId: apiA, keyId: keyA.keyId, rootKeyId: rootA.keyId, key: keyA.key, disabledKey: disabledA.key };
+    const namespaceA = await namespaceWithOverride(h(), a, "ns-a");
+    idsA = { apiId: apiA, keyId: keyA.keyId, rootKeyId: rootA.keyId, key: keyA.key, disabledKey: disabledA.key, namespaceId: namespaceA };
 
     const apiB = await h().createApi(b, "api-b");
     const keyB = await h().createKey(b, apiB, { prefix: "ka" });
@@ -258,7 +287,8 @@ function crossTenantSuite(h: () => Harness, rows: IdRoute[], full: boolean): voi
       const { keyId, key } = await h().createKey(a, apiId, { prefix: "ka", remaining: 10, ratelimit: { limit: 10, duration: 60_000 } });
       const { keyId: rootKeyId } = await h().rootKey(a, ["api.*.read_key"]);
       const { key: disabledKey } = await h().createKey(a, apiId, { enabled: false });
-      const res = await send(h(), route, { apiId, keyId, rootKeyId, key, disabledKey }, a.rootKey);
+      const namespaceId = await namespaceWithOverride(h(), a, `control-${apiId}`);
+      const res = await send(h(), route, { apiId, keyId, rootKeyId, key, disabledKey, namespaceId }, a.rootKey);
       expect(res.status, `${route.name}: ${JSON.stringify(res.body)}`).toBe(200);
       if (route.verdict) expect(verdictCode(route, res), route.name).toBe(route.name.includes("disabled") ? "DISABLED" : "VALID");
     }

@@ -56,7 +56,11 @@ async function recoverableFixture(h: Harness, ws: Workspace): Promise<Fixture> {
   const apiId = await recoverableApi(h, ws);
   const { keyId, key } = await h.createKey(ws, apiId, { prefix: "sk", recoverable: true });
   const { keyId: rootKeyId } = await h.rootKey(ws, ["api.*.read_key"]);
-  return { apiId, keyId, key, rootKeyId };
+  // A rate-limit namespace of its own with an override, for the ratelimit rows (deleteOverride deletes it).
+  const namespace = `matrix-${apiId}`;
+  expect((await h.post("/v2/ratelimit.limit", { namespace, identifier: "u", limit: 1000, duration: 60_000 }, ws.rootKey)).status).toBe(200);
+  expect((await h.post("/v2/ratelimit.setOverride", { namespace, identifier: "vip", limit: 5, duration: 60_000 }, ws.rootKey)).status).toBe(200);
+  return { apiId, keyId, key, rootKeyId, namespace };
 }
 
 forEachDatabase(

@@ -7,6 +7,8 @@ export interface Fixture {
   keyId: string;
   key: string;
   rootKeyId: string;
+  /** A rate-limit namespace with an override for `vip` (05 and 17 make one per fixture; unset: a namespace id never issued). */
+  namespace?: string;
 }
 
 export interface Call {
@@ -33,6 +35,10 @@ export const post = (path: string, input: Call["input"]): Call => ({ method: "PO
 
 /** A hash nobody holds yet, for import routes that the tables call more than once. */
 const freshHash = (encoding: "hex" | "base64") => randomBytes(32).toString(encoding);
+/** Standalone rate limits: the fixture's namespace, or a namespace id never issued (NOT_FOUND on every route, never created). */
+const ns = (f: Fixture) => f.namespace ?? "rlns_1Ghu6Y4bN7qKcVwQfZ2Rt8";
+const freshNamespace = () => `ns-${randomBytes(6).toString("hex")}`;
+const limitBody = (namespace: string) => ({ namespace, identifier: "u", limit: 1000, duration: 60_000 });
 
 export const authRoutes: AuthRoute[] = [
   { name: "apis.createApi", call: () => post("/v1/apis.createApi", { name: "n" }), needs: ["create_api"] },
@@ -101,6 +107,22 @@ export const authRoutes: AuthRoute[] = [
     call: (f) => post("/v1/migrations.createKeys", [{ apiId: f.apiId, hash: { value: freshHash("base64"), variant: "sha256_base64" } }]),
     needs: ["create_key"],
   },
+  // Standalone rate limits (src/ratelimits/): namespace-wide or per-namespace permissions, as Unkey's.
+  { name: "ratelimits.limit", call: (f) => post("/v1/ratelimits.limit", limitBody(ns(f))), needs: ["ratelimit.*.limit"] },
+  // Unkey v1 answered a namespace the root key may not create NOT_FOUND.
+  { name: "ratelimits.limit new namespace", call: () => post("/v1/ratelimits.limit", limitBody(freshNamespace())), needs: ["ratelimit.*.limit", "ratelimit.*.create_namespace"], deniedAs: "NOT_FOUND" },
+  { name: "ratelimits.setOverride", call: (f) => post("/v1/ratelimits.setOverride", { namespaceName: ns(f), identifier: "vip", limit: 5, duration: 60_000 }), needs: ["ratelimit.*.set_override"] },
+  { name: "ratelimits.getOverride", call: (f) => get("/v1/ratelimits.getOverride", { namespaceName: ns(f), identifier: "vip" }), needs: ["ratelimit.*.read_override"] },
+  { name: "ratelimits.listOverrides", call: (f) => get("/v1/ratelimits.listOverrides", { namespaceName: ns(f) }), needs: ["ratelimit.*.read_override"] },
+  { name: "ratelimits.deleteOverride", call: (f) => post("/v1/ratelimits.deleteOverride", { namespaceName: ns(f), identifier: "vip" }), needs: ["ratelimit.*.delete_override"] },
+  { name: "v2 ratelimit.limit", call: (f) => post("/v2/ratelimit.limit", limitBody(ns(f))), needs: ["ratelimit.*.limit"] },
+  { name: "v2 ratelimit.limit new namespace", call: () => post("/v2/ratelimit.limit", limitBody(freshNamespace())), needs: ["ratelimit.*.limit", "ratelimit.*.create_namespace"] },
+  { name: "v2 ratelimit.multiLimit", call: (f) => post("/v2/ratelimit.multiLimit", [limitBody(ns(f)), { ...limitBody(ns(f)), identifier: "w" }]), needs: ["ratelimit.*.limit"] },
+  { name: "v2 ratelimit.setOverride", call: (f) => post("/v2/ratelimit.setOverride", { namespace: ns(f), identifier: "vip", limit: 5, duration: 60_000 }), needs: ["ratelimit.*.set_override"] },
+  // v2 hides an override from a root key that may not read it behind the NOT_FOUND of a missing one.
+  { name: "v2 ratelimit.getOverride", call: (f) => post("/v2/ratelimit.getOverride", { namespace: ns(f), identifier: "vip" }), needs: ["ratelimit.*.read_override"], deniedAs: "NOT_FOUND" },
+  { name: "v2 ratelimit.listOverrides", call: (f) => post("/v2/ratelimit.listOverrides", { namespace: ns(f) }), needs: ["ratelimit.*.read_override"] },
+  { name: "v2 ratelimit.deleteOverride", call: (f) => post("/v2/ratelimit.deleteOverride", { namespace: ns(f), identifier: "vip" }), needs: ["ratelimit.*.delete_override"] },
   // Verification analytics: Unkey v1 reads them with read_api (per API) and read_key (per key); v2 with read_analytics.
   { name: "analytics.getVerifications", call: (f) => get("/v1/analytics.getVerifications", { apiId: f.apiId, groupBy: "key" }), needs: ["read_api"] },
   { name: "keys.getVerifications", call: (f) => get("/v1/keys.getVerifications", { keyId: f.keyId }), needs: ["read_key"] },
@@ -109,7 +131,8 @@ export const authRoutes: AuthRoute[] = [
 
 export const API_ACTIONS = ["create_api", "read_api", "update_api", "delete_api", "create_key", "read_key", "update_key", "delete_key", "verify_key", "encrypt_key", "decrypt_key", "read_analytics"];
 export const RBAC = ["rbac.*.create_root_key", "rbac.*.read_root_key", "rbac.*.delete_root_key"];
-export const ALL = [...API_ACTIONS.map((a) => `api.*.${a}`), ...RBAC];
+export const RATELIMIT = ["ratelimit.*.limit", "ratelimit.*.create_namespace", "ratelimit.*.set_override", "ratelimit.*.read_override", "ratelimit.*.delete_override"];
+export const ALL = [...API_ACTIONS.map((a) => `api.*.${a}`), ...RBAC, ...RATELIMIT];
 export const full = (need: string) => (need.includes(".") ? need : `api.*.${need}`);
 
 export function send(h: Harness, call: Call, authorization: string | undefined): Promise<Response> {

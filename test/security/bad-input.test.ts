@@ -569,6 +569,86 @@ const postRoutes: PostRoute[] = [
       ],
     })),
   ),
+  // Standalone rate limits: NS (made in beforeAll, with an override for `keep`); setOverride's control makes `vip`, deleteOverride's deletes it.
+  ...(["/v1/ratelimits.limit", "/v2/ratelimit.limit"] as const).map(
+    (path): PostRoute => ({
+      path,
+      valid: () => ({
+        namespace: NS,
+        identifier: "user_1",
+        limit: 10,
+        duration: 60_000,
+        cost: 1,
+        ...(path.startsWith("/v1/") && { async: false, meta: { route: "/x" }, resources: [{ type: "project", id: "p_1", name: "dub", meta: { a: 1 } }] }),
+      }),
+      opaque: ["meta", "resources.meta"],
+      extra: () => [
+        ...limitRefusals({ namespace: NS, identifier: "u", limit: 10, duration: 60_000 }),
+        ...(path.startsWith("/v1/")
+          ? ([
+              ["101 resources", { namespace: NS, identifier: "u", limit: 1, duration: 60_000, resources: Array.from({ length: 101 }, () => ({ type: "t", id: "i" })) }],
+              ...metaRefusals({ namespace: NS, identifier: "u", limit: 1, duration: 60_000 }),
+            ] as [string, unknown][])
+          : []),
+      ],
+    }),
+  ),
+  {
+    path: "/v2/ratelimit.multiLimit",
+    valid: () => [{ namespace: NS, identifier: "user_1", limit: 10, duration: 60_000, cost: 1 }],
+    extra: () => [
+      ["no checks", []],
+      ["101 checks", Array.from({ length: 101 }, () => ({ namespace: NS, identifier: "u", limit: 1, duration: 60_000 }))],
+      ["a bad check after a good one", [{ namespace: NS, identifier: "u", limit: 1, duration: 60_000 }, { namespace: NS, identifier: "u", limit: 0, duration: 60_000 }]],
+      ...limitRefusals({ namespace: NS, identifier: "u", limit: 10, duration: 60_000 }).map(([label, body]): [string, unknown] => [label, [body]]),
+    ],
+  },
+  {
+    path: "/v1/ratelimits.setOverride",
+    valid: () => ({ namespaceName: NS, identifier: "vip", limit: 5, duration: 60_000, async: false }),
+    extra: () => [
+      ["no namespace", { identifier: "vip", limit: 5, duration: 60_000 }],
+      ["identifier of 2 (Unkey v1: at least 3)", { namespaceName: NS, identifier: "ab", limit: 5, duration: 60_000 }],
+      ...overrideRefusals({ namespaceName: NS }),
+    ],
+  },
+  {
+    path: "/v1/ratelimits.deleteOverride",
+    valid: () => ({ namespaceName: NS, identifier: "vip" }),
+    extra: () => [
+      ["no namespace", { identifier: "vip" }],
+      ["namespaceId of 10 000", { namespaceId: LONG, identifier: "vip" }],
+      ["identifier missing", { namespaceName: NS }],
+    ],
+  },
+  {
+    path: "/v2/ratelimit.setOverride",
+    valid: () => ({ namespace: NS, identifier: "vip", limit: 5, duration: 60_000 }),
+    extra: () => overrideRefusals({ namespace: NS }),
+  },
+  {
+    path: "/v2/ratelimit.getOverride",
+    valid: () => ({ namespace: NS, identifier: "keep" }),
+    extra: () => [
+      ["identifier missing", { namespace: NS }],
+      ["identifier of 513", { namespace: NS, identifier: "x".repeat(513) }],
+    ],
+  },
+  {
+    path: "/v2/ratelimit.listOverrides",
+    valid: () => ({ namespace: NS, limit: 10 }),
+    extra: () => [
+      ["limit 0", { namespace: NS, limit: 0 }],
+      ["limit 101", { namespace: NS, limit: 101 }],
+      ["cursor of 10 000", { namespace: NS, cursor: LONG }],
+      ["cursor with NUL", { namespace: NS, cursor: NUL }],
+    ],
+  },
+  {
+    path: "/v2/ratelimit.deleteOverride",
+    valid: () => ({ namespace: NS, identifier: "vip" }),
+    extra: () => [["namespace missing", { identifier: "vip" }]],
+  },
 ];
 
 interface GetRoute {
@@ -682,6 +762,59 @@ const getRoutes: GetRoute[] = [
       ["granularity=hour", { keyId: f.keyId, granularity: "hour" }],
     ],
   },
+  {
+    path: "/v1/ratelimits.getOverride",
+    valid: () => ({ namespaceName: NS, identifier: "keep" }),
+    bad: () => [
+      ["no namespace", { identifier: "keep" }],
+      ["identifier missing", { namespaceName: NS }],
+      ["identifier empty", { namespaceName: NS, identifier: "" }],
+      ["identifier of 10 000", { namespaceName: NS, identifier: LONG }],
+      ["identifier with NUL", { namespaceName: NS, identifier: NUL }],
+      ["namespaceName with NUL", { namespaceName: NUL, identifier: "keep" }],
+      ["namespaceId of 10 000", { namespaceId: LONG, identifier: "keep" }],
+    ],
+  },
+  {
+    path: "/v1/ratelimits.listOverrides",
+    valid: () => ({ namespaceName: NS, limit: "10" }),
+    bad: () => [
+      ["no namespace", { limit: "10" }],
+      ["limit=0", { namespaceName: NS, limit: "0" }],
+      ["limit=101", { namespaceName: NS, limit: "101" }],
+      ["limit=abc", { namespaceName: NS, limit: "abc" }],
+      ["limit=1.5", { namespaceName: NS, limit: "1.5" }],
+      ["cursor of 10 000", { namespaceName: NS, cursor: LONG }],
+      ["namespaceName empty", { namespaceName: "" }],
+      ["namespaceName of 513", { namespaceName: "x".repeat(513) }],
+    ],
+  },
+];
+
+/** The standalone rate-limit namespace the ratelimit rows use (made in beforeAll). */
+const NS = "bad-input-ns";
+
+/** What a limit check refuses, on top of `base` (a valid check). */
+const limitRefusals = (base: Record<string, unknown>): [label: string, body: unknown][] => [
+  ["limit 0", { ...base, limit: 0 }],
+  ["limit 2^31", { ...base, limit: 2 ** 31 }],
+  ["duration 999", { ...base, duration: 999 }],
+  ["duration over 30 days", { ...base, duration: 2_592_000_001 }],
+  ["cost -1", { ...base, cost: -1 }],
+  ["cost 2^31", { ...base, cost: 2 ** 31 }],
+  ["identifier of 513", { ...base, identifier: "x".repeat(513) }],
+  ["namespace of 513", { ...base, namespace: "x".repeat(513) }],
+  ["identifier missing", { ...base, identifier: undefined }],
+];
+
+/** What setOverride refuses (v1 and v2), on top of the namespace fields. */
+const overrideRefusals = (ns: Record<string, unknown>): [label: string, body: unknown][] => [
+  ["limit -1", { ...ns, identifier: "vip", limit: -1, duration: 60_000 }],
+  ["limit 2^31", { ...ns, identifier: "vip", limit: 2 ** 31, duration: 60_000 }],
+  ["duration 999", { ...ns, identifier: "vip", limit: 5, duration: 999 }],
+  ["duration missing", { ...ns, identifier: "vip", limit: 5 }],
+  ["identifier of 513", { ...ns, identifier: "x".repeat(513), limit: 5, duration: 60_000 }],
+  ["identifier with a lone surrogate", { ...ns, identifier: LONE, limit: 5, duration: 60_000 }],
 ];
 
 /** Text PostgreSQL cannot store (U+0000): must be a 400, not a failed query. */
@@ -742,6 +875,8 @@ forEachDatabase("bad input", (h) => {
     const { keyId, key } = await h().createKey(ws, apiId, { prefix: "sk", remaining: 10, ratelimit: { limit: 10, duration: 60_000 }, permissions: ["read"] });
     const { keyId: rootKeyId } = await h().rootKey(ws, ["api.*.read_key"]);
     f = { apiId, keyId, key, rootKeyId };
+    expect((await h().post("/v2/ratelimit.limit", { namespace: NS, identifier: "warm", limit: 1, duration: 60_000 }, ws.rootKey)).status).toBe(200);
+    expect((await h().post("/v2/ratelimit.setOverride", { namespace: NS, identifier: "keep", limit: 1, duration: 60_000 }, ws.rootKey)).status).toBe(200);
   });
 
   /**

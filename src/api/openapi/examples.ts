@@ -64,6 +64,9 @@ const verificationCounts = {
   total: 958,
 };
 const permission = { id: derivedId("perm", workspaceId, "dns.read"), name: "dns.read", slug: "dns.read" };
+const namespaceId = "rlns_1Ghu6Y4bN7qKcVwQfZ2Rt8";
+const overrideId = "rlor_1Ghu6YB3mWdRq8FhXn5Kp2";
+const reset = 1767225660000;
 const role = { id: derivedId("role", workspaceId, "admin"), name: "admin" };
 
 export const operationExamples: Record<string, OperationExamples> = {
@@ -182,6 +185,48 @@ export const operationExamples: Record<string, OperationExamples> = {
   "v2.keys.addRoles": { request: { keyId, roles: ["admin"] }, response: [role] },
   "v2.keys.removeRoles": { request: { keyId, roles: ["viewer"] }, response: [role] },
   "v2.keys.setRoles": { request: { keyId, roles: ["admin"] }, response: [role] },
+  "ratelimits.limit": {
+    request: { namespace: "email.outbound", identifier: "user_123", limit: 10, duration: 60000, cost: 1 },
+    response: { success: true, limit: 10, remaining: 9, reset },
+  },
+  "ratelimits.setOverride": { request: { namespaceName: "email.outbound", identifier: "premium_*", limit: 100, duration: 60000 }, response: { overrideId } },
+  "ratelimits.getOverride": {
+    request: { namespaceName: "email.outbound", identifier: "premium_*" },
+    response: { id: overrideId, identifier: "premium_*", limit: 100, duration: 60000, async: false },
+  },
+  "ratelimits.listOverrides": {
+    request: { namespaceId, limit: "10" },
+    response: { overrides: [{ id: overrideId, identifier: "premium_*", limit: 100, duration: 60000, async: false }], total: 1 },
+  },
+  "ratelimits.deleteOverride": { request: { namespaceName: "email.outbound", identifier: "premium_*" }, response: {} },
+  "v2.ratelimit.limit": {
+    request: { namespace: "email.outbound", identifier: "premium_42", limit: 10, duration: 60000, cost: 1 },
+    response: { success: true, limit: 100, remaining: 99, reset, overrideId },
+  },
+  "v2.ratelimit.multiLimit": {
+    request: [
+      { namespace: "api.requests", identifier: "user_123", limit: 100, duration: 60000 },
+      { namespace: "api.tokens", identifier: "org_9", limit: 50000, duration: 3600000, cost: 1200 },
+    ],
+    response: {
+      passed: true,
+      limits: [
+        { namespace: "api.requests", identifier: "user_123", passed: true, limit: 100, remaining: 99, reset },
+        { namespace: "api.tokens", identifier: "org_9", passed: true, limit: 50000, remaining: 48800, reset: 1767229200000 },
+      ],
+    },
+  },
+  "v2.ratelimit.setOverride": { request: { namespace: "email.outbound", identifier: "premium_*", limit: 100, duration: 60000 }, response: { overrideId } },
+  "v2.ratelimit.getOverride": {
+    request: { namespace: "email.outbound", identifier: "premium_42" },
+    response: { overrideId, identifier: "premium_*", limit: 100, duration: 60000 },
+  },
+  "v2.ratelimit.listOverrides": {
+    request: { namespace: namespaceId, limit: 10 },
+    response: [{ overrideId, identifier: "premium_*", limit: 100, duration: 60000 }],
+    pagination: { hasMore: false },
+  },
+  "v2.ratelimit.deleteOverride": { request: { namespace: "email.outbound", identifier: "premium_*" }, response: {} },
   "analytics.getVerifications": {
     request: { apiId, start: "1767225600000", end: "1767311999999", groupBy: "day" },
     response: [{ time: 1767225600000, ...verificationCounts }],

@@ -19,6 +19,12 @@ import { registerV2UpdateCredits } from "./keys_updateCredits.ts";
 import { registerV2UpdateKey } from "./keys_updateKey.ts";
 import { registerV2Whoami } from "./keys_whoami.ts";
 import { registerV2Liveness } from "./liveness.ts";
+import { registerV2RatelimitDeleteOverride } from "./ratelimit_deleteOverride.ts";
+import { registerV2RatelimitGetOverride } from "./ratelimit_getOverride.ts";
+import { registerV2RatelimitLimit } from "./ratelimit_limit.ts";
+import { registerV2RatelimitListOverrides } from "./ratelimit_listOverrides.ts";
+import { registerV2RatelimitMultiLimit } from "./ratelimit_multiLimit.ts";
+import { registerV2RatelimitSetOverride } from "./ratelimit_setOverride.ts";
 import { registerV2AnalyticsGetVerifications } from "./analytics_getVerifications.ts";
 
 /** Unkey v2's operations, each a thin adapter over the same services as v1 (src/api/v1/). */
@@ -43,5 +49,11 @@ export const v2Routes: ((app: App) => void)[] = [
   registerV2SetRoles,
   registerV2RerollKey,
   registerV2MigrateKeys,
+  registerV2RatelimitLimit,
+  registerV2RatelimitMultiLimit,
+  registerV2RatelimitSetOverride,
+  registerV2RatelimitGetOverride,
+  registerV2RatelimitListOverrides,
+  registerV2RatelimitDeleteOverride,
   registerV2AnalyticsGetVerifications,
 ];
