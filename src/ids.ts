@@ -7,7 +7,7 @@ const WIDTH = 22; // 58^22 > 2^128
 /** The last id issued by this process, so ids of one millisecond still increase. */
 let last = 0n;
 
-export type IdPrefix = "ws" | "api" | "key" | "rk" | "dek" | "pol" | "act" | "rl" | "rlns" | "rlor";
+export type IdPrefix = "ws" | "api" | "key" | "rk" | "dek" | "pol" | "act" | "rl" | "rlns" | "rlor" | "id";
 
 /**
  * `<prefix>_<22 base58 chars>` from 48 bits of milliseconds and 80 random bits.
@@ -37,11 +37,13 @@ export type DerivedIdPrefix = "perm" | "role" | "id";
 /**
  * A stable id for something Keyhold stores as a name, not an entity: a key's permission or
  * role, an owner (v2's identity). Unkey v2 answers `Permission {id, name, slug}`, `Role {id,
- * name}` and `Identity {id, externalId}`; Keyhold has no such rows yet (workspace-level
- * permissions, roles and identities come later), so the id is computed, not stored:
+ * name}`; Keyhold has no such rows yet (workspace-level permissions and roles come later),
+ * so the id is computed, not stored:
  * `<prefix>_` + 22 base58 digits of the first 128 bits of SHA-256(workspaceId NUL name).
  * The same name in the same workspace always has the same id, and ids of different
- * workspaces never meet. Entities introduced later must adopt these ids for existing names.
+ * workspaces never meet. Entities introduced later must adopt these ids for existing names:
+ * identities did (drizzle/0006 gave each existing owner the `id_` id v2 had answered for it;
+ * identities made since get `newId("id")`).
  */
 export function derivedId(prefix: DerivedIdPrefix, workspaceId: string, name: string): string {
   const digest = sha256Bytes(new TextEncoder().encode(`${workspaceId}\u0000${name}`));

@@ -4,7 +4,8 @@ import { type ApiAction, apiPermission, hasPermission } from "../auth/permission
 import { type RootKeyContext, requirePermission } from "../auth/root-key-auth.ts";
 import type { Database } from "../db/client.ts";
 import { executeRows } from "../db/execute-rows.ts";
-import { apis, keys } from "../db/schema.ts";
+import { apis, identities, keys } from "../db/schema.ts";
+import { findIdentity } from "../identities/identities.ts";
 import { KeyholdError, notFound } from "../errors.ts";
 import { DAY_MS } from "./partitions.ts";
 
@@ -53,6 +54,7 @@ export interface VerificationRow {
   keyId?: string;
   tag?: string;
   tags?: string[];
+  identity?: { id: string; externalId: string };
 }
 
 /** Which permission reads analytics: Unkey v1 used read_api, Unkey v2 read_analytics. */
@@ -135,11 +137,10 @@ export async function getVerifications(
   const end = query.end ?? now;
   if ((query.start ?? 0) >= end) throw new KeyholdError("BAD_REQUEST", "start must be before end.");
   const start = truncate(query.start ?? 0, granularity ?? "hour");
-  if (groupBy.has("identity") || query.externalId !== undefined) {
-    throw new KeyholdError("BAD_REQUEST", "externalId and groupBy=identity need identities, which this Keyhold does not have yet.");
-  }
   // None readable (v2: an API not the workspace's) answers like an API without verifications.
   const apiIds = await readableApis(db, ctx, query.apiId, access, options.missingApi);
+  // externalId: the keys linked to that identity now (v1: NOT_FOUND when there is none, as Unkey's; v2: no keys).
+  const identityId = query.externalId === undefined ? undefined : await identityOf(db, ctx.workspaceId, query.externalId, options.missingApi);
 
   // The same filters on both tables, so each is pruned to the partitions of the range.
   const where = (table: "key_verifications_minute" | "key_verifications_hour") => {
@@ -151,6 +152,11 @@ export async function getVerifications(
         apiIds.length === 0 ? sql`false` : sql`${t}.api_id in (${sql.join(apiIds.map((a) => sql`${a}`), sql`, `)})`,
         query.keyIds?.length ? sql`${t}.key_id in (${sql.join(query.keyIds.map((k) => sql`${k}`), sql`, `)})` : undefined,
         query.tags?.length ? sql`${t}.tags @> ${`{${query.tags.map(arrayLiteral).join(",")}}`}::text[]` : undefined,
+        identityId === undefined
+          ? undefined
+          : identityId === null
+            ? sql`false`
+            : sql`${t}.key_id in (select ${keys.id} from ${keys} where ${keys.workspaceId} = ${ctx.workspaceId} and ${keys.identityId} = ${identityId})`,
       ].filter((s): s is SQL => s !== undefined),
       sql` and `,
     );
@@ -168,7 +174,15 @@ export async function getVerifications(
   }
   if (groupBy.has("key")) (select.push(sql`c.key_id as "keyId"`), group.push(sql`c.key_id`));
   if (groupBy.has("tags")) (select.push(sql`c.tags as "tags"`), group.push(sql`c.tags`));
-  const lateral = groupBy.has("tag") ? sql` cross join lateral unnest(c.tags) as u(tag)` : sql``;
+  // groupBy identity: by the identity each key is linked to now; counts of keys without one are left out (as Unkey's).
+  const joins = [
+    groupBy.has("tag") ? sql` cross join lateral unnest(c.tags) as u(tag)` : sql``,
+    groupBy.has("identity")
+      ? sql` join ${keys} as k on k.id = c.key_id and k.workspace_id = ${ctx.workspaceId} join ${identities} as i on i.id = k.identity_id and i.workspace_id = ${ctx.workspaceId}`
+      : sql``,
+  ];
+  const lateral = sql.join(joins, sql``);
+  if (groupBy.has("identity")) (select.push(sql`i.id as "identityId", i.external_id as "identityExternalId"`), group.push(sql`i.id`, sql`i.external_id`));
   if (groupBy.has("tag")) (select.push(sql`u.tag as "tag"`), group.push(sql`u.tag`));
 
   const direction = query.order === "desc" ? sql`desc` : sql`asc`;
@@ -182,6 +196,7 @@ export async function getVerifications(
   // Byte order, whatever the database's collation: the same answer on every server.
   if (groupBy.has("tags")) order.push(sql`"tags" collate "C" asc`);
   if (groupBy.has("tag")) order.push(sql`"tag" collate "C" asc`);
+  if (groupBy.has("identity")) order.push(sql`i.external_id collate "C" asc`);
   const limit = Math.min(query.limit ?? MAX_ANALYTICS_ROWS, MAX_ANALYTICS_ROWS);
 
   const statement = sql`select ${sql.join(select, sql`, `)} from ${source}${lateral}
@@ -209,7 +224,18 @@ function toRow(r: Record<string, unknown>): VerificationRow {
     ...(r.keyId !== undefined && { keyId: String(r.keyId) }),
     ...(r.tags !== undefined && { tags: r.tags as string[] }),
     ...(r.tag !== undefined && { tag: String(r.tag) }),
+    ...(r.identityId !== undefined && { identity: { id: String(r.identityId), externalId: String(r.identityExternalId) } }),
   };
+}
+
+/** The live identity with this externalId; none: NOT_FOUND (v1) or null (v2, which reads it as no keys). */
+async function identityOf(db: Database, workspaceId: string, externalId: string, missing: "notFound" | "empty"): Promise<string | null> {
+  try {
+    return (await findIdentity(db, workspaceId, { externalId })).id;
+  } catch (error) {
+    if (missing === "empty" && error instanceof KeyholdError && error.code === "NOT_FOUND") return null;
+    throw error;
+  }
 }
 
 /** One element of a text[] literal, quoted: tags may hold commas, braces and quotes. */
@@ -245,9 +271,15 @@ export async function getKeyUsage(db: Database, ctx: RootKeyContext, query: KeyU
     eq(keys.workspaceId, ctx.workspaceId),
     isNull(keys.deletedAt),
     isNull(apis.deletedAt),
-    query.keyId !== undefined ? eq(keys.id, query.keyId) : eq(keys.ownerId, query.ownerId!),
+    // v1's ownerId is the key's identity's externalId.
+    query.keyId !== undefined ? eq(keys.id, query.keyId) : and(eq(identities.externalId, query.ownerId!), isNull(identities.deletedAt)),
   );
-  const found = await db.select({ id: keys.id, apiId: keys.apiId }).from(keys).innerJoin(apis, eq(apis.id, keys.apiId)).where(scope);
+  const found = await db
+    .select({ id: keys.id, apiId: keys.apiId })
+    .from(keys)
+    .innerJoin(apis, eq(apis.id, keys.apiId))
+    .leftJoin(identities, and(eq(identities.id, keys.identityId), eq(identities.workspaceId, keys.workspaceId)))
+    .where(scope);
   if (found.length === 0) throw query.keyId !== undefined ? notFound("key") : new KeyholdError("NOT_FOUND", "No keys were found to match your query.");
   for (const apiId of new Set(found.map((k) => k.apiId))) requirePermission(ctx, apiPermission(apiId, "read_key"));
 

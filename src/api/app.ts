@@ -34,6 +34,7 @@ import { registerRatelimitsLimit } from "./v1/ratelimits_limit.ts";
 import { registerRatelimitsListOverrides } from "./v1/ratelimits_listOverrides.ts";
 import { registerRatelimitsSetOverride } from "./v1/ratelimits_setOverride.ts";
 import { registerMetrics } from "./routes/metrics.ts";
+import { identityRoutes } from "./v1/identities.ts";
 import { registerAnalyticsGetVerifications } from "./v1/analytics_getVerifications.ts";
 import { registerKeysGetVerifications } from "./v1/keys_getVerifications.ts";
 import { v2Routes } from "./v2/routes.ts";
@@ -62,6 +63,7 @@ const routes = [
   registerRatelimitsGetOverride,
   registerRatelimitsListOverrides,
   registerRatelimitsDeleteOverride,
+  ...identityRoutes,
   registerKeysGetVerifications,
   registerAnalyticsGetVerifications,
   ...v2Routes,

@@ -43,3 +43,10 @@ export type ApiAction =
 export const CREATE_ROOT_KEY = "rbac.*.create_root_key";
 export const READ_ROOT_KEY = "rbac.*.read_root_key";
 export const DELETE_ROOT_KEY = "rbac.*.delete_root_key";
+
+/** The permission for an action on identities, e.g. `identity.*.create_identity` (Unkey's names). */
+export function identityPermission(identityId: string, action: IdentityAction): string {
+  return `identity.${identityId}.${action}`;
+}
+
+export type IdentityAction = "create_identity" | "read_identity" | "update_identity" | "delete_identity";

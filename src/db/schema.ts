@@ -81,7 +81,8 @@ export const keys = pgTable(
     hash: text("hash").notNull(),
     start: text("start").notNull(),
     name: text("name"),
-    ownerId: text("owner_id"),
+    /** The key's owner (v1 ownerId, v2 externalId); the link only counts while the identity is live. */
+    identityId: id("identity_id").references(() => identities.id),
     meta: jsonb("meta").$type<Record<string, unknown>>(),
     environment: text("environment"),
     enabled: boolean("enabled").notNull().default(true),
@@ -109,6 +110,7 @@ export const keys = pgTable(
     uniqueIndex("keys_hash_idx").on(t.hash),
     index("keys_api_idx").on(t.apiId, t.id).where(sql`${t.deletedAt} is null`),
     index("keys_workspace_idx").on(t.workspaceId),
+    index("keys_identity_idx").on(t.identityId).where(sql`${t.identityId} is not null`),
   ],
 );
 
@@ -200,6 +202,31 @@ export const ratelimitOverrides = pgTable(
     updatedAt: millis("updated_at"),
   },
   (t) => [uniqueIndex("ratelimit_overrides_namespace_identifier_idx").on(t.namespaceId, t.identifier)],
+);
+
+/**
+ * A customer of the workspace owning several keys (src/identities/): `externalId` is the
+ * caller's own id for it, unique among the workspace's live identities. Its meta and named
+ * rate limits (the same shape as a key's) are read by verify with the key in one join; the
+ * limits' windows are shared by every key of it. Deleting is soft, as Unkey's: its keys stay
+ * and keep working, without the identity.
+ */
+export const identities = pgTable(
+  "identities",
+  {
+    id: id("id").primaryKey(),
+    workspaceId: id("workspace_id").notNull().references(() => workspaces.id),
+    externalId: text("external_id").notNull(),
+    meta: jsonb("meta").$type<Record<string, unknown>>(),
+    ratelimits: jsonb("ratelimits").$type<KeyRatelimit[]>().notNull().default([]),
+    createdAt: millis("created_at").notNull(),
+    updatedAt: millis("updated_at"),
+    deletedAt: millis("deleted_at"),
+  },
+  (t) => [
+    uniqueIndex("identities_external_id_idx").on(t.workspaceId, t.externalId).where(sql`${t.deletedAt} is null`),
+    index("identities_workspace_idx").on(t.workspaceId, t.id),
+  ],
 );
 
 /**

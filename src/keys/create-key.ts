@@ -9,6 +9,7 @@ import { preparedPerHandle } from "../db/prepared.ts";
 import { apis, keys } from "../db/schema.ts";
 import { KeyholdError } from "../errors.ts";
 import { newId } from "../ids.ts";
+import { ensureIdentities } from "../identities/identities.ts";
 import type { VaultClient } from "../vault-client/vault-client.ts";
 import { ROOT_KEY_PREFIX, generateKey, keyStart } from "./key-format.ts";
 import { type KeyColumns, type KeySettings, settingsToColumns, writeKeyNames } from "./key-settings.ts";
@@ -42,6 +43,7 @@ export async function createKey(
     api,
     columns: settingsToColumns(input, Date.now()),
     names: input,
+    owner: input.ownerId ?? undefined,
     prefix: input.prefix,
     byteLength: input.byteLength,
     recoverable: input.recoverable === true,
@@ -75,6 +77,8 @@ export interface NewKey {
   api: ApiRow;
   columns: KeyColumns;
   names: { permissions?: string[]; roles?: string[] };
+  /** The owner's externalId: the key links to that identity, made if there is none yet. */
+  owner?: string;
   prefix?: string;
   byteLength?: number;
   recoverable: boolean;
@@ -117,14 +121,15 @@ export async function issueKey(
   };
   // One insert is atomic on its own: a plain key is one prepared statement (BEGIN and COMMIT
   // are two more round trips). Names, recoverable keys and a reroll need the transaction.
-  if (!encrypted && !spec.names.permissions?.length && !spec.names.roles?.length && !alsoInTransaction) {
+  if (!encrypted && !spec.names.permissions?.length && !spec.names.roles?.length && !alsoInTransaction && spec.owner === undefined) {
     await insertKey(db).execute({ ...UNSET, ...row });
   } else {
     await db.transaction(async (tx) => {
       // Checked again under a lock on the API row: recovery switched off (and purged) while the
       // vault was encrypting must not leave this one ciphertext behind.
       if (encrypted && !(await recoveryStillOn(tx, spec.api.id))) throw recoveryOff();
-      await tx.insert(keys).values(row);
+      const identityId = spec.owner === undefined ? undefined : (await ensureIdentities(tx, ctx.workspaceId, [spec.owner])).get(spec.owner);
+      await tx.insert(keys).values({ ...row, ...(identityId !== undefined && { identityId }) });
       await writeKeyNames(tx, { id: keyId, workspaceId: ctx.workspaceId }, spec.names, false);
       await alsoInTransaction?.(tx);
     });

@@ -30,9 +30,13 @@ export function defaultRatelimit(list: readonly KeyRatelimit[]): KeyRatelimit | 
  * The stored list for a full replacement (v2). A name kept keeps its id (so a client that
  * stored it can still refer to it); duplicate names are refused rather than one dropped.
  */
-export function replaceRatelimits(previous: readonly KeyRatelimit[], wanted: readonly RatelimitSetting[]): KeyRatelimit[] {
-  if (wanted.length > MAX_RATELIMITS_PER_KEY) {
-    throw new KeyholdError("BAD_REQUEST", `A key has at most ${MAX_RATELIMITS_PER_KEY} rate limits.`);
+export function replaceRatelimits(
+  previous: readonly KeyRatelimit[],
+  wanted: readonly RatelimitSetting[],
+  bound: { max: number; owner: string } = { max: MAX_RATELIMITS_PER_KEY, owner: "A key" },
+): KeyRatelimit[] {
+  if (wanted.length > bound.max) {
+    throw new KeyholdError("BAD_REQUEST", `${bound.owner} has at most ${bound.max} rate limits.`);
   }
   const seen = new Set<string>();
   return wanted.map((w) => {

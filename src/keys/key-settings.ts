@@ -11,6 +11,7 @@ import type { RefillInterval } from "./refill.ts";
  */
 export interface KeySettings {
   name?: string | null;
+  /** The owner's externalId: links the key to that identity (made on first use); null unlinks. */
   ownerId?: string | null;
   meta?: Record<string, unknown> | null;
   expires?: number | null;
@@ -42,7 +43,6 @@ export function settingsToColumns(s: KeySettings, now: number, ratelimits: reado
   }
   const columns: KeyColumns = {};
   if (s.name !== undefined) columns.name = s.name;
-  if (s.ownerId !== undefined) columns.ownerId = s.ownerId;
   if (s.meta !== undefined) columns.meta = s.meta;
   if (s.expires !== undefined) columns.expires = s.expires;
   if (s.remaining !== undefined) columns.remaining = s.remaining;

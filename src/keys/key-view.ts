@@ -1,10 +1,12 @@
 import { and, eq, inArray } from "drizzle-orm";
 import type { Database } from "../db/client.ts";
 import { keyPermissions, keyRoles, type keys } from "../db/schema.ts";
+import type { LinkedIdentity } from "./key-identity.ts";
 import { type KeyRatelimit, defaultRatelimit } from "./key-ratelimits.ts";
 import { effectiveRemaining } from "./refill.ts";
 
-export type KeyRow = typeof keys.$inferSelect;
+/** A key's row with its live identity, joined (key-identity.ts). */
+export type KeyRow = typeof keys.$inferSelect & { identity: LinkedIdentity | null };
 
 /**
  * A key as the API shows it: Unkey v1's `Key`, plus what only v2 shows (the whole list of
@@ -17,7 +19,10 @@ export interface KeyView {
   workspaceId: string;
   apiId: string;
   name?: string;
+  /** The identity's externalId: v1's name for the link. */
   ownerId?: string;
+  /** The key's live identity: v1 shows {id, externalId, meta}, v2 also its rate limits. */
+  identity?: { id: string; externalId: string; meta?: Record<string, unknown>; ratelimits: KeyRatelimit[] };
   meta?: Record<string, unknown>;
   createdAt: number;
   updatedAt?: number;
@@ -57,7 +62,15 @@ export function toKeyView(row: KeyViewRow, names: { permissions: string[]; roles
     workspaceId: row.workspaceId,
     apiId: row.apiId,
     ...(row.name !== null && { name: row.name }),
-    ...(row.ownerId !== null && { ownerId: row.ownerId }),
+    ...(row.identity && {
+      ownerId: row.identity.externalId,
+      identity: {
+        id: row.identity.id,
+        externalId: row.identity.externalId,
+        ...(row.identity.meta !== null && { meta: row.identity.meta }),
+        ratelimits: row.identity.ratelimits,
+      },
+    }),
     ...(row.meta !== null && { meta: row.meta }),
     createdAt: row.createdAt,
     ...(row.updatedAt !== null && { updatedAt: row.updatedAt }),

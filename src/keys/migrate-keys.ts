@@ -6,6 +6,7 @@ import type { Database } from "../db/client.ts";
 import { importedKeyPrefixes, keys } from "../db/schema.ts";
 import { KeyholdError } from "../errors.ts";
 import { newId } from "../ids.ts";
+import { ensureIdentities } from "../identities/identities.ts";
 import { checkNewKeySettings, requireIssueRights } from "./create-key.ts";
 import { type KeyColumns, type KeySettings, insertKeyNames, settingsToColumns } from "./key-settings.ts";
 
@@ -97,7 +98,13 @@ export async function migrateKeys(db: Database, ctx: RootKeyContext, input: Migr
 
   const { inserted, prefixes } = await db.transaction(async (tx) => {
     // In hash order: two imports sharing hashes then wait on each other in one order, never deadlock.
-    const fresh = rows.filter((_, i) => !duplicates.has(i)).sort((x, y) => (x.hash < y.hash ? -1 : 1));
+    // Owners first (externalId order, one statement): each key links to its owner's identity, made where there is none.
+    const owners = await ensureIdentities(tx, ctx.workspaceId, input.keys.flatMap((k, i) => (k.ownerId && !duplicates.has(i) ? [k.ownerId] : [])));
+    const linked = rows.map((row, i) => {
+      const owner = input.keys[i]!.ownerId;
+      return owner ? { ...row, identityId: owners.get(owner)! } : row;
+    });
+    const fresh = linked.filter((_, i) => !duplicates.has(i)).sort((x, y) => (x.hash < y.hash ? -1 : 1));
     const stored = new Set<string>();
     for (let i = 0; i < fresh.length; i += KEYS_PER_INSERT) {
       const chunk = fresh.slice(i, i + KEYS_PER_INSERT);

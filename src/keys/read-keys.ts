@@ -5,11 +5,12 @@ import { type RootKeyContext, requirePermission } from "../auth/root-key-auth.ts
 import type { Database } from "../db/client.ts";
 import { preparedPerHandle } from "../db/prepared.ts";
 import { MAX_LIST_LIMIT, cutByBytes } from "../paging.ts";
-import { keyPermissions, keyRoles, keys } from "../db/schema.ts";
+import { identities, keyPermissions, keyRoles, keys } from "../db/schema.ts";
 import { KeyholdError, notFound } from "../errors.ts";
 import type { VaultClient } from "../vault-client/vault-client.ts";
 import { type KeyRow, type KeyView, loadKeyNames, toKeyView } from "./key-view.ts";
 import { keyNameColumns } from "./key-name-columns.ts";
+import { linkedIdentityColumns, liveIdentityOfKey } from "./key-identity.ts";
 import { jsonByteLength } from "./storable.ts";
 
 /** A live key of the caller's workspace, or NOT_FOUND (foreign and missing look the same). */
@@ -22,16 +23,26 @@ export async function findKey(db: Database, workspaceId: string, keyId: string):
 const byIdInWorkspace = and(eq(keys.id, sql.placeholder("keyId")), eq(keys.workspaceId, sql.placeholder("workspaceId")), isNull(keys.deletedAt));
 
 /** Prepared: every admin call on a key starts here. */
-const findKeyById = preparedPerHandle((db) => db.select().from(keys).where(byIdInWorkspace).limit(1).prepare("keyhold_find_key"));
+const findKeyById = preparedPerHandle((db) =>
+  db
+    .select({ ...getTableColumns(keys), ...linkedIdentityColumns() })
+    .from(keys)
+    .leftJoin(identities, liveIdentityOfKey)
+    .where(byIdInWorkspace)
+    .limit(1)
+    .prepare("keyhold_find_key"),
+);
 
 /** getKey's one read: the key with its permission and role names (sorted, as loadKeyNames gives them). */
 const findKeyWithNames = preparedPerHandle((db) =>
   db
     .select({
       ...getTableColumns(keys),
+      ...linkedIdentityColumns(),
       ...keyNameColumns(),
     })
     .from(keys)
+    .leftJoin(identities, liveIdentityOfKey)
     .where(byIdInWorkspace)
     .limit(1)
     .prepare("keyhold_get_key"),
@@ -65,6 +76,7 @@ export interface ListKeysInput {
   apiId: string;
   limit?: number;
   cursor?: string;
+  /** Only the keys of the live identity with this externalId. */
   ownerId?: string;
   decrypt?: boolean;
 }
@@ -83,12 +95,21 @@ export async function listKeys(
     eq(keys.workspaceId, ctx.workspaceId),
     eq(keys.apiId, api.id),
     isNull(keys.deletedAt),
-    input.ownerId !== undefined ? eq(keys.ownerId, input.ownerId) : undefined,
+    input.ownerId !== undefined
+      ? eq(
+          keys.identityId,
+          db
+            .select({ id: identities.id })
+            .from(identities)
+            .where(and(eq(identities.workspaceId, ctx.workspaceId), eq(identities.externalId, input.ownerId), isNull(identities.deletedAt))),
+        )
+      : undefined,
   );
   const [rows, [totalRow]] = await Promise.all([
     db
-      .select({ ...getTableColumns(keys), namesBytes: sql`${namesBytes(keyPermissions)} + ${namesBytes(keyRoles)}`.mapWith(Number) })
+      .select({ ...getTableColumns(keys), ...linkedIdentityColumns(), namesBytes: sql`${namesBytes(keyPermissions)} + ${namesBytes(keyRoles)}`.mapWith(Number) })
       .from(keys)
+      .leftJoin(identities, liveIdentityOfKey)
       .where(and(scope, input.cursor !== undefined ? gt(keys.id, input.cursor) : undefined))
       .orderBy(keys.id)
       .limit(limit + 1),

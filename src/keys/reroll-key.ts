@@ -61,7 +61,7 @@ export async function rerollKey(
 function copiedSettings(old: KeyRow): KeyColumns {
   return {
     name: old.name,
-    ownerId: old.ownerId,
+    identityId: old.identityId,
     meta: old.meta,
     environment: old.environment,
     enabled: old.enabled,

@@ -10,6 +10,7 @@ import { creditsWithRefill } from "./credits.ts";
 import { deleteWindows } from "../ratelimits/windows.ts";
 import type { KeyView } from "./key-view.ts";
 import { findKey } from "./read-keys.ts";
+import { ensureIdentities } from "../identities/identities.ts";
 
 /** Changes the given settings; the key's id, hash, API and workspace can never change. */
 export async function updateKey(db: Database, ctx: RootKeyContext, keyId: string, settings: KeySettings): Promise<void> {
@@ -23,9 +24,12 @@ export async function updateKey(db: Database, ctx: RootKeyContext, keyId: string
   // Credits set by hand while a refill is due stand; the due refill counts as done.
   const refillDone = settings.remaining !== undefined && settings.refill === undefined && { lastRefillAt: creditsWithRefill(row, now).lastRefillAt };
   await db.transaction(async (tx) => {
+    // The owner: null unlinks; an externalId links to its identity, made on first use.
+    const owner = settings.ownerId;
+    const link = owner === undefined ? {} : { identityId: owner === null ? null : (await ensureIdentities(tx, ctx.workspaceId, [owner])).get(owner)! };
     const updated = await tx
       .update(keys)
-      .set({ ...columns, ...refillDone, updatedAt: now })
+      .set({ ...columns, ...link, ...refillDone, updatedAt: now })
       .where(and(eq(keys.id, row.id), eq(keys.workspaceId, ctx.workspaceId), isNull(keys.deletedAt)))
       .returning({ id: keys.id });
     if (updated.length === 0) throw notFound("key"); // deleted meanwhile

@@ -21,8 +21,8 @@ const ENTRY_OVERHEAD_BYTES = 1024;
 /** An estimate of what a cached key holds in memory: fixed overhead plus its variable-length parts. */
 export function keyBytes(key: VerifiableKey | null): number {
   if (!key) return ENTRY_OVERHEAD_BYTES;
-  let bytes = ENTRY_OVERHEAD_BYTES + jsonByteLength(key.meta ?? undefined);
-  for (const s of [key.name, key.ownerId, key.environment, ...key.permissions, ...key.roles]) if (s) bytes += utf8ByteLength(s) + 16;
+  let bytes = ENTRY_OVERHEAD_BYTES + jsonByteLength(key.meta ?? undefined) + (key.identity ? jsonByteLength(key.identity) : 0);
+  for (const s of [key.name, key.environment, ...key.permissions, ...key.roles]) if (s) bytes += utf8ByteLength(s) + 16;
   return bytes;
 }
 
@@ -37,6 +37,11 @@ export class VerifyCache extends RecordCache<VerifiableKey> {
 
   forgetKey(keyId: string): void {
     this.forgetId(keyId);
+  }
+
+  /** Drops every cached key of an identity, named by its id or externalId (after updateIdentity / deleteIdentity). */
+  forgetIdentity(workspaceId: string, ref: string): void {
+    this.forgetWhere((key) => key.identity !== null && key.workspaceId === workspaceId && (key.identity.id === ref || key.identity.externalId === ref));
   }
 
   /** Drops every cached key of an API (after deleteApi / deleteKeys). */

@@ -5,9 +5,10 @@ import { sha256Hex } from "../crypto/hash.ts";
 import { KeyholdError } from "../errors.ts";
 import type { Database } from "../db/client.ts";
 import { preparedPerHandle } from "../db/prepared.ts";
-import { apis, keys, workspaces } from "../db/schema.ts";
+import { apis, identities, keys, workspaces } from "../db/schema.ts";
 import { keyNameColumns } from "./key-name-columns.ts";
-import { DEFAULT_RATELIMIT } from "./key-ratelimits.ts";
+import { DEFAULT_RATELIMIT, type KeyRatelimit } from "./key-ratelimits.ts";
+import { linkedIdentityColumns, liveIdentityOfKey } from "./key-identity.ts";
 import { parseKey } from "./key-format.ts";
 import type { LastUsedNotes } from "./last-used.ts";
 import type { VerificationNotes } from "../analytics/recorder.ts";
@@ -43,7 +44,10 @@ export interface VerifyKeyResult {
   code: VerifyCode;
   keyId?: string;
   name?: string;
+  /** The identity's externalId (v1's name for it). */
   ownerId?: string;
+  /** The key's live identity: its meta and the rate limits its keys share. */
+  identity?: { id: string; externalId: string; meta: Record<string, unknown> | null; ratelimits: KeyRatelimit[] };
   meta?: Record<string, unknown>;
   expires?: number;
   remaining?: number;
@@ -93,7 +97,9 @@ export const V1_VERIFY: VerifyRules = { missingPermission: "error", unknownRatel
 export const V2_VERIFY: VerifyRules = { missingPermission: "notFound", unknownRatelimit: "refuse", refusedCredits: "balance" };
 
 /**
- * Everything verify needs about a key, read in one indexed query by hash. Not the ciphertext
+ * Everything verify needs about a key, read in one indexed query by hash, its live identity
+ * joined in (so a cached record carries it, and the identity's changes announce its keys:
+ * drizzle/0006). Not the ciphertext
  * of a recoverable key: verify never needs it, and a record kept in the verify cache must not
  * outlive a purge of it (apis.updateApi `recovery.purge`).
  */
@@ -125,10 +131,11 @@ const findByHashInWorkspace = preparedPerHandle((db) => buildFindByHash(db, true
 function buildFindByHash(db: Database, scoped: boolean) {
   const { encrypted: _encrypted, encryptionKeyId: _encryptionKeyId, ...columns } = getTableColumns(keys);
   return db
-    .select({ ...columns, ...keyNameColumns() })
+    .select({ ...columns, ...linkedIdentityColumns(), ...keyNameColumns() })
     .from(keys)
     .innerJoin(apis, eq(apis.id, keys.apiId))
     .innerJoin(workspaces, eq(workspaces.id, keys.workspaceId))
+    .leftJoin(identities, liveIdentityOfKey)
     .where(
       and(
         eq(keys.hash, sql.placeholder("hash")),
@@ -226,7 +233,7 @@ function describe(key: VerifiableKey): VerifyKeyResult & { valid: true } {
     code: "VALID",
     keyId: key.id,
     ...(key.name !== null && { name: key.name }),
-    ...(key.ownerId !== null && { ownerId: key.ownerId }),
+    ...(key.identity && { ownerId: key.identity.externalId, identity: withUnshadowedLimits(key.identity, key.ratelimits) }),
     ...(key.meta !== null && { meta: key.meta }),
     ...(key.expires !== null && { expires: key.expires }),
     enabled: key.enabled,
@@ -236,7 +243,15 @@ function describe(key: VerifiableKey): VerifyKeyResult & { valid: true } {
   };
 }
 
+/** The identity as verify reports it: its limits less those a key's limit of the same name shadows (as Unkey reports them). */
+function withUnshadowedLimits(identity: NonNullable<VerifiableKey["identity"]>, own: readonly KeyRatelimit[]): NonNullable<VerifyKeyResult["identity"]> {
+  if (identity.ratelimits.length === 0 || own.length === 0) return identity;
+  return { ...identity, ratelimits: identity.ratelimits.filter((r) => !own.some((k) => k.name === r.name)) };
+}
+
 interface LimitSpec {
+  /** Whose window it counts: the key's own, or its identity's (shared by all its keys). */
+  subjectId: string;
   id: string;
   name: string;
   limit: number;
@@ -246,36 +261,54 @@ interface LimitSpec {
 }
 
 /**
- * The rate limits this request is subject to: the key's auto-applied ones (cost 1), plus
- * those the request names: inline with its own `limit` and `duration` (Unkey's override),
- * or by a name the key has (the key's limit at the request's cost). A name the key lacks,
- * without both, is ignored (v1) or refused (v2). Sorted by name: every verify of a key
- * takes the window rows' locks in one order, so two verifies naming limits in different
- * orders cannot deadlock.
+ * The rate limits this request is subject to: the auto-applied ones of the key and of its
+ * identity (cost 1), plus those the request names: inline with its own `limit` and
+ * `duration` (Unkey's override, counted on the key), or by a name the key or its identity has
+ * (that limit at the request's cost). A key's limit shadows its identity's of the same name,
+ * as in Unkey. A name neither has, without both, is ignored (v1) or refused (v2). Sorted by
+ * subject, then name: every verify takes the window rows' locks in one global order, so
+ * verifies of several keys of one identity, naming limits in different orders, cannot deadlock.
  */
 function ratelimitsFor(key: VerifiableKey, request: VerifyKeyRequest, rules: VerifyRules): LimitSpec[] {
+  const identity = key.identity;
+  if (key.ratelimits.length === 0 && !identity?.ratelimits.length && !request.ratelimits?.length) return []; // the common case, at no cost
   const specs = new Map<string, LimitSpec>();
   const legacyCost = request.ratelimit?.cost;
-  for (const r of key.ratelimits) {
-    if (!r.autoApply) continue;
+  // By name, the key's limits over its identity's (Unkey's ratelimitConfigs).
+  const configured = (name: string): { subjectId: string; limit: KeyRatelimit } | undefined => {
+    const own = key.ratelimits.find((k) => k.name === name);
+    if (own) return { subjectId: key.id, limit: own };
+    const shared = identity?.ratelimits.find((k) => k.name === name);
+    return shared && { subjectId: identity!.id, limit: shared };
+  };
+  const autoApplied = identity && identity.ratelimits.length > 0 ? [...key.ratelimits, ...identity.ratelimits] : key.ratelimits;
+  for (const r of autoApplied) {
+    if (!r.autoApply || specs.has(r.name)) continue;
+    const found = configured(r.name)!;
+    if (found.limit !== r) continue; // shadowed by the key's limit of that name
     const cost = r.name === DEFAULT_RATELIMIT && legacyCost !== undefined ? legacyCost : 1;
-    specs.set(r.name, { id: r.id, name: r.name, limit: r.limit, duration: r.duration, cost, autoApply: true });
+    specs.set(r.name, { subjectId: found.subjectId, id: r.id, name: r.name, limit: r.limit, duration: r.duration, cost, autoApply: true });
   }
   for (const r of request.ratelimits ?? []) {
-    const own = key.ratelimits.find((k) => k.name === r.name);
+    const found = configured(r.name);
     const cost = r.cost ?? 1;
     if (r.limit !== undefined && r.duration !== undefined) {
-      specs.set(r.name, { id: "", name: r.name, limit: r.limit, duration: r.duration, cost, autoApply: false });
-    } else if (own) {
-      specs.set(r.name, { id: own.id, name: r.name, limit: own.limit, duration: own.duration, cost, autoApply: own.autoApply });
+      specs.set(r.name, { subjectId: key.id, id: "", name: r.name, limit: r.limit, duration: r.duration, cost, autoApply: false });
+    } else if (found) {
+      const { subjectId, limit: own } = found;
+      specs.set(r.name, { subjectId, id: own.id, name: r.name, limit: own.limit, duration: own.duration, cost, autoApply: own.autoApply });
     } else if (rules.unknownRatelimit === "refuse") {
       throw new KeyholdError(
         "PRECONDITION_FAILED",
-        `The rate limit "${r.name}" was requested, but the key ${key.id} has no rate limit of that name; send limit and duration with it to apply it inline.`,
+        `The rate limit "${r.name}" was requested, but neither the key ${key.id} nor its identity has a rate limit of that name; send limit and duration with it to apply it inline.`,
       );
     }
   }
-  return [...specs.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return [...specs.values()].sort((a, b) => compare(a.subjectId, b.subjectId) || compare(a.name, b.name));
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 class Refused extends Error {
@@ -314,7 +347,7 @@ async function applyLimits(
   try {
     return await atomically(async (tx) => {
       const checked: Checked[] = [];
-      for (const spec of limits) checked.push({ spec, outcome: await consumeRatelimit(tx, { subjectId: key.id, ...spec, now }) });
+      for (const spec of limits) checked.push({ spec, outcome: await consumeRatelimit(tx, { ...spec, now }) });
       if (checked.some((c) => !c.outcome.passed)) throw new Refused({ ...base, ...reportLimits(checked, true), valid: false, code: "RATE_LIMITED" });
       if (!metered) return { ...base, ...reportLimits(checked, false) };
       const remaining = await spendCredits(tx, key, request.remaining?.cost ?? 1, now);

@@ -2,14 +2,20 @@ import { Agent, request } from "node:http";
 import { Agent as TlsAgent, request as tlsRequest } from "node:https";
 import type { VaultTransport } from "./http-vault-client.ts";
 
+/** Below Node's default server keep-alive timeout (5 s), which the vault server keeps. */
+const IDLE_SOCKET_MS = 4_000;
+
 /**
  * The vault transport for Node: plain node:http over kept-alive connections. On Node 20,
  * fetch builds Request, Headers, streams and an AbortSignal per call, which cost more CPU
  * than the vault's own work; this is the hot path of every recoverable createKey.
  */
 export function nodeHttpTransport(): VaultTransport {
-  const agent = new Agent({ keepAlive: true, maxSockets: 64 });
-  const tlsAgent = new TlsAgent({ keepAlive: true, maxSockets: 64 });
+  // A kept-alive socket idle past the server's keep-alive timeout (Node's default: 5 s) is
+  // closed by the server; reused, it fails with ECONNRESET (a 503 after any quiet spell).
+  // Idle sockets are dropped sooner than that, and a reset on a reused socket is retried once below.
+  const agent = new Agent({ keepAlive: true, maxSockets: 64, timeout: IDLE_SOCKET_MS });
+  const tlsAgent = new TlsAgent({ keepAlive: true, maxSockets: 64, timeout: IDLE_SOCKET_MS });
   const send = (url: string, init: Parameters<VaultTransport>[1], retried: boolean): ReturnType<VaultTransport> =>
     new Promise((resolve, reject) => {
       const secure = url.startsWith("https:");

@@ -23,6 +23,9 @@ interface Ids {
   disabledKey: string;
   /** A rate-limit namespace with an override for `vip` and a counted window (unset: a namespace id never issued). */
   namespaceId?: string;
+  /** The identity owning the key, by id and by externalId. */
+  identityId: string;
+  externalId: string;
 }
 
 interface IdRoute {
@@ -135,6 +138,27 @@ const idRoutes: IdRoute[] = [
   { name: "v2 ratelimit.getOverride", method: "POST", path: "/v2/ratelimit.getOverride", input: (i) => ({ namespace: nsOf(i), identifier: "vip" }) },
   { name: "v2 ratelimit.listOverrides", method: "POST", path: "/v2/ratelimit.listOverrides", input: (i) => ({ namespace: nsOf(i) }) },
   { name: "v2 ratelimit.deleteOverride", method: "POST", path: "/v2/ratelimit.deleteOverride", input: (i) => ({ namespace: nsOf(i), identifier: "vip" }) },
+  // Identities, by id and by externalId: another workspace's is as absent as one never made.
+  { name: "identities.getIdentity", method: "GET", path: "/v1/identities.getIdentity", input: (i) => ({ identityId: i.identityId }) },
+  { name: "identities.getIdentity by externalId", method: "GET", path: "/v1/identities.getIdentity", input: (i) => ({ externalId: i.externalId }) },
+  {
+    name: "identities.updateIdentity",
+    method: "POST",
+    path: "/v1/identities.updateIdentity",
+    input: (i) => ({ identityId: i.identityId, meta: { pwned: true }, ratelimits: [{ name: "r", limit: 1, duration: 60_000 }] }),
+  },
+  { name: "identities.updateIdentity by externalId", method: "POST", path: "/v1/identities.updateIdentity", input: (i) => ({ externalId: i.externalId, meta: {} }) },
+  { name: "identities.deleteIdentity", method: "POST", path: "/v1/identities.deleteIdentity", input: (i) => ({ identityId: i.identityId }) },
+  { name: "v2 identities.getIdentity", method: "POST", path: "/v2/identities.getIdentity", input: (i) => ({ identity: i.identityId }) },
+  { name: "v2 identities.getIdentity by externalId", method: "POST", path: "/v2/identities.getIdentity", input: (i) => ({ identity: i.externalId }) },
+  {
+    name: "v2 identities.updateIdentity",
+    method: "POST",
+    path: "/v2/identities.updateIdentity",
+    input: (i) => ({ identity: i.externalId, meta: { pwned: true }, ratelimits: [] }),
+  },
+  { name: "v2 identities.deleteIdentity", method: "POST", path: "/v2/identities.deleteIdentity", input: (i) => ({ identity: i.identityId }) },
+  { name: "v2 identities.deleteIdentity by externalId", method: "POST", path: "/v2/identities.deleteIdentity", input: (i) => ({ identity: i.externalId }) },
   { name: "analytics.getVerifications", method: "GET", path: "/v1/analytics.getVerifications", input: (i) => ({ apiId: i.apiId, groupBy: "key" }) },
   { name: "analytics.getVerifications by key", method: "GET", path: "/v1/analytics.getVerifications", input: (i) => ({ apiId: i.apiId, keyId: i.keyId }) },
   { name: "keys.getVerifications", method: "GET", path: "/v1/keys.getVerifications", input: (i) => ({ keyId: i.keyId }) },
@@ -167,7 +191,7 @@ const verdictCode = (route: IdRoute, res: Response): unknown => (route.v2 ? res.
 
 /** An API without verifications: one row of zeros, or none when grouped. */
 function emptyRows(route: IdRoute): unknown[] {
-  const input = route.input({ apiId: "", keyId: "", rootKeyId: "", key: "", disabledKey: "" }) as { groupBy?: unknown };
+  const input = route.input({ apiId: "", keyId: "", rootKeyId: "", key: "", disabledKey: "", identityId: "", externalId: "" }) as { groupBy?: unknown };
   if (input.groupBy !== undefined) return [];
   return [{ valid: 0, notFound: 0, forbidden: 0, usageExceeded: 0, rateLimited: 0, unauthorized: 0, disabled: 0, insufficientPermissions: 0, expired: 0, total: 0 }];
 }
@@ -181,10 +205,14 @@ const routesWithoutIds: Record<string, string> = {
   "/v1/apis.createApi": "creates in the caller's own workspace (checked below)",
   "/v1/rootKeys.createRootKey": "creates in the caller's own workspace (checked below)",
   "/v1/rootKeys.listRootKeys": "lists the caller's own workspace (checked below)",
+  "/v1/identities.createIdentity": "creates in the caller's own workspace (checked below)",
+  "/v2/identities.createIdentity": "creates in the caller's own workspace (checked below)",
+  "/v1/identities.listIdentities": "lists the caller's own workspace (checked below)",
+  "/v2/identities.listIdentities": "lists the caller's own workspace (checked below)",
 };
 
 /** Request fields that name an existing resource: a route with one of them needs a row above. */
-const ID_FIELDS = ["apiId", "keyId", "key"];
+const ID_FIELDS = ["apiId", "keyId", "key", "identityId", "identity"];
 
 /** Every per-API action, so the targeted key below is refused only by the workspace wall. */
 const API_ACTIONS = ["read_api", "update_api", "delete_api", "create_key", "read_key", "update_key", "delete_key", "verify_key", "encrypt_key", "decrypt_key", "read_analytics"];
@@ -229,11 +257,14 @@ function crossTenantSuite(h: () => Harness, rows: IdRoute[], full: boolean): voi
     const rootA = await h().rootKey(a, ["api.*.read_key"]);
     const disabledA = await h().createKey(a, apiA, { prefix: "ka", enabled: false });
     const namespaceA = await namespaceWithOverride(h(), a, "ns-a");
-    idsA = { apiId: apiA, keyId: keyA.keyId, rootKeyId: rootA.keyId, key: keyA.key, disabledKey: disabledA.key, namespaceId: namespaceA };
+    // A's identity has meta and a shared limit, which a foreign update would change.
+    const identityA = (await h().post("/v2/identities.getIdentity", { identity: "owner-a" }, a.rootKey)).body.data.id as string;
+    await h().post("/v2/identities.updateIdentity", { identity: identityA, meta: { tenant: "a" }, ratelimits: [{ name: "org", limit: 100, duration: 60_000, autoApply: true }] }, a.rootKey);
+    idsA = { apiId: apiA, keyId: keyA.keyId, rootKeyId: rootA.keyId, key: keyA.key, disabledKey: disabledA.key, namespaceId: namespaceA, identityId: identityA, externalId: "owner-a" };
 
     const apiB = await h().createApi(b, "api-b");
     const keyB = await h().createKey(b, apiB, { prefix: "ka" });
-    idsB = { apiId: apiB, keyId: keyB.keyId, rootKeyId: b.rootKeyId, key: keyB.key, disabledKey: keyB.key };
+    idsB = { apiId: apiB, keyId: keyB.keyId, rootKeyId: b.rootKeyId, key: keyB.key, disabledKey: keyB.key, identityId: "", externalId: "" };
     // A root key of B that names A's API explicitly: permissions cannot reach across workspaces.
     const targeted = await h().rootKey(b, [...API_ACTIONS.map((action) => `api.${apiA}.${action}`), "rbac.*.delete_root_key", "rbac.*.read_root_key"]);
     tokensOfB.push({ name: "B's `*` root key", token: () => b.rootKey }, { name: "B's key naming A's API", token: () => targeted.key });
@@ -249,6 +280,8 @@ function crossTenantSuite(h: () => Harness, rows: IdRoute[], full: boolean): voi
     rootKeyId: newId("rk"),
     key: generateKey({ prefix: "ka" }),
     disabledKey: generateKey({ prefix: "ka" }),
+    identityId: newId("id"),
+    externalId: `never-${randomBytes(6).toString("hex")}`,
   });
 
   describe.each([0, 1])("with token %i", (tokenIndex) => {
@@ -288,7 +321,9 @@ function crossTenantSuite(h: () => Harness, rows: IdRoute[], full: boolean): voi
       const { keyId: rootKeyId } = await h().rootKey(a, ["api.*.read_key"]);
       const { key: disabledKey } = await h().createKey(a, apiId, { enabled: false });
       const namespaceId = await namespaceWithOverride(h(), a, `control-${apiId}`);
-      const res = await send(h(), route, { apiId, keyId, rootKeyId, key, disabledKey, namespaceId }, a.rootKey);
+      const externalId = `control-${apiId}`;
+      const { identityId } = (await h().post("/v2/identities.createIdentity", { externalId }, a.rootKey)).body.data;
+      const res = await send(h(), route, { apiId, keyId, rootKeyId, key, disabledKey, namespaceId, identityId, externalId }, a.rootKey);
       expect(res.status, `${route.name}: ${JSON.stringify(res.body)}`).toBe(200);
       if (route.verdict) expect(verdictCode(route, res), route.name).toBe(route.name.includes("disabled") ? "DISABLED" : "VALID");
     }
@@ -299,10 +334,13 @@ function crossTenantSuite(h: () => Harness, rows: IdRoute[], full: boolean): voi
     const { keyId, key } = await h().createKey(a, apiId, { prefix: "ka" });
     const { key: disabledKey } = await h().createKey(a, apiId, { prefix: "ka", enabled: false });
     const { keyId: rootKeyId } = await h().rootKey(a, ["api.*.read_key"]);
+    const externalId = `doomed-${apiId}`;
+    const { identityId } = (await h().post("/v2/identities.createIdentity", { externalId }, a.rootKey)).body.data;
     expect((await h().verify(key)).body.valid).toBe(true); // cached, where there is a cache
     expect((await h().post("/v1/rootKeys.deleteRootKey", { keyId: rootKeyId }, a.rootKey)).status).toBe(200);
     expect((await h().post("/v1/apis.deleteApi", { apiId }, a.rootKey)).status).toBe(200);
-    const deleted: Ids = { apiId, keyId, rootKeyId, key, disabledKey };
+    expect((await h().post("/v2/identities.deleteIdentity", { identity: identityId }, a.rootKey)).status).toBe(200);
+    const deleted: Ids = { apiId, keyId, rootKeyId, key, disabledKey, identityId, externalId };
     const before = await h().snapshot();
     for (const route of rows) {
       const gone = await send(h(), route, deleted, a.rootKey);
@@ -358,6 +396,19 @@ function crossTenantSuite(h: () => Harness, rows: IdRoute[], full: boolean): voi
     const page = await h().get("/v1/apis.listKeys", { apiId: idsB.apiId }, b.rootKey);
     expect(page.body.keys.map((k: { id: string }) => k.id)).toEqual([idsB.keyId]);
     expect(page.body.total).toBe(1);
+
+    // Identities: B lists only its own, and A's externalId is free in B: another identity, A's untouched.
+    const aIdentityBefore = (await h().post("/v2/identities.getIdentity", { identity: idsA.identityId }, a.rootKey)).body.data;
+    const v1List = await h().get("/v1/identities.listIdentities", {}, b.rootKey);
+    const v2List = await h().post("/v2/identities.listIdentities", { search: "owner" }, b.rootKey);
+    for (const listedIdentities of [JSON.stringify(v1List.body), JSON.stringify(v2List.body)]) expect(listedIdentities).not.toContain(idsA.identityId);
+    const mine = await h().post("/v2/identities.createIdentity", { externalId: idsA.externalId }, b.rootKey);
+    expect(mine.status).toBe(200);
+    expect(mine.body.data.identityId).not.toBe(idsA.identityId);
+    const v1Made = await h().post("/v1/identities.createIdentity", { externalId: `${idsA.externalId}-v1` }, b.rootKey);
+    expect(v1Made.status).toBe(200);
+    expect((await h().post("/v2/identities.getIdentity", { identity: idsA.externalId }, b.rootKey)).body.data.id).toBe(mine.body.data.identityId);
+    expect((await h().post("/v2/identities.getIdentity", { identity: idsA.identityId }, a.rootKey)).body.data).toEqual(aIdentityBefore);
   });
 
   test("the table covers every registered route", async () => {

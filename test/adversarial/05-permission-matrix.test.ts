@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, test } from "vitest";
 import { type Harness, type Response, type Workspace, forEachDatabase } from "../harness.ts";
 import { errorMessage, expectErrorEnvelope } from "../security/envelope.ts";
-import { ALL, type AuthRoute, type Fixture, authRoutes, full, get, post, send } from "./auth-routes.ts";
+import { ALL, type AuthRoute, type Fixture, authRoutes, full, get, ownerOf, post, send } from "./auth-routes.ts";
 
 /**
  * Point 5: the permission each endpoint and option needs is declared in `authRoutes`
@@ -54,13 +54,14 @@ async function recoverableApi(h: Harness, ws: Workspace): Promise<string> {
 
 async function recoverableFixture(h: Harness, ws: Workspace): Promise<Fixture> {
   const apiId = await recoverableApi(h, ws);
-  const { keyId, key } = await h.createKey(ws, apiId, { prefix: "sk", recoverable: true });
+  const { keyId, key } = await h.createKey(ws, apiId, { prefix: "sk", recoverable: true, ownerId: ownerOf(apiId) });
   const { keyId: rootKeyId } = await h.rootKey(ws, ["api.*.read_key"]);
   // A rate-limit namespace of its own with an override, for the ratelimit rows (deleteOverride deletes it).
   const namespace = `matrix-${apiId}`;
   expect((await h.post("/v2/ratelimit.limit", { namespace, identifier: "u", limit: 1000, duration: 60_000 }, ws.rootKey)).status).toBe(200);
   expect((await h.post("/v2/ratelimit.setOverride", { namespace, identifier: "vip", limit: 5, duration: 60_000 }, ws.rootKey)).status).toBe(200);
-  return { apiId, keyId, key, rootKeyId, namespace };
+  const identityId = (await h.post("/v2/identities.getIdentity", { identity: ownerOf(apiId) }, ws.rootKey)).body.data.id as string;
+  return { apiId, keyId, key, rootKeyId, namespace, identityId };
 }
 
 forEachDatabase(

@@ -7,7 +7,7 @@ import { sha256Hex } from "../../src/crypto/hash.ts";
 import { newId } from "../../src/ids.ts";
 import { type Harness, type Workspace, forEachDatabase } from "../harness.ts";
 import { envelopeVersion, errorMessage, expectErrorEnvelope } from "../security/envelope.ts";
-import { type Call, type Fixture, authRoutes } from "./auth-routes.ts";
+import { type Call, type Fixture, authRoutes, ownerOf } from "./auth-routes.ts";
 import { type FaultSwitch, faultyDatabase } from "./faults.ts";
 
 /**
@@ -31,13 +31,14 @@ interface Recorded {
 async function recoverableFixture(h: Harness, ws: Workspace): Promise<Fixture> {
   const apiId = await h.createApi(ws, "leaks");
   await h.post("/v1/apis.updateApi", { apiId, recovery: { enabled: true } }, ws.rootKey);
-  const { keyId, key } = await h.createKey(ws, apiId, { prefix: "sk", recoverable: true, remaining: 5, permissions: ["p"], ownerId: "o" });
+  const { keyId, key } = await h.createKey(ws, apiId, { prefix: "sk", recoverable: true, remaining: 5, permissions: ["p"], ownerId: ownerOf(apiId) });
   const { keyId: rootKeyId } = await h.rootKey(ws, ["api.*.read_key"]);
   // A rate-limit namespace with an override, for the ratelimit rows' happy paths.
   const namespace = `leaks-${apiId}`;
   await h.post("/v2/ratelimit.limit", { namespace, identifier: "u", limit: 1000, duration: 60_000 }, ws.rootKey);
   await h.post("/v2/ratelimit.setOverride", { namespace, identifier: "vip", limit: 5, duration: 60_000 }, ws.rootKey);
-  return { apiId, keyId, key, rootKeyId, namespace };
+  const identityId = (await h.post("/v2/identities.getIdentity", { identity: ownerOf(apiId) }, ws.rootKey)).body.data.id as string;
+  return { apiId, keyId, key, rootKeyId, namespace, identityId };
 }
 
 forEachDatabase(
@@ -74,7 +75,7 @@ forEachDatabase(
         // The happy path before the 400: a route without any of the 400's fields (ratelimit.deleteOverride) ignores them and would act.
         const happy = await record(h().app, `${route.name} 200`, route.call(f), `Bearer ${ws.rootKey}`);
         expect(happy.status, `${route.name}: ${happy.text.slice(0, 200)}`).toBe(200);
-        await record(h().app, `${route.name} 400`, { ...route.call(f), input: { ...route.call(f).input, limit: "x", keyId: 5, apiId: [1] } }, `Bearer ${ws.rootKey}`);
+        await record(h().app, `${route.name} 400`, { ...route.call(f), input: { ...route.call(f).input, limit: "x", keyId: 5, apiId: [1], identityId: 5, identity: [1], externalId: 5 } }, `Bearer ${ws.rootKey}`);
         await record(broken, `${route.name} database down`, route.call(f), `Bearer ${ws.rootKey}`);
       }
       // verifyKey without a root key: every verdict.

@@ -9,6 +9,8 @@ export interface Fixture {
   rootKeyId: string;
   /** A rate-limit namespace with an override for `vip` (05 and 17 make one per fixture; unset: a namespace id never issued). */
   namespace?: string;
+  /** The id of the key's owner, the identity `ownerOf(apiId)` (v1 deleteIdentity takes only an id). */
+  identityId?: string;
 }
 
 export interface Call {
@@ -32,6 +34,11 @@ export interface AuthRoute {
 
 export const get = (path: string, input: Record<string, unknown>): Call => ({ method: "GET", path, input });
 export const post = (path: string, input: Call["input"]): Call => ({ method: "POST", path, input });
+
+/** The externalId of the fixture key's owner: fixtures make their key with `ownerId: ownerOf(apiId)`. */
+export const ownerOf = (apiId: string) => `owner_${apiId}`;
+/** A fresh externalId, for createIdentity rows that the tables call more than once. */
+const freshExternalId = () => `ext_${randomBytes(8).toString("hex")}`;
 
 /** A hash nobody holds yet, for import routes that the tables call more than once. */
 const freshHash = (encoding: "hex" | "base64") => randomBytes(32).toString(encoding);
@@ -123,16 +130,28 @@ export const authRoutes: AuthRoute[] = [
   { name: "v2 ratelimit.getOverride", call: (f) => post("/v2/ratelimit.getOverride", { namespace: ns(f), identifier: "vip" }), needs: ["ratelimit.*.read_override"], deniedAs: "NOT_FOUND" },
   { name: "v2 ratelimit.listOverrides", call: (f) => post("/v2/ratelimit.listOverrides", { namespace: ns(f) }), needs: ["ratelimit.*.read_override"] },
   { name: "v2 ratelimit.deleteOverride", call: (f) => post("/v2/ratelimit.deleteOverride", { namespace: ns(f), identifier: "vip" }), needs: ["ratelimit.*.delete_override"] },
+  // Identities: Unkey's identity.* permissions, v1 and v2 alike.
+  { name: "identities.createIdentity", call: () => post("/v1/identities.createIdentity", { externalId: freshExternalId() }), needs: ["identity.*.create_identity"] },
+  { name: "identities.getIdentity", call: (f) => get("/v1/identities.getIdentity", { externalId: ownerOf(f.apiId) }), needs: ["identity.*.read_identity"] },
+  { name: "identities.listIdentities", call: () => get("/v1/identities.listIdentities", {}), needs: ["identity.*.read_identity"] },
+  { name: "identities.updateIdentity", call: (f) => post("/v1/identities.updateIdentity", { externalId: ownerOf(f.apiId), meta: { v: 1 } }), needs: ["identity.*.update_identity"] },
+  { name: "identities.deleteIdentity", call: (f) => post("/v1/identities.deleteIdentity", { identityId: f.identityId ?? "id_none" }), needs: ["identity.*.delete_identity"] },
+  { name: "v2 identities.createIdentity", call: () => post("/v2/identities.createIdentity", { externalId: freshExternalId() }), needs: ["identity.*.create_identity"] },
+  { name: "v2 identities.getIdentity", call: (f) => post("/v2/identities.getIdentity", { identity: ownerOf(f.apiId) }), needs: ["identity.*.read_identity"] },
+  { name: "v2 identities.listIdentities", call: () => post("/v2/identities.listIdentities", {}), needs: ["identity.*.read_identity"] },
+  { name: "v2 identities.updateIdentity", call: (f) => post("/v2/identities.updateIdentity", { identity: ownerOf(f.apiId), meta: { v: 2 } }), needs: ["identity.*.update_identity"] },
+  { name: "v2 identities.deleteIdentity", call: (f) => post("/v2/identities.deleteIdentity", { identity: ownerOf(f.apiId) }), needs: ["identity.*.delete_identity"] },
   // Verification analytics: Unkey v1 reads them with read_api (per API) and read_key (per key); v2 with read_analytics.
   { name: "analytics.getVerifications", call: (f) => get("/v1/analytics.getVerifications", { apiId: f.apiId, groupBy: "key" }), needs: ["read_api"] },
   { name: "keys.getVerifications", call: (f) => get("/v1/keys.getVerifications", { keyId: f.keyId }), needs: ["read_key"] },
   { name: "v2 analytics.getVerifications", call: (f) => post("/v2/analytics.getVerifications", { apiId: f.apiId, groupBy: "day" }), needs: ["read_analytics"] },
 ];
 
+export const IDENTITY = ["identity.*.create_identity", "identity.*.read_identity", "identity.*.update_identity", "identity.*.delete_identity"];
 export const API_ACTIONS = ["create_api", "read_api", "update_api", "delete_api", "create_key", "read_key", "update_key", "delete_key", "verify_key", "encrypt_key", "decrypt_key", "read_analytics"];
 export const RBAC = ["rbac.*.create_root_key", "rbac.*.read_root_key", "rbac.*.delete_root_key"];
 export const RATELIMIT = ["ratelimit.*.limit", "ratelimit.*.create_namespace", "ratelimit.*.set_override", "ratelimit.*.read_override", "ratelimit.*.delete_override"];
-export const ALL = [...API_ACTIONS.map((a) => `api.*.${a}`), ...RBAC, ...RATELIMIT];
+export const ALL = [...API_ACTIONS.map((a) => `api.*.${a}`), ...RBAC, ...RATELIMIT, ...IDENTITY];
 export const full = (need: string) => (need.includes(".") ? need : `api.*.${need}`);
 
 export function send(h: Harness, call: Call, authorization: string | undefined): Promise<Response> {

@@ -211,6 +211,20 @@ forEachDatabase("verification analytics", (h) => {
     expect(perTag.body.map((r: { tag: string; total: number }) => [r.tag, r.total])).toEqual([...odd.map((t) => [t, 1]), ["common", odd.length]].sort((a, b) => (String(a[0]) < String(b[0]) ? -1 : 1)));
   });
 
+  test("identities: groupBy identity and the externalId filter count the keys linked to it (v1's ownerId)", async () => {
+    const owned = sum([mix.seen.get(mix.keys.valid!.keyId)!, mix.seen.get(mix.keys.credits!.keyId)!]);
+    const byIdentity = await analytics({ groupBy: "identity" });
+    expect(byIdentity.status, JSON.stringify(byIdentity.body)).toBe(200);
+    expect(byIdentity.body).toEqual([rowOf(owned, { identity: { id: expect.any(String), externalId: "owner-1" } })]);
+    const sdk = await v1.analytics.getVerifications({ apiId: mix.apiId, externalId: "owner-1" });
+    expect(sdk.result).toEqual([rowOf(owned)]);
+    const v2 = await h().post("/v2/analytics.getVerifications", { externalId: "owner-1", groupBy: ["identity", "key"] }, mix.ws.rootKey);
+    expect(v2.body.data).toHaveLength(2);
+    expect(v2.body.data.every((r: { identity: { externalId: string } }) => r.identity.externalId === "owner-1")).toBe(true);
+    expect((await analytics({ externalId: "nobody" })).status).toBe(404);
+    expect((await h().post("/v2/analytics.getVerifications", { externalId: "nobody" }, mix.ws.rootKey)).body.data).toEqual([emptyRow()]);
+  });
+
   test("keys.getVerifications: per day, by keyId and by ownerId (v1 over HTTP and SDK)", async () => {
     const credits = mix.seen.get(mix.keys.credits!.keyId)!;
     const day = Math.floor(mix.from / 86_400_000) * 86_400_000;

@@ -60,6 +60,7 @@ forEachDatabase("keys.createKey / keys.getKey", (h) => {
       permissions: ["dns.read", "dns.write"],
       enabled: true,
       environment: "production",
+      identity: { id: expect.stringMatching(/^id_/), externalId: "user_1" },
     });
     expect(got.body.createdAt).toBeGreaterThanOrEqual(before);
     expect(got.body.createdAt).toBeLessThanOrEqual(Date.now());

@@ -49,6 +49,7 @@ forEachDatabase("keys.verifyKey", (h) => {
       permissions: ["a.write", "b.read"],
       roles: ["admin"],
       environment: "live",
+      identity: { id: expect.stringMatching(/^id_/), externalId: "owner", meta: {} },
       requestId: res.headers.get("X-Request-Id"),
     });
     expect(res.body.requestId).toMatch(/^req_/);

@@ -19,7 +19,25 @@ interface Fixture {
   keyId: string;
   key: string;
   rootKeyId: string;
+  /** The key's owner: an identity of the workspace. */
+  externalId: string;
+  identityId: string;
 }
+
+/** A fresh externalId, for bodies that create an identity (a second one of the same would be a 409). */
+const freshExternalId = () => `ext_${randomBytes(8).toString("hex")}`;
+const identityLimits = (autoApply?: boolean) => [{ name: "calls", limit: 5, duration: 60_000, ...(autoApply !== undefined && { autoApply }) }];
+const fiftyOneLimits = () => Array.from({ length: 51 }, (_, i) => ({ name: `r${i}`, limit: 1, duration: 60_000 }));
+/** What every route that stores an identity's rate limits refuses. */
+const identityLimitRefusals = (base: Record<string, unknown>): [label: string, body: unknown][] => [
+  ["51 ratelimits", { ...base, ratelimits: fiftyOneLimits() }],
+  ["ratelimits with duplicate names", { ...base, ratelimits: [...identityLimits(), ...identityLimits()] }],
+  ["ratelimit limit 0", { ...base, ratelimits: [{ name: "a", limit: 0, duration: 60_000 }] }],
+  ["ratelimit duration 999", { ...base, ratelimits: [{ name: "a", limit: 1, duration: 999 }] }],
+  ["ratelimit limit 2^31", { ...base, ratelimits: [{ name: "a", limit: 2 ** 31, duration: 60_000 }] }],
+  ["ratelimit without a name", { ...base, ratelimits: [{ limit: 1, duration: 60_000 }] }],
+  ["ratelimit name with a lone surrogate", { ...base, ratelimits: [{ name: "\ud800", limit: 1, duration: 60_000 }] }],
+];
 
 const FUTURE = Date.now() + 30 * 24 * 3600 * 1000;
 const LONG = "x".repeat(10_000);
@@ -552,6 +570,48 @@ const postRoutes: PostRoute[] = [
       ];
     },
   },
+  // Identities (v1 and v2): the same bounds on meta and names as keys, Unkey's 50 limits.
+  {
+    path: "/v1/identities.createIdentity",
+    valid: () => ({ externalId: freshExternalId(), meta: { plan: "pro" }, ratelimits: identityLimits() }),
+    opaque: ["meta"],
+    extra: () => [["externalId missing", { meta: {} }], ["externalId of 256", { externalId: "e".repeat(256) }], ...metaRefusals({ externalId: freshExternalId() }), ...identityLimitRefusals({ externalId: freshExternalId() })],
+  },
+  {
+    path: "/v1/identities.updateIdentity",
+    valid: (f) => ({ identityId: f.identityId, meta: { plan: "pro" }, ratelimits: identityLimits() }),
+    opaque: ["meta"],
+    extra: (f) => [
+      ["neither identityId nor externalId", { meta: { plan: "pro" } }],
+      ["environment with a NUL", { identityId: f.identityId, environment: NUL }],
+      ...metaRefusals({ identityId: f.identityId }),
+      ...identityLimitRefusals({ identityId: f.identityId }),
+    ],
+  },
+  { path: "/v1/identities.deleteIdentity", valid: (f) => ({ identityId: f.identityId }), extra: () => [["identityId missing", {}], ["identityId of 256", { identityId: "i".repeat(256) }]] },
+  {
+    path: "/v2/identities.createIdentity",
+    valid: () => ({ externalId: freshExternalId(), meta: { plan: "pro" }, ratelimits: identityLimits(true) }),
+    opaque: ["meta"],
+    extra: () => [["externalId missing", { meta: {} }], ["externalId of 256", { externalId: "e".repeat(256) }], ...metaRefusals({ externalId: freshExternalId() }), ...identityLimitRefusals({ externalId: freshExternalId() })],
+  },
+  { path: "/v2/identities.getIdentity", valid: (f) => ({ identity: f.externalId }), extra: () => [["identity missing", {}], ["identity of 256", { identity: "i".repeat(256) }]] },
+  {
+    path: "/v2/identities.listIdentities",
+    valid: () => ({ limit: 10, cursor: "id_0", search: "ext" }),
+    extra: () => [
+      ["limit 0", { limit: 0 }],
+      ["limit 101", { limit: 101 }],
+      ["search of 257", { search: "s".repeat(257) }],
+    ],
+  },
+  {
+    path: "/v2/identities.updateIdentity",
+    valid: (f) => ({ identity: f.identityId, meta: { plan: "pro" }, ratelimits: identityLimits(true) }),
+    opaque: ["meta"],
+    extra: (f) => [["identity missing", { meta: {} }], ...metaRefusals({ identity: f.identityId }), ...identityLimitRefusals({ identity: f.identityId })],
+  },
+  { path: "/v2/identities.deleteIdentity", valid: (f) => ({ identity: f.externalId }), extra: () => [["identity missing", {}], ["identity of 256", { identity: "i".repeat(256) }]] },
   ...(["permissions", "roles"] as const).flatMap((kind): PostRoute[] =>
     (["add", "remove", "set"] as const).map((edit) => ({
       path: `/v2/keys.${edit}${kind === "permissions" ? "Permissions" : "Roles"}`,
@@ -658,6 +718,28 @@ interface GetRoute {
 }
 
 const getRoutes: GetRoute[] = [
+  {
+    path: "/v1/identities.getIdentity",
+    valid: (f) => ({ identityId: f.identityId }),
+    bad: () => [
+      ["neither identityId nor externalId", {}],
+      ["identityId empty", { identityId: "" }],
+      ["identityId of 10 000", { identityId: LONG }],
+      ["identityId with NUL", { identityId: NUL }],
+      ["externalId with NUL", { externalId: NUL }],
+    ],
+  },
+  {
+    path: "/v1/identities.listIdentities",
+    valid: () => ({ limit: "10", environment: "default" }),
+    bad: () => [
+      ["limit=0", { limit: "0" }],
+      ["limit=101", { limit: "101" }],
+      ["limit=abc", { limit: "abc" }],
+      ["cursor of 10 000", { cursor: LONG }],
+      ["environment with NUL", { environment: NUL }],
+    ],
+  },
   {
     path: "/v1/rootKeys.listRootKeys",
     valid: () => ({ limit: "10" }),
@@ -872,9 +954,11 @@ forEachDatabase("bad input", (h) => {
   beforeAll(async () => {
     ws = await h().workspace();
     const apiId = await h().createApi(ws, "bad-input");
-    const { keyId, key } = await h().createKey(ws, apiId, { prefix: "sk", remaining: 10, ratelimit: { limit: 10, duration: 60_000 }, permissions: ["read"] });
+    const externalId = "bad-input-owner";
+    const { keyId, key } = await h().createKey(ws, apiId, { prefix: "sk", remaining: 10, ratelimit: { limit: 10, duration: 60_000 }, permissions: ["read"], ownerId: externalId });
     const { keyId: rootKeyId } = await h().rootKey(ws, ["api.*.read_key"]);
-    f = { apiId, keyId, key, rootKeyId };
+    const identityId = (await h().post("/v2/identities.getIdentity", { identity: externalId }, ws.rootKey)).body.data.id;
+    f = { apiId, keyId, key, rootKeyId, externalId, identityId };
     expect((await h().post("/v2/ratelimit.limit", { namespace: NS, identifier: "warm", limit: 1, duration: 60_000 }, ws.rootKey)).status).toBe(200);
     expect((await h().post("/v2/ratelimit.setOverride", { namespace: NS, identifier: "keep", limit: 1, duration: 60_000 }, ws.rootKey)).status).toBe(200);
   });
@@ -937,6 +1021,7 @@ forEachDatabase("bad input", (h) => {
       ];
       for (const [label, body, headers] of cases) {
         if (label === "empty object" && route.path === "/v1/apis.updateApi") continue; // covered: no apiId
+        if (label === "empty object" && route.path === "/v2/identities.listIdentities") continue; // every field optional: `{}` lists the first page
         // Every parameter is optional there: no body reads every API the root key may (tested in test/api/analytics.test.ts).
         if ((label === "empty object" || label === "missing body") && route.path === "/v2/analytics.getVerifications") continue;
         await expectRefused(route.path, `${route.path} ${label}`, before, raw(route.path, body, headers), "BAD_REQUEST");
@@ -1074,9 +1159,11 @@ forEachDatabase("bad input", (h) => {
   test("control: the valid bodies and queries are accepted", async () => {
     for (const route of postRoutes) {
       const apiId = await h().createApi(ws, "control");
-      const { keyId, key } = await h().createKey(ws, apiId, { remaining: 10, permissions: ["read"] });
+      const externalId = freshExternalId();
+      const { keyId, key } = await h().createKey(ws, apiId, { remaining: 10, permissions: ["read"], ownerId: externalId });
       const { keyId: rootKeyId } = await h().rootKey(ws, ["api.*.read_key"]);
-      const res = await h().post(route.path, route.valid({ apiId, keyId, key, rootKeyId }), ws.rootKey);
+      const identityId = (await h().post("/v2/identities.getIdentity", { identity: externalId }, ws.rootKey)).body.data.id;
+      const res = await h().post(route.path, route.valid({ apiId, keyId, key, rootKeyId, externalId, identityId }), ws.rootKey);
       expect(res.status, `${route.path}: ${JSON.stringify(res.body)}`).toBe(200);
       expectNoStackTrace(res);
       if (route.path === "/v1/keys.verifyKey") expect(res.body).toMatchObject({ valid: true });

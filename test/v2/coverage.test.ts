@@ -41,7 +41,7 @@ test("the SDK's v2 operations are served or listed as not served in the README, 
   expect(served.filter(listed), "served but listed as not served").toEqual([]);
   expect(served.filter((op) => !sdk.includes(op)), "served but not an SDK operation").toEqual([]);
   // An unserved operation answers 404 in the v2 envelope.
-  const res = await h.post("/v2/identities.createIdentity", { externalId: "x" }, "kh_root_x");
+  const res = await h.post("/v2/deployments.getDeployment", { deploymentId: "x" }, "kh_root_x"); // out of scope for good
   expect(res.status).toBe(404);
   expect(res.body.error).toMatchObject({ status: 404, title: "Not Found" });
 });

@@ -5,7 +5,8 @@ import { TestVault } from "../vault-harness.ts";
  * The API keeps its connections to the vault alive; the vault drops one that sat idle past
  * its keepAliveTimeout (Node's default: 5 s). The next call on it was reset before any
  * answer, and a recoverable createKey after a quiet moment answered 503 "connection
- * failed". The transport now sends such a call once more on a fresh connection.
+ * failed". The transport now drops idle sockets before the vault does (4 s), and sends a call
+ * reset on a reused socket once more on a fresh connection.
  */
 let tv: TestVault;
 beforeAll(async () => {

@@ -7,7 +7,11 @@ import type { AppEnv } from "../env.ts";
  * table for every operation of both API versions that changes a cached record, keyed by
  * `<group>.<action>`: the id of the record it changed is a field of the validated body.
  */
-type Change = { cache: "verify"; field: "keyId" | "apiId" } | { cache: "rootKey"; field: "keyId" };
+type Change =
+  | { cache: "verify"; field: "keyId" | "apiId" }
+  | { cache: "rootKey"; field: "keyId" }
+  /** Every cached key of the identity the body names (v2 `identity`: id or externalId; v1 `identityId` or `externalId`). */
+  | { cache: "identity"; field: "identity" | "identityId" | "externalId" };
 const key: Change = { cache: "verify", field: "keyId" };
 const api: Change = { cache: "verify", field: "apiId" };
 
@@ -27,6 +31,13 @@ const changes: Record<string, Change> = {
   "apis.deleteKeys": api,
   "rootKeys.deleteRootKey": { cache: "rootKey", field: "keyId" },
 };
+/** Identity changes name it by one of several fields; each present one is forgotten. */
+const identityChanges: Change[] = (["identity", "identityId", "externalId"] as const).map((field) => ({ cache: "identity", field }));
+const changesOf: Record<string, Change[]> = {
+  ...Object.fromEntries(Object.entries(changes).map(([operation, change]) => [operation, [change]])),
+  "identities.updateIdentity": identityChanges,
+  "identities.deleteIdentity": identityChanges,
+};
 
 /** `/v1/keys.updateKey` and `/v2/keys.updateKey` → `keys.updateKey`. */
 const operationOf = (path: string) => path.slice(path.indexOf("/", 1) + 1);
@@ -34,14 +45,19 @@ const operationOf = (path: string) => path.slice(path.indexOf("/", 1) + 1);
 export function forgetChanged(): MiddlewareHandler<AppEnv> {
   return async function forgetChanged(c, next) {
     await next();
-    const change = c.req.method === "POST" && c.res.status === 200 ? changes[operationOf(c.req.path)] : undefined;
-    if (!change) return;
+    const found = c.req.method === "POST" && c.res.status === 200 ? changesOf[operationOf(c.req.path)] : undefined;
+    if (!found) return;
     const body = c.req.valid("json" as never) as Record<string, unknown> | undefined;
-    const id = body?.[change.field];
-    if (typeof id !== "string") return;
     const { verifyCache, rootKeyCache } = c.get("deps");
-    if (change.cache === "rootKey") rootKeyCache?.forgetKey(id);
-    else if (change.field === "apiId") verifyCache?.forgetApi(id);
-    else verifyCache?.forgetKey(id);
+    for (const change of found) {
+      const id = body?.[change.field];
+      if (typeof id !== "string") continue;
+      if (change.cache === "rootKey") rootKeyCache?.forgetKey(id);
+      else if (change.cache === "identity") {
+        const workspaceId = c.get("workspaceId"); // set by the root key that was allowed to make the change
+        if (workspaceId) verifyCache?.forgetIdentity(workspaceId, id);
+      } else if (change.field === "apiId") verifyCache?.forgetApi(id);
+      else verifyCache?.forgetKey(id);
+    }
   };
 }

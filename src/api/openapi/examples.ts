@@ -20,6 +20,11 @@ const workspaceId = "ws_1Ghu6VmfBbKSsPqGNMnUjd";
 const key = "sk_live_5fBUpTrNaCz7rWdMRKyWLPQzE2h1xJxR";
 /** Standard base64 of SHA-256 of `key`: how an exporter following Unkey's scheme sends it. */
 const keyHash = "JxgusfdRRNIFFz9VSid3OpHvT+XyeUvpn/k7Y1gPyIo=";
+/** The identity owning the example key (`externalId` user_123), with a limit its keys share. */
+const identityId = "id_1Ghu6Y2kQ7xW3nZ8rT5vLp";
+const identityRatelimit = { id: "rl_1Ghu6YBc3dEfGhJkLmNpQr", name: "tokens", limit: 1000, duration: 3_600_000, autoApply: true };
+const identityData = { id: identityId, externalId: "user_123", meta: { org: "Acme" }, ratelimits: [identityRatelimit] };
+const v1Identity = { id: identityId, externalId: "user_123", meta: { org: "Acme" }, ratelimits: [{ name: "tokens", limit: 1000, duration: 3_600_000 }] };
 
 const keyView = {
   id: keyId,
@@ -34,6 +39,7 @@ const keyView = {
   roles: [],
   permissions: ["dns.read"],
   enabled: true,
+  identity: { id: identityId, externalId: "user_123", meta: { org: "Acme" } },
 };
 
 /** v2's KeyResponseData for the same key. */
@@ -47,7 +53,7 @@ const keyData = {
   permissions: ["dns.read"],
   roles: [],
   credits: { remaining: 990, refill: { interval: "monthly", amount: 1000, refillDay: 1 } },
-  identity: { id: derivedId("id", workspaceId, "user_123"), externalId: "user_123" },
+  identity: identityData,
   ratelimits: [{ id: "rl_1Ghu6XHd8uX2pXzW5Ck4Tm", name: "requests", limit: 100, duration: 60000, autoApply: true }],
 };
 /** One row of analytics.getVerifications (v1 and v2). */
@@ -99,6 +105,7 @@ export const operationExamples: Record<string, OperationExamples> = {
       enabled: true,
       permissions: ["dns.read"],
       roles: [],
+      identity: { id: identityId, externalId: "user_123", meta: { org: "Acme" } },
       requestId: "req_1Ghu6XQhX1xw9rN5SnWw8v",
     },
   },
@@ -145,7 +152,11 @@ export const operationExamples: Record<string, OperationExamples> = {
       enabled: true,
       permissions: ["dns.read", "dns.write"],
       roles: [],
-      ratelimits: [{ exceeded: false, id: "rl_1Ghu6XhW9cNQe4bBv2sTgY", name: "requests", limit: 100, duration: 60000, reset: 1767225660000, remaining: 99, autoApply: true }],
+      ratelimits: [
+        { exceeded: false, id: identityRatelimit.id, name: "tokens", limit: 1000, duration: 3_600_000, reset: 1767229200000, remaining: 999, autoApply: true },
+        { exceeded: false, id: "rl_1Ghu6XhW9cNQe4bBv2sTgY", name: "requests", limit: 100, duration: 60000, reset: 1767225660000, remaining: 99, autoApply: true },
+      ],
+      identity: identityData,
     },
   },
   "rootKeys.createRootKey": {
@@ -227,6 +238,29 @@ export const operationExamples: Record<string, OperationExamples> = {
     pagination: { hasMore: false },
   },
   "v2.ratelimit.deleteOverride": { request: { namespace: "email.outbound", identifier: "premium_*" }, response: {} },
+  // Identities: v1 and v2 over the same service.
+  "identities.createIdentity": {
+    request: { externalId: "user_123", meta: { org: "Acme" }, ratelimits: [{ name: "tokens", limit: 1000, duration: 3_600_000 }] },
+    response: { identityId },
+  },
+  "identities.getIdentity": { request: { externalId: "user_123" }, response: v1Identity },
+  "identities.listIdentities": {
+    request: { limit: "50" },
+    response: { identities: [{ id: identityId, externalId: "user_123", ratelimits: v1Identity.ratelimits }], total: 1 },
+  },
+  "identities.updateIdentity": { request: { externalId: "user_123", meta: { org: "Acme", plan: "enterprise" } }, response: { ...v1Identity, meta: { org: "Acme", plan: "enterprise" } } },
+  "identities.deleteIdentity": { request: { identityId }, response: {} },
+  "v2.identities.createIdentity": {
+    request: { externalId: "user_123", meta: { org: "Acme" }, ratelimits: [{ name: "tokens", limit: 1000, duration: 3_600_000, autoApply: true }] },
+    response: { identityId },
+  },
+  "v2.identities.getIdentity": { request: { identity: "user_123" }, response: identityData },
+  "v2.identities.listIdentities": { request: { limit: 50, search: "user" }, response: [identityData], pagination: { hasMore: false } },
+  "v2.identities.updateIdentity": {
+    request: { identity: "user_123", ratelimits: [{ name: "tokens", limit: 5000, duration: 3_600_000, autoApply: true }] },
+    response: { ...identityData, ratelimits: [{ ...identityRatelimit, limit: 5000 }] },
+  },
+  "v2.identities.deleteIdentity": { request: { identity: "user_123" }, response: {} },
   "analytics.getVerifications": {
     request: { apiId, start: "1767225600000", end: "1767311999999", groupBy: "day" },
     response: [{ time: 1767225600000, ...verificationCounts }],

@@ -25,12 +25,12 @@ const commaList = <T extends z.ZodType<unknown, string>>(item: T) =>
 
 const descriptions = {
   apiId: "Only this API's keys.",
-  externalId: "Only keys of this identity (needs identities).",
+  externalId: "Only keys linked to this identity now (v1 `ownerId`, v2 `externalId`).",
   keyId: "Only these keys; their counts are summed unless `groupBy` has `key`.",
   tag: "Only verifications whose tags include every tag given.",
   start: "Unix ms; truncated to the start of its hour (its day or month when grouping by them). Default: everything kept.",
   end: "Unix ms; buckets starting at or before it are included. Default: now.",
-  groupBy: "`key`, `tags` (one row per tag set), `tag` (one row per tag), `hour`, `day` or `month` (UTC); several at once. Without one: a single row over the range.",
+  groupBy: "`key`, `identity` (the identity each key is linked to now; keys without one left out), `tags` (one row per tag set), `tag` (one row per tag), `hour`, `day` or `month` (UTC); several at once. Without one: a single row over the range.",
   limit: `At most this many rows (default and maximum ${MAX_ANALYTICS_ROWS}).`,
   orderBy: "Sort by this column (then by time and the groups, ascending).",
   order: "Direction of `orderBy`.",
@@ -56,7 +56,7 @@ export const v1AnalyticsQuery = z.object({
 /** Keyhold never runs SQL a client sends: Unkey v2's `query` is refused with the structured parameters named. */
 export const RAW_QUERY_REFUSED =
   "Keyhold never runs SQL sent by clients, so `query` is not accepted. Send the structured parameters instead: " +
-  "apiId, externalId, keyId, tag, start, end, groupBy (key, tags, tag, hour, day, month), limit, orderBy, order.";
+  "apiId, externalId, keyId, tag, start, end, groupBy (key, identity, tags, tag, hour, day, month), limit, orderBy, order.";
 
 export const v2AnalyticsBody = z.object({
   query: z
@@ -122,5 +122,6 @@ export const verificationRow = z
     keyId: z.string().optional().openapi({ description: "With groupBy key." }),
     tag: z.string().optional().openapi({ description: "With groupBy tag." }),
     tags: z.array(z.string()).optional().openapi({ description: "With groupBy tags: the tag set, sorted." }),
+    identity: z.object({ id: z.string(), externalId: z.string() }).optional().openapi({ description: "With groupBy identity." }),
   })
   .openapi("VerificationCounts");

@@ -208,6 +208,10 @@ export const keySchema = z
     enabled: z.boolean(),
     environment: z.string().optional(),
     plaintext: z.string().optional().openapi({ description: "Only with decrypt=true, only for recoverable keys." }),
+    identity: z
+      .object({ id: z.string(), externalId: z.string(), meta: z.record(z.string(), z.unknown()).optional() })
+      .optional()
+      .openapi({ description: "The identity the key belongs to (`ownerId` is its externalId)." }),
   })
   .openapi("Key");
 

@@ -64,6 +64,10 @@ const route = createRoute({
           permissions: z.array(z.string()).optional(),
           roles: z.array(z.string()).optional(),
           environment: z.string().optional(),
+          identity: z
+            .object({ id: z.string(), externalId: z.string(), meta: z.record(z.string(), z.unknown()) })
+            .optional()
+            .openapi({ description: "The key's identity (its `ownerId`), with the identity's meta (`{}` when it has none)." }),
           requestId: z.string(),
         })
         .openapi("VerifyKeyResponse"),
@@ -78,7 +82,9 @@ export function registerVerifyKey(app: App): void {
     const rootKey = await optionalRootKeyAuth(c);
     const body = c.req.valid("json");
     // v1 reports its one `ratelimit`, not the list of every limit checked (v2's).
-    const { ratelimits: _v2Only, ...result } = await verifyFor(c, body, { rootKey, rules: V1_VERIFY, tags: body.tags });
-    return c.json({ ...result, requestId: c.get("requestId") }, 200);
+    const { ratelimits: _v2Only, identity, ...result } = await verifyFor(c, body, { rootKey, rules: V1_VERIFY, tags: body.tags });
+    // v1's identity: {id, externalId, meta} (meta required), without the rate limits.
+    const v1Identity = identity && { identity: { id: identity.id, externalId: identity.externalId, meta: identity.meta ?? {} } };
+    return c.json({ ...result, ...v1Identity, requestId: c.get("requestId") }, 200);
   });
 }

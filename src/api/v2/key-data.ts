@@ -1,13 +1,14 @@
 import { z } from "@hono/zod-openapi";
 import { derivedId } from "../../ids.ts";
+import type { KeyRatelimit } from "../../keys/key-ratelimits.ts";
 import type { KeyView } from "../../keys/key-view.ts";
 import type { RemainingResult } from "../../keys/update-key.ts";
 
 /**
  * The one mapping from the service's key view to v2's shapes: KeyResponseData (getKey,
  * listKeys, whoami), KeyCreditsData (updateCredits) and the Permission and Role lists the
- * permission and role edits answer. Keyhold stores permission and role names, and an
- * owner id, not entities: their v2 ids are derived (see derivedId in src/ids.ts).
+ * permission and role edits answer. Keyhold stores permission and role names, not entities:
+ * their v2 ids are derived (see derivedId in src/ids.ts). Identities are entities (src/identities/).
  */
 
 const refillData = z.object({
@@ -24,6 +25,39 @@ const ratelimitData = z
   .object({ id: z.string(), name: z.string(), limit: z.number().int(), duration: z.number().int(), autoApply: z.boolean() })
   .openapi("V2RatelimitResponse");
 
+/** Unkey's Identity: getIdentity, listIdentities, updateIdentity, and the identity of a key (getKey, verifyKey). */
+export const identityData = z
+  .object({
+    id: z.string().openapi({ example: "id_1Ghu6Y2kQ7xW3nZ8rT5vLp" }),
+    externalId: z.string().openapi({ example: "user_123" }),
+    meta: z.record(z.string(), z.unknown()).optional(),
+    ratelimits: z.array(ratelimitData).optional().openapi({ description: "Shared by every key of the identity." }),
+  })
+  .openapi("V2Identity");
+
+export function toRatelimitData(list: readonly KeyRatelimit[]): z.infer<typeof ratelimitData>[] {
+  return list.map(({ id, name, limit, duration, autoApply }) => ({ id, name, limit, duration, autoApply }));
+}
+
+/**
+ * Where Unkey shows an identity's limits: always on the identity routes, when there are any on
+ * verifyKey (the ones the key does not shadow), never on a key's description (getKey, listKeys).
+ */
+export type IdentityLimitsShown = "always" | "whenAny" | "never";
+
+export function toIdentityData(
+  identity: { id: string; externalId: string; meta?: Record<string, unknown> | null; ratelimits: readonly KeyRatelimit[] },
+  limits: IdentityLimitsShown = "always",
+): z.infer<typeof identityData> {
+  const shown = limits === "always" || (limits === "whenAny" && identity.ratelimits.length > 0);
+  return {
+    id: identity.id,
+    externalId: identity.externalId,
+    ...(identity.meta != null && { meta: identity.meta }),
+    ...(shown && { ratelimits: toRatelimitData(identity.ratelimits) }),
+  };
+}
+
 export const keyResponseData = z
   .object({
     keyId: z.string().openapi({ example: "key_1234" }),
@@ -38,10 +72,7 @@ export const keyResponseData = z
     permissions: z.array(z.string()),
     roles: z.array(z.string()),
     credits: keyCreditsData.optional().openapi({ description: "Absent: unlimited." }),
-    identity: z
-      .object({ id: z.string(), externalId: z.string() })
-      .optional()
-      .openapi({ description: "The key's owner (`externalId`); its id is derived from the workspace and externalId." }),
+    identity: identityData.optional().openapi({ description: "The identity the key belongs to (its `externalId`)." }),
     ratelimits: z.array(ratelimitData),
     plaintext: z.string().optional().openapi({ description: "Only with decrypt=true, only for recoverable keys." }),
   })
@@ -72,8 +103,8 @@ export function toKeyResponseData(view: KeyView): KeyResponseData {
     roles: view.roles,
     // As Unkey: unlimited keys have no credits object.
     ...(view.remaining !== undefined && { credits: toKeyCreditsData({ remaining: view.remaining, refill: view.refill }) }),
-    ...(view.ownerId !== undefined && { identity: { id: derivedId("id", view.workspaceId, view.ownerId), externalId: view.ownerId } }),
-    ratelimits: view.ratelimits.map(({ id, name, limit, duration, autoApply }) => ({ id, name, limit, duration, autoApply })),
+    ...(view.identity && { identity: toIdentityData(view.identity, "never") }),
+    ratelimits: toRatelimitData(view.ratelimits),
     ...(view.plaintext !== undefined && { plaintext: view.plaintext }),
   };
 }

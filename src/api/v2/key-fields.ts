@@ -9,8 +9,8 @@ import { INT32_MAX, credits, keyFields, meta, names, refill, text, timestamp } f
  * as `{remaining, refill}`, and rate limits as the key's whole named list.
  */
 
-/** Unkey's RatelimitRequest; `autoApply` is false unless asked for, as in Unkey. */
-const ratelimit = z
+/** Unkey's RatelimitRequest; `autoApply` is false unless asked for, as in Unkey. Identities' limits too. */
+export const ratelimitRequest = z
   .object({
     name: text(),
     limit: z.number().int().min(1).max(INT32_MAX),
@@ -19,7 +19,7 @@ const ratelimit = z
   })
   .openapi("V2RatelimitRequest");
 
-const ratelimits = z.array(ratelimit).max(MAX_RATELIMITS_PER_KEY);
+const ratelimits = z.array(ratelimitRequest).max(MAX_RATELIMITS_PER_KEY);
 
 const keyCredits = z
   .object({

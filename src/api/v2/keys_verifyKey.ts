@@ -9,6 +9,7 @@ import { apiPermission } from "../routes/route-security.ts";
 import { verifyFor } from "../routes/verification.ts";
 import { v2Data } from "./envelope.ts";
 import { v2Route } from "./route.ts";
+import { identityData, toIdentityData } from "./key-data.ts";
 
 
 /** v2's string query, parsed here into the tree v1 sends: a syntax error is a 400 at `body.permissions` saying where. */
@@ -71,6 +72,7 @@ const data = z
     permissions: z.array(z.string()).optional(),
     roles: z.array(z.string()).optional(),
     ratelimits: z.array(ratelimitData).optional().openapi({ description: "Every limit checked, each with its own verdict." }),
+    identity: identityData.optional().openapi({ description: "The key's identity: its meta and the rate limits its keys share." }),
   })
   .openapi("V2VerifyKeyData");
 
@@ -102,6 +104,7 @@ function v2Verdict(r: VerifyKeyResult) {
     ...(r.permissions !== undefined && { permissions: r.permissions }),
     ...(r.roles !== undefined && { roles: r.roles }),
     ...(r.ratelimits !== undefined && { ratelimits: r.ratelimits }),
+    ...(r.identity !== undefined && { identity: toIdentityData(r.identity, "whenAny") }),
   };
 }
 

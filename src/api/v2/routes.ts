@@ -25,6 +25,11 @@ import { registerV2RatelimitLimit } from "./ratelimit_limit.ts";
 import { registerV2RatelimitListOverrides } from "./ratelimit_listOverrides.ts";
 import { registerV2RatelimitMultiLimit } from "./ratelimit_multiLimit.ts";
 import { registerV2RatelimitSetOverride } from "./ratelimit_setOverride.ts";
+import { registerV2CreateIdentity } from "./identities_createIdentity.ts";
+import { registerV2DeleteIdentity } from "./identities_deleteIdentity.ts";
+import { registerV2GetIdentity } from "./identities_getIdentity.ts";
+import { registerV2ListIdentities } from "./identities_listIdentities.ts";
+import { registerV2UpdateIdentity } from "./identities_updateIdentity.ts";
 import { registerV2AnalyticsGetVerifications } from "./analytics_getVerifications.ts";
 
 /** Unkey v2's operations, each a thin adapter over the same services as v1 (src/api/v1/). */
@@ -55,5 +60,10 @@ export const v2Routes: ((app: App) => void)[] = [
   registerV2RatelimitGetOverride,
   registerV2RatelimitListOverrides,
   registerV2RatelimitDeleteOverride,
+  registerV2CreateIdentity,
+  registerV2GetIdentity,
+  registerV2ListIdentities,
+  registerV2UpdateIdentity,
+  registerV2DeleteIdentity,
   registerV2AnalyticsGetVerifications,
 ];
