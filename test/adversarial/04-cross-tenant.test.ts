@@ -171,6 +171,7 @@ const idRoutes: IdRoute[] = [
     v2: true,
     emptyRows: true,
   },
+  { name: "v2 analytics.getVerifications by externalId", method: "POST", path: "/v2/analytics.getVerifications", input: (i) => ({ externalId: i.externalId }), v2: true, emptyRows: true },
 ];
 
 /** A namespace of `ws` with an override for `vip` and one counted window: what the ratelimit rows aim at. */
