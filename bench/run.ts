@@ -17,6 +17,7 @@ import { revocationRow, sharedRatelimitRow, twoInstanceThroughput } from "./scen
 import { measureScale, scaleRow, verifyAtSmallSize, verifyScenarios } from "./scenarios/verify.ts";
 import type { LoadResult } from "./load.ts";
 import type { KeyholdChildConfig } from "./servers/keyhold.ts";
+import { analyticsScenarios, seedAnalytics } from "./scenarios/analytics.ts";
 
 /**
  * npm run bench [-- --quick] [-- --keys N]: Keyhold against baselines measured in the same
@@ -107,6 +108,8 @@ async function main(): Promise<void> {
   await withHandle(db, (h) => seedRest(h.db, fx, p.keys, p.smallKeys));
   const seedSeconds = (performance.now() - t) / 1000;
   log(`  ${(p.keys - p.smallKeys).toLocaleString("en-US")} keys in ${seedSeconds.toFixed(1)} s`);
+  log("seeding a month of analytics counts…");
+  const analyticsFx = await withHandle(db, (h) => seedAnalytics(h.db, fx));
 
   const samplePath = join(scratch, "hot-keys.json");
   writeFileSync(samplePath, JSON.stringify(fx.hot));
@@ -137,6 +140,11 @@ async function main(): Promise<void> {
   log("verify uncached at both sizes…");
   const scale = "url" in small ? await measureScale(p, small, { url: uncachedUrl, keys: fx.hot }) : small;
   const rows: Row[] = [...verify.rows, scaleRow(p, scale, verify.uncached)];
+  log("analytics…");
+  // The baseline of the on/off row: the same cached instance in a process of its own, counting nothing (PostgreSQL only).
+  const off = postgres ? await keyhold("keyhold cached, analytics off", [{ cache: true, analytics: false }]) : null;
+  rows.push(...(await analyticsScenarios(p, fx, analyticsFx, { on: cachedUrl, off: off?.urls[0], statsOn: () => cachedChild.stats(), statsOff: off ? () => off.stats() : undefined }, log)));
+  await off?.stop();
   // The uncached instance stays up: the admin routes are paired with its verify.
   await Promise.all([ceiling.stop(), dbCeiling?.stop()]);
 

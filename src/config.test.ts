@@ -9,3 +9,12 @@ test("VERIFY_CACHE_MAX_BYTES: 64 MiB by default, binary units, at least 1 MiB, b
     expect(() => loadConfig({ VERIFY_CACHE_MAX_BYTES: bad }), bad).toThrow(/^VERIFY_CACHE_MAX_BYTES must be a size/);
   }
 });
+
+test("ANALYTICS, ANALYTICS_RETENTION, ANALYTICS_ROLLUP_AFTER: on, 90 days, 7 days by default; bad values named", () => {
+  const d = 86_400_000;
+  expect(loadConfig({})).toMatchObject({ analytics: true, analyticsRetentionMs: 90 * d, analyticsRollupAfterMs: 7 * d });
+  expect(loadConfig({ ANALYTICS: "off", ANALYTICS_RETENTION: "30d", ANALYTICS_ROLLUP_AFTER: "48h" })).toMatchObject({ analytics: false, analyticsRetentionMs: 30 * d, analyticsRollupAfterMs: 2 * d });
+  expect(() => loadConfig({ ANALYTICS: "yes" })).toThrow(/^ANALYTICS must be on or off/);
+  for (const bad of ["12h", "0d", "4000d", "forever"]) expect(() => loadConfig({ ANALYTICS_RETENTION: bad }), bad).toThrow(/^ANALYTICS_RETENTION must be a duration from 1d/);
+  expect(() => loadConfig({ ANALYTICS_RETENTION: "5d" })).toThrow(/ANALYTICS_ROLLUP_AFTER must not be longer than ANALYTICS_RETENTION/);
+});

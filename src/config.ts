@@ -47,6 +47,12 @@ export interface Config {
   metricsToken: string | null;
   /** Which reverse proxies may name the client in X-Forwarded-For; false: the socket's address (see proxy-trust.ts). */
   trustProxy: TrustProxy;
+  /** Verification analytics: counted and written in batches (on), or not recorded at all (off). */
+  analytics: boolean;
+  /** Counts older than this are dropped (whole days). */
+  analyticsRetentionMs: number;
+  /** Minute buckets older than this are rolled up into hours (whole days). */
+  analyticsRollupAfterMs: number;
   /** For `keyhold keys …`: the Keyhold to talk to (default: this machine's PORT) and the root key to use. */
   keyholdUrl: string | null;
   keyholdRootKey: string | null;
@@ -112,6 +118,9 @@ const variables = {
     schema: z.string().default("false").transform((v, ctx) => parseTrustProxy(v) ?? (ctx.addIssue({ code: "custom", message: "bad" }), z.NEVER)),
     expected: TRUST_PROXY_EXPECTED,
   },
+  ANALYTICS: { schema: z.enum(["on", "off"]).default("on"), expected: "on or off" },
+  ANALYTICS_RETENTION: { schema: duration.prefault("90d").pipe(z.number().min(86_400_000).max(3650 * 86_400_000)), expected: "a duration from 1d to 3650d, such as 90d" },
+  ANALYTICS_ROLLUP_AFTER: { schema: duration.prefault("7d").pipe(z.number().min(86_400_000).max(3650 * 86_400_000)), expected: "a duration from 1d to 3650d, such as 7d" },
   NODE_ENV: { schema: z.enum(["development", "production", "test"]).default("development"), expected: "development, production or test" },
 } satisfies Record<string, { schema: z.ZodType; expected: string; secret?: boolean }>;
 
@@ -131,8 +140,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       problems.push(`${name} must be ${spec.expected}${got}`);
     }
   }
-  if (problems.length > 0) throw new ConfigError(problems.join("; "));
   const v = parsed as Parsed;
+  if (problems.length === 0 && v.ANALYTICS_ROLLUP_AFTER > v.ANALYTICS_RETENTION) {
+    problems.push("ANALYTICS_ROLLUP_AFTER must not be longer than ANALYTICS_RETENTION (minute buckets would outlive the counts)");
+  }
+  if (problems.length > 0) throw new ConfigError(problems.join("; "));
   return {
     port: v.PORT,
     host: v.HOST,
@@ -157,6 +169,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     nodeEnv: v.NODE_ENV,
     metricsToken: v.METRICS_TOKEN ?? null,
     trustProxy: v.TRUST_PROXY,
+    analytics: v.ANALYTICS === "on",
+    analyticsRetentionMs: v.ANALYTICS_RETENTION,
+    analyticsRollupAfterMs: v.ANALYTICS_ROLLUP_AFTER,
     keyholdUrl: v.KEYHOLD_URL ?? null,
     keyholdRootKey: v.KEYHOLD_ROOT_KEY ?? null,
   };

@@ -14,6 +14,8 @@ import { createLogger } from "./logger.ts";
 import { VerifyCache, subscribeToKeyChanges } from "./keys/verify-cache.ts";
 import { openImportedPrefixes } from "./keys/imported-prefixes.ts";
 import { LastUsedRecorder } from "./keys/last-used.ts";
+import { VerificationRecorder } from "./analytics/recorder.ts";
+import { MAINTAIN_EVERY_MS, maintainAnalytics } from "./analytics/retention.ts";
 import { Periodic } from "./periodic.ts";
 import { WINDOW_PRUNE_EVERY_MS, pruneExpiredWindows } from "./ratelimits/windows.ts";
 import { NamespaceCache, subscribeToRatelimitChanges } from "./ratelimits/namespace-cache.ts";
@@ -46,6 +48,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   const target = withTemplate(databaseTarget(config));
   const database = await openDatabase(target);
   let lastUsed: LastUsedRecorder | undefined;
+  let analytics: VerificationRecorder | undefined;
   try {
     await runMigrations(database, target);
     const bootstrapped = await bootstrapIfEmpty(database.db);
@@ -57,9 +60,14 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     const namespaceCache = new NamespaceCache();
     const unsubscribeRatelimits = await subscribeToRatelimitChanges(database, namespaceCache);
     lastUsed = new LastUsedRecorder(database.db, logger);
+    analytics = config.analytics ? new VerificationRecorder(database.db, logger) : undefined;
+    // Partitions ahead, rollup and retention of the analytics counts, by any instance (serialised in the database).
+    const retention = { retentionMs: config.analyticsRetentionMs, rollupAfterMs: config.analyticsRollupAfterMs };
+    const analyticsUpkeep = config.analytics ? new Periodic("analytics partitions, rollup and retention", () => maintainAnalytics(database.db, retention, Date.now()), MAINTAIN_EVERY_MS, logger) : null;
+    await analyticsUpkeep?.run();
     // Ended windows of every instance, pruned by any of them (the delete is idempotent).
     const windowPruner = new Periodic("pruning ended rate-limit windows", () => pruneExpiredWindows(database.db, Date.now()), WINDOW_PRUNE_EVERY_MS, logger);
-    const app = createApp({ db: database.db, vault: options.vault ?? null, logger, verifyCache, rootKeyCache, namespaceCache, importedPrefixes: imports.registry, lastUsed, metricsToken: config.metricsToken, apiReferenceScript: scalarScriptFile, rootKeyFailureLimit: { trustProxy: config.trustProxy } });
+    const app = createApp({ db: database.db, vault: options.vault ?? null, logger, verifyCache, rootKeyCache, namespaceCache, importedPrefixes: imports.registry, lastUsed, analytics: analytics ?? null, metricsToken: config.metricsToken, apiReferenceScript: scalarScriptFile, rootKeyFailureLimit: { trustProxy: config.trustProxy } });
     const server = createAdaptorServer({ fetch: app.fetch, hostname: config.host }) as Server;
     answerClientErrors(server, logger);
     await listen(server, config.port, config.host);
@@ -72,6 +80,8 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     let closing: Promise<void> | undefined;
     const closeDatabase = async () => {
       await lastUsed?.close(); // after the last request, before the database goes: the last second of verifies is kept
+      await analytics?.close(); // likewise every count still pending: a SIGTERM loses none
+      await analyticsUpkeep?.close();
       await windowPruner.close();
       await unsubscribe();
       await unsubscribeRootKeys();
@@ -83,6 +93,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     return { url, port: config.port, bootstrapped, close };
   } catch (error) {
     await lastUsed?.close(); // nothing noted yet: this only stops its timer
+    await analytics?.close();
     await database.close();
     throw error;
   }

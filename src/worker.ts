@@ -14,6 +14,7 @@ import { type TokenSigner, createTokenSigner } from "./crypto/service-token-jwt.
 import type { Database } from "./db/client.ts";
 import * as schema from "./db/schema.ts";
 import { ImportedPrefixRegistry } from "./keys/imported-prefixes.ts";
+import { RECORDER_DEFAULTS, VerificationRecorder } from "./analytics/recorder.ts";
 import { createHttpVaultClient } from "./vault-client/http-vault-client.ts";
 import type { VaultClient } from "./vault-client/vault-client.ts";
 
@@ -42,12 +43,15 @@ let logger: Logger | undefined;
 /** Where imported keys live, per isolate: no LISTEN here, so it is read again when older than IMPORTS_MAX_AGE_MS. */
 let imports: { registry: ImportedPrefixRegistry; loadedAt: number } | undefined;
 const IMPORTS_MAX_AGE_MS = 5000;
+/** Days whose analytics partition this isolate has made sure of, so a verify's count is one upsert, not DDL too. */
+const partitionDays = new Set<number>();
 let signer: { jwk: string; sign: Promise<TokenSigner> } | undefined;
 
 export default {
   async fetch(request: Request, env: WorkerEnv, ctx: ExecutionContext): Promise<Response> {
     // fetch_types stays on: without it text[] columns (roles, permissions) arrive as strings.
     const sql = postgres(env.HYPERDRIVE.connectionString, { max: 5, onnotice: () => {} });
+    let ended: Promise<void> = Promise.resolve();
     try {
       const db = drizzle(sql, { schema }) as unknown as Database;
       if (!imports || Date.now() - imports.loadedAt > IMPORTS_MAX_AGE_MS) {
@@ -55,6 +59,9 @@ export default {
         await registry.load(db);
         imports = { registry, loadedAt: Date.now() };
       }
+      // Nothing outlives a request to batch in: the request's own counts (one verify's) are
+      // written by one upsert after the response, in waitUntil, before the client ends.
+      const analytics = new VerificationRecorder(db, (logger ??= workerLogger(env.LOG_LEVEL)), { ...RECORDER_DEFAULTS, flushEveryMs: null }, Date.now, partitionDays);
       const app = createApp({
         db,
         vault: vaultClient(env),
@@ -63,12 +70,15 @@ export default {
         rootKeyCache: null, // likewise: every root-key check reads the database
         importedPrefixes: imports.registry, // a new import verifies here within IMPORTS_MAX_AGE_MS
         lastUsed: null, // nothing outlives a request to batch in, and a write per verify is what batching avoids: not recorded here
+        analytics,
         metricsToken: env.METRICS_TOKEN ?? null,
         apiReferenceScript: async () => scalarScript,
       });
-      return await app.fetch(request);
+      const response = await app.fetch(request);
+      ended = analytics.close();
+      return response;
     } finally {
-      ctx.waitUntil(sql.end({ timeout: 5 }));
+      ctx.waitUntil(ended.then(() => sql.end({ timeout: 5 })));
     }
   },
 };

@@ -16,6 +16,7 @@ import { ROOT_KEY_CACHE_DEFAULTS, RootKeyCache, subscribeToRootKeyChanges } from
 import { openImportedPrefixes } from "../src/keys/imported-prefixes.ts";
 import { NamespaceCache, subscribeToRatelimitChanges } from "../src/ratelimits/namespace-cache.ts";
 import { LAST_USED_DEFAULTS, LastUsedRecorder } from "../src/keys/last-used.ts";
+import { RECORDER_DEFAULTS, VerificationRecorder } from "../src/analytics/recorder.ts";
 import { createThrowawayDatabase } from "./throwaway-database.ts";
 import { TestVault } from "./vault-harness.ts";
 
@@ -195,9 +196,11 @@ async function instance(
   // Written only when a test calls flush() (and on close): a timer would change last_used_at
   // between the "nothing changed" snapshots of other suites.
   const lastUsed = new LastUsedRecorder(handle.db, logger, { ...LAST_USED_DEFAULTS, flushEveryMs: null });
+  // Likewise the verification counts: written when a test calls deps.analytics.flush().
+  const analytics = new VerificationRecorder(handle.db, logger, { ...RECORDER_DEFAULTS, flushEveryMs: null });
   // In process every request comes from the one "unknown" client: the bad-root-key limit is tested over a real listener instead.
-  const deps: Deps = { db: handle.db, vault: options.vault ?? null, logger, verifyCache, rootKeyCache, namespaceCache, importedPrefixes: imports.registry, lastUsed, rootKeyFailureLimit: false };
-  const closeFirst = { ...handle, close: async () => (await lastUsed.close(), await unsubscribe(), await unsubscribeRootKeys(), await unsubscribeRatelimits(), await imports.close(), await handle.close()) };
+  const deps: Deps = { db: handle.db, vault: options.vault ?? null, logger, verifyCache, rootKeyCache, namespaceCache, importedPrefixes: imports.registry, lastUsed, analytics, rootKeyFailureLimit: false };
+  const closeFirst = { ...handle, close: async () => (await lastUsed.close(), await analytics.close(), await unsubscribe(), await unsubscribeRootKeys(), await unsubscribeRatelimits(), await imports.close(), await handle.close()) };
   const harness = new Harness(kind, closeFirst, deps, drop);
   harness.target = target;
   harness.options = options;

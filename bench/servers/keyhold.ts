@@ -5,6 +5,7 @@ import { createTokenSigner } from "../../src/crypto/service-token.ts";
 import { type DatabaseTarget, openDatabase } from "../../src/db/client.ts";
 import { VerifyCache, subscribeToKeyChanges } from "../../src/keys/verify-cache.ts";
 import { LastUsedRecorder } from "../../src/keys/last-used.ts";
+import { VerificationRecorder } from "../../src/analytics/recorder.ts";
 import { ROOT_KEY_CACHE_DEFAULTS, RootKeyCache, subscribeToRootKeyChanges } from "../../src/auth/root-key-cache.ts";
 import { NamespaceCache, subscribeToRatelimitChanges } from "../../src/ratelimits/namespace-cache.ts";
 import { createHttpVaultClient } from "../../src/vault-client/http-vault-client.ts";
@@ -12,8 +13,8 @@ import { childConfig, serveChild } from "./serve-child.ts";
 
 export interface KeyholdChildConfig {
   database: DatabaseTarget;
-  /** One app (and listener) per entry, all on one database handle: `cache` gives it a VerifyCache. */
-  apps: { cache: boolean }[];
+  /** One app (and listener) per entry, all on one database handle: `cache` gives it a VerifyCache; `analytics: false` records no counts (on by default, as `keyhold serve`). */
+  apps: { cache: boolean; analytics?: boolean }[];
   vault: { url: string; privateJwk: JWK } | null;
   /** `warn` by default: the per-request access log (info) would measure pino's stdout, not Keyhold. */
   logLevel: string;
@@ -30,10 +31,12 @@ const vault = config.vault
   : null;
 // One per instance, as `keyhold serve` has: every VALID verify is noted, written once a second.
 const lastUsed = new LastUsedRecorder(handle.db, logger);
+// Likewise the verification counts: one recorder per process, flushed once a second.
+const analytics = new VerificationRecorder(handle.db, logger);
 const caches: VerifyCache[] = [];
 const unsubscribes: (() => Promise<void>)[] = [];
 const apps = [];
-for (const { cache } of config.apps) {
+for (const { cache, analytics: counted = true } of config.apps) {
   const verifyCache = cache ? new VerifyCache(BENCH_CACHE) : null;
   if (verifyCache) {
     caches.push(verifyCache);
@@ -45,13 +48,14 @@ for (const { cache } of config.apps) {
   // And a rate-limit namespace cache, as `keyhold serve` has.
   const namespaceCache = new NamespaceCache();
   unsubscribes.push(await subscribeToRatelimitChanges(handle, namespaceCache));
-  apps.push(createApp({ db: handle.db, vault, logger, verifyCache, rootKeyCache, namespaceCache, lastUsed }));
+  apps.push(createApp({ db: handle.db, vault, logger, verifyCache, rootKeyCache, namespaceCache, lastUsed, analytics: counted ? analytics : null }));
 }
 
 await serveChild(apps, {
   stats: () => ({ caches: caches.map((c) => ({ hits: c.hits, misses: c.misses, size: c.size })) }),
   close: async () => {
     await lastUsed.close();
+    await analytics.close();
     for (const unsubscribe of unsubscribes) await unsubscribe();
     await handle.close();
   },

@@ -49,6 +49,8 @@ import { registerListRoles } from "./v1/permissions_listRoles.ts";
 import { registerDeleteRole } from "./v1/permissions_deleteRole.ts";
 import { registerMetrics } from "./routes/metrics.ts";
 import { identityRoutes } from "./v1/identities.ts";
+import { registerAnalyticsGetVerifications } from "./v1/analytics_getVerifications.ts";
+import { registerKeysGetVerifications } from "./v1/keys_getVerifications.ts";
 import { v2Routes } from "./v2/routes.ts";
 import { registerReadyz } from "./routes/readyz.ts";
 
@@ -90,6 +92,8 @@ const routes = [
   registerAddRoles,
   registerRemoveRoles,
   registerSetRoles,
+  registerKeysGetVerifications,
+  registerAnalyticsGetVerifications,
   ...v2Routes,
   registerReadyz,
   registerMetrics,
@@ -99,7 +103,7 @@ const routes = [
 /** The Keyhold HTTP API, built from its parts. No global state: every caller builds its own. */
 export function createApp(appDeps: Deps): OpenAPIHono<AppEnv> {
   // Operations: this app's own metrics registry, counting its vault calls too.
-  const metrics = createApiMetrics({ verifyCache: appDeps.verifyCache });
+  const metrics = createApiMetrics({ verifyCache: appDeps.verifyCache, analytics: appDeps.analytics });
   const vault = appDeps.vault && observeVaultClient(appDeps.vault, metrics.observeVaultCall);
   // The caller's deps stay live underneath (tests swap the logger); only the vault and the limiter are set here.
   const limit = appDeps.rootKeyFailureLimit;

@@ -6,6 +6,7 @@ import type { ApiMetrics } from "../metrics/api-metrics.ts";
 import type { VerifyCache } from "../keys/verify-cache.ts";
 import type { ImportedPrefixRegistry } from "../keys/imported-prefixes.ts";
 import type { LastUsedRecorder } from "../keys/last-used.ts";
+import type { VerificationRecorder } from "../analytics/recorder.ts";
 import type { RootKeyCache } from "../auth/root-key-cache.ts";
 import type { NamespaceCache } from "../ratelimits/namespace-cache.ts";
 import type { VaultClient } from "../vault-client/vault-client.ts";
@@ -23,6 +24,8 @@ export interface Deps {
   importedPrefixes?: ImportedPrefixRegistry | null;
   /** Notes each VALID verify and writes `last_used_at` in batches; null: not recorded. */
   lastUsed?: LastUsedRecorder | null;
+  /** Counts every verdict about a key in memory and writes them in batches (src/analytics/); null: analytics off. */
+  analytics?: VerificationRecorder | null;
   /** Live root keys by hash for every root-key check; null: each one reads the database. */
   rootKeyCache?: RootKeyCache | null;
   /** Rate-limit namespaces with their overrides, kept in step with the database; null: every limit call reads them. */

@@ -37,7 +37,8 @@ export type ApiAction =
   | "delete_key"
   | "verify_key"
   | "encrypt_key"
-  | "decrypt_key";
+  | "decrypt_key"
+  | "read_analytics";
 
 export const CREATE_ROOT_KEY = "rbac.*.create_root_key";
 export const READ_ROOT_KEY = "rbac.*.read_root_key";

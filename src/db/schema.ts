@@ -282,3 +282,35 @@ export const rolePermissions = pgTable(
   },
   (t) => [primaryKey({ columns: [t.roleId, t.permissionId] }), index("role_permissions_permission_idx").on(t.permissionId)],
 );
+
+/**
+ * Verification counts (src/analytics/): one row per key, bucket, outcome and tag set.
+ * `time` is the bucket's start (Unix ms): a minute in `key_verifications_minute`, an hour in
+ * `key_verifications_hour`, which the minute rows are rolled up into after
+ * ANALYTICS_ROLLUP_AFTER. Both are partitioned by day on `time` in SQL
+ * (drizzle/0008_verification_analytics.sql; drizzle cannot declare partitioning): the
+ * service creates and drops the partitions (src/analytics/partitions.ts). `tags_hash` is
+ * the SHA-256 of the sorted tag set ('' for none), so the key stays small whatever the tags.
+ */
+const verificationCounts = (name: "key_verifications_minute" | "key_verifications_hour") =>
+  pgTable(
+    name,
+    {
+      time: millis("time").notNull(),
+      workspaceId: id("workspace_id").notNull(),
+      apiId: id("api_id").notNull(),
+      keyId: id("key_id").notNull(),
+      outcome: text("outcome").notNull(),
+      tags: text("tags").array().notNull().default(sql`'{}'`),
+      tagsHash: text("tags_hash").notNull().default(""),
+      count: bigint("count", { mode: "number" }).notNull(),
+    },
+    (t) => [
+      primaryKey({ name: `${name}_pk`, columns: [t.keyId, t.time, t.outcome, t.tagsHash] }),
+      index(`${name}_api_idx`).on(t.apiId, t.time),
+      index(`${name}_workspace_idx`).on(t.workspaceId, t.time),
+    ],
+  );
+
+export const keyVerificationsMinute = verificationCounts("key_verifications_minute");
+export const keyVerificationsHour = verificationCounts("key_verifications_hour");

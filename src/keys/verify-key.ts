@@ -11,6 +11,7 @@ import { DEFAULT_RATELIMIT, type KeyRatelimit } from "./key-ratelimits.ts";
 import { linkedIdentityColumns, liveIdentityOfKey } from "./key-identity.ts";
 import { parseKey } from "./key-format.ts";
 import type { LastUsedNotes } from "./last-used.ts";
+import type { VerificationNotes } from "../analytics/recorder.ts";
 import { creditBalance, spendCredits } from "./credits.ts";
 import { type RatelimitOutcome, consumeRatelimit } from "../ratelimits/windows.ts";
 import { type PermissionQuery, evaluatePermissionQuery } from "./permission-query.ts";
@@ -174,6 +175,10 @@ export interface VerifyOptions {
   imports?: ImportedPrefixes | null;
   /** Told of every VALID verify, for `last_used_at` (written in batches, never here). */
   lastUsed?: LastUsedNotes | null;
+  /** Told of every verdict about a key (not NOT_FOUND), for the analytics counts (written in batches, never here). */
+  analytics?: VerificationNotes | null;
+  /** The request's tags, recorded with the counts. */
+  tags?: readonly string[];
   /** v1's unless given. */
   rules?: VerifyRules;
   now?: number;
@@ -202,8 +207,16 @@ export async function verifyKey(db: Database, request: VerifyKeyRequest, options
       requirePermission(rootKey, needed);
     }
   }
-  if (request.apiId !== undefined && request.apiId !== key.apiId) return { valid: false, code: "FORBIDDEN" };
+  const result = await judge(db, key, request, rules, now);
+  if (result.valid) options.lastUsed?.note(key.id, now);
+  // Every verdict about a key passes here (a thrown refusal, e.g. v2's 412, is no verdict).
+  options.analytics?.record(key, result.code, options.tags, now);
+  return result;
+}
 
+/** The verdict on a key the caller may see: API, enabled, expiry, permissions, then the limits. */
+async function judge(db: Database, key: VerifiableKey, request: VerifyKeyRequest, rules: VerifyRules, now: number): Promise<VerifyKeyResult> {
+  if (request.apiId !== undefined && request.apiId !== key.apiId) return { valid: false, code: "FORBIDDEN" };
   const base = describe(key);
   if (!key.enabled) return { ...base, valid: false, code: "DISABLED" };
   if (key.expires !== null && key.expires <= now) return { ...base, valid: false, code: "EXPIRED" };
@@ -211,9 +224,7 @@ export async function verifyKey(db: Database, request: VerifyKeyRequest, options
   if (query != null && !evaluatePermissionQuery(query, new Set(key.permissions))) {
     return { ...base, valid: false, code: "INSUFFICIENT_PERMISSIONS" };
   }
-  const result = await applyLimits(db, key, request, rules, base, now);
-  if (result.valid) options.lastUsed?.note(key.id, now);
-  return result;
+  return applyLimits(db, key, request, rules, base, now);
 }
 
 function describe(key: VerifiableKey): VerifyKeyResult & { valid: true } {

@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { VerifyCache } from "../keys/verify-cache.ts";
+import type { VerificationRecorder } from "../analytics/recorder.ts";
 
 /** The API's metrics. Each app has its own registry: no global state, tests stay independent. */
 export interface ApiMetrics {
@@ -9,7 +10,7 @@ export interface ApiMetrics {
   observeVaultCall(op: string, errorCode: string | null): void;
 }
 
-export function createApiMetrics(options: { verifyCache?: VerifyCache | null } = {}): ApiMetrics {
+export function createApiMetrics(options: { verifyCache?: VerifyCache | null; analytics?: VerificationRecorder | null } = {}): ApiMetrics {
   const registry = new Registry();
   const requests = new Counter({ name: "keyhold_http_requests_total", help: "HTTP requests answered, by route pattern and status.", labelNames: ["method", "route", "status"], registers: [registry] });
   const verifyResults = new Counter({ name: "keyhold_verify_results_total", help: "keys.verifyKey verdicts, by code.", labelNames: ["code"], registers: [registry] });
@@ -22,6 +23,7 @@ export function createApiMetrics(options: { verifyCache?: VerifyCache | null } =
   const vaultCalls = new Counter({ name: "keyhold_vault_calls_total", help: "Calls from the API to the vault, by operation.", labelNames: ["op"], registers: [registry] });
   const vaultErrors = new Counter({ name: "keyhold_vault_errors_total", help: "Vault calls that failed, by operation and error code.", labelNames: ["op", "code"], registers: [registry] });
   registerCacheMetrics(registry, options.verifyCache ?? null);
+  if (options.analytics) registerAnalyticsMetrics(registry, options.analytics);
   return {
     registry,
     observeRequest: (method, route, status) => requests.inc({ method, route, status: String(status) }),
@@ -64,6 +66,40 @@ function registerCacheMetrics(registry: Registry, cache: VerifyCache | null): vo
     registers: [registry],
     collect() {
       this.set(cache?.bytes ?? 0);
+    },
+  });
+}
+
+/** The analytics recorder counts for itself (src/analytics/recorder.ts); read at scrape time. */
+function registerAnalyticsMetrics(registry: Registry, recorder: VerificationRecorder): void {
+  const counter = (name: string, help: string, read: () => number) =>
+    new Counter({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.reset();
+        this.inc(read());
+      },
+    });
+  counter("keyhold_analytics_rows_written_total", "Verification count rows (key × minute × outcome × tag set) added to the database.", () => recorder.rowsWritten);
+  counter("keyhold_analytics_verifications_written_total", "Verifications those rows counted.", () => recorder.verificationsWritten);
+  counter("keyhold_analytics_dropped_total", "Verifications not counted because the pending buffer was full.", () => recorder.dropped);
+  counter("keyhold_analytics_write_failures_total", "Batches the database refused (their counts stay pending and are retried).", () => recorder.writeFailures);
+  new Gauge({
+    name: "keyhold_analytics_flush_lag_seconds",
+    help: "How long the oldest count not yet written has waited (0: nothing pending).",
+    registers: [registry],
+    collect() {
+      this.set(recorder.lagMs() / 1000);
+    },
+  });
+  new Gauge({
+    name: "keyhold_analytics_pending_rows",
+    help: "Count rows waiting for the next write.",
+    registers: [registry],
+    collect() {
+      this.set(recorder.size);
     },
   });
 }

@@ -40,6 +40,8 @@ interface IdRoute {
   verdict?: true;
   /** v2's envelope: `{meta: {requestId}, data}`. */
   v2?: true;
+  /** v2 analytics declares no 404: a foreign or missing API reads as one without verifications (200, a row of zeros). */
+  emptyRows?: true;
 }
 
 /** The namespace of the ids, or one of the same shape that was never issued. */
@@ -177,6 +179,19 @@ const idRoutes: IdRoute[] = [
   { name: "v2 permissions.getRole", method: "POST", path: "/v2/permissions.getRole", input: (i) => ({ role: i.roleId }) },
   { name: "v2 permissions.deleteRole", method: "POST", path: "/v2/permissions.deleteRole", input: (i) => ({ role: i.roleId }) },
   { name: "v2 permissions.setRolePermissions", method: "POST", path: "/v2/permissions.setRolePermissions", input: (i) => ({ roleId: i.roleId, permissions: ["planted"] }) },
+  { name: "analytics.getVerifications", method: "GET", path: "/v1/analytics.getVerifications", input: (i) => ({ apiId: i.apiId, groupBy: "key" }) },
+  { name: "analytics.getVerifications by key", method: "GET", path: "/v1/analytics.getVerifications", input: (i) => ({ apiId: i.apiId, keyId: i.keyId }) },
+  { name: "keys.getVerifications", method: "GET", path: "/v1/keys.getVerifications", input: (i) => ({ keyId: i.keyId }) },
+  { name: "v2 analytics.getVerifications", method: "POST", path: "/v2/analytics.getVerifications", input: (i) => ({ apiId: i.apiId }), v2: true, emptyRows: true },
+  {
+    name: "v2 analytics.getVerifications by key",
+    method: "POST",
+    path: "/v2/analytics.getVerifications",
+    input: (i) => ({ apiId: i.apiId, keyId: i.keyId, groupBy: ["key", "day"] }),
+    v2: true,
+    emptyRows: true,
+  },
+  { name: "v2 analytics.getVerifications by externalId", method: "POST", path: "/v2/analytics.getVerifications", input: (i) => ({ externalId: i.externalId }), v2: true, emptyRows: true },
 ];
 
 /** A namespace of `ws` with an override for `vip` and one counted window: what the ratelimit rows aim at. */
@@ -200,9 +215,17 @@ async function rbacIds(h: Harness, ws: Workspace): Promise<Pick<Ids, "permission
 function freshHash(encoding: "hex" | "base64"): string {
   return randomBytes(32).toString(encoding);
 }
+
 /** A body for "indistinguishable" comparisons: without its request id, in either envelope. */
 const comparable = (route: IdRoute, res: Response): unknown => (route.v2 ? { ...res.body, meta: Object.keys(res.body?.meta ?? {}) } : withoutRequestId(res.body));
 const verdictCode = (route: IdRoute, res: Response): unknown => (route.v2 ? res.body.data?.code : res.body.code);
+
+/** An API without verifications: one row of zeros, or none when grouped. */
+function emptyRows(route: IdRoute): unknown[] {
+  const input = route.input({ apiId: "", keyId: "", rootKeyId: "", key: "", disabledKey: "", identityId: "", externalId: "", permissionId: "", roleId: "" }) as { groupBy?: unknown };
+  if (input.groupBy !== undefined) return [];
+  return [{ valid: 0, notFound: 0, forbidden: 0, usageExceeded: 0, rateLimited: 0, unauthorized: 0, disabled: 0, insufficientPermissions: 0, expired: 0, total: 0 }];
+}
 
 /** Registered routes that take no id of an existing resource, and why they need no row. */
 const routesWithoutIds: Record<string, string> = {
@@ -232,7 +255,7 @@ const ID_FIELDS = ["apiId", "keyId", "key", "identityId", "identity", "permissio
 
 /** Every per-API action, so the targeted key below is refused only by the workspace wall. */
 const RBAC_ACTIONS = ["read_permission", "delete_permission", "read_role", "delete_role", "add_permission_to_role", "remove_permission_from_role", "create_permission"].map((a) => `rbac.*.${a}`);
-const API_ACTIONS = ["read_api", "update_api", "delete_api", "create_key", "read_key", "update_key", "delete_key", "verify_key", "encrypt_key", "decrypt_key"];
+const API_ACTIONS = ["read_api", "update_api", "delete_api", "create_key", "read_key", "update_key", "delete_key", "verify_key", "encrypt_key", "decrypt_key", "read_analytics"];
 
 function send(h: Harness, route: IdRoute, ids: Ids, token: string): Promise<Response> {
   const input = route.input(ids);
@@ -322,6 +345,9 @@ function crossTenantSuite(h: () => Harness, rows: IdRoute[], full: boolean): voi
         const requestId = foreign.headers.get("X-Request-Id");
         const notFound = { valid: false, code: "NOT_FOUND" };
         expect(foreign.body, context).toEqual(route.v2 ? { meta: { requestId }, data: notFound } : { ...notFound, requestId });
+      } else if (route.emptyRows) {
+        expect(foreign.status, context).toBe(200);
+        expect(foreign.body.data, context).toEqual(emptyRows(route));
       } else {
         expectErrorEnvelope(foreign, "NOT_FOUND", context);
         expectErrorEnvelope(missing, "NOT_FOUND", context);
@@ -370,6 +396,7 @@ function crossTenantSuite(h: () => Harness, rows: IdRoute[], full: boolean): voi
       expect(gone.status, route.name).toBe(missing.status);
       expect(comparable(route, gone), route.name).toEqual(comparable(route, missing));
       if (route.verdict) expect(verdictCode(route, gone), route.name).toBe("NOT_FOUND");
+      else if (route.emptyRows) expect(gone.body.data, route.name).toEqual(emptyRows(route));
       else expectErrorEnvelope(gone, "NOT_FOUND", route.name);
     }
     expect(await h().snapshot()).toEqual(before);

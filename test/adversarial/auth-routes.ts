@@ -213,10 +213,14 @@ export const authRoutes: AuthRoute[] = [
     call: (f) => post("/v2/permissions.setRolePermissions", { roleId: f.role?.id ?? "role_none", permissions: [fresh("p")] }),
     needs: ["rbac.*.add_permission_to_role", "rbac.*.remove_permission_from_role", "rbac.*.create_permission"],
   },
+  // Verification analytics: Unkey v1 reads them with read_api (per API) and read_key (per key); v2 with read_analytics.
+  { name: "analytics.getVerifications", call: (f) => get("/v1/analytics.getVerifications", { apiId: f.apiId, groupBy: "key" }), needs: ["read_api"] },
+  { name: "keys.getVerifications", call: (f) => get("/v1/keys.getVerifications", { keyId: f.keyId }), needs: ["read_key"] },
+  { name: "v2 analytics.getVerifications", call: (f) => post("/v2/analytics.getVerifications", { apiId: f.apiId, groupBy: "day" }), needs: ["read_analytics"] },
 ];
 
 export const IDENTITY = ["identity.*.create_identity", "identity.*.read_identity", "identity.*.update_identity", "identity.*.delete_identity"];
-export const API_ACTIONS = ["create_api", "read_api", "update_api", "delete_api", "create_key", "read_key", "update_key", "delete_key", "verify_key", "encrypt_key", "decrypt_key"];
+export const API_ACTIONS = ["create_api", "read_api", "update_api", "delete_api", "create_key", "read_key", "update_key", "delete_key", "verify_key", "encrypt_key", "decrypt_key", "read_analytics"];
 export const RBAC = [
   "rbac.*.create_root_key",
   "rbac.*.read_root_key",

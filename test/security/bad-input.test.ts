@@ -329,6 +329,27 @@ const postRoutes: PostRoute[] = [
     ],
   },
   { path: "/v2/apis.getApi", valid: (f) => ({ apiId: f.apiId }), extra: () => [["apiId of 256", { apiId: "a".repeat(256) }]] },
+  {
+    path: "/v2/analytics.getVerifications",
+    // keyId, tag and groupBy take one value or a list, so a string is no wrong type for them: hand-written below.
+    valid: (f) => ({ apiId: f.apiId, start: 1_000, end: FUTURE, limit: 10, orderBy: "total", order: "desc" }),
+    extra: (f) => [
+      ["Unkey's raw SQL", { query: "SELECT * FROM key_verifications_v1" }],
+      ["raw SQL beside the structured parameters", { apiId: f.apiId, query: "SELECT 1" }],
+      ["query as an object", { query: { sql: "x" } }],
+      ["start after end", { apiId: f.apiId, start: 2_000, end: 1_000 }],
+      ["groupBy week", { apiId: f.apiId, groupBy: "week" }],
+      ["groupBy tag and tags", { apiId: f.apiId, groupBy: ["tag", "tags"] }],
+      ["groupBy as a number", { apiId: f.apiId, groupBy: 1 }],
+      ["keyId as a number", { apiId: f.apiId, keyId: 1 }],
+      ["keyId empty", { apiId: f.apiId, keyId: [""] }],
+      ["101 keyIds", { apiId: f.apiId, keyId: Array.from({ length: 101 }, (_, i) => `key_${i}`) }],
+      ["tag with NUL", { apiId: f.apiId, tag: [NUL] }],
+      ["tag with a lone surrogate", { apiId: f.apiId, tag: LONE }],
+      ["limit 10001", { apiId: f.apiId, limit: 10_001 }],
+      ["externalId empty", { apiId: f.apiId, externalId: "" }],
+    ],
+  },
   { path: "/v2/apis.deleteApi", valid: (f) => ({ apiId: f.apiId }), extra: () => [["apiId of 256", { apiId: "a".repeat(256) }]] },
   {
     path: "/v2/apis.listKeys",
@@ -913,6 +934,46 @@ const getRoutes: GetRoute[] = [
     ],
   },
   {
+    path: "/v1/analytics.getVerifications",
+    valid: (f) => ({ apiId: f.apiId, groupBy: "key,day", orderBy: "total", order: "desc", limit: "10" }),
+    bad: (f) => [
+      ["apiId missing", {}],
+      ["apiId with NUL", { apiId: NUL }],
+      ["apiId of 10 000", { apiId: LONG }],
+      ["start=abc", { apiId: f.apiId, start: "abc" }],
+      ["start=-1", { apiId: f.apiId, start: "-1" }],
+      ["end=1.5", { apiId: f.apiId, end: "1.5" }],
+      ["end beyond a Date", { apiId: f.apiId, end: "9007199254740993" }],
+      ["start after end", { apiId: f.apiId, start: "2000", end: "1000" }],
+      ["limit=0", { apiId: f.apiId, limit: "0" }],
+      ["limit=10001", { apiId: f.apiId, limit: "10001" }],
+      ["groupBy=week", { apiId: f.apiId, groupBy: "week" }],
+      ["groupBy tag and tags", { apiId: f.apiId, groupBy: "tag,tags" }],
+      ["orderBy=name", { apiId: f.apiId, orderBy: "name" }],
+      ["order=up", { apiId: f.apiId, order: "up" }],
+      ["keyId empty", { apiId: f.apiId, keyId: "" }],
+      ["keyId with NUL", { apiId: f.apiId, keyId: NUL }],
+      ["101 keyIds", { apiId: f.apiId, keyId: Array.from({ length: 101 }, (_, i) => `key_${i}`).join(",") }],
+      ["tag with NUL", { apiId: f.apiId, tag: NUL }],
+      ["tag of 513", { apiId: f.apiId, tag: "x".repeat(513) }],
+      ["externalId empty", { apiId: f.apiId, externalId: "" }],
+    ],
+  },
+  {
+    path: "/v1/keys.getVerifications",
+    valid: (f) => ({ keyId: f.keyId, granularity: "day" }),
+    bad: (f) => [
+      ["neither keyId nor ownerId", {}],
+      ["keyId empty", { keyId: "" }],
+      ["keyId with NUL", { keyId: NUL }],
+      ["ownerId with NUL", { ownerId: NUL }],
+      ["start=abc", { keyId: f.keyId, start: "abc" }],
+      ["end=-1", { keyId: f.keyId, end: "-1" }],
+      ["start after end", { keyId: f.keyId, start: "2000", end: "1000" }],
+      ["granularity=hour", { keyId: f.keyId, granularity: "hour" }],
+    ],
+  },
+  {
     path: "/v1/ratelimits.getOverride",
     valid: () => ({ namespaceName: NS, identifier: "keep" }),
     bad: () => [
@@ -1095,6 +1156,8 @@ forEachDatabase("bad input", (h) => {
         if (label === "empty object" && route.path === "/v2/identities.listIdentities") continue; // every field optional: `{}` lists the first page
         if (label === "empty object" && route.path.endsWith(".listPermissions")) continue; // every field optional: {} lists
         if (label === "empty object" && route.path.endsWith(".listRoles")) continue;
+        // Every parameter is optional there: no body reads every API the root key may (tested in test/api/analytics.test.ts).
+        if ((label === "empty object" || label === "missing body") && route.path === "/v2/analytics.getVerifications") continue;
         await expectRefused(route.path, `${route.path} ${label}`, before, raw(route.path, body, headers), "BAD_REQUEST");
       }
     });

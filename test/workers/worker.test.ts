@@ -84,6 +84,20 @@ describe.skipIf(!postgresUrl)("wrangler dev (local workerd) against PostgreSQL",
     expect(migrated.body.data.failed).toEqual([]);
     expect((await post(worker.url, "/v1/keys.verifyKey", { key: imported })).body).toMatchObject({ valid: true, name: "old" });
     expect((await post(worker.url, "/v2/keys.verifyKey", { key: imported }, rootKey)).body.data).toMatchObject({ valid: true, code: "VALID" });
+    // Analytics on the Worker: each verify's count is written by one upsert after its response (waitUntil).
+    const importedId: string = migrated.body.data.migrated[0].keyId;
+    const expected = [
+      { keyId: made.body.keyId, valid: 1, total: 1 },
+      { keyId: importedId, valid: 2, total: 2 },
+    ].sort((a, b) => (a.keyId < b.keyId ? -1 : 1));
+    let counted: { keyId: string; valid: number; total: number }[] = [];
+    for (let i = 0; i < 50; i++) {
+      const res = await fetch(`${worker.url}/v1/analytics.getVerifications?apiId=${api.body.apiId}&groupBy=key`, { headers: { Authorization: `Bearer ${rootKey}` } });
+      counted = ((await res.json()) as typeof counted).map(({ keyId, valid, total }) => ({ keyId, valid, total }));
+      if (counted.reduce((n, r) => n + r.total, 0) >= 3) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(counted).toEqual(expected);
     // No vault configured for the Worker: recoverable keys fail closed.
     expect((await post(worker.url, "/v1/apis.updateApi", { apiId: api.body.apiId, recovery: { enabled: true } }, rootKey)).status).toBe(200);
     const recoverable = await post(worker.url, "/v1/keys.createKey", { apiId: api.body.apiId, recoverable: true }, rootKey);

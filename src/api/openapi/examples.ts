@@ -56,6 +56,19 @@ const keyData = {
   identity: identityData,
   ratelimits: [{ id: "rl_1Ghu6XHd8uX2pXzW5Ck4Tm", name: "requests", limit: 100, duration: 60000, autoApply: true }],
 };
+/** One row of analytics.getVerifications (v1 and v2). */
+const verificationCounts = {
+  valid: 940,
+  notFound: 0,
+  forbidden: 0,
+  usageExceeded: 3,
+  rateLimited: 12,
+  unauthorized: 0,
+  disabled: 1,
+  insufficientPermissions: 2,
+  expired: 0,
+  total: 958,
+};
 const permission = { id: derivedId("perm", workspaceId, "dns.read"), name: "dns.read", slug: "dns.read" };
 const namespaceId = "rlns_1Ghu6Y4bN7qKcVwQfZ2Rt8";
 const overrideId = "rlor_1Ghu6YB3mWdRq8FhXn5Kp2";
@@ -249,6 +262,15 @@ export const operationExamples: Record<string, OperationExamples> = {
   },
   "v2.identities.deleteIdentity": { request: { identity: "user_123" }, response: {} },
   ...rbacExamples(),
+  "analytics.getVerifications": {
+    request: { apiId, start: "1767225600000", end: "1767311999999", groupBy: "day" },
+    response: [{ time: 1767225600000, ...verificationCounts }],
+  },
+  "keys.getVerifications": { request: { keyId, start: "1767225600000" }, response: { verifications: [{ time: 1767225600000, success: 940, rateLimited: 12, usageExceeded: 3 }] } },
+  "v2.analytics.getVerifications": {
+    request: { apiId, start: 1767225600000, end: 1767311999999, groupBy: ["key", "day"] },
+    response: [{ time: 1767225600000, keyId, ...verificationCounts }],
+  },
 };
 
 /** permissions.* of both versions: the workspace's permissions and roles. */

@@ -35,7 +35,7 @@ const permissionQuery = z
 const request = z.object({
   // Unkey's bound; longer than any key Keyhold issues, which answers NOT_FOUND before any lookup.
   key: z.string().min(1).max(512).openapi({ example: "sk_live_3ZbE…" }),
-  tags: z.array(text(512)).max(100).optional().openapi({ description: "Kept with the verification in the request log, e.g. `endpoint=/users`." }),
+  tags: z.array(text(512)).max(100).optional().openapi({ description: "Counted with the verification (analytics.getVerifications `tag`, `groupBy: tag`) and kept in the request log, e.g. `endpoint=/users`." }),
   permissions: permissionQuery.optional(),
   credits: z.object({ cost: verifyCost }).optional().openapi({ description: "Credits this verification spends (default 1; 0 spends none)." }),
   ratelimits: z

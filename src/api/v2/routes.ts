@@ -39,6 +39,7 @@ import { registerV2GetRole } from "./permissions_getRole.ts";
 import { registerV2ListRoles } from "./permissions_listRoles.ts";
 import { registerV2DeleteRole } from "./permissions_deleteRole.ts";
 import { registerV2SetRolePermissions } from "./permissions_setRolePermissions.ts";
+import { registerV2AnalyticsGetVerifications } from "./analytics_getVerifications.ts";
 
 /** Unkey v2's operations, each a thin adapter over the same services as v1 (src/api/v1/). */
 export const v2Routes: ((app: App) => void)[] = [
@@ -82,4 +83,5 @@ export const v2Routes: ((app: App) => void)[] = [
   registerV2ListRoles,
   registerV2DeleteRole,
   registerV2SetRolePermissions,
+  registerV2AnalyticsGetVerifications,
 ];
