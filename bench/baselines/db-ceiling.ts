@@ -54,10 +54,15 @@ app.post("/ratelimit", async (c) => {
   const { key } = await c.req.json<{ key: string }>();
   const id = idsByHash.get(sha256Hex(key)) ?? "";
   const [limit, duration, cost] = [2_000_000_000, 60_000, 1];
+  const row = await upsertWindow(id, "default", duration, cost, limit);
+  return c.json(row ? { valid: true, code: "VALID", remaining: limit - row.count } : { valid: false, code: "RATE_LIMITED" });
+});
+
+/** consumeRatelimit's statement as drizzle writes it (its SET in drizzle's order, the sums in bigint). */
+async function upsertWindow(subjectId: string, name: string, duration: number, cost: number, limit: number): Promise<{ count: number } | undefined> {
   const windowStart = Math.floor(Date.now() / duration) * duration;
-  // consumeRatelimit's statement as drizzle writes it (its SET in drizzle's order, the sums in bigint).
-  const [row] = await sql`
-    insert into ratelimit_windows (subject_id, name, window_start, count, expires_at) values (${id}, ${"default"}, ${windowStart}, ${cost}, ${windowStart + duration})
+  const [row] = await sql<{ count: number }[]>`
+    insert into ratelimit_windows (subject_id, name, window_start, count, expires_at) values (${subjectId}, ${name}, ${windowStart}, ${cost}, ${windowStart + duration})
     on conflict (subject_id, name) do update set
       window_start = excluded.window_start,
       count = case when ratelimit_windows.window_start = excluded.window_start then (ratelimit_windows.count::bigint + excluded.count)::integer else excluded.count end,
@@ -65,8 +70,8 @@ app.post("/ratelimit", async (c) => {
     where ratelimit_windows.window_start < excluded.window_start
       or (ratelimit_windows.window_start = excluded.window_start and ratelimit_windows.count::bigint + excluded.count <= ${limit})
     returning count`;
-  return c.json(row ? { valid: true, code: "VALID", remaining: limit - row.count } : { valid: false, code: "RATE_LIMITED" });
-});
+  return row;
+}
 
 const namespaceIds = new Map<string, string>();
 app.post("/namespace-ratelimit", async (c) => {
@@ -76,17 +81,7 @@ app.post("/namespace-ratelimit", async (c) => {
     const [row] = await sql<{ id: string }[]>`select id from ratelimit_namespaces where name = ${namespace} limit 1`;
     namespaceIds.set(namespace, (id = row?.id ?? ""));
   }
-  const cost = 1;
-  const windowStart = Math.floor(Date.now() / duration) * duration;
-  const [row] = await sql`
-    insert into ratelimit_windows (subject_id, name, window_start, count, expires_at) values (${id}, ${`${duration}:${identifier}`}, ${windowStart}, ${cost}, ${windowStart + duration})
-    on conflict (subject_id, name) do update set
-      window_start = excluded.window_start,
-      count = case when ratelimit_windows.window_start = excluded.window_start then (ratelimit_windows.count::bigint + excluded.count)::integer else excluded.count end,
-      expires_at = excluded.expires_at
-    where ratelimit_windows.window_start < excluded.window_start
-      or (ratelimit_windows.window_start = excluded.window_start and ratelimit_windows.count::bigint + excluded.count <= ${limit})
-    returning count`;
+  const row = await upsertWindow(id, `${duration}:${identifier}`, duration, 1, limit);
   return c.json(row ? { success: true, limit, remaining: limit - row.count } : { success: false, limit, remaining: 0 });
 });
 

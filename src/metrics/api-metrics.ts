@@ -38,68 +38,45 @@ export function createApiMetrics(options: { verifyCache?: VerifyCache | null; an
   };
 }
 
-/** The verify cache counts for itself; these read its counters at scrape time. */
-function registerCacheMetrics(registry: Registry, cache: VerifyCache | null): void {
-  const fromCache = (name: string, help: string, read: (c: VerifyCache) => number) =>
-    new Counter({
-      name,
-      help,
-      registers: [registry],
-      collect() {
-        this.reset();
-        if (cache) this.inc(read(cache));
-      },
-    });
-  fromCache("keyhold_verify_cache_hits_total", "verifyKey lookups answered from the cache.", (c) => c.hits);
-  fromCache("keyhold_verify_cache_misses_total", "verifyKey lookups that read the database.", (c) => c.misses);
-  new Gauge({
-    name: "keyhold_verify_cache_entries",
-    help: "Key records (found and not found) in the verify cache.",
+/** A counter kept by someone else (the verify cache, the analytics recorder), read at scrape time. */
+function scrapedCounter(registry: Registry, name: string, help: string, read: () => number): void {
+  new Counter({
+    name,
+    help,
     registers: [registry],
     collect() {
-      this.set(cache?.size ?? 0);
-    },
-  });
-  new Gauge({
-    name: "keyhold_verify_cache_bytes",
-    help: "Estimated bytes held by the verify cache (bounded by VERIFY_CACHE_MAX_BYTES).",
-    registers: [registry],
-    collect() {
-      this.set(cache?.bytes ?? 0);
+      this.reset();
+      this.inc(read());
     },
   });
 }
 
+function scrapedGauge(registry: Registry, name: string, help: string, read: () => number): void {
+  new Gauge({
+    name,
+    help,
+    registers: [registry],
+    collect() {
+      this.set(read());
+    },
+  });
+}
+
+/** The verify cache counts for itself; these read its counters at scrape time. */
+function registerCacheMetrics(registry: Registry, cache: VerifyCache | null): void {
+  scrapedCounter(registry, "keyhold_verify_cache_hits_total", "verifyKey lookups answered from the cache.", () => cache?.hits ?? 0);
+  scrapedCounter(registry, "keyhold_verify_cache_misses_total", "verifyKey lookups that read the database.", () => cache?.misses ?? 0);
+  scrapedGauge(registry, "keyhold_verify_cache_entries", "Key records (found and not found) in the verify cache.", () => cache?.size ?? 0);
+  scrapedGauge(registry, "keyhold_verify_cache_bytes", "Estimated bytes held by the verify cache (bounded by VERIFY_CACHE_MAX_BYTES).", () => cache?.bytes ?? 0);
+}
+
 /** The analytics recorder counts for itself (src/analytics/recorder.ts); read at scrape time. */
 function registerAnalyticsMetrics(registry: Registry, recorder: VerificationRecorder): void {
-  const counter = (name: string, help: string, read: () => number) =>
-    new Counter({
-      name,
-      help,
-      registers: [registry],
-      collect() {
-        this.reset();
-        this.inc(read());
-      },
-    });
+  const counter = (name: string, help: string, read: () => number) => scrapedCounter(registry, name, help, read);
   counter("keyhold_analytics_rows_written_total", "Verification count rows (key × minute × outcome × tag set) added to the database.", () => recorder.rowsWritten);
   counter("keyhold_analytics_verifications_written_total", "Verifications those rows counted.", () => recorder.verificationsWritten);
   counter("keyhold_analytics_dropped_total", "Verifications not counted because the pending buffer was full.", () => recorder.dropped);
   counter("keyhold_analytics_write_failures_total", "Batches the database refused (their counts stay pending and are retried).", () => recorder.writeFailures);
-  new Gauge({
-    name: "keyhold_analytics_flush_lag_seconds",
-    help: "How long the oldest count not yet written has waited (0: nothing pending).",
-    registers: [registry],
-    collect() {
-      this.set(recorder.lagMs() / 1000);
-    },
-  });
-  new Gauge({
-    name: "keyhold_analytics_pending_rows",
-    help: "Count rows waiting for the next write.",
-    registers: [registry],
-    collect() {
-      this.set(recorder.size);
-    },
-  });
+  scrapedGauge(registry, "keyhold_analytics_flush_lag_seconds", "How long the oldest count not yet written has waited (0: nothing pending).", () => recorder.lagMs() / 1000);
+  scrapedGauge(registry, "keyhold_analytics_pending_rows", "Count rows waiting for the next write.", () => recorder.size);
 }
