@@ -69,8 +69,9 @@ const auth = (fx: Fixtures) => ({ authorization: `Bearer ${fx.rootKey}` });
 
 /**
  * The two analytics rows:
- * - cached verify with analytics on against the same with analytics off (two apps of one
- *   process, the same keys, interleaved quads): the recorder's cost on the hot path;
+ * - cached verify with analytics on against the same with analytics off (two processes
+ *   started together for the row, the same keys, interleaved quads): the recorder's cost on
+ *   the hot path;
  * - a month of the busy key (groupBy day) against one day of it (groupBy hour), one
  *   connection each: p50 against p50. The month reads about 7.4× the day's rows of that key
  *   (7 days of minutes + 24 days of hours against 1 day of minutes); a p50 within 10× shows

@@ -1,10 +1,9 @@
-import type { AddressInfo } from "node:net";
-import { type ServerType, serve } from "@hono/node-server";
-import { Unkey as UnkeyV1 } from "@unkey/api";
+import type { Unkey as UnkeyV1 } from "@unkey/api";
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { executeRows } from "../../src/db/execute-rows.ts";
 import { type Harness, type Workspace, forEachDatabase, onTwoInstances } from "../harness.ts";
+import { useListener, v1Sdk } from "../listen.ts";
 import { useV2Sdk } from "../v2/sdk-context.ts";
 
 /**
@@ -106,16 +105,12 @@ async function verifyMix(h: Harness): Promise<Mix> {
 
 forEachDatabase("verification analytics", (h) => {
   let mix: Mix;
-  let server: ServerType;
+  const url = useListener(h);
   let v1: UnkeyV1;
   beforeAll(async () => {
     mix = await verifyMix(h());
-    const port = await new Promise<number>((resolve) => {
-      server = serve({ fetch: h().app.fetch, port: 0, hostname: "127.0.0.1" }, (info: AddressInfo) => resolve(info.port));
-    });
-    v1 = new UnkeyV1({ rootKey: mix.ws.rootKey, baseUrl: `http://127.0.0.1:${port}`, disableTelemetry: true, retry: { attempts: 0 } });
+    v1 = v1Sdk(url(), mix.ws.rootKey);
   });
-  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
   const v2sdk = useV2Sdk(h);
 
   const analytics = (query: Record<string, string>, token = mix.ws.rootKey) => h().get("/v1/analytics.getVerifications", { apiId: mix.apiId, ...query }, token);

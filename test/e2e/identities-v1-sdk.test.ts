@@ -1,32 +1,23 @@
-import type { AddressInfo } from "node:net";
-import { type ServerType, serve } from "@hono/node-server";
-import { Unkey } from "@unkey/api";
+import type { Unkey } from "@unkey/api";
 import { Unkey as UnkeyV2 } from "unkey-api-v2";
-import { afterAll, beforeAll, expect, test } from "vitest";
+import { beforeAll, expect, test } from "vitest";
 import { type Workspace, forEachDatabase } from "../harness.ts";
+import { useListener, v1Sdk } from "../listen.ts";
 
 /**
  * Identities through Unkey's v1 SDK (0.38.0), and the one link both versions share: a key
  * made with v1's `ownerId` belongs to the identity v2 knows by that `externalId`, and back.
  */
 forEachDatabase("identities through @unkey/api 0.38.0 (v1) and 2.5.1 (v2)", (h) => {
-  let server: ServerType;
+  const url = useListener(h);
   let ws: Workspace;
   let unkey: Unkey;
   let v2: UnkeyV2;
 
   beforeAll(async () => {
-    const port = await new Promise<number>((resolve) => {
-      server = serve({ fetch: h().app.fetch, port: 0, hostname: "127.0.0.1" }, (info: AddressInfo) => resolve(info.port));
-    });
-    const baseUrl = `http://127.0.0.1:${port}`;
     ws = await h().workspace();
-    unkey = new Unkey({ rootKey: ws.rootKey, baseUrl, disableTelemetry: true, retry: { attempts: 0 } });
-    v2 = new UnkeyV2({ rootKey: ws.rootKey, serverURL: baseUrl, retryConfig: { strategy: "none" } });
-  });
-
-  afterAll(async () => {
-    await new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
+    unkey = v1Sdk(url(), ws.rootKey);
+    v2 = new UnkeyV2({ rootKey: ws.rootKey, serverURL: url(), retryConfig: { strategy: "none" } });
   });
 
   test("create, get (by identityId and externalId), list, update, delete", async () => {

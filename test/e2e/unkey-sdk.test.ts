@@ -1,8 +1,7 @@
-import type { AddressInfo } from "node:net";
-import { type ServerType, serve } from "@hono/node-server";
 import { Unkey, and, or } from "@unkey/api";
-import { afterAll, beforeAll, expect, test } from "vitest";
+import { beforeAll, expect, test } from "vitest";
 import { type Workspace, forEachDatabase } from "../harness.ts";
+import { useListener, v1Sdk } from "../listen.ts";
 
 /**
  * The published Unkey SDK against a real Keyhold listener, changing nothing but baseUrl.
@@ -10,22 +9,15 @@ import { type Workspace, forEachDatabase } from "../harness.ts";
  */
 
 forEachDatabase("Unkey SDK @unkey/api 0.38.0", (h) => {
-  let server: ServerType;
+  const url = useListener(h);
   let baseUrl: string;
   let ws: Workspace;
   let unkey: Unkey;
 
   beforeAll(async () => {
-    const port = await new Promise<number>((resolve) => {
-      server = serve({ fetch: h().app.fetch, port: 0, hostname: "127.0.0.1" }, (info: AddressInfo) => resolve(info.port));
-    });
-    baseUrl = `http://127.0.0.1:${port}`;
+    baseUrl = url();
     ws = await h().workspace();
-    unkey = new Unkey({ rootKey: ws.rootKey, baseUrl, disableTelemetry: true, retry: { attempts: 0 } });
-  });
-
-  afterAll(async () => {
-    await new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
+    unkey = v1Sdk(baseUrl, ws.rootKey);
   });
 
   test("the documented life of a key", async () => {
@@ -85,7 +77,7 @@ forEachDatabase("Unkey SDK @unkey/api 0.38.0", (h) => {
 
     // What the standalone `verifyKey(req)` helper does: it has no baseUrl option (it always targets
     // api.unkey.dev), so we do exactly what its body does, `new Unkey({ rootKey: "public" })`, plus baseUrl.
-    const publicClient = new Unkey({ rootKey: "public", baseUrl, disableTelemetry: true, retry: { attempts: 0 } });
+    const publicClient = v1Sdk(baseUrl, "public");
     const helperStyle = await publicClient.keys.verify({ key });
     expect(helperStyle.result).toMatchObject({ valid: true, code: "VALID", keyId });
 
@@ -173,11 +165,11 @@ forEachDatabase("Unkey SDK @unkey/api 0.38.0", (h) => {
     expect(typeof missing.error!.message).toBe("string");
     expect(typeof missing.error!.docs).toBe("string");
 
-    const badRoot = new Unkey({ rootKey: "kh_root_notarealkey", baseUrl, disableTelemetry: true, retry: { attempts: 0 } });
+    const badRoot = v1Sdk(baseUrl, "kh_root_notarealkey");
     expect((await badRoot.apis.create({ name: "x" })).error).toMatchObject({ code: "UNAUTHORIZED" });
 
     const { key: limitedRoot } = await h().rootKey(ws, ["api.*.read_api"]);
-    const weak = new Unkey({ rootKey: limitedRoot, baseUrl, disableTelemetry: true, retry: { attempts: 0 } });
+    const weak = v1Sdk(baseUrl, limitedRoot);
     const refused = await weak.apis.create({ name: "x" });
     expect(refused.error).toMatchObject({ code: "INSUFFICIENT_PERMISSIONS" });
     expect(refused.error!.message).toContain("create_api");

@@ -1,9 +1,8 @@
-import type { AddressInfo } from "node:net";
-import { type ServerType, serve } from "@hono/node-server";
-import { Unkey as UnkeyV1 } from "@unkey/api";
+import type { Unkey as UnkeyV1 } from "@unkey/api";
 import * as errors from "unkey-api-v2/models/errors";
-import { afterAll, beforeAll, expect, test } from "vitest";
+import { beforeAll, expect, test } from "vitest";
 import { forEachDatabase } from "../harness.ts";
+import { useListener, v1Sdk } from "../listen.ts";
 import { useV2Sdk } from "../v2/sdk-context.ts";
 
 /**
@@ -60,17 +59,10 @@ forEachDatabase("standalone rate limits through @unkey/api 2.5.1", (h) => {
 });
 
 forEachDatabase("standalone rate limits through @unkey/api 0.38.0", (h) => {
-  let server: ServerType;
+  const url = useListener(h);
   let unkey: UnkeyV1;
   beforeAll(async () => {
-    const port = await new Promise<number>((resolve) => {
-      server = serve({ fetch: h().app.fetch, port: 0, hostname: "127.0.0.1" }, (info: AddressInfo) => resolve(info.port));
-    });
-    const ws = await h().workspace();
-    unkey = new UnkeyV1({ rootKey: ws.rootKey, baseUrl: `http://127.0.0.1:${port}`, disableTelemetry: true, retry: { attempts: 0 } });
-  });
-  afterAll(async () => {
-    await new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
+    unkey = v1Sdk(url(), (await h().workspace()).rootKey);
   });
 
   test("ratelimits.limit and the override calls", async () => {

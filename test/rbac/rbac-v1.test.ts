@@ -1,27 +1,20 @@
-import type { AddressInfo } from "node:net";
-import { type ServerType, serve } from "@hono/node-server";
 import { Unkey, and } from "@unkey/api";
-import { afterAll, beforeAll, expect, test } from "vitest";
+import { beforeAll, expect, test } from "vitest";
 import { derivedId } from "../../src/ids.ts";
 import { type Workspace, forEachDatabase } from "../harness.ts";
+import { useListener, v1Sdk } from "../listen.ts";
 
 /** Roles and permissions as workspace entities through Unkey's v1 SDK (0.38.0), on the same data as v2. */
 forEachDatabase("rbac: v1 permissions.* through @unkey/api 0.38.0", (h) => {
-  let server: ServerType;
+  const url = useListener(h);
   let ws: Workspace;
   let unkey: Unkey;
   let baseUrl: string;
 
   beforeAll(async () => {
-    const port = await new Promise<number>((resolve) => {
-      server = serve({ fetch: h().app.fetch, port: 0, hostname: "127.0.0.1" }, (info: AddressInfo) => resolve(info.port));
-    });
-    baseUrl = `http://127.0.0.1:${port}`;
+    baseUrl = url();
     ws = await h().workspace();
-    unkey = new Unkey({ rootKey: ws.rootKey, baseUrl, disableTelemetry: true, retry: { attempts: 0 } });
-  });
-  afterAll(async () => {
-    await new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
+    unkey = v1Sdk(baseUrl, ws.rootKey);
   });
 
   test("createPermission (slug = name unless given) / getPermission / listPermissions / deletePermission; a taken name is a 409", async () => {
@@ -95,7 +88,7 @@ forEachDatabase("rbac: v1 permissions.* through @unkey/api 0.38.0", (h) => {
     expect(verified.result).toMatchObject({ valid: true, code: "VALID" });
 
     // create: true needs rbac.*.create_permission; a root key with update_key alone is refused.
-    const weak = new Unkey({ rootKey: (await h().rootKey(ws, ["api.*.update_key"])).key, baseUrl, disableTelemetry: true, retry: { attempts: 0 } });
+    const weak = v1Sdk(baseUrl, (await h().rootKey(ws, ["api.*.update_key"])).key);
     const refused = await weak.keys.addPermissions({ keyId, permissions: [{ name: "edit.other", create: true }] });
     expect(refused.error).toMatchObject({ code: "INSUFFICIENT_PERMISSIONS" });
     expect(refused.error!.message).toContain("rbac.*.create_permission");

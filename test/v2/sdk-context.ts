@@ -1,8 +1,7 @@
-import type { AddressInfo } from "node:net";
-import { type ServerType, serve } from "@hono/node-server";
 import { Unkey } from "unkey-api-v2";
-import { afterAll, beforeAll } from "vitest";
+import { beforeAll } from "vitest";
 import type { Harness, Workspace } from "../harness.ts";
+import { useListener } from "../listen.ts";
 
 /**
  * Unkey's v2 SDK (`@unkey/api` 2.5.1, installed as `unkey-api-v2`) against a real Keyhold
@@ -19,19 +18,13 @@ export interface V2Context {
 }
 
 export function useV2Sdk(h: () => Harness): () => V2Context {
-  let server: ServerType;
+  const url = useListener(h);
   let ctx: V2Context;
   beforeAll(async () => {
-    const port = await new Promise<number>((resolve) => {
-      server = serve({ fetch: h().app.fetch, port: 0, hostname: "127.0.0.1" }, (info: AddressInfo) => resolve(info.port));
-    });
-    const serverURL = `http://127.0.0.1:${port}`;
+    const serverURL = url();
     const ws = await h().workspace();
     const sdk = (rootKey: string) => new Unkey({ rootKey, serverURL, retryConfig: { strategy: "none" } });
     ctx = { serverURL, ws, unkey: sdk(ws.rootKey), sdk };
-  });
-  afterAll(async () => {
-    await new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
   });
   return () => ctx;
 }
