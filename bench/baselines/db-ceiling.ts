@@ -1,12 +1,14 @@
 import { Hono } from "hono";
+import { drizzle } from "drizzle-orm/postgres-js";
 import postgres from "postgres";
+import { verifyLookupQuery } from "../../src/keys/verify-key.ts";
 import { sha256Hex } from "../../src/crypto/hash.ts";
 import { childConfig, serveChild } from "../servers/serve-child.ts";
 
 /**
  * The database ceiling: a bare Hono app doing, with postgres.js and nothing else, the
  * statements Keyhold's verify runs: the indexed SELECT by hash of findVerifiableKey
- * (src/keys/verify-key.ts), and the conditional UPDATE … RETURNING of spendCredits and
+ * (src/keys/verify-key.ts, its very text), and the conditional UPDATE … RETURNING of spendCredits and
  * the window upsert of consumeRatelimit (src/keys/credits.ts, src/ratelimits/windows.ts), each as one statement.
  * For the two writes the key's id comes from a Map, as from a warm verify cache.
  * `/namespace-ratelimit` is the same upsert on a standalone limit's window (what
@@ -22,17 +24,12 @@ for (const row of await sql<{ id: string; hash: string }[]>`select id, hash from
 
 const app = new Hono();
 
+// findVerifiableKey's own statement, text taken from the query builder (with the identity join
+// and the effective permissions of roles), run by postgres.js as a prepared statement.
+const lookup = verifyLookupQuery(drizzle(sql));
 app.post("/select", async (c) => {
   const { key } = await c.req.json<{ key: string }>();
-  const [row] = await sql`
-    select k.*,
-      coalesce((select array_agg(p.name order by p.name) from key_permissions p where p.key_id = k.id), '{}') as permissions,
-      coalesce((select array_agg(r.name order by r.name) from key_roles r where r.key_id = k.id), '{}') as roles
-    from keys k
-    join apis a on a.id = k.api_id
-    join workspaces w on w.id = k.workspace_id
-    where k.hash = ${sha256Hex(key)} and k.deleted_at is null and a.deleted_at is null and w.deleted_at is null
-    limit 1`;
+  const [row] = await sql.unsafe(lookup.sql, lookup.params(sha256Hex(key)) as never[], { prepare: true });
   return c.json(row ? { valid: true, code: "VALID", keyId: row.id } : { valid: false, code: "NOT_FOUND" });
 });
 

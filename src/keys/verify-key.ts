@@ -1,4 +1,4 @@
-import { and, eq, getTableColumns, isNull, sql } from "drizzle-orm";
+import { and, eq, fillPlaceholders, getTableColumns, isNull, sql } from "drizzle-orm";
 import { apiPermission, hasPermission } from "../auth/permissions.ts";
 import { type RootKeyContext, requirePermission } from "../auth/root-key-auth.ts";
 import { sha256Hex } from "../crypto/hash.ts";
@@ -120,6 +120,12 @@ export async function findVerifiableKey(db: Database, hash: string, workspaceId?
 
 /** Prepared once per handle (see prepared.ts). The scoped one is the hot path of every verify that sends a root key. */
 const findByHash = preparedPerHandle((db) => buildFindByHash(db, false));
+
+/** The unscoped lookup as SQL text and its parameters for a hash, for the benchmark's database ceiling, which must run exactly what verify runs. */
+export function verifyLookupQuery(db: Database): { sql: string; params: (hash: string) => unknown[] } {
+  const query = findByHash(db).getQuery();
+  return { sql: query.sql, params: (hash) => fillPlaceholders(query.params, { hash }) };
+}
 const findByHashInWorkspace = preparedPerHandle((db) => buildFindByHash(db, true));
 
 /**
