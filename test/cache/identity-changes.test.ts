@@ -5,6 +5,7 @@ import { identities, keys } from "../../src/db/schema.ts";
 import { newId } from "../../src/ids.ts";
 import { generateKey, keyStart } from "../../src/keys/key-format.ts";
 import { type Harness, type Workspace, forEachDatabase, onTwoInstances } from "../harness.ts";
+import { expectWithin } from "./expect-within.ts";
 
 /**
  * The verify cache holds each key with its identity (one join), so a change to an identity
@@ -49,16 +50,6 @@ async function warm(o: Owned, ...instances: Harness[]): Promise<void> {
       });
     }
   }
-}
-
-/** Polls `check` until it holds; fails if it does not within `ms`. Returns the time it took. */
-async function expectWithin(ms: number, check: () => Promise<boolean>): Promise<number> {
-  const started = performance.now();
-  while (performance.now() - started < ms) {
-    if (await check()) return performance.now() - started;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error(`not seen within ${ms} ms`);
 }
 
 interface IdentityChange {

@@ -2,6 +2,7 @@ import { eq, sql } from "drizzle-orm";
 import { expect, test } from "vitest";
 import { rootKeys, workspaces } from "../../src/db/schema.ts";
 import { type Harness, type Workspace, forEachDatabase, onTwoInstances } from "../harness.ts";
+import { expectWithin } from "./expect-within.ts";
 
 /** A root-key call that needs `api.*.read_api`: its status tells refused (401/403) from allowed (200). */
 async function probe(h: Harness, token: string, apiId: string): Promise<number> {
@@ -35,16 +36,6 @@ const changes: { name: string; apply: (h: Harness, ws: Workspace, keyId: string)
 ];
 
 const untilPast = (time: number) => new Promise((r) => setTimeout(r, Math.max(0, time - Date.now() + 20)));
-
-/** Polls `check` until it holds; fails if it does not within `ms`. */
-async function expectWithin(ms: number, check: () => Promise<boolean>): Promise<void> {
-  const started = performance.now();
-  while (performance.now() - started < ms) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error(`not seen within ${ms} ms`);
-}
 
 forEachDatabase("root-key cache, one instance", (h) => {
   test("a cached root key authenticates without a database read", async () => {

@@ -6,6 +6,7 @@ import { generateKey, keyStart } from "../../src/keys/key-format.ts";
 import { newId } from "../../src/ids.ts";
 import { roomyWindow } from "../adversarial/limits-helpers.ts";
 import { type Harness, type Workspace, forEachDatabase, onTwoInstances } from "../harness.ts";
+import { expectWithin } from "./expect-within.ts";
 
 /** Each change a cached key must not survive, with the verify code expected after it. */
 const changes: { name: string; apply: (h: Harness, ws: Workspace, keyId: string, apiId: string) => Promise<unknown>; code: string }[] = [
@@ -131,16 +132,6 @@ async function insertKeyRow(h: Harness, ws: Workspace, apiId: string, key: strin
     start: keyStart(key),
     createdAt: Date.now(),
   });
-}
-
-/** Polls `check` until it holds; fails if it does not within `ms`. Returns the time it took. */
-async function expectWithin(ms: number, check: () => Promise<boolean>): Promise<number> {
-  const started = performance.now();
-  while (performance.now() - started < ms) {
-    if (await check()) return performance.now() - started;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error(`not seen within ${ms} ms`);
 }
 
 onTwoInstances(
