@@ -2,17 +2,7 @@ import { expect, test } from "vitest";
 import type { Unkey } from "unkey-api-v2";
 import * as errors from "unkey-api-v2/models/errors";
 import { forEachDatabase } from "../harness.ts";
-import { useV2Sdk } from "./sdk-context.ts";
-
-/** The error a call throws (failing the test if it resolves). */
-async function failure(call: Promise<unknown>): Promise<unknown> {
-  const outcome = await call.then(
-    (value) => ({ ok: true as const, value }),
-    (error: unknown) => ({ ok: false as const, error }),
-  );
-  if (outcome.ok) throw new Error(`expected a failure, got ${JSON.stringify(outcome.value)}`);
-  return outcome.error;
-}
+import { failure, useV2Sdk } from "./sdk-context.ts";
 
 const MINUTE = 60_000;
 

@@ -28,3 +28,13 @@ export function useV2Sdk(h: () => Harness): () => V2Context {
   });
   return () => ctx;
 }
+
+/** The error a call throws (failing the test if it resolves). */
+export async function failure(call: Promise<unknown>): Promise<unknown> {
+  const outcome = await call.then(
+    (value) => ({ ok: true as const, value }),
+    (error: unknown) => ({ ok: false as const, error }),
+  );
+  if (outcome.ok) throw new Error(`expected a failure, got ${JSON.stringify(outcome.value)}`);
+  return outcome.error;
+}
