@@ -52,6 +52,10 @@ import { identityRoutes } from "./v1/identities.ts";
 import { registerAnalyticsGetVerifications } from "./v1/analytics_getVerifications.ts";
 import { registerKeysGetVerifications } from "./v1/keys_getVerifications.ts";
 import { v2Routes } from "./v2/routes.ts";
+import { gateActivities } from "./activity-gate.ts";
+import { registerActivityRoutes } from "./custody/activities.ts";
+import { registerRootQuorumRoutes } from "./custody/root-quorum.ts";
+import { custodyRules } from "../activities/rules.ts";
 import { registerReadyz } from "./routes/readyz.ts";
 
 const routes = [
@@ -114,7 +118,12 @@ export function createApp(appDeps: Deps): OpenAPIHono<AppEnv> {
   app.use("*", recordMetrics(metrics));
   app.use("*", limitBody());
   app.use("*", forgetChanged());
+  // Every mutating admin route and every decrypt becomes an activity, under the workspace's policies and quorum.
+  gateActivities(app, custodyRules);
   for (const register of routes) register(app);
+  registerActivityRoutes(app, custodyRules);
+  registerRootQuorumRoutes(app, custodyRules);
+  deps.self = app;
   registerApiReference(app, appDeps.apiReferenceScript);
   app.get(ERRORS_DOC_PATH, errorsPage);
   app.notFound((c) => errorResponse(c, "NOT_FOUND", `No route ${c.req.method} ${c.req.path}.`));

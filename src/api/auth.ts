@@ -16,6 +16,8 @@ function bearer(c: Context<AppEnv>): string | undefined {
  * has sent too many bad root keys lately gets 429 before any lookup (see root-key-failures.ts).
  */
 export async function rootKeyAuth(c: Context<AppEnv>): Promise<RootKeyContext> {
+  const known = c.get("rootKey");
+  if (known) return known;
   const limiter = c.get("deps").rootKeyFailures;
   if (!limiter) return authenticate(c);
   // Working out the client's address costs more than a cached root-key check (it was a seventh
@@ -41,6 +43,7 @@ async function authenticate(c: Context<AppEnv>): Promise<RootKeyContext> {
   const { db, rootKeyCache } = c.get("deps");
   const ctx = await authenticateRootKey(db, bearer(c), { cache: rootKeyCache });
   c.set("workspaceId", ctx.workspaceId);
+  c.set("rootKey", ctx);
   return ctx;
 }
 

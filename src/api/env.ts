@@ -8,6 +8,7 @@ import type { ImportedPrefixRegistry } from "../keys/imported-prefixes.ts";
 import type { LastUsedRecorder } from "../keys/last-used.ts";
 import type { VerificationRecorder } from "../analytics/recorder.ts";
 import type { RootKeyCache } from "../auth/root-key-cache.ts";
+import type { RootKeyContext } from "../auth/root-key-auth.ts";
 import type { NamespaceCache } from "../ratelimits/namespace-cache.ts";
 import type { VaultClient } from "../vault-client/vault-client.ts";
 import type { RootKeyFailureLimitOptions, RootKeyFailureLimiter } from "./middleware/root-key-failures.ts";
@@ -36,6 +37,10 @@ export interface Deps {
   rootKeyFailureLimit?: Partial<RootKeyFailureLimitOptions> | false;
   /** Set by createApp from `rootKeyFailureLimit`: this app's own counts. */
   rootKeyFailures?: RootKeyFailureLimiter | null;
+  /** How long a held activity waits for approvals (default 24 h, src/activities/activities.ts). */
+  activityTtlMs?: number;
+  /** Set by createApp: the app itself, which runs a held activity's request once it is approved. */
+  self?: { fetch(request: Request, env: unknown): Response | Promise<Response> };
   /** Scalar's browser script for GET /docs; unset: /docs answers 503 (see src/api/docs/). */
   apiReferenceScript?: ScriptSource;
 }
@@ -46,6 +51,8 @@ export interface AppEnv {
     requestId: string;
     /** Set once a root key is authenticated, for the request log. */
     workspaceId?: string;
+    /** The authenticated root key, so the activity layer and the handler look it up once. */
+    rootKey?: RootKeyContext;
     /** Set by verifyKey (v1 and v2), for the request log: the verdict and the request's tags. */
     verification?: { code: string; keyId?: string; tags?: string[] };
     /** This app's own metrics registry (set for every request). */

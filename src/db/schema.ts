@@ -41,6 +41,9 @@ export const workspaces = pgTable("workspaces", {
   name: text("name").notNull(),
   createdAt: millis("created_at").notNull(),
   deletedAt: millis("deleted_at"),
+  /** The root quorum (src/activities/quorum.ts): while the threshold is above 1, what it guards needs that many of these users. */
+  quorumUserIds: jsonb("quorum_user_ids").$type<string[]>().notNull().default([]),
+  quorumThreshold: integer("quorum_threshold").notNull().default(1),
 });
 
 export const rootKeys = pgTable(
@@ -314,3 +317,53 @@ const verificationCounts = (name: "key_verifications_minute" | "key_verification
 
 export const keyVerificationsMinute = verificationCounts("key_verifications_minute");
 export const keyVerificationsHour = verificationCounts("key_verifications_hour");
+
+/**
+ * Activities (src/activities/): every mutating admin request and every decrypt read. `input`
+ * is the validated request, kept while the activity waits for approvals; a result holding a
+ * secret rests only as `resultSealed`, a JWE only the initiator's root key opens.
+ */
+export const activities = pgTable(
+  "activities",
+  {
+    id: id("id").primaryKey(),
+    workspaceId: id("workspace_id")
+      .notNull()
+      .references(() => workspaces.id),
+    type: text("type").notNull(),
+    operation: text("operation").notNull(),
+    path: text("path").notNull(),
+    status: text("status").notNull(),
+    digest: text("digest").notNull(),
+    params: jsonb("params").$type<Record<string, unknown>>().notNull(),
+    input: jsonb("input").$type<Record<string, unknown>>(),
+    initiatorUserId: id("initiator_user_id").notNull(),
+    initiatorRootKeyId: id("initiator_root_key_id").notNull(),
+    apiId: id("api_id"),
+    keyId: id("key_id"),
+    result: jsonb("result"),
+    resultStatus: integer("result_status"),
+    resultSealed: text("result_sealed"),
+    sealPublicKey: jsonb("seal_public_key").$type<Record<string, string>>(),
+    sealPrivateKey: text("seal_private_key"),
+    createdAt: millis("created_at").notNull(),
+    updatedAt: millis("updated_at").notNull(),
+    expiresAt: millis("expires_at"),
+  },
+  (t) => [index("activities_workspace_idx").on(t.workspaceId, t.id), index("activities_waiting_idx").on(t.workspaceId, t.status)],
+);
+
+/** One decision per user on an activity: the initiator's request is its first approval. */
+export const activityApprovals = pgTable(
+  "activity_approvals",
+  {
+    activityId: id("activity_id")
+      .notNull()
+      .references(() => activities.id, { onDelete: "cascade" }),
+    userId: id("user_id").notNull(),
+    rootKeyId: id("root_key_id").notNull(),
+    decision: text("decision").$type<"APPROVE" | "REJECT">().notNull(),
+    createdAt: millis("created_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.activityId, t.userId] })],
+);

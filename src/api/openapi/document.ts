@@ -71,11 +71,14 @@ function addExamples(operation: Json): void {
     const content = response.content?.["application/json"];
     if (!content) continue;
     if (status === "200" && examples) content.example = v2 ? v2Envelope(examples) : examples.response;
+    else if (status === "202") content.example = v2 ? { meta: { requestId: EXAMPLE_REQUEST_ID }, data: HELD_EXAMPLE } : HELD_EXAMPLE;
     else if (status !== "200") content.examples = errorExamplesFor(Number(status), v2);
   }
 }
 
 const EXAMPLE_REQUEST_ID = "req_1Ghu6XQhX1xw9rN5SnWw8v";
+/** What a request held for approvals answers (src/api/activity-gate.ts). */
+const HELD_EXAMPLE = { activityId: "act_1Ghu6ZJ4nT8dWq2xLkR7vB", status: "CONSENSUS_NEEDED" };
 
 /** v2 examples give the `data` only; the envelope around it is the same for every operation. */
 function v2Envelope(examples: OperationExamples): Json {

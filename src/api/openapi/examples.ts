@@ -262,6 +262,7 @@ export const operationExamples: Record<string, OperationExamples> = {
   },
   "v2.identities.deleteIdentity": { request: { identity: "user_123" }, response: {} },
   ...rbacExamples(),
+  ...custodyExamples(),
   "analytics.getVerifications": {
     request: { apiId, start: "1767225600000", end: "1767311999999", groupBy: "day" },
     response: [{ time: 1767225600000, ...verificationCounts }],
@@ -302,5 +303,43 @@ function rbacExamples(): Record<string, OperationExamples> {
     "keys.addRoles": { request: { keyId, roles: [{ name: "dns-admin" }] }, response: [{ id: dnsAdmin.id, name: "dns-admin" }] },
     "keys.removeRoles": { request: { keyId, roles: [{ id: dnsAdmin.id }] }, response: {} },
     "keys.setRoles": { request: { keyId, roles: [{ name: "dns-admin" }] }, response: [{ id: dnsAdmin.id, name: "dns-admin" }] },
+  };
+}
+
+/** Keyhold's own custody operations (activities, the root quorum): the same examples in both versions. */
+function custodyExamples(): Record<string, OperationExamples> {
+  const activityId = "act_1Ghu6ZJ4nT8dWq2xLkR7vB";
+  const digest = "9f2c1a7e5b3d8c4f6a0e2b7d9c1f3a5e8b0d2c4f6a8e0b2d4c6f8a0e2b4d6c8f";
+  const initiator = { userId: "usr_1Ghu6ZA1bC2dE3fG4hJ5kL", rootKeyId: "rk_1Ghu6ZB2cD3eF4gH5jK6mN" };
+  const approver = { userId: "usr_1Ghu6ZC3dE4fG5hJ6kL7mP", rootKeyId: "rk_1Ghu6ZD4eF5gH6jK7mN8pQ" };
+  const waiting = {
+    activityId,
+    type: "DECRYPT_KEY",
+    status: "CONSENSUS_NEEDED",
+    digest,
+    params: { keyId, decrypt: true },
+    initiator,
+    approvals: [{ ...initiator, decision: "APPROVE", createdAt: 1767225600000 }],
+    createdAt: 1767225600000,
+    updatedAt: 1767225600000,
+    expiresAt: 1767312000000,
+  };
+  const done = {
+    ...waiting,
+    status: "COMPLETED",
+    approvals: [...waiting.approvals, { ...approver, decision: "APPROVE", createdAt: 1767225660000 }],
+    result: { status: 200, body: { ...keyView, plaintext: "[redacted]" } },
+    updatedAt: 1767225660000,
+  };
+  const quorum = { userIds: [initiator.userId, approver.userId], threshold: 2 };
+  const both = (name: string, examples: OperationExamples) => ({ [name]: examples, [`v2.${name}`]: examples });
+  return {
+    ...both("activities.getActivity", { request: { activityId }, response: waiting }),
+    "activities.listActivities": { request: { status: "CONSENSUS_NEEDED", limit: "50" }, response: { activities: [waiting] } },
+    "v2.activities.listActivities": { request: { status: "CONSENSUS_NEEDED", limit: 50 }, response: [waiting], pagination: { hasMore: false } },
+    ...both("activities.approveActivity", { request: { activityId, digest }, response: done }),
+    ...both("activities.rejectActivity", { request: { activityId, digest }, response: { ...waiting, status: "REJECTED", approvals: [...waiting.approvals, { ...approver, decision: "REJECT", createdAt: 1767225660000 }] } }),
+    ...both("workspaces.getRootQuorum", { request: {}, response: quorum }),
+    ...both("workspaces.updateRootQuorum", { request: quorum, response: quorum }),
   };
 }

@@ -1,0 +1,275 @@
+import { type RootKeyContext, requirePermission } from "../auth/root-key-auth.ts";
+import { canonicalJson } from "../crypto/canonical-json.ts";
+import { sha256Hex } from "../crypto/hash.ts";
+import { constantTimeEqual } from "../crypto/subtle.ts";
+import type { Database } from "../db/client.ts";
+import { KeyholdError } from "../errors.ts";
+import { newId } from "../ids.ts";
+import type { ActivityKind, ActivityTarget } from "./catalog.ts";
+import { type PolicyVerdict, decide } from "./decide.ts";
+import { type PolicyInput, type PolicyUser, resolveTargets } from "./policy-input.ts";
+import { redactSecrets, holdsSecretInput } from "./redact.ts";
+import { newResultSeal, openResult } from "./seal.ts";
+import {
+  type ActivityFilter,
+  type ActivityRow,
+  type ActivityStatus,
+  decisionsOf,
+  findActivity,
+  insertActivity,
+  listActivityRows,
+  moveStatus,
+  recordDecision,
+  rootQuorumOf,
+} from "./store.ts";
+
+/** How long an activity waits for approvals before it can no longer run. */
+export const DEFAULT_ACTIVITY_TTL_MS = 24 * 60 * 60 * 1000;
+
+export const READ_ACTIVITY = "custody.*.read_activity";
+export const APPROVE_ACTIVITY = "custody.*.approve_activity";
+
+/** What the layer consults about a workspace: its policies and its users (src/policies/, src/users/). */
+export interface CustodyRules {
+  policies(db: Database, workspaceId: string): Promise<WorkspacePolicies>;
+  users(db: Database, workspaceId: string, userIds: readonly string[]): Promise<PolicyUser[]>;
+}
+
+export interface WorkspacePolicies {
+  count: number;
+  evaluate(input: PolicyInput): PolicyVerdict;
+}
+
+/** The person behind a root key; until every root key has one, the key stands for itself. */
+export const userOf = (ctx: RootKeyContext): string => (ctx as RootKeyContext & { userId?: string }).userId ?? ctx.rootKeyId;
+
+export interface ActivityRequest {
+  ctx: RootKeyContext;
+  kind: ActivityKind;
+  operation: string;
+  /** The validated input: what approvers see (secrets redacted) and what the digest covers. */
+  input: Record<string, unknown>;
+}
+
+export interface Admission {
+  decision: ReturnType<typeof decide>;
+  params: Record<string, unknown>;
+  digest: string;
+  target: ActivityTarget & { apiId?: string };
+}
+
+/** SHA-256 of the canonical request: what an approver names to approve exactly what they saw. */
+export function activityDigest(workspaceId: string, type: string, operation: string, params: Record<string, unknown>): string {
+  return sha256Hex(canonicalJson({ workspaceId, type, operation, params }));
+}
+
+/**
+ * Whether the request runs now (no policy or quorum holds it), is refused by a DENY, or
+ * waits. A workspace without policies and with a quorum of one costs one small read.
+ */
+export async function admitActivity(db: Database, rules: CustodyRules, request: ActivityRequest): Promise<Admission> {
+  const { ctx, kind, operation, input } = request;
+  const params = redactSecrets(input) as Record<string, unknown>;
+  const digest = activityDigest(ctx.workspaceId, kind.type, operation, params);
+  const declared = kind.target?.(input) ?? {};
+  const [quorum, policies] = await Promise.all([rootQuorumOf(db, ctx.workspaceId), rules.policies(db, ctx.workspaceId)]);
+  if (policies.count === 0 && quorum.threshold <= 1) return { decision: { run: true }, params, digest, target: declared };
+  const userId = userOf(ctx);
+  const [targets, [user]] = await Promise.all([resolveTargets(db, ctx.workspaceId, declared), rules.users(db, ctx.workspaceId, [userId])]);
+  const initiator = user ?? { id: userId, name: "", email: null, tags: [] };
+  const verdict = policies.evaluate({ activity: { type: kind.type, params }, ...targets, user: initiator, approvers: [initiator] });
+  const decision = decide({ verdict, quorum, rootGuarded: kind.rootGuarded === true, initiatorUserId: userId, approverUserIds: [userId] });
+  return { decision, params, digest, target: { ...declared, apiId: targets.api?.id ?? declared.apiId } };
+}
+
+export interface HeldRequest {
+  method: string;
+  path: string;
+  /** The request as the client sent it (JSON body, or query for a GET), replayed on consensus. */
+  raw: unknown;
+}
+
+/**
+ * Stores a held activity with the initiator's approval and answers its id. A request that
+ * carries plaintext secrets (an import of plaintext keys) cannot wait: it would rest in clear.
+ */
+export async function holdActivity(
+  db: Database,
+  request: ActivityRequest,
+  admission: Admission,
+  held: HeldRequest,
+  rootKeyToken: string,
+  ttlMs: number,
+  now = Date.now(),
+): Promise<string> {
+  if (holdsSecretInput(request.input)) {
+    throw new KeyholdError("PRECONDITION_FAILED", "This request needs approvals and holds plaintext keys, which cannot wait in the database: import their hashes instead.");
+  }
+  const id = newId("act", now);
+  const seal = await newResultSeal(rootKeyToken, id);
+  await insertActivity(db, {
+    ...activityColumns(request, admission, id, now),
+    status: "CONSENSUS_NEEDED",
+    path: held.path,
+    input: { method: held.method, raw: held.raw } as Record<string, unknown>,
+    sealPublicKey: seal.publicKey as Record<string, string>,
+    sealPrivateKey: seal.wrappedPrivateKey,
+    expiresAt: now + ttlMs,
+  });
+  await recordDecision(db, id, userOf(request.ctx), request.ctx.rootKeyId, "APPROVE", now);
+  return id;
+}
+
+/** Records an activity that ran at once: its outcome and its answer without secrets. */
+export async function recordRanActivity(
+  db: Database,
+  request: ActivityRequest,
+  admission: Admission,
+  path: string,
+  outcome: { status: "COMPLETED" | "FAILED"; resultStatus: number; result: unknown },
+  now = Date.now(),
+): Promise<string> {
+  const id = newId("act", now);
+  await insertActivity(db, { ...activityColumns(request, admission, id, now), path, status: outcome.status, resultStatus: outcome.resultStatus, result: redactSecrets(outcome.result) });
+  return id;
+}
+
+function activityColumns(request: ActivityRequest, admission: Admission, id: string, now: number) {
+  return {
+    id,
+    workspaceId: request.ctx.workspaceId,
+    type: request.kind.type,
+    operation: request.operation,
+    digest: admission.digest,
+    params: admission.params,
+    initiatorUserId: userOf(request.ctx),
+    initiatorRootKeyId: request.ctx.rootKeyId,
+    apiId: admission.target.apiId ?? null,
+    keyId: admission.target.keyId ?? null,
+    createdAt: now,
+    updatedAt: now,
+  };
+}
+
+/** A waiting activity found for a decision: 404 like a missing one across workspaces, 409 once it no longer waits. */
+async function waitingActivity(db: Database, ctx: RootKeyContext, activityId: string, digest: string, now: number): Promise<ActivityRow> {
+  const activity = await findActivity(db, ctx.workspaceId, activityId);
+  if (!activity) throw new KeyholdError("NOT_FOUND", "The activity does not exist.");
+  if (activity.status === "CONSENSUS_NEEDED" && activity.expiresAt !== null && activity.expiresAt <= now) {
+    await moveStatus(db, activity.id, "CONSENSUS_NEEDED", "EXPIRED", now);
+    throw new KeyholdError("CONFLICT", "The activity has expired: it can no longer be approved or rejected.");
+  }
+  if (activity.status !== "CONSENSUS_NEEDED") throw new KeyholdError("CONFLICT", `The activity is ${activity.status}: it no longer waits for decisions.`);
+  if (!constantTimeEqual(digest, activity.digest)) throw new KeyholdError("BAD_REQUEST", "digest does not match the activity: approve exactly what you reviewed (activities.getActivity shows it).");
+  return activity;
+}
+
+/**
+ * One user's approval. Returns whether this call claimed the activity for execution: it then
+ * runs exactly once, here, whatever approvals arrive beside it.
+ */
+export async function approveActivity(
+  db: Database,
+  rules: CustodyRules,
+  ctx: RootKeyContext,
+  input: { activityId: string; digest: string },
+  kindOf: (operation: string) => ActivityKind | undefined,
+  now = Date.now(),
+): Promise<{ activity: ActivityRow; claimed: boolean }> {
+  requirePermission(ctx, APPROVE_ACTIVITY);
+  const activity = await waitingActivity(db, ctx, input.activityId, input.digest, now);
+  await recordDecision(db, activity.id, userOf(ctx), ctx.rootKeyId, "APPROVE", now);
+  const kind = kindOf(activity.operation);
+  if (!kind) throw new KeyholdError("CONFLICT", "The activity's operation is no longer served.");
+  const approvals = (await decisionsOf(db, activity.id)).filter((d) => d.decision === "APPROVE").map((d) => d.userId);
+  const [quorum, policies, users] = await Promise.all([
+    rootQuorumOf(db, ctx.workspaceId),
+    rules.policies(db, ctx.workspaceId),
+    rules.users(db, ctx.workspaceId, [activity.initiatorUserId, ...approvals]),
+  ]);
+  const userView = (id: string) => users.find((u) => u.id === id) ?? { id, name: "", email: null, tags: [] };
+  const targets = await resolveTargets(db, ctx.workspaceId, { apiId: activity.apiId ?? undefined, keyId: activity.keyId ?? undefined });
+  const verdict = policies.evaluate({
+    activity: { type: activity.type, params: activity.params },
+    ...targets,
+    user: userView(activity.initiatorUserId),
+    approvers: approvals.map(userView),
+  });
+  const decision = decide({ verdict, quorum, rootGuarded: kind.rootGuarded === true, initiatorUserId: activity.initiatorUserId, approverUserIds: approvals });
+  if ("denied" in decision) {
+    // A DENY added while it waited: it will never run.
+    await moveStatus(db, activity.id, "CONSENSUS_NEEDED", "REJECTED", now);
+    throw new KeyholdError("FORBIDDEN", `Denied by policy "${decision.denied.name}" (${decision.denied.policyId}).`);
+  }
+  const claimed = decision.run && (await moveStatus(db, activity.id, "CONSENSUS_NEEDED", "EXECUTING", now));
+  return { activity, claimed };
+}
+
+/** One user's rejection: the activity will never run. */
+export async function rejectActivity(db: Database, ctx: RootKeyContext, input: { activityId: string; digest: string }, now = Date.now()): Promise<void> {
+  requirePermission(ctx, APPROVE_ACTIVITY);
+  const activity = await waitingActivity(db, ctx, input.activityId, input.digest, now);
+  await recordDecision(db, activity.id, userOf(ctx), ctx.rootKeyId, "REJECT", now);
+  await moveStatus(db, activity.id, "CONSENSUS_NEEDED", "REJECTED", now);
+}
+
+export interface ActivityView {
+  activityId: string;
+  type: string;
+  status: ActivityStatus;
+  digest: string;
+  params: Record<string, unknown>;
+  initiator: { userId: string; rootKeyId: string };
+  approvals: { userId: string; rootKeyId: string; decision: "APPROVE" | "REJECT"; createdAt: number }[];
+  result?: { status: number; body: unknown };
+  createdAt: number;
+  updatedAt: number;
+  expiresAt?: number;
+}
+
+async function toView(db: Database, row: ActivityRow, now: number): Promise<ActivityView> {
+  const waitingTooLong = row.status === "CONSENSUS_NEEDED" && row.expiresAt !== null && row.expiresAt <= now;
+  return {
+    activityId: row.id,
+    type: row.type,
+    status: waitingTooLong ? "EXPIRED" : (row.status as ActivityStatus),
+    digest: row.digest,
+    params: row.params,
+    initiator: { userId: row.initiatorUserId, rootKeyId: row.initiatorRootKeyId },
+    approvals: await decisionsOf(db, row.id),
+    ...(row.resultStatus !== null && { result: { status: row.resultStatus, body: row.result } }),
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
+    ...(row.expiresAt !== null && { expiresAt: row.expiresAt }),
+  };
+}
+
+/**
+ * An activity; for the initiator's own root key, once, the full answer of a held activity
+ * that ran (a created key, a decrypted one), opened with that root key and then deleted.
+ */
+export async function getActivity(
+  db: Database,
+  ctx: RootKeyContext,
+  activityId: string,
+  rootKeyToken: string,
+  take: (db: Database, id: string) => Promise<{ sealed: string; wrappedPrivateKey: string } | null>,
+  now = Date.now(),
+): Promise<ActivityView> {
+  requirePermission(ctx, READ_ACTIVITY);
+  const row = await findActivity(db, ctx.workspaceId, activityId);
+  if (!row) throw new KeyholdError("NOT_FOUND", "The activity does not exist.");
+  const view = await toView(db, row, now);
+  if (row.resultSealed !== null && row.initiatorRootKeyId === ctx.rootKeyId && view.result) {
+    const taken = await take(db, row.id);
+    const opened = taken && (await openResult(rootKeyToken, row.id, taken.wrappedPrivateKey, taken.sealed));
+    if (opened) view.result = { status: view.result.status, body: opened };
+  }
+  return view;
+}
+
+export async function listActivities(db: Database, ctx: RootKeyContext, filter: ActivityFilter, now = Date.now()): Promise<{ items: ActivityView[]; cursor?: string }> {
+  requirePermission(ctx, READ_ACTIVITY);
+  const page = await listActivityRows(db, ctx.workspaceId, filter);
+  return { items: await Promise.all(page.rows.map((r) => toView(db, r, now))), ...(page.cursor !== undefined && { cursor: page.cursor }) };
+}

@@ -1,0 +1,132 @@
+import type { Context } from "hono";
+import { type CustodyRules, type ActivityRequest, admitActivity, holdActivity, recordRanActivity, DEFAULT_ACTIVITY_TTL_MS } from "../activities/activities.ts";
+import { activityKind, operationOf } from "../activities/catalog.ts";
+import { redactSecrets } from "../activities/redact.ts";
+import { sealResult } from "../activities/seal.ts";
+import { type ActivityRow, finishActivity } from "../activities/store.ts";
+import type { RootKeyContext } from "../auth/root-key-auth.ts";
+import { requirePermission } from "../auth/root-key-auth.ts";
+import { bearerToken } from "../bearer.ts";
+import { KeyholdError } from "../errors.ts";
+import { rootKeyAuth } from "./auth.ts";
+import type { App, AppEnv } from "./env.ts";
+import type { PermissionRule, PermissionsExtension } from "./routes/route-security.ts";
+import { V2_PREFIX, isV2 } from "./v2/envelope.ts";
+import { z } from "@hono/zod-openapi";
+
+/**
+ * The activity layer, in front of every route's services: one wrapper put around each
+ * handler as it is registered, after its input is validated. What the catalog does not name
+ * runs untouched. See docs/custody-design.md.
+ */
+type Handler = (c: Context<AppEnv>) => Response | Promise<Response>;
+type RouteLike = { path: string; method: string; "x-keyhold-permissions"?: PermissionsExtension; responses?: Record<string, unknown> };
+
+/** Carries the initiator into a replayed request: only this module can put it into a request's env. */
+const REPLAY = Symbol("keyhold activity replay");
+interface Replay {
+  ctx: RootKeyContext;
+}
+
+export function gateActivities(app: App, rules: CustodyRules): void {
+  const register = app.openapi.bind(app) as (route: RouteLike, handler: Handler, hook?: unknown) => App;
+  (app as unknown as { openapi: typeof register }).openapi = (route, handler, hook) => {
+    const kind = activityKind(operationOf(route.path));
+    if (!kind) return register(route, handler, hook);
+    route.responses = { ...route.responses, 202: heldResponse(route.path.startsWith(V2_PREFIX)) };
+    return register(route, gate(route, kind, handler, rules), hook);
+  };
+}
+
+/** The answer to a held request, in each version's envelope. */
+const held = z.object({ activityId: z.string(), status: z.literal("CONSENSUS_NEEDED") }).openapi("HeldActivity");
+const heldV2 = z.object({ meta: z.object({ requestId: z.string() }), data: held }).openapi("V2HeldActivity");
+const heldResponse = (v2: boolean) => ({
+  description: "CONSENSUS_NEEDED: a policy or the root quorum holds the request until enough users approve it (activities.approveActivity); nothing ran yet.",
+  content: { "application/json": { schema: v2 ? heldV2 : held } },
+});
+
+function gate(route: RouteLike, kind: NonNullable<ReturnType<typeof activityKind>>, handler: Handler, rules: CustodyRules): Handler {
+  const operation = operationOf(route.path);
+  const baseRules = (route["x-keyhold-permissions"]?.allOf ?? []).filter((r) => r.when === undefined);
+  return async (c) => {
+    const replay = (c.env as Record<symbol, Replay> | undefined)?.[REPLAY];
+    if (replay) {
+      c.set("rootKey", replay.ctx);
+      return handler(c);
+    }
+    const input = validatedInput(c, route.method);
+    if (kind.applies && !kind.applies(input)) return handler(c);
+    const ctx = await rootKeyAuth(c);
+    const { db } = c.get("deps");
+    const request: ActivityRequest = { ctx, kind, operation, input };
+    const admission = await admitActivity(db, rules, request);
+    const { decision } = admission;
+    if ("denied" in decision) {
+      throw new KeyholdError("FORBIDDEN", `Denied by policy "${decision.denied.name}" (${decision.denied.policyId}).`);
+    }
+    if ("waiting" in decision) {
+      // Root-key permissions come first: a key that may not do it at all is refused now, not after approvals.
+      requireRules(ctx, baseRules, admission.target.apiId);
+      const raw = route.method === "get" ? c.req.query() : await c.req.json();
+      const ttl = c.get("deps").activityTtlMs ?? DEFAULT_ACTIVITY_TTL_MS;
+      const activityId = await holdActivity(db, request, admission, { method: route.method.toUpperCase(), path: c.req.path, raw }, bearerToken(c.req.header("Authorization"))!, ttl);
+      const held = { activityId, status: "CONSENSUS_NEEDED" };
+      return isV2(c) ? c.json({ meta: { requestId: c.get("requestId") }, data: held }, 202) : c.json(held, 202);
+    }
+    let res: Response;
+    try {
+      res = await handler(c);
+    } catch (error) {
+      if (error instanceof KeyholdError) {
+        await recordRanActivity(db, request, admission, c.req.path, { status: "FAILED", resultStatus: error.status, result: { code: error.code, message: error.message } });
+      }
+      throw error;
+    }
+    const body = res.headers.get("Content-Type")?.includes("json") ? await res.clone().json() : null;
+    await recordRanActivity(db, request, admission, c.req.path, { status: res.status < 300 ? "COMPLETED" : "FAILED", resultStatus: res.status, result: body });
+    return res;
+  };
+}
+
+function validatedInput(c: Context<AppEnv>, method: string): Record<string, unknown> {
+  const req = c.req as unknown as { valid(target: string): unknown };
+  return (req.valid(method === "get" ? "query" : "json") ?? {}) as Record<string, unknown>;
+}
+
+/** The route's unconditional permission rules, `<apiId>` read as the activity's API. */
+function requireRules(ctx: RootKeyContext, rules: PermissionRule[], apiId: string | undefined): void {
+  for (const rule of rules) {
+    const anyOf = rule.anyOf.flatMap((p) => (!p.includes("<") ? [p] : apiId !== undefined && p.includes("<apiId>") ? [p.replace("<apiId>", apiId)] : []));
+    if (anyOf.length > 0) requirePermission(ctx, ...anyOf);
+  }
+}
+
+/**
+ * Runs a claimed activity: its stored request goes through the same app, with the initiator's
+ * root key as it is now (revoked meanwhile: it fails), so routes, permission checks and
+ * services run exactly as they would have. The answer is sealed for the initiator.
+ */
+export async function runHeldActivity(
+  app: { fetch: (request: Request, env: unknown) => Response | Promise<Response> },
+  db: Parameters<typeof finishActivity>[0],
+  activity: ActivityRow,
+  initiator: RootKeyContext | null,
+): Promise<void> {
+  const now = () => Date.now();
+  if (!initiator) {
+    const gone = { code: "UNAUTHORIZED", message: "The initiator's root key was deleted or expired before the activity could run." };
+    await finishActivity(db, activity.id, { status: "FAILED", resultStatus: 401, result: gone }, now());
+    return;
+  }
+  const stored = activity.input as { method: string; raw: unknown };
+  const url = new URL(`http://keyhold.internal${activity.path}`);
+  const init: RequestInit = { method: stored.method, headers: { "Content-Type": "application/json" } };
+  if (stored.method === "GET") for (const [k, v] of Object.entries(stored.raw as Record<string, string>)) url.searchParams.set(k, v);
+  else init.body = JSON.stringify(stored.raw);
+  const res = await app.fetch(new Request(url, init), { [REPLAY]: { ctx: initiator } satisfies Replay });
+  const body = res.headers.get("Content-Type")?.includes("json") ? await res.json() : null;
+  const ok = res.status < 300;
+  const sealed = ok && activity.sealPublicKey ? await sealResult(activity.sealPublicKey, body) : null;
+  await finishActivity(db, activity.id, { status: ok ? "COMPLETED" : "FAILED", resultStatus: res.status, result: redactSecrets(body), resultSealed: sealed }, now());
+}

@@ -1,0 +1,123 @@
+import { beforeAll, describe, expect, test } from "vitest";
+import { type Workspace, forEachDatabase } from "../harness.ts";
+import type { Harness } from "../harness.ts";
+
+/**
+ * The root quorum end to end through the HTTP API: seed 002's 2-of-2 co-signing. Raising the
+ * threshold is one approval; afterwards whatever a quorum user starts waits for the other.
+ */
+
+/** A person with a root key of their own. */
+interface Person {
+  userId: string;
+  rootKey: string;
+  rootKeyId: string;
+}
+
+async function person(h: Harness, ws: Workspace, permissions: string[] = ["*"]): Promise<Person> {
+  const { key, keyId } = await h.rootKey(ws, permissions);
+  return { userId: keyId, rootKey: key, rootKeyId: keyId };
+}
+
+forEachDatabase("root quorum (2 of 2)", (h) => {
+  let ws: Workspace;
+  let platform: Person;
+  let customer: Person;
+  let apiId: string;
+
+  beforeAll(async () => {
+    ws = await h().workspace();
+    platform = await person(h(), ws);
+    customer = await person(h(), ws);
+    apiId = await h().createApi(ws, "quorum");
+    await h().post("/v1/apis.updateApi", { apiId, recovery: { enabled: true } }, ws.rootKey);
+    const raised = await h().post("/v1/workspaces.updateRootQuorum", { userIds: [platform.userId, customer.userId], threshold: 2 }, platform.rootKey);
+    expect(raised.status, JSON.stringify(raised.body)).toBe(200); // threshold 1 still: it ran at once
+  });
+
+  const activity = async (p: Person, activityId: string) => (await h().get("/v1/activities.getActivity", { activityId }, p.rootKey)).body;
+
+  test("createKey by a quorum user waits (202, nothing created) until the other approves; then the key exists and works, and its plaintext is the initiator's, once", async () => {
+    const before = (await h().get("/v1/apis.listKeys", { apiId }, ws.rootKey)).body.keys.length;
+    const held = await h().post("/v1/keys.createKey", { apiId, name: "co-signed" }, customer.rootKey);
+    expect(held.status).toBe(202);
+    expect(held.body).toEqual({ activityId: expect.stringMatching(/^act_/), status: "CONSENSUS_NEEDED" });
+    expect((await h().get("/v1/apis.listKeys", { apiId }, ws.rootKey)).body.keys.length).toBe(before);
+
+    const waiting = await activity(platform, held.body.activityId);
+    expect(waiting).toMatchObject({ type: "CREATE_KEY", status: "CONSENSUS_NEEDED", params: { apiId, name: "co-signed" }, initiator: { userId: customer.userId } });
+    expect(waiting.approvals.map((a: { userId: string }) => a.userId)).toEqual([customer.userId]);
+
+    const approved = await h().post("/v1/activities.approveActivity", { activityId: held.body.activityId, digest: waiting.digest }, platform.rootKey);
+    expect(approved.status, JSON.stringify(approved.body)).toBe(200);
+    expect(approved.body).toMatchObject({ status: "COMPLETED", result: { status: 200, body: { keyId: expect.stringMatching(/^key_/), key: "[redacted]" } } });
+    const keyId = approved.body.result.body.keyId;
+
+    // The initiator sees the key once; the second read (and anyone else) sees it redacted.
+    const first = await activity(customer, held.body.activityId);
+    expect(first.result.body.keyId).toBe(keyId);
+    expect(first.result.body.key).toMatch(/^[A-Za-z0-9_]+$/);
+    expect(first.result.body.key).not.toBe("[redacted]");
+    expect((await activity(customer, held.body.activityId)).result.body.key).toBe("[redacted]");
+    expect((await h().verify(first.result.body.key)).body).toMatchObject({ valid: true, keyId });
+  });
+
+  test("a wrong digest, the initiator approving again, and a second approval after it ran are refused; nothing runs twice", async () => {
+    const held = await h().post("/v1/apis.createApi", { name: "held" }, platform.rootKey);
+    expect(held.status).toBe(202);
+    const { digest } = await activity(platform, held.body.activityId);
+    const wrong = await h().post("/v1/activities.approveActivity", { activityId: held.body.activityId, digest: "0".repeat(64) }, customer.rootKey);
+    expect(wrong.status).toBe(400);
+    expect(wrong.body.error.message).toContain("digest");
+    const again = await h().post("/v1/activities.approveActivity", { activityId: held.body.activityId, digest }, platform.rootKey);
+    expect(again.status).toBe(200);
+    expect(again.body.status).toBe("CONSENSUS_NEEDED"); // one person, one approval
+    expect(again.body.approvals).toHaveLength(1);
+    const ran = await h().post("/v1/activities.approveActivity", { activityId: held.body.activityId, digest }, customer.rootKey);
+    expect(ran.body.status).toBe("COMPLETED");
+    const late = await h().post("/v1/activities.approveActivity", { activityId: held.body.activityId, digest }, customer.rootKey);
+    expect(late.status).toBe(409);
+  });
+
+  test("a rejected activity never runs and cannot be approved after", async () => {
+    const held = await h().post("/v1/apis.createApi", { name: "rejected" }, customer.rootKey);
+    const { digest } = await activity(customer, held.body.activityId);
+    const rejected = await h().post("/v1/activities.rejectActivity", { activityId: held.body.activityId, digest }, platform.rootKey);
+    expect(rejected.body.status).toBe("REJECTED");
+    const approve = await h().post("/v1/activities.approveActivity", { activityId: held.body.activityId, digest }, platform.rootKey);
+    expect(approve.status).toBe(409);
+    expect((await activity(customer, held.body.activityId)).result).toBeUndefined();
+  });
+
+  test("20 concurrent approvals by 20 quorum-free users of a 2-of-2 activity: it runs exactly once", async () => {
+    const held = await h().post("/v1/keys.createKey", { apiId, name: "raced" }, customer.rootKey);
+    const { digest } = await activity(customer, held.body.activityId);
+    const racers = [platform, ...(await Promise.all(Array.from({ length: 19 }, () => person(h(), ws))))];
+    // Only `platform` completes the quorum; the others' approvals count for nothing but must not run it again.
+    const answers = await Promise.all(racers.map((p) => h().post("/v1/activities.approveActivity", { activityId: held.body.activityId, digest }, p.rootKey)));
+    for (const a of answers) expect([200, 409]).toContain(a.status);
+    const listed = (await h().get("/v1/apis.listKeys", { apiId }, ws.rootKey)).body.keys.filter((k: { name: string }) => k.name === "raced");
+    expect(listed).toHaveLength(1);
+    expect((await activity(platform, held.body.activityId)).status).toBe("COMPLETED");
+  });
+
+  describe("v2 envelope", () => {
+    test("a held v2 createKey answers 202 in v2's envelope, and approving it through /v2/ runs it", async () => {
+      const held = await h().post("/v2/keys.createKey", { apiId, name: "v2-held" }, customer.rootKey);
+      expect(held.status).toBe(202);
+      expect(held.body).toEqual({ meta: { requestId: expect.any(String) }, data: { activityId: expect.stringMatching(/^act_/), status: "CONSENSUS_NEEDED" } });
+      const got = await h().post("/v2/activities.getActivity", { activityId: held.body.data.activityId }, platform.rootKey);
+      const approved = await h().post("/v2/activities.approveActivity", { activityId: held.body.data.activityId, digest: got.body.data.digest }, platform.rootKey);
+      expect(approved.body.data).toMatchObject({ status: "COMPLETED", result: { status: 200, body: { data: { keyId: expect.any(String), key: "[redacted]" } } } });
+    });
+  });
+
+  test("another workspace's activity id answers 404 like a missing one", async () => {
+    const other = await h().workspace();
+    const held = await h().post("/v1/apis.createApi", { name: "mine" }, customer.rootKey);
+    const theirs = await h().get("/v1/activities.getActivity", { activityId: held.body.activityId }, other.rootKey);
+    const missing = await h().get("/v1/activities.getActivity", { activityId: "act_1Ghu6ZJ4nT8dWq2xLkR7vB" }, other.rootKey);
+    expect(theirs.status).toBe(404);
+    expect(theirs.body.error.message).toBe(missing.body.error.message);
+  });
+});
