@@ -29,6 +29,8 @@ interface Ids {
   /** A permission and a role of the workspace (permissions.*), by id. */
   permissionId: string;
   roleId: string;
+  /** An activity of the workspace (its createKey), by id. */
+  activityId: string;
 }
 
 interface IdRoute {
@@ -40,6 +42,12 @@ interface IdRoute {
   verdict?: true;
   /** v2's envelope: `{meta: {requestId}, data}`. */
   v2?: true;
+  /**
+   * Activities are never deleted, and A's own (long completed) one answers approve and reject
+   * with 409: the control expects that status, and the "deleted" check has nothing to delete.
+   */
+  ownStatus?: 409;
+  undeletable?: true;
   /** v2 analytics declares no 404: a foreign or missing API reads as one without verifications (200, a row of zeros). */
   emptyRows?: true;
 }
@@ -48,7 +56,14 @@ interface IdRoute {
 const nsOf = (i: Ids) => i.namespaceId ?? newId("rlns");
 const limitBody = (i: Ids) => ({ namespace: nsOf(i), identifier: "vip", limit: 100, duration: 60_000 });
 
+const DIGEST = "0".repeat(64);
 const idRoutes: IdRoute[] = [
+  { name: "activities.getActivity", method: "GET", path: "/v1/activities.getActivity", input: (i) => ({ activityId: i.activityId }), undeletable: true },
+  { name: "v2 activities.getActivity", method: "POST", path: "/v2/activities.getActivity", input: (i) => ({ activityId: i.activityId }), v2: true, undeletable: true },
+  { name: "activities.approveActivity", method: "POST", path: "/v1/activities.approveActivity", input: (i) => ({ activityId: i.activityId, digest: DIGEST }), ownStatus: 409, undeletable: true },
+  { name: "v2 activities.approveActivity", method: "POST", path: "/v2/activities.approveActivity", input: (i) => ({ activityId: i.activityId, digest: DIGEST }), v2: true, ownStatus: 409, undeletable: true },
+  { name: "activities.rejectActivity", method: "POST", path: "/v1/activities.rejectActivity", input: (i) => ({ activityId: i.activityId, digest: DIGEST }), ownStatus: 409, undeletable: true },
+  { name: "v2 activities.rejectActivity", method: "POST", path: "/v2/activities.rejectActivity", input: (i) => ({ activityId: i.activityId, digest: DIGEST }), v2: true, ownStatus: 409, undeletable: true },
   { name: "apis.getApi", method: "GET", path: "/v1/apis.getApi", input: (i) => ({ apiId: i.apiId }) },
   { name: "apis.updateApi", method: "POST", path: "/v1/apis.updateApi", input: (i) => ({ apiId: i.apiId, name: "taken over", recovery: { enabled: true } }) },
   { name: "apis.deleteApi", method: "POST", path: "/v1/apis.deleteApi", input: (i) => ({ apiId: i.apiId }) },
@@ -222,7 +237,7 @@ const verdictCode = (route: IdRoute, res: Response): unknown => (route.v2 ? res.
 
 /** An API without verifications: one row of zeros, or none when grouped. */
 function emptyRows(route: IdRoute): unknown[] {
-  const input = route.input({ apiId: "", keyId: "", rootKeyId: "", key: "", disabledKey: "", identityId: "", externalId: "", permissionId: "", roleId: "" }) as { groupBy?: unknown };
+  const input = route.input({ apiId: "", keyId: "", rootKeyId: "", key: "", disabledKey: "", identityId: "", externalId: "", permissionId: "", roleId: "", activityId: "" }) as { groupBy?: unknown };
   if (input.groupBy !== undefined) return [];
   return [{ valid: 0, notFound: 0, forbidden: 0, usageExceeded: 0, rateLimited: 0, unauthorized: 0, disabled: 0, insufficientPermissions: 0, expired: 0, total: 0 }];
 }
@@ -248,13 +263,20 @@ const routesWithoutIds: Record<string, string> = {
   "/v2/permissions.createRole": "creates in the caller's own workspace",
   "/v2/permissions.listPermissions": "lists the caller's own workspace (checked below)",
   "/v2/permissions.listRoles": "lists the caller's own workspace (checked below)",
+  "/v1/activities.listActivities": "lists the caller's own workspace",
+  "/v2/activities.listActivities": "lists the caller's own workspace",
+  "/v1/workspaces.getRootQuorum": "the caller's own workspace",
+  "/v2/workspaces.getRootQuorum": "the caller's own workspace",
+  "/v1/workspaces.updateRootQuorum": "the caller's own workspace",
+  "/v2/workspaces.updateRootQuorum": "the caller's own workspace",
 };
 
 /** Request fields that name an existing resource: a route with one of them needs a row above. */
-const ID_FIELDS = ["apiId", "keyId", "key", "identityId", "identity", "permissionId", "roleId", "permission", "role"];
+const ID_FIELDS = ["apiId", "keyId", "key", "identityId", "identity", "permissionId", "roleId", "permission", "role", "activityId"];
 
 /** Every per-API action, so the targeted key below is refused only by the workspace wall. */
 const RBAC_ACTIONS = ["read_permission", "delete_permission", "read_role", "delete_role", "add_permission_to_role", "remove_permission_from_role", "create_permission"].map((a) => `rbac.*.${a}`);
+const CUSTODY_ACTIONS = ["custody.*.read_activity", "custody.*.approve_activity"];
 const API_ACTIONS = ["read_api", "update_api", "delete_api", "create_key", "read_key", "update_key", "delete_key", "verify_key", "encrypt_key", "decrypt_key", "read_analytics"];
 
 function send(h: Harness, route: IdRoute, ids: Ids, token: string): Promise<Response> {
@@ -268,6 +290,10 @@ function send(h: Harness, route: IdRoute, ids: Ids, token: string): Promise<Resp
 forEachDatabase("cross-tenant isolation", (h) => crossTenantSuite(h, idRoutes, true));
 // The verify cache holds key records by hash: the workspace wall and deletions must hold through it as well.
 forEachDatabase("cross-tenant isolation, verify cache on", (h) => crossTenantSuite(h, idRoutes.filter((r) => r.verdict), false), { cache: true });
+
+async function firstActivity(h: Harness, ws: Workspace): Promise<string> {
+  return (await h.get("/v1/activities.listActivities", { limit: "1" }, ws.rootKey)).body.activities[0].activityId;
+}
 
 /** `full`: also the checks that do not depend on the verify path (run once, without the cache). */
 function crossTenantSuite(h: () => Harness, rows: IdRoute[], full: boolean): void {
@@ -303,13 +329,13 @@ function crossTenantSuite(h: () => Harness, rows: IdRoute[], full: boolean): voi
     // A's role grants a permission and is held by A's key: a foreign delete or change would reach the key.
     const rbacA = await rbacIds(h(), a);
     expect((await h().post("/v2/keys.addRoles", { keyId: keyA.keyId, roles: [(await h().post("/v2/permissions.getRole", { role: rbacA.roleId }, a.rootKey)).body.data.name] }, a.rootKey)).status).toBe(200);
-    idsA = { apiId: apiA, keyId: keyA.keyId, rootKeyId: rootA.keyId, key: keyA.key, disabledKey: disabledA.key, namespaceId: namespaceA, identityId: identityA, externalId: "owner-a", ...rbacA };
+    idsA = { apiId: apiA, keyId: keyA.keyId, rootKeyId: rootA.keyId, key: keyA.key, disabledKey: disabledA.key, namespaceId: namespaceA, identityId: identityA, externalId: "owner-a", ...rbacA, activityId: await firstActivity(h(), a) };
 
     const apiB = await h().createApi(b, "api-b");
     const keyB = await h().createKey(b, apiB, { prefix: "ka" });
-    idsB = { apiId: apiB, keyId: keyB.keyId, rootKeyId: b.rootKeyId, key: keyB.key, disabledKey: keyB.key, identityId: "", externalId: "", ...(await rbacIds(h(), b)) };
+    idsB = { apiId: apiB, keyId: keyB.keyId, rootKeyId: b.rootKeyId, key: keyB.key, disabledKey: keyB.key, identityId: "", externalId: "", ...(await rbacIds(h(), b)), activityId: await firstActivity(h(), b) };
     // A root key of B that names A's API explicitly: permissions cannot reach across workspaces.
-    const targeted = await h().rootKey(b, [...API_ACTIONS.map((action) => `api.${apiA}.${action}`), "rbac.*.delete_root_key", "rbac.*.read_root_key", ...RBAC_ACTIONS]);
+    const targeted = await h().rootKey(b, [...API_ACTIONS.map((action) => `api.${apiA}.${action}`), "rbac.*.delete_root_key", "rbac.*.read_root_key", ...RBAC_ACTIONS, ...CUSTODY_ACTIONS]);
     tokensOfB.push({ name: "B's `*` root key", token: () => b.rootKey }, { name: "B's key naming A's API", token: () => targeted.key });
     // Warm the verify cache (when there is one) with A's keys, so foreign verifies can hit it.
     await h().verify(keyA.key);
@@ -326,6 +352,7 @@ function crossTenantSuite(h: () => Harness, rows: IdRoute[], full: boolean): voi
     identityId: newId("id"),
     externalId: `never-${randomBytes(6).toString("hex")}`,
     permissionId: newId("key").replace("key_", "perm_"),
+    activityId: newId("act"),
     roleId: newId("key").replace("key_", "role_"),
   });
 
@@ -368,8 +395,9 @@ function crossTenantSuite(h: () => Harness, rows: IdRoute[], full: boolean): voi
       const namespaceId = await namespaceWithOverride(h(), a, `control-${apiId}`);
       const externalId = `control-${apiId}`;
       const { identityId } = (await h().post("/v2/identities.createIdentity", { externalId }, a.rootKey)).body.data;
-      const res = await send(h(), route, { apiId, keyId, rootKeyId, key, disabledKey, namespaceId, identityId, externalId, ...(await rbacIds(h(), a)) }, a.rootKey);
-      expect(res.status, `${route.name}: ${JSON.stringify(res.body)}`).toBe(200);
+      const activityId = await firstActivity(h(), a);
+      const res = await send(h(), route, { apiId, keyId, rootKeyId, key, disabledKey, namespaceId, identityId, externalId, activityId, ...(await rbacIds(h(), a)) }, a.rootKey);
+      expect(res.status, `${route.name}: ${JSON.stringify(res.body)}`).toBe(route.ownStatus ?? 200);
       if (route.verdict) expect(verdictCode(route, res), route.name).toBe(route.name.includes("disabled") ? "DISABLED" : "VALID");
     }
   });
@@ -388,9 +416,9 @@ function crossTenantSuite(h: () => Harness, rows: IdRoute[], full: boolean): voi
     const rbac = await rbacIds(h(), a);
     expect((await h().post("/v2/permissions.deletePermission", { permission: rbac.permissionId }, a.rootKey)).status).toBe(200);
     expect((await h().post("/v2/permissions.deleteRole", { role: rbac.roleId }, a.rootKey)).status).toBe(200);
-    const deleted: Ids = { apiId, keyId, rootKeyId, key, disabledKey, identityId, externalId, ...rbac };
+    const deleted: Ids = { apiId, keyId, rootKeyId, key, disabledKey, identityId, externalId, ...rbac, activityId: "" };
     const before = await h().snapshot();
-    for (const route of rows) {
+    for (const route of rows.filter((r) => !r.undeletable)) {
       const gone = await send(h(), route, deleted, a.rootKey);
       const missing = await send(h(), route, missingIds(), a.rootKey);
       expect(gone.status, route.name).toBe(missing.status);

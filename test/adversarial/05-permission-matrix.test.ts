@@ -36,7 +36,7 @@ function held(route: AuthRoute, variant: Variant, apiId: string, otherApiId: str
 
 /** 403 where the table says so, unless the route hides the key behind NOT_FOUND (auth-routes.ts `deniedAs`). */
 function expectedStatus(route: AuthRoute, variant: Variant): number {
-  if (EXPECTED[variant] === 200) return 200;
+  if (EXPECTED[variant] === 200) return route.grantedAs ?? 200;
   return { "NOT_FOUND": 404, "NOT_FOUND verdict": 200, none: 403 }[route.deniedAs ?? "none"];
 }
 
@@ -62,7 +62,8 @@ async function recoverableFixture(h: Harness, ws: Workspace): Promise<Fixture> {
   expect((await h.post("/v2/ratelimit.limit", { namespace, identifier: "u", limit: 1000, duration: 60_000 }, ws.rootKey)).status).toBe(200);
   expect((await h.post("/v2/ratelimit.setOverride", { namespace, identifier: "vip", limit: 5, duration: 60_000 }, ws.rootKey)).status).toBe(200);
   const identityId = (await h.post("/v2/identities.getIdentity", { identity: ownerOf(apiId) }, ws.rootKey)).body.data.id as string;
-  return rbacFixture(h, ws, { apiId, keyId, key, rootKeyId, namespace, identityId });
+  const activityId = (await h.get("/v1/activities.listActivities", { type: "CREATE_KEY", limit: "1" }, ws.rootKey)).body.activities[0].activityId as string;
+  return rbacFixture(h, ws, { apiId, keyId, key, rootKeyId, namespace, identityId, activityId });
 }
 
 /**

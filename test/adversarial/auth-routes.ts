@@ -14,6 +14,8 @@ export interface Fixture {
   /** A permission and a role of the workspace (05 makes them; other suites may leave them out). */
   permission?: { id: string; slug: string };
   role?: { id: string; name: string };
+  /** An activity of the workspace, long completed (05 reads it from listActivities). */
+  activityId?: string;
 }
 
 export interface Call {
@@ -33,6 +35,11 @@ export interface AuthRoute {
    * cannot tell that a key exists.
    */
   deniedAs?: "NOT_FOUND" | "NOT_FOUND verdict";
+  /**
+   * How a root key holding them is answered, where not 200: approving the fixture's activity,
+   * which ran long ago, is a 409 once the permission check has passed.
+   */
+  grantedAs?: 409;
 }
 
 export const get = (path: string, input: Record<string, unknown>): Call => ({ method: "GET", path, input });
@@ -217,8 +224,25 @@ export const authRoutes: AuthRoute[] = [
   { name: "analytics.getVerifications", call: (f) => get("/v1/analytics.getVerifications", { apiId: f.apiId, groupBy: "key" }), needs: ["read_api"] },
   { name: "keys.getVerifications", call: (f) => get("/v1/keys.getVerifications", { keyId: f.keyId }), needs: ["read_key"] },
   { name: "v2 analytics.getVerifications", call: (f) => post("/v2/analytics.getVerifications", { apiId: f.apiId, groupBy: "day" }), needs: ["read_analytics"] },
+  // Custody: activities and the root quorum, v1 and v2 from one definition.
+  ...(["v1", "v2"] as const).flatMap((v): AuthRoute[] => {
+    const prefix = v === "v1" ? "" : "v2 ";
+    const read = (path: string, input: Record<string, unknown>) => (v === "v1" ? get(`/v1/${path}`, input) : post(`/v2/${path}`, input));
+    const write = (path: string, input: Record<string, unknown>) => post(`/${v}/${path}`, input);
+    const act = (f: Fixture) => f.activityId ?? "act_1Ghu6ZJ4nT8dWq2xLkR7vB";
+    const digest = "0".repeat(64);
+    return [
+      { name: `${prefix}activities.getActivity`, call: (f) => read("activities.getActivity", { activityId: act(f) }), needs: ["custody.*.read_activity"] },
+      { name: `${prefix}activities.listActivities`, call: () => read("activities.listActivities", {}), needs: ["custody.*.read_activity"] },
+      { name: `${prefix}activities.approveActivity`, call: (f) => write("activities.approveActivity", { activityId: act(f), digest }), needs: ["custody.*.approve_activity"], grantedAs: 409 },
+      { name: `${prefix}activities.rejectActivity`, call: (f) => write("activities.rejectActivity", { activityId: act(f), digest }), needs: ["custody.*.approve_activity"], grantedAs: 409 },
+      { name: `${prefix}workspaces.getRootQuorum`, call: () => read("workspaces.getRootQuorum", {}), needs: ["custody.*.read_root_quorum"] },
+      { name: `${prefix}workspaces.updateRootQuorum`, call: () => write("workspaces.updateRootQuorum", { userIds: [], threshold: 1 }), needs: ["custody.*.update_root_quorum"] },
+    ];
+  }),
 ];
 
+export const CUSTODY = ["custody.*.read_activity", "custody.*.approve_activity", "custody.*.read_root_quorum", "custody.*.update_root_quorum"];
 export const IDENTITY = ["identity.*.create_identity", "identity.*.read_identity", "identity.*.update_identity", "identity.*.delete_identity"];
 export const API_ACTIONS = ["create_api", "read_api", "update_api", "delete_api", "create_key", "read_key", "update_key", "delete_key", "verify_key", "encrypt_key", "decrypt_key", "read_analytics"];
 export const RBAC = [
@@ -230,7 +254,7 @@ export const RBAC = [
   ),
 ];
 export const RATELIMIT = ["ratelimit.*.limit", "ratelimit.*.create_namespace", "ratelimit.*.set_override", "ratelimit.*.read_override", "ratelimit.*.delete_override"];
-export const ALL = [...API_ACTIONS.map((a) => `api.*.${a}`), ...RBAC, ...RATELIMIT, ...IDENTITY];
+export const ALL = [...API_ACTIONS.map((a) => `api.*.${a}`), ...RBAC, ...RATELIMIT, ...IDENTITY, ...CUSTODY];
 export const full = (need: string) => (need.includes(".") ? need : `api.*.${need}`);
 
 export function send(h: Harness, call: Call, authorization: string | undefined): Promise<Response> {
