@@ -120,4 +120,38 @@ forEachDatabase("root quorum (2 of 2)", (h) => {
     expect(theirs.status).toBe(404);
     expect(theirs.body.error.message).toBe(missing.body.error.message);
   });
+
+  test("an activity past its time cannot be approved; it reads EXPIRED", async () => {
+    h().deps.activityTtlMs = 1;
+    try {
+      const held = await h().post("/v1/apis.createApi", { name: "too late" }, customer.rootKey);
+      expect(held.status).toBe(202);
+      await new Promise((r) => setTimeout(r, 10));
+      const { digest, status } = await activity(platform, held.body.activityId);
+      expect(status).toBe("EXPIRED");
+      const late = await h().post("/v1/activities.approveActivity", { activityId: held.body.activityId, digest }, platform.rootKey);
+      expect(late.status).toBe(409);
+      expect(late.body.error.message).toContain("expired");
+      expect((await activity(platform, held.body.activityId)).status).toBe("EXPIRED");
+    } finally {
+      delete h().deps.activityTtlMs;
+    }
+  });
+
+  test("the quorum guards its own change (two approvals), and root-key permissions come before it: a key that may not create keys is refused, not held", async () => {
+    const limited = await person(h(), ws, ["api.*.read_key"]);
+    const proposal = await h().post("/v1/workspaces.updateRootQuorum", { userIds: [platform.userId, customer.userId, limited.userId], threshold: 2 }, customer.rootKey);
+    expect(proposal.status).toBe(202);
+    expect((await h().get("/v1/workspaces.getRootQuorum", {}, ws.rootKey)).body.userIds).toHaveLength(2); // nothing ran yet
+    const { digest } = await activity(customer, proposal.body.activityId);
+    const approved = await h().post("/v1/activities.approveActivity", { activityId: proposal.body.activityId, digest }, platform.rootKey);
+    expect(approved.body.status).toBe("COMPLETED");
+    expect((await h().get("/v1/workspaces.getRootQuorum", {}, ws.rootKey)).body).toEqual({ userIds: [platform.userId, customer.userId, limited.userId], threshold: 2 });
+
+    const refused = await h().post("/v1/keys.createKey", { apiId, name: "not allowed" }, limited.rootKey);
+    expect(refused.status).toBe(403);
+    expect(refused.body.error.code).toBe("INSUFFICIENT_PERMISSIONS");
+    const waiting = (await h().get("/v1/activities.listActivities", { status: "CONSENSUS_NEEDED" }, ws.rootKey)).body.activities;
+    expect(waiting.filter((a: { initiator: { rootKeyId: string } }) => a.initiator.rootKeyId === limited.rootKeyId)).toEqual([]);
+  });
 });
