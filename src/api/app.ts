@@ -52,6 +52,8 @@ import { identityRoutes } from "./v1/identities.ts";
 import { registerAnalyticsGetVerifications } from "./v1/analytics_getVerifications.ts";
 import { registerKeysGetVerifications } from "./v1/keys_getVerifications.ts";
 import { v2Routes } from "./v2/routes.ts";
+import { registerAuditOperations } from "./operations/audit.ts";
+import { registerUserOperations } from "./operations/users.ts";
 import { registerReadyz } from "./routes/readyz.ts";
 
 const routes = [
@@ -95,6 +97,8 @@ const routes = [
   registerKeysGetVerifications,
   registerAnalyticsGetVerifications,
   ...v2Routes,
+  registerUserOperations,
+  registerAuditOperations,
   registerReadyz,
   registerMetrics,
   registerOpenApiDocument,

@@ -1,4 +1,5 @@
 import { derivedId } from "../../ids.ts";
+import { custodyExamples } from "./custody-examples.ts";
 
 /**
  * One request and one response example per operation, for the OpenAPI document (and so for
@@ -167,7 +168,7 @@ export const operationExamples: Record<string, OperationExamples> = {
   "rootKeys.listRootKeys": {
     request: { limit: "50" },
     response: {
-      rootKeys: [{ id: "rk_1Ghu6XbK2fQzTQJmT8WJ3c", name: "ci deploys", start: "kh_root_3oTt", permissions: ["api.*.create_key", "api.*.read_key"], createdAt: 1767225600000 }],
+      rootKeys: [{ id: "rk_1Ghu6XbK2fQzTQJmT8WJ3c", userId: "usr_1Ghu6Z4qWmT8xYbN3cVd2K", name: "ci deploys", start: "kh_root_3oTt", permissions: ["api.*.create_key", "api.*.read_key"], createdAt: 1767225600000 }],
     },
   },
   // v2: `response` is the `data` of v2's envelope.
@@ -262,6 +263,7 @@ export const operationExamples: Record<string, OperationExamples> = {
   },
   "v2.identities.deleteIdentity": { request: { identity: "user_123" }, response: {} },
   ...rbacExamples(),
+  ...custodyExamples,
   "analytics.getVerifications": {
     request: { apiId, start: "1767225600000", end: "1767311999999", groupBy: "day" },
     response: [{ time: 1767225600000, ...verificationCounts }],

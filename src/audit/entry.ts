@@ -1,0 +1,52 @@
+import { canonicalJson } from "../crypto/canonical-json.ts";
+import { sha256Hex } from "../crypto/hash.ts";
+
+/**
+ * One entry of a workspace's audit chain. `hash` = SHA-256 (hex) of the canonical JSON of every
+ * other field but `seq`, `prevHash` included: the chain's order is bound by that link (an entry
+ * moved to another place no longer follows its predecessor's hash), and `seq` is only its index.
+ */
+export interface AuditEntry {
+  workspaceId: string;
+  seq: number;
+  id: string;
+  at: number;
+  event: string;
+  activityId: string | null;
+  activityType: string | null;
+  userId: string | null;
+  rootKeyId: string | null;
+  apiId: string | null;
+  keyId: string | null;
+  details: Record<string, unknown>;
+  prevHash: string;
+  hash: string;
+}
+
+/** The previous hash of a chain's first entry. */
+export const GENESIS_HASH = "0".repeat(64);
+
+export function hashEntry(entry: Omit<AuditEntry, "hash" | "seq">): string {
+  const { workspaceId, id, at, event, activityId, activityType, userId, rootKeyId, apiId, keyId, details, prevHash } = entry;
+  return sha256Hex(canonicalJson({ workspaceId, id, at, event, activityId, activityType, userId, rootKeyId, apiId, keyId, details, prevHash }));
+}
+
+/** Field names whose values are secrets wherever they appear in `details` (compared lower-cased). */
+const SECRET_FIELDS = new Set(["key", "plaintext", "privatekey", "rootkey", "secret"]);
+export const REDACTED = "[redacted]";
+
+/**
+ * `details` as it is stored and hashed: secret-looking fields at any depth replaced by
+ * "[redacted]" (a caller's slip must not put a key into a trail nobody may edit), and the
+ * value as JSON gives it back (what jsonb returns, so the stored entry hashes the same).
+ */
+export function storableDetails(details: Record<string, unknown> | undefined): Record<string, unknown> {
+  if (details === undefined) return {};
+  return JSON.parse(JSON.stringify(redact(details))) as Record<string, unknown>;
+}
+
+function redact(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(redact);
+  if (value === null || typeof value !== "object") return value;
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, SECRET_FIELDS.has(k.toLowerCase()) ? REDACTED : redact(v)]));
+}
