@@ -1,7 +1,7 @@
 import { sql } from "drizzle-orm";
 import { describe, expect, test } from "vitest";
 import { appendAudit } from "../../src/audit/append.ts";
-import { GENESIS_HASH, hashEntry } from "../../src/audit/entry.ts";
+import { type AuditEntry, GENESIS_HASH, hashEntry } from "../../src/audit/entry.ts";
 import { verifyChain } from "../../src/audit/verify-chain.ts";
 import { executeRows } from "../../src/db/execute-rows.ts";
 import { forEachDatabase } from "../harness.ts";
@@ -81,7 +81,7 @@ forEachDatabase("audit trail", (h) => {
       const ws = await h().workspace();
       const other = await h().workspace();
       const t0 = Date.now();
-      const made = [];
+      const made: AuditEntry[] = [];
       for (let i = 0; i < 6; i++) {
         made.push(
           await appendAudit(h().db, {
