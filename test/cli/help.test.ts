@@ -24,7 +24,7 @@ describe("keyhold help", () => {
     ["keys list", /--api <apiId>[\s\S]*--limit <n>/],
     ["prepare", /migrated template/],
     ["audit", /verify[\s\S]*export/],
-    ["audit verify", /changed, deleted or reordered[\s\S]*--workspace <workspaceId>/],
+    ["audit verify", /changed,\s+deleted or reordered[\s\S]*--workspace <workspaceId>/],
     ["audit export", /NDJSON[\s\S]*--since <time>[\s\S]*--workspace <workspaceId>/],
     ["vault status", /master keys[\s\S]*--json/],
     ["vault create-dek", /--keyring <workspaceId>/],

@@ -8,7 +8,7 @@ interface Options {
 export function registerBootstrap(program: Command): void {
   program
     .command("bootstrap")
-    .description("Create a workspace and a root key holding every permission (*). The key is printed once.")
+    .description("Create a workspace, its first user (\"Owner\") and a root key of that user holding every permission (*). The key is printed once.")
     .option("--name <name>", "workspace name", "default")
     .option("--json", 'print only {"workspaceId","userId","rootKeyId","rootKey"} as JSON')
     .action(bootstrap);
