@@ -1,4 +1,6 @@
+import { sql } from "drizzle-orm";
 import { describe, expect, test } from "vitest";
+import { executeRows } from "../../src/db/execute-rows.ts";
 import { type Workspace, forEachDatabase } from "../harness.ts";
 import { VERSIONS, type Version, callOperation, nextCursor } from "../custody/operations.ts";
 import { errorMessage, expectErrorEnvelope } from "../security/envelope.ts";
@@ -124,6 +126,23 @@ forEachDatabase("users", (h) => {
         expect(errorMessage(res.body)).toContain(permission);
       }
     });
+  });
+
+  test("deleteUser racing createRootKey for that user never leaves a live key with a deleted user", async () => {
+    const ws = await h().workspace();
+    const outcomes: string[] = [];
+    for (let round = 0; round < 10; round++) {
+      const userId = await newUser(ws, `racer ${round}`);
+      const [made, deleted] = await Promise.all([
+        h().post("/v1/rootKeys.createRootKey", { name: "race", permissions: ["api.*.read_key"], userId }, ws.rootKey),
+        deleteUser("v2", userId, ws.rootKey),
+      ]);
+      // Either the key came first (the delete is refused) or the delete did (the key is refused).
+      outcomes.push(`${made.status}/${deleted.status}`);
+      expect([`200/409`, `404/200`], JSON.stringify([made.body, deleted.body])).toContain(`${made.status}/${deleted.status}`);
+    }
+    const orphans = await executeRows(h().db, sql`select r.id from root_keys r join users u on u.id = r.user_id where r.deleted_at is null and u.deleted_at is not null`);
+    expect(orphans, outcomes.join(" ")).toEqual([]);
   });
 
   describe("root keys belong to users", () => {
