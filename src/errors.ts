@@ -34,8 +34,8 @@ export class KeyholdError extends Error {
 }
 
 /** The same answer for "missing" and "not yours", so ids cannot be probed. */
-export function notFound(what: "api" | "key" | "root key" | "permission" | "role"): KeyholdError {
-  const label = { api: "API", key: "key", "root key": "root key", permission: "permission", role: "role" }[what];
+export function notFound(what: "api" | "key" | "root key" | "permission" | "role" | "user"): KeyholdError {
+  const label = { api: "API", key: "key", "root key": "root key", permission: "permission", role: "role", user: "user" }[what];
   return new KeyholdError("NOT_FOUND", `The ${label} does not exist.`);
 }
 

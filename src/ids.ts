@@ -7,7 +7,7 @@ const WIDTH = 22; // 58^22 > 2^128
 /** The last id issued by this process, so ids of one millisecond still increase. */
 let last = 0n;
 
-export type IdPrefix = "ws" | "api" | "key" | "rk" | "dek" | "pol" | "act" | "rl" | "rlns" | "rlor" | "id";
+export type IdPrefix = "ws" | "api" | "key" | "rk" | "dek" | "pol" | "act" | "rl" | "rlns" | "rlor" | "id" | "usr" | "aud";
 
 /**
  * `<prefix>_<22 base58 chars>` from 48 bits of milliseconds and 80 random bits.
@@ -32,7 +32,7 @@ export function newRequestId(): string {
 }
 
 /** Entities Keyhold knows by name only, whose v2 shape still needs an id. */
-export type DerivedIdPrefix = "perm" | "role" | "id";
+export type DerivedIdPrefix = "perm" | "role" | "id" | "usr";
 
 /**
  * A stable id for something Keyhold stores as a name, not an entity: a key's permission or
@@ -43,7 +43,8 @@ export type DerivedIdPrefix = "perm" | "role" | "id";
  * The same name in the same workspace always has the same id, and ids of different
  * workspaces never meet. Entities introduced later must adopt these ids for existing names:
  * identities did (drizzle/0006 gave each existing owner the `id_` id v2 had answered for it;
- * identities made since get `newId("id")`).
+ * identities made since get `newId("id")`). drizzle/0009 names the first user ("Owner") it gives
+ * each workspace holding root keys `derivedId("usr", workspace, "Owner")`.
  */
 export function derivedId(prefix: DerivedIdPrefix, workspaceId: string, name: string): string {
   const digest = sha256Bytes(new TextEncoder().encode(`${workspaceId}\u0000${name}`));

@@ -35,6 +35,8 @@ export interface Response<T = any> {
 
 export interface Workspace {
   workspaceId: string;
+  /** Its first user, "Owner", who holds `rootKey`. */
+  userId: string;
   rootKey: string;
   rootKeyId: string;
 }
@@ -96,9 +98,10 @@ export class Harness {
     return bootstrapWorkspace(this.db, `ws-${randomBytes(3).toString("hex")}`);
   }
 
-  /** Another root key of the workspace, holding exactly `permissions`. */
-  async rootKey(ws: Workspace, permissions: string[], expires?: number): Promise<{ key: string; keyId: string }> {
-    return insertRootKey(this.db, { workspaceId: ws.workspaceId, name: "test", permissions, expires });
+  /** Another root key of the workspace, holding exactly `permissions`: the first user's, or `userId`'s. */
+  async rootKey(ws: Pick<Workspace, "workspaceId">, permissions: string[], expires?: number, userId?: string): Promise<{ key: string; keyId: string }> {
+    const { key, keyId } = await insertRootKey(this.db, { workspaceId: ws.workspaceId, userId, name: "test", permissions, expires });
+    return { key, keyId };
   }
 
   async createApi(ws: Workspace, name = "api"): Promise<string> {
@@ -134,13 +137,25 @@ export class Harness {
     return this.post("/v1/keys.verifyKey", { key, ...extra });
   }
 
-  /** Every row of every table, as text: for "nothing changed" and "no plaintext stored" checks. */
+  /**
+   * Every row of the workspace data, for "nothing changed" checks. Not the activities and the
+   * audit trail: they grow with every change asked for, refused ones too, by design (their own
+   * suites check what they record).
+   */
   async snapshot(): Promise<Record<string, unknown[]>> {
-    const tables = ["workspaces", "root_keys", "apis", "keys", "key_permissions", "key_roles", "ratelimit_windows", "ratelimit_namespaces", "ratelimit_overrides", "identities", "permissions", "roles", "role_permissions"];
+    const tables = ["workspaces", "users", "root_keys", "apis", "keys", "key_permissions", "key_roles", "ratelimit_windows", "ratelimit_namespaces", "ratelimit_overrides", "identities", "permissions", "roles", "role_permissions"];
     const out: Record<string, unknown[]> = {};
     for (const table of tables) {
       out[table] = await executeRows(this.db, sql.raw(`select * from ${table} order by 1, 2`));
     }
+    return out;
+  }
+
+  /** Every row of every table of the API's database, the trail included: what a leak of its dump would show. */
+  async dump(): Promise<Record<string, unknown[]>> {
+    const tables = await executeRows<{ name: string }>(this.db, sql.raw(`select tablename as name from pg_tables where schemaname = 'public' order by 1`));
+    const out: Record<string, unknown[]> = {};
+    for (const { name } of tables) out[name] = await executeRows(this.db, sql.raw(`select * from "${name}"`));
     return out;
   }
 

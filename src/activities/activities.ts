@@ -8,7 +8,8 @@ import { newId } from "../ids.ts";
 import type { ActivityKind, ActivityTarget } from "./catalog.ts";
 import { type PolicyVerdict, decide } from "./decide.ts";
 import { type PolicyInput, type PolicyUser, resolveTargets } from "./policy-input.ts";
-import { redactSecrets, holdsSecretInput } from "./redact.ts";
+import { appendAudit } from "../audit/append.ts";
+import { holdsSecret, redactSecrets } from "../redact.ts";
 import { newResultSeal, openResult } from "./seal.ts";
 import {
   type ActivityFilter,
@@ -16,7 +17,9 @@ import {
   type ActivityStatus,
   decisionsOf,
   findActivity,
+  finishActivity,
   insertActivity,
+  type Outcome,
   listActivityRows,
   moveStatus,
   recordDecision,
@@ -40,8 +43,8 @@ export interface WorkspacePolicies {
   evaluate(input: PolicyInput): PolicyVerdict;
 }
 
-/** The person behind a root key; until every root key has one, the key stands for itself. */
-export const userOf = (ctx: RootKeyContext): string => (ctx as RootKeyContext & { userId?: string }).userId ?? ctx.rootKeyId;
+/** The person behind a root key: quorum and approvals count people, never keys. */
+export const userOf = (ctx: RootKeyContext): string => ctx.userId;
 
 export interface ActivityRequest {
   ctx: RootKeyContext;
@@ -102,36 +105,68 @@ export async function holdActivity(
   ttlMs: number,
   now = Date.now(),
 ): Promise<string> {
-  if (holdsSecretInput(request.input)) {
+  if (holdsSecret(request.input)) {
     throw new KeyholdError("PRECONDITION_FAILED", "This request needs approvals and holds plaintext keys, which cannot wait in the database: import their hashes instead.");
   }
   const id = newId("act", now);
   const seal = await newResultSeal(rootKeyToken, id);
-  await insertActivity(db, {
-    ...activityColumns(request, admission, id, now),
-    status: "CONSENSUS_NEEDED",
-    path: held.path,
-    input: { method: held.method, raw: held.raw } as Record<string, unknown>,
-    sealPublicKey: seal.publicKey as Record<string, string>,
-    sealPrivateKey: seal.wrappedPrivateKey,
-    expiresAt: now + ttlMs,
+  const columns = activityColumns(request, admission, id, now);
+  await db.transaction(async (tx) => {
+    await insertActivity(tx, {
+      ...columns,
+      status: "CONSENSUS_NEEDED",
+      path: held.path,
+      input: { method: held.method, raw: held.raw } as Record<string, unknown>,
+      sealPublicKey: seal.publicKey as Record<string, string>,
+      sealPrivateKey: seal.wrappedPrivateKey,
+      expiresAt: now + ttlMs,
+    });
+    await recordDecision(tx, id, userOf(request.ctx), request.ctx.rootKeyId, "APPROVE", now);
+    await audit(tx, columns, "activity.held", request.ctx, { operation: request.operation, params: admission.params, expiresAt: now + ttlMs });
   });
-  await recordDecision(db, id, userOf(request.ctx), request.ctx.rootKeyId, "APPROVE", now);
   return id;
 }
 
-/** Records an activity that ran at once: its outcome and its answer without secrets. */
-export async function recordRanActivity(
+/**
+ * Records an activity about to run at once, before it runs (write-ahead): whatever happens to
+ * the process next, the trail shows that it was asked. finishActivity records how it ended.
+ */
+export async function startActivity(db: Database, request: ActivityRequest, admission: Admission, path: string, now = Date.now()): Promise<ActivityRow> {
+  const columns = activityColumns(request, admission, newId("act", now), now);
+  const row = { ...columns, path, status: "EXECUTING" };
+  await db.transaction(async (tx) => {
+    await insertActivity(tx, row);
+    await audit(tx, columns, "activity.started", request.ctx, { operation: request.operation, params: admission.params });
+  });
+  return row as ActivityRow;
+}
+
+/** How an executing activity ended, on the activity and on the trail (its answer without secrets). */
+export async function endActivity(db: Database, activity: Pick<ActivityRow, "id" | "workspaceId" | "type" | "apiId" | "keyId">, outcome: Outcome, now = Date.now()): Promise<void> {
+  await db.transaction(async (tx) => {
+    await finishActivity(tx, activity.id, { ...outcome, result: redactSecrets(outcome.result) }, now);
+    await audit(tx, activity, outcome.status === "COMPLETED" ? "activity.completed" : "activity.failed", null, { resultStatus: outcome.resultStatus });
+  });
+}
+
+/** One entry of the trail about an activity; `actor` null: the activity itself (its outcome). */
+function audit(
   db: Database,
-  request: ActivityRequest,
-  admission: Admission,
-  path: string,
-  outcome: { status: "COMPLETED" | "FAILED"; resultStatus: number; result: unknown },
-  now = Date.now(),
-): Promise<string> {
-  const id = newId("act", now);
-  await insertActivity(db, { ...activityColumns(request, admission, id, now), path, status: outcome.status, resultStatus: outcome.resultStatus, result: redactSecrets(outcome.result) });
-  return id;
+  activity: { id: string; workspaceId: string; type: string; apiId?: string | null; keyId?: string | null },
+  event: string,
+  actor: RootKeyContext | null,
+  details: Record<string, unknown>,
+) {
+  return appendAudit(db, {
+    workspaceId: activity.workspaceId,
+    event,
+    activityId: activity.id,
+    activityType: activity.type,
+    ...(actor && { userId: actor.userId, rootKeyId: actor.rootKeyId }),
+    ...(activity.apiId && { apiId: activity.apiId }),
+    ...(activity.keyId && { keyId: activity.keyId }),
+    details,
+  });
 }
 
 function activityColumns(request: ActivityRequest, admission: Admission, id: string, now: number) {
@@ -156,7 +191,9 @@ async function waitingActivity(db: Database, ctx: RootKeyContext, activityId: st
   const activity = await findActivity(db, ctx.workspaceId, activityId);
   if (!activity) throw new KeyholdError("NOT_FOUND", "The activity does not exist.");
   if (activity.status === "CONSENSUS_NEEDED" && activity.expiresAt !== null && activity.expiresAt <= now) {
-    await moveStatus(db, activity.id, "CONSENSUS_NEEDED", "EXPIRED", now);
+    await db.transaction(async (tx) => {
+      if (await moveStatus(tx, activity.id, "CONSENSUS_NEEDED", "EXPIRED", now)) await audit(tx, activity, "activity.expired", null, { expiresAt: activity.expiresAt });
+    });
     throw new KeyholdError("CONFLICT", "The activity has expired: it can no longer be approved or rejected.");
   }
   if (activity.status !== "CONSENSUS_NEEDED") throw new KeyholdError("CONFLICT", `The activity is ${activity.status}: it no longer waits for decisions.`);
@@ -178,7 +215,9 @@ export async function approveActivity(
 ): Promise<{ activity: ActivityRow; claimed: boolean }> {
   requirePermission(ctx, APPROVE_ACTIVITY);
   const activity = await waitingActivity(db, ctx, input.activityId, input.digest, now);
-  await recordDecision(db, activity.id, userOf(ctx), ctx.rootKeyId, "APPROVE", now);
+  await db.transaction(async (tx) => {
+    if (await recordDecision(tx, activity.id, userOf(ctx), ctx.rootKeyId, "APPROVE", now)) await audit(tx, activity, "activity.approved", ctx, {});
+  });
   const kind = kindOf(activity.operation);
   if (!kind) throw new KeyholdError("CONFLICT", "The activity's operation is no longer served.");
   const approvals = (await decisionsOf(db, activity.id)).filter((d) => d.decision === "APPROVE").map((d) => d.userId);
@@ -198,10 +237,17 @@ export async function approveActivity(
   const decision = decide({ verdict, quorum, rootGuarded: kind.rootGuarded === true, initiatorUserId: activity.initiatorUserId, approverUserIds: approvals });
   if ("denied" in decision) {
     // A DENY added while it waited: it will never run.
-    await moveStatus(db, activity.id, "CONSENSUS_NEEDED", "REJECTED", now);
+    await db.transaction(async (tx) => {
+      if (await moveStatus(tx, activity.id, "CONSENSUS_NEEDED", "REJECTED", now)) await audit(tx, activity, "activity.rejected", null, { deniedBy: decision.denied });
+    });
     throw new KeyholdError("FORBIDDEN", `Denied by policy "${decision.denied.name}" (${decision.denied.policyId}).`);
   }
-  const claimed = decision.run && (await moveStatus(db, activity.id, "CONSENSUS_NEEDED", "EXECUTING", now));
+  if (!decision.run) return { activity, claimed: false };
+  const claimed = await db.transaction(async (tx) => {
+    const won = await moveStatus(tx, activity.id, "CONSENSUS_NEEDED", "EXECUTING", now);
+    if (won) await audit(tx, activity, "activity.started", null, { approvers: approvals });
+    return won;
+  });
   return { activity, claimed };
 }
 
@@ -209,8 +255,10 @@ export async function approveActivity(
 export async function rejectActivity(db: Database, ctx: RootKeyContext, input: { activityId: string; digest: string }, now = Date.now()): Promise<void> {
   requirePermission(ctx, APPROVE_ACTIVITY);
   const activity = await waitingActivity(db, ctx, input.activityId, input.digest, now);
-  await recordDecision(db, activity.id, userOf(ctx), ctx.rootKeyId, "REJECT", now);
-  await moveStatus(db, activity.id, "CONSENSUS_NEEDED", "REJECTED", now);
+  await db.transaction(async (tx) => {
+    await recordDecision(tx, activity.id, userOf(ctx), ctx.rootKeyId, "REJECT", now);
+    if (await moveStatus(tx, activity.id, "CONSENSUS_NEEDED", "REJECTED", now)) await audit(tx, activity, "activity.rejected", ctx, {});
+  });
 }
 
 export interface ActivityView {

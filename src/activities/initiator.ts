@@ -9,11 +9,11 @@ import { rootKeys, workspaces } from "../db/schema.ts";
  */
 export async function initiatorContext(db: Database, workspaceId: string, rootKeyId: string, now = Date.now()): Promise<RootKeyContext | null> {
   const [row] = await db
-    .select({ id: rootKeys.id, workspaceId: rootKeys.workspaceId, permissions: rootKeys.permissions, expires: rootKeys.expires })
+    .select({ id: rootKeys.id, workspaceId: rootKeys.workspaceId, userId: rootKeys.userId, permissions: rootKeys.permissions, expires: rootKeys.expires })
     .from(rootKeys)
     .innerJoin(workspaces, eq(workspaces.id, rootKeys.workspaceId))
     .where(and(eq(rootKeys.id, rootKeyId), eq(rootKeys.workspaceId, workspaceId), isNull(rootKeys.deletedAt), isNull(workspaces.deletedAt)))
     .limit(1);
   if (!row || (row.expires !== null && row.expires <= now)) return null;
-  return { rootKeyId: row.id, workspaceId: row.workspaceId, permissions: row.permissions, expires: row.expires };
+  return { rootKeyId: row.id, workspaceId: row.workspaceId, userId: row.userId, permissions: row.permissions, expires: row.expires };
 }

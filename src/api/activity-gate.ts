@@ -1,9 +1,9 @@
 import type { Context } from "hono";
-import { type CustodyRules, type ActivityRequest, admitActivity, holdActivity, recordRanActivity, DEFAULT_ACTIVITY_TTL_MS } from "../activities/activities.ts";
+import { type CustodyRules, type ActivityRequest, admitActivity, endActivity, holdActivity, startActivity, DEFAULT_ACTIVITY_TTL_MS } from "../activities/activities.ts";
 import { activityKind, operationOf } from "../activities/catalog.ts";
-import { redactSecrets } from "../activities/redact.ts";
 import { sealResult } from "../activities/seal.ts";
-import { type ActivityRow, finishActivity } from "../activities/store.ts";
+import type { ActivityRow } from "../activities/store.ts";
+import type { Database } from "../db/client.ts";
 import type { RootKeyContext } from "../auth/root-key-auth.ts";
 import { requirePermission } from "../auth/root-key-auth.ts";
 import { bearerToken } from "../bearer.ts";
@@ -74,17 +74,17 @@ function gate(route: RouteLike, kind: NonNullable<ReturnType<typeof activityKind
       const held = { activityId, status: "CONSENSUS_NEEDED" };
       return isV2(c) ? c.json({ meta: { requestId: c.get("requestId") }, data: held }, 202) : c.json(held, 202);
     }
+    const started = await startActivity(db, request, admission, c.req.path);
     let res: Response;
     try {
       res = await handler(c);
     } catch (error) {
-      if (error instanceof KeyholdError) {
-        await recordRanActivity(db, request, admission, c.req.path, { status: "FAILED", resultStatus: error.status, result: { code: error.code, message: error.message } });
-      }
+      const refusal = error instanceof KeyholdError ? { status: error.status, result: { code: error.code, message: error.message } } : { status: 500, result: { code: "INTERNAL_SERVER_ERROR" } };
+      await endActivity(db, started, { status: "FAILED", resultStatus: refusal.status, result: refusal.result });
       throw error;
     }
     const body = res.headers.get("Content-Type")?.includes("json") ? await res.clone().json() : null;
-    await recordRanActivity(db, request, admission, c.req.path, { status: res.status < 300 ? "COMPLETED" : "FAILED", resultStatus: res.status, result: body });
+    await endActivity(db, started, { status: res.status < 300 ? "COMPLETED" : "FAILED", resultStatus: res.status, result: body });
     return res;
   };
 }
@@ -109,14 +109,14 @@ function requireRules(ctx: RootKeyContext, rules: PermissionRule[], apiId: strin
  */
 export async function runHeldActivity(
   app: { fetch: (request: Request, env: unknown) => Response | Promise<Response> },
-  db: Parameters<typeof finishActivity>[0],
+  db: Database,
   activity: ActivityRow,
   initiator: RootKeyContext | null,
 ): Promise<void> {
   const now = () => Date.now();
   if (!initiator) {
     const gone = { code: "UNAUTHORIZED", message: "The initiator's root key was deleted or expired before the activity could run." };
-    await finishActivity(db, activity.id, { status: "FAILED", resultStatus: 401, result: gone }, now());
+    await endActivity(db, activity, { status: "FAILED", resultStatus: 401, result: gone }, now());
     return;
   }
   const stored = activity.input as { method: string; raw: unknown };
@@ -128,5 +128,5 @@ export async function runHeldActivity(
   const body = res.headers.get("Content-Type")?.includes("json") ? await res.json() : null;
   const ok = res.status < 300;
   const sealed = ok && activity.sealPublicKey ? await sealResult(activity.sealPublicKey, body) : null;
-  await finishActivity(db, activity.id, { status: ok ? "COMPLETED" : "FAILED", resultStatus: res.status, result: redactSecrets(body), resultSealed: sealed }, now());
+  await endActivity(db, activity, { status: ok ? "COMPLETED" : "FAILED", resultStatus: res.status, result: body, resultSealed: sealed }, now());
 }

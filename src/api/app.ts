@@ -56,6 +56,8 @@ import { gateActivities } from "./activity-gate.ts";
 import { registerActivityRoutes } from "./custody/activities.ts";
 import { registerRootQuorumRoutes } from "./custody/root-quorum.ts";
 import { custodyRules } from "../activities/rules.ts";
+import { registerAuditOperations } from "./operations/audit.ts";
+import { registerUserOperations } from "./operations/users.ts";
 import { registerReadyz } from "./routes/readyz.ts";
 
 const routes = [
@@ -99,6 +101,8 @@ const routes = [
   registerKeysGetVerifications,
   registerAnalyticsGetVerifications,
   ...v2Routes,
+  registerUserOperations,
+  registerAuditOperations,
   registerReadyz,
   registerMetrics,
   registerOpenApiDocument,

@@ -44,6 +44,16 @@ export const CREATE_ROOT_KEY = "rbac.*.create_root_key";
 export const READ_ROOT_KEY = "rbac.*.read_root_key";
 export const DELETE_ROOT_KEY = "rbac.*.delete_root_key";
 
+/** Custody controls (docs/custody-design.md): workspace-wide only, like rbac.*. */
+export const CUSTODY = {
+  createUser: "custody.*.create_user",
+  readUser: "custody.*.read_user",
+  deleteUser: "custody.*.delete_user",
+} as const;
+
+/** Reading the audit trail (src/audit/). */
+export const READ_AUDIT_LOG = "audit.*.read_log";
+
 /** The permission for an action on identities, e.g. `identity.*.create_identity` (Unkey's names). */
 export function identityPermission(identityId: string, action: IdentityAction): string {
   return `identity.${identityId}.${action}`;

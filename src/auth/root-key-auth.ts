@@ -12,6 +12,8 @@ import type { CachedRootKey, RootKeyCache } from "./root-key-cache.ts";
 export interface RootKeyContext {
   rootKeyId: string;
   workspaceId: string;
+  /** The person the root key belongs to: quorum and the audit trail count users, not keys. */
+  userId: string;
   permissions: readonly string[];
   /** When the calling root key stops working; keys it creates can't outlive it. */
   expires: number | null;
@@ -41,7 +43,7 @@ export async function authenticateRootKey(db: Database, token: string | undefine
   const row = cached !== undefined ? cached : await loadRootKey(db, token, hash, options.cache);
   // Expiry against the clock on every use: a cached root key is never trusted to still be valid.
   if (!row || (row.expires !== null && row.expires <= (options.now ?? Date.now()))) throw unauthorized();
-  return { rootKeyId: row.id, workspaceId: row.workspaceId, permissions: row.permissions, expires: row.expires };
+  return { rootKeyId: row.id, workspaceId: row.workspaceId, userId: row.userId, permissions: row.permissions, expires: row.expires };
 }
 
 /** The root key with this hash, unless it or its workspace is deleted. */
@@ -53,7 +55,7 @@ export async function findLiveRootKey(db: Database, hash: string): Promise<Cache
 /** Prepared: every admin call (and, with the v2 API, every verify) authenticates here on a cache miss. */
 const findByHash = preparedPerHandle((db) =>
   db
-    .select({ id: rootKeys.id, workspaceId: rootKeys.workspaceId, permissions: rootKeys.permissions, expires: rootKeys.expires })
+    .select({ id: rootKeys.id, workspaceId: rootKeys.workspaceId, userId: rootKeys.userId, permissions: rootKeys.permissions, expires: rootKeys.expires })
     .from(rootKeys)
     .innerJoin(workspaces, eq(workspaces.id, rootKeys.workspaceId))
     .where(and(eq(rootKeys.hash, sql.placeholder("hash")), isNull(rootKeys.deletedAt), isNull(workspaces.deletedAt)))

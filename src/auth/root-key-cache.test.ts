@@ -1,7 +1,7 @@
 import { describe, expect, test } from "vitest";
 import { type CachedRootKey, RootKeyCache, subscribeToRootKeyChanges } from "./root-key-cache.ts";
 
-const record = (id: string, permissions: string[] = ["*"]): CachedRootKey => ({ id, workspaceId: "ws_1", permissions, expires: null });
+const record = (id: string, permissions: string[] = ["*"]): CachedRootKey => ({ id, workspaceId: "ws_1", userId: "usr_1", permissions, expires: null });
 const options = { max: 100, maxBytes: 1024 * 1024, ttlMs: 60_000 };
 
 describe("RootKeyCache", () => {

@@ -6,6 +6,7 @@ import type { DatabaseHandle } from "../db/client.ts";
 export interface CachedRootKey {
   id: string;
   workspaceId: string;
+  userId: string;
   permissions: readonly string[];
   expires: number | null;
 }
@@ -46,7 +47,7 @@ export class RootKeyCache extends RecordCache<CachedRootKey> {
 
 /** Strings at two bytes a character plus a rough per-object overhead: a bound, not an exact count. */
 function estimateBytes(entry: CachedRootKey, hash: string): number {
-  let bytes = 256 + 2 * (hash.length + entry.id.length + entry.workspaceId.length);
+  let bytes = 256 + 2 * (hash.length + entry.id.length + entry.workspaceId.length + entry.userId.length);
   for (const p of entry.permissions) bytes += 32 + 2 * p.length;
   return bytes;
 }

@@ -4,6 +4,7 @@ import type { Database } from "../db/client.ts";
 import { rootKeys } from "../db/schema.ts";
 import { KeyholdError, notFound } from "../errors.ts";
 import { newId } from "../ids.ts";
+import { findUser, firstUser } from "../users/users.ts";
 import { ROOT_KEY_PREFIX, generateKey, keyStart } from "../keys/key-format.ts";
 import { jsonByteLength } from "../keys/storable.ts";
 import { MAX_LIST_LIMIT, cutByBytes } from "../paging.ts";
@@ -16,31 +17,45 @@ export interface NewRootKey {
   key: string;
 }
 
-/** Inserts a root key; the plaintext is returned once and only its hash is kept. */
-export async function insertRootKey(
-  db: Database,
-  input: { workspaceId: string; name?: string; permissions: string[]; expires?: number; createdBy?: string },
-): Promise<NewRootKey> {
-  const key = generateKey({ prefix: ROOT_KEY_PREFIX, byteLength: 32 });
-  const keyId = newId("rk");
-  await db.insert(rootKeys).values({
-    id: keyId,
-    workspaceId: input.workspaceId,
-    name: input.name ?? null,
-    hash: sha256Hex(key),
-    start: keyStart(key),
-    permissions: [...new Set(input.permissions)],
-    createdBy: input.createdBy ?? null,
-    createdAt: Date.now(),
-    expires: input.expires ?? null,
+export interface InsertRootKeyInput {
+  workspaceId: string;
+  /** Whom it belongs to: a live user of the workspace (NOT_FOUND otherwise); left out, the workspace's first user. */
+  userId?: string;
+  name?: string;
+  permissions: string[];
+  expires?: number;
+  createdBy?: string;
+}
+
+/**
+ * Inserts a root key; the plaintext is returned once and only its hash is kept. The user's row
+ * is share-locked meanwhile, so a concurrent deleteUser cannot leave the key with nobody.
+ */
+export async function insertRootKey(db: Database, input: InsertRootKeyInput): Promise<NewRootKey & { userId: string }> {
+  return db.transaction(async (tx) => {
+    const user = input.userId !== undefined ? await findUser(tx, input.workspaceId, input.userId, "share") : await firstUser(tx, input.workspaceId);
+    const key = generateKey({ prefix: ROOT_KEY_PREFIX, byteLength: 32 });
+    const keyId = newId("rk");
+    await tx.insert(rootKeys).values({
+      id: keyId,
+      workspaceId: input.workspaceId,
+      userId: user.id,
+      name: input.name ?? null,
+      hash: sha256Hex(key),
+      start: keyStart(key),
+      permissions: [...new Set(input.permissions)],
+      createdBy: input.createdBy ?? null,
+      createdAt: Date.now(),
+      expires: input.expires ?? null,
+    });
+    return { keyId, key, userId: user.id };
   });
-  return { keyId, key };
 }
 
 export async function createRootKey(
   db: Database,
   ctx: RootKeyContext,
-  input: { name?: string; permissions: string[]; expires?: number },
+  input: { name?: string; permissions: string[]; expires?: number; userId?: string },
 ): Promise<NewRootKey> {
   requirePermission(ctx, CREATE_ROOT_KEY);
   // No escalation: every permission granted must be covered by one the caller holds.
@@ -53,7 +68,9 @@ export async function createRootKey(
   }
   // Nor in time: a root key can't make one that outlives it.
   const expires = ctx.expires === null ? input.expires : Math.min(input.expires ?? ctx.expires, ctx.expires);
-  return insertRootKey(db, { ...input, expires, workspaceId: ctx.workspaceId, createdBy: ctx.rootKeyId });
+  // Another workspace's user is as absent as one never made (findUser is scoped): 404.
+  const { keyId, key } = await insertRootKey(db, { ...input, userId: input.userId ?? ctx.userId, expires, workspaceId: ctx.workspaceId, createdBy: ctx.rootKeyId });
+  return { keyId, key };
 }
 
 export async function deleteRootKey(db: Database, ctx: RootKeyContext, keyId: string): Promise<void> {
@@ -79,6 +96,7 @@ export async function deleteRootKey(db: Database, ctx: RootKeyContext, keyId: st
 
 export interface RootKeyView {
   id: string;
+  userId: string;
   name?: string;
   start: string;
   permissions: string[];
@@ -112,6 +130,7 @@ export async function listRootKeys(
 function toRootKeyView(r: typeof rootKeys.$inferSelect): RootKeyView {
   return {
     id: r.id,
+    userId: r.userId,
     ...(r.name !== null && { name: r.name }),
     start: r.start,
     permissions: r.permissions,

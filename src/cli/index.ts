@@ -1,5 +1,6 @@
 import { Command } from "commander";
 import pkg from "../../package.json" with { type: "json" };
+import { registerAudit } from "./commands/audit.ts";
 import { registerBootstrap } from "./commands/bootstrap.ts";
 import { registerDoctor } from "./commands/doctor.ts";
 import { registerKeys } from "./commands/keys.ts";
@@ -27,5 +28,6 @@ registerKeys(program);
 registerVault(program);
 registerDoctor(program);
 registerPrepare(program);
+registerAudit(program);
 
 await program.parseAsync(process.argv).catch(exitWithError);

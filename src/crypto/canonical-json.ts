@@ -1,18 +1,16 @@
 /**
- * JSON with object keys sorted at every depth and no whitespace (RFC 8785's form for the
- * values JSON.parse gives: numbers print as ECMAScript does, as RFC 8785 asks). Digests of
- * requests and audit entries hash this, so the same content always hashes the same.
- * (The `canonicalize` package does this too, but its releases since 3.0 need Node 22.)
+ * JSON with every object's keys in code-unit order, no whitespace: one text for one value,
+ * whatever order its keys were built or stored in (jsonb reorders them). What the audit chain
+ * and activity digests hash. Values are taken as JSON.stringify takes them: `undefined`
+ * members are left out, non-finite numbers become null.
  */
 export function canonicalJson(value: unknown): string {
-  if (value === null || typeof value !== "object") {
-    const text = JSON.stringify(value);
-    if (text === undefined) throw new TypeError(`canonicalJson: ${typeof value} has no JSON form`);
-    return text;
-  }
-  if (Array.isArray(value)) return `[${value.map((v) => canonicalJson(v === undefined ? null : v)).join(",")}]`;
-  const entries = Object.entries(value as Record<string, unknown>)
-    .filter(([, v]) => v !== undefined)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
+  if (value === null || typeof value !== "object") return JSON.stringify(value) ?? "null";
+  if (Array.isArray(value)) return `[${value.map((v) => (v === undefined ? "null" : canonicalJson(v))).join(",")}]`;
+  const record = value as Record<string, unknown>;
+  const members = Object.keys(record)
+    .filter((k) => record[k] !== undefined)
+    .sort()
+    .map((k) => `${JSON.stringify(k)}:${canonicalJson(record[k])}`);
+  return `{${members.join(",")}}`;
 }

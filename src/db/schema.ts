@@ -46,11 +46,31 @@ export const workspaces = pgTable("workspaces", {
   quorumThreshold: integer("quorum_threshold").notNull().default(1),
 });
 
+/**
+ * The people of a workspace (src/users/, drizzle/0009). Every root key belongs to one, so
+ * that quorum counts people, never keys. Deleting is soft and refused while the user holds a
+ * live root key.
+ */
+export const users = pgTable(
+  "users",
+  {
+    id: id("id").primaryKey(),
+    workspaceId: id("workspace_id").notNull().references(() => workspaces.id),
+    name: text("name").notNull(),
+    email: text("email"),
+    tags: jsonb("tags").$type<string[]>().notNull().default([]),
+    createdAt: millis("created_at").notNull(),
+    deletedAt: millis("deleted_at"),
+  },
+  (t) => [index("users_workspace_idx").on(t.workspaceId, t.id)],
+);
+
 export const rootKeys = pgTable(
   "root_keys",
   {
     id: id("id").primaryKey(),
     workspaceId: id("workspace_id").notNull().references(() => workspaces.id),
+    userId: id("user_id").notNull().references(() => users.id),
     name: text("name"),
     hash: text("hash").notNull(),
     start: text("start").notNull(),
@@ -60,7 +80,11 @@ export const rootKeys = pgTable(
     expires: millis("expires"),
     deletedAt: millis("deleted_at"),
   },
-  (t) => [uniqueIndex("root_keys_hash_idx").on(t.hash), index("root_keys_workspace_idx").on(t.workspaceId, t.id)],
+  (t) => [
+    uniqueIndex("root_keys_hash_idx").on(t.hash),
+    index("root_keys_workspace_idx").on(t.workspaceId, t.id),
+    index("root_keys_user_idx").on(t.userId).where(sql`${t.deletedAt} is null`),
+  ],
 );
 
 export const apis = pgTable(
@@ -367,3 +391,42 @@ export const activityApprovals = pgTable(
   },
   (t) => [primaryKey({ columns: [t.activityId, t.userId] })],
 );
+
+/**
+ * The audit trail (src/audit/, drizzle/0010): append-only (a trigger refuses UPDATE, DELETE
+ * and TRUNCATE), one hash chain per workspace. `hash` covers the entry and `prev_hash`, the
+ * previous entry's hash (64 zeros for the first), so a changed, deleted or reordered entry
+ * shows. No foreign keys to what entries name: the trail outlives them.
+ */
+export const auditLog = pgTable(
+  "audit_log",
+  {
+    workspaceId: id("workspace_id").notNull().references(() => workspaces.id),
+    seq: bigint("seq", { mode: "number" }).notNull(),
+    id: id("id").notNull(),
+    at: millis("at").notNull(),
+    event: text("event").notNull(),
+    activityId: id("activity_id"),
+    activityType: text("activity_type"),
+    /** The user who acted (the calling root key's user). */
+    userId: id("user_id"),
+    rootKeyId: id("root_key_id"),
+    apiId: id("api_id"),
+    keyId: id("key_id"),
+    details: jsonb("details").$type<Record<string, unknown>>().notNull().default({}),
+    prevHash: text("prev_hash").notNull(),
+    hash: text("hash").notNull(),
+  },
+  (t) => [
+    primaryKey({ name: "audit_log_pk", columns: [t.workspaceId, t.seq] }),
+    index("audit_log_key_idx").on(t.workspaceId, t.keyId, t.seq).where(sql`${t.keyId} is not null`),
+    index("audit_log_user_idx").on(t.workspaceId, t.userId, t.seq).where(sql`${t.userId} is not null`),
+  ],
+);
+
+/** Each workspace's chain head: appends lock this row, so one chain never forks. */
+export const auditHeads = pgTable("audit_heads", {
+  workspaceId: id("workspace_id").primaryKey().references(() => workspaces.id),
+  seq: bigint("seq", { mode: "number" }).notNull(),
+  hash: text("hash").notNull(),
+});

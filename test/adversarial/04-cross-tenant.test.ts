@@ -31,6 +31,8 @@ interface Ids {
   roleId: string;
   /** An activity of the workspace (its createKey), by id. */
   activityId: string;
+  /** A user of the workspace holding no root key (users.*, createRootKey's userId). */
+  userId: string;
 }
 
 interface IdRoute {
@@ -50,6 +52,12 @@ interface IdRoute {
   undeletable?: true;
   /** v2 analytics declares no 404: a foreign or missing API reads as one without verifications (200, a row of zeros). */
   emptyRows?: true;
+  /**
+   * The ids are filters, not references (audit.listLogs): A's id finds nothing in B's workspace,
+   * exactly as a missing id (200, an empty page). The trail outlives what it names, so a deleted
+   * resource's id may still find entries: no "deleted" comparison for these rows.
+   */
+  filter?: true;
 }
 
 /** The namespace of the ids, or one of the same shape that was never issued. */
@@ -206,7 +214,14 @@ const idRoutes: IdRoute[] = [
     v2: true,
     emptyRows: true,
   },
-  { name: "v2 analytics.getVerifications by externalId", method: "POST", path: "/v2/analytics.getVerifications", input: (i) => ({ externalId: i.externalId }), v2: true, emptyRows: true },
+  { name: "v2 analytics.getVerifications by externalId", method: "POST", path: "/v2/analytics.getVerifications", input: (i) => ({ externalId: i.externalId }), v2: true, emptyRows: true },  // Custody: users by id, root keys given to a user, the audit trail filtered by ids.
+  { name: "users.getUser", method: "GET", path: "/v1/users.getUser", input: (i) => ({ userId: i.userId }) },
+  { name: "users.deleteUser", method: "POST", path: "/v1/users.deleteUser", input: (i) => ({ userId: i.userId }) },
+  { name: "v2 users.getUser", method: "POST", path: "/v2/users.getUser", input: (i) => ({ userId: i.userId }), v2: true },
+  { name: "v2 users.deleteUser", method: "POST", path: "/v2/users.deleteUser", input: (i) => ({ userId: i.userId }), v2: true },
+  { name: "rootKeys.createRootKey for a user", method: "POST", path: "/v1/rootKeys.createRootKey", input: (i) => ({ name: "planted", permissions: ["rbac.*.read_root_key"], userId: i.userId }) },
+  { name: "audit.listLogs by key, user and root key", method: "GET", path: "/v1/audit.listLogs", input: (i) => ({ keyId: i.keyId, userId: i.userId, rootKeyId: i.rootKeyId }), filter: true },
+  { name: "v2 audit.listLogs by key", method: "POST", path: "/v2/audit.listLogs", input: (i) => ({ keyId: i.keyId }), v2: true, filter: true },
 ];
 
 /** A namespace of `ws` with an override for `vip` and one counted window: what the ratelimit rows aim at. */
@@ -231,13 +246,23 @@ function freshHash(encoding: "hex" | "base64"): string {
   return randomBytes(32).toString(encoding);
 }
 
+/** A user of `ws` holding no root key. */
+async function spareUser(h: Harness, ws: Workspace): Promise<string> {
+  const res = await h.post("/v2/users.createUser", { name: "spare" }, ws.rootKey);
+  if (res.status !== 200) throw new Error(`user fixture: ${JSON.stringify(res.body)}`);
+  return res.body.data.userId;
+}
+
+/** The items of a list answer: v2's `data`, v1's one array field. */
+const listed = (route: IdRoute, res: Response): unknown => (route.v2 ? res.body.data : Object.values(res.body ?? {}).find(Array.isArray));
+
 /** A body for "indistinguishable" comparisons: without its request id, in either envelope. */
 const comparable = (route: IdRoute, res: Response): unknown => (route.v2 ? { ...res.body, meta: Object.keys(res.body?.meta ?? {}) } : withoutRequestId(res.body));
 const verdictCode = (route: IdRoute, res: Response): unknown => (route.v2 ? res.body.data?.code : res.body.code);
 
 /** An API without verifications: one row of zeros, or none when grouped. */
 function emptyRows(route: IdRoute): unknown[] {
-  const input = route.input({ apiId: "", keyId: "", rootKeyId: "", key: "", disabledKey: "", identityId: "", externalId: "", permissionId: "", roleId: "", activityId: "" }) as { groupBy?: unknown };
+  const input = route.input({ apiId: "", keyId: "", rootKeyId: "", key: "", disabledKey: "", identityId: "", externalId: "", permissionId: "", roleId: "", userId: "", activityId: "" }) as { groupBy?: unknown };
   if (input.groupBy !== undefined) return [];
   return [{ valid: 0, notFound: 0, forbidden: 0, usageExceeded: 0, rateLimited: 0, unauthorized: 0, disabled: 0, insufficientPermissions: 0, expired: 0, total: 0 }];
 }
@@ -249,7 +274,6 @@ const routesWithoutIds: Record<string, string> = {
   "/v2/apis.createApi": "creates in the caller's own workspace (as v1's)",
   "/readyz": "readiness probe: no id, no root key",
   "/v1/apis.createApi": "creates in the caller's own workspace (checked below)",
-  "/v1/rootKeys.createRootKey": "creates in the caller's own workspace (checked below)",
   "/v1/rootKeys.listRootKeys": "lists the caller's own workspace (checked below)",
   "/v1/identities.createIdentity": "creates in the caller's own workspace (checked below)",
   "/v2/identities.createIdentity": "creates in the caller's own workspace (checked below)",
@@ -269,14 +293,18 @@ const routesWithoutIds: Record<string, string> = {
   "/v2/workspaces.getRootQuorum": "the caller's own workspace",
   "/v1/workspaces.updateRootQuorum": "the caller's own workspace",
   "/v2/workspaces.updateRootQuorum": "the caller's own workspace",
+  "/v1/users.createUser": "creates in the caller's own workspace",
+  "/v2/users.createUser": "creates in the caller's own workspace",
+  "/v1/users.listUsers": "lists the caller's own workspace (checked below)",
+  "/v2/users.listUsers": "lists the caller's own workspace (checked below)",
 };
 
 /** Request fields that name an existing resource: a route with one of them needs a row above. */
-const ID_FIELDS = ["apiId", "keyId", "key", "identityId", "identity", "permissionId", "roleId", "permission", "role", "activityId"];
+const ID_FIELDS = ["apiId", "keyId", "key", "identityId", "identity", "permissionId", "roleId", "permission", "role", "userId", "rootKeyId", "activityId"];
 
 /** Every per-API action, so the targeted key below is refused only by the workspace wall. */
 const RBAC_ACTIONS = ["read_permission", "delete_permission", "read_role", "delete_role", "add_permission_to_role", "remove_permission_from_role", "create_permission"].map((a) => `rbac.*.${a}`);
-const CUSTODY_ACTIONS = ["custody.*.read_activity", "custody.*.approve_activity"];
+const CUSTODY_ACTIONS = ["custody.*.read_user", "custody.*.delete_user", "custody.*.read_activity", "custody.*.approve_activity", "rbac.*.create_root_key", "audit.*.read_log"];
 const API_ACTIONS = ["read_api", "update_api", "delete_api", "create_key", "read_key", "update_key", "delete_key", "verify_key", "encrypt_key", "decrypt_key", "read_analytics"];
 
 function send(h: Harness, route: IdRoute, ids: Ids, token: string): Promise<Response> {
@@ -329,11 +357,12 @@ function crossTenantSuite(h: () => Harness, rows: IdRoute[], full: boolean): voi
     // A's role grants a permission and is held by A's key: a foreign delete or change would reach the key.
     const rbacA = await rbacIds(h(), a);
     expect((await h().post("/v2/keys.addRoles", { keyId: keyA.keyId, roles: [(await h().post("/v2/permissions.getRole", { role: rbacA.roleId }, a.rootKey)).body.data.name] }, a.rootKey)).status).toBe(200);
-    idsA = { apiId: apiA, keyId: keyA.keyId, rootKeyId: rootA.keyId, key: keyA.key, disabledKey: disabledA.key, namespaceId: namespaceA, identityId: identityA, externalId: "owner-a", ...rbacA, activityId: await firstActivity(h(), a) };
+
+    idsA = { apiId: apiA, keyId: keyA.keyId, rootKeyId: rootA.keyId, key: keyA.key, disabledKey: disabledA.key, namespaceId: namespaceA, identityId: identityA, externalId: "owner-a", userId: await spareUser(h(), a), ...rbacA, activityId: await firstActivity(h(), a) };
 
     const apiB = await h().createApi(b, "api-b");
     const keyB = await h().createKey(b, apiB, { prefix: "ka" });
-    idsB = { apiId: apiB, keyId: keyB.keyId, rootKeyId: b.rootKeyId, key: keyB.key, disabledKey: keyB.key, identityId: "", externalId: "", ...(await rbacIds(h(), b)), activityId: await firstActivity(h(), b) };
+    idsB = { apiId: apiB, keyId: keyB.keyId, rootKeyId: b.rootKeyId, key: keyB.key, disabledKey: keyB.key, identityId: "", externalId: "", userId: b.userId, ...(await rbacIds(h(), b)), activityId: await firstActivity(h(), b) };
     // A root key of B that names A's API explicitly: permissions cannot reach across workspaces.
     const targeted = await h().rootKey(b, [...API_ACTIONS.map((action) => `api.${apiA}.${action}`), "rbac.*.delete_root_key", "rbac.*.read_root_key", ...RBAC_ACTIONS, ...CUSTODY_ACTIONS]);
     tokensOfB.push({ name: "B's `*` root key", token: () => b.rootKey }, { name: "B's key naming A's API", token: () => targeted.key });
@@ -354,6 +383,7 @@ function crossTenantSuite(h: () => Harness, rows: IdRoute[], full: boolean): voi
     permissionId: newId("key").replace("key_", "perm_"),
     activityId: newId("act"),
     roleId: newId("key").replace("key_", "role_"),
+    userId: newId("usr"),
   });
 
   describe.each([0, 1])("with token %i", (tokenIndex) => {
@@ -375,6 +405,9 @@ function crossTenantSuite(h: () => Harness, rows: IdRoute[], full: boolean): voi
       } else if (route.emptyRows) {
         expect(foreign.status, context).toBe(200);
         expect(foreign.body.data, context).toEqual(emptyRows(route));
+      } else if (route.filter) {
+        expect(foreign.status, context).toBe(200);
+        expect(listed(route, foreign), context).toEqual([]);
       } else {
         expectErrorEnvelope(foreign, "NOT_FOUND", context);
         expectErrorEnvelope(missing, "NOT_FOUND", context);
@@ -396,7 +429,8 @@ function crossTenantSuite(h: () => Harness, rows: IdRoute[], full: boolean): voi
       const externalId = `control-${apiId}`;
       const { identityId } = (await h().post("/v2/identities.createIdentity", { externalId }, a.rootKey)).body.data;
       const activityId = await firstActivity(h(), a);
-      const res = await send(h(), route, { apiId, keyId, rootKeyId, key, disabledKey, namespaceId, identityId, externalId, activityId, ...(await rbacIds(h(), a)) }, a.rootKey);
+      const userId = await spareUser(h(), a);
+      const res = await send(h(), route, { apiId, keyId, rootKeyId, key, disabledKey, namespaceId, identityId, externalId, userId, activityId, ...(await rbacIds(h(), a)) }, a.rootKey);
       expect(res.status, `${route.name}: ${JSON.stringify(res.body)}`).toBe(route.ownStatus ?? 200);
       if (route.verdict) expect(verdictCode(route, res), route.name).toBe(route.name.includes("disabled") ? "DISABLED" : "VALID");
     }
@@ -416,9 +450,11 @@ function crossTenantSuite(h: () => Harness, rows: IdRoute[], full: boolean): voi
     const rbac = await rbacIds(h(), a);
     expect((await h().post("/v2/permissions.deletePermission", { permission: rbac.permissionId }, a.rootKey)).status).toBe(200);
     expect((await h().post("/v2/permissions.deleteRole", { role: rbac.roleId }, a.rootKey)).status).toBe(200);
-    const deleted: Ids = { apiId, keyId, rootKeyId, key, disabledKey, identityId, externalId, ...rbac, activityId: "" };
+    const userId = await spareUser(h(), a);
+    expect((await h().post("/v2/users.deleteUser", { userId }, a.rootKey)).status).toBe(200);
+    const deleted: Ids = { apiId, keyId, rootKeyId, key, disabledKey, identityId, externalId, userId, ...rbac, activityId: "" };
     const before = await h().snapshot();
-    for (const route of rows.filter((r) => !r.undeletable)) {
+    for (const route of rows.filter((r) => !r.filter && !r.undeletable)) {
       const gone = await send(h(), route, deleted, a.rootKey);
       const missing = await send(h(), route, missingIds(), a.rootKey);
       expect(gone.status, route.name).toBe(missing.status);
@@ -501,6 +537,19 @@ function crossTenantSuite(h: () => Harness, rows: IdRoute[], full: boolean): voi
     expect(v1Made.status).toBe(200);
     expect((await h().post("/v2/identities.getIdentity", { identity: idsA.externalId }, b.rootKey)).body.data.id).toBe(mine.body.data.identityId);
     expect((await h().post("/v2/identities.getIdentity", { identity: idsA.identityId }, a.rootKey)).body.data).toEqual(aIdentityBefore);
+
+    // Users and the audit trail: B sees its own only (A's createUser is on A's trail, not B's).
+    for (const res of [await h().get("/v1/users.listUsers", {}, b.rootKey), await h().post("/v2/users.listUsers", {}, b.rootKey)]) {
+      expect(res.status).toBe(200);
+      expect(JSON.stringify(res.body)).not.toContain(idsA.userId);
+      expect(JSON.stringify(res.body)).toContain(b.userId);
+    }
+    for (const res of [await h().get("/v1/audit.listLogs", {}, b.rootKey), await h().post("/v2/audit.listLogs", {}, b.rootKey)]) {
+      expect(res.status).toBe(200);
+      expect(JSON.stringify(res.body)).not.toContain(idsA.userId);
+      expect(JSON.stringify(res.body)).not.toContain(a.workspaceId);
+    }
+    expect(JSON.stringify((await h().get("/v1/audit.listLogs", {}, a.rootKey)).body)).toContain(idsA.userId);
   });
 
   test("the table covers every registered route", async () => {

@@ -16,6 +16,8 @@ export interface Fixture {
   role?: { id: string; name: string };
   /** An activity of the workspace, long completed (05 reads it from listActivities). */
   activityId?: string;
+  /** A user of the workspace holding no root key, so that deleteUser can succeed (05 and 17 make one per fixture). */
+  userId?: string;
 }
 
 export interface Call {
@@ -60,6 +62,8 @@ const limitBody = (namespace: string) => ({ namespace, identifier: "u", limit: 1
 const fresh = (kind: string) => `${kind}.${randomBytes(6).toString("hex")}`;
 const slugOf = (f: Fixture) => f.permission?.slug ?? "p.none";
 const roleOf = (f: Fixture) => f.role?.name ?? "r.none";
+/** The fixture's user, or a user id never issued (NOT_FOUND). */
+const userOf = (f: Fixture) => f.userId ?? "usr_1Ghu6Z4qWmT8xYbN3cVd2K";
 
 export const authRoutes: AuthRoute[] = [
   { name: "apis.createApi", call: () => post("/v1/apis.createApi", { name: "n" }), needs: ["create_api"] },
@@ -240,9 +244,24 @@ export const authRoutes: AuthRoute[] = [
       { name: `${prefix}workspaces.updateRootQuorum`, call: () => write("workspaces.updateRootQuorum", { userIds: [], threshold: 1 }), needs: ["custody.*.update_root_quorum"] },
     ];
   }),
+  // Custody (docs/custody-design.md): Keyhold's own operations, v1 and v2 from one definition.
+  { name: "users.createUser", call: () => post("/v1/users.createUser", { name: "n" }), needs: ["custody.*.create_user"] },
+  { name: "users.getUser", call: (f) => get("/v1/users.getUser", { userId: userOf(f) }), needs: ["custody.*.read_user"] },
+  { name: "users.listUsers", call: () => get("/v1/users.listUsers", {}), needs: ["custody.*.read_user"] },
+  { name: "users.deleteUser", call: (f) => post("/v1/users.deleteUser", { userId: userOf(f) }), needs: ["custody.*.delete_user"] },
+  { name: "v2 users.createUser", call: () => post("/v2/users.createUser", { name: "n", tags: ["t"] }), needs: ["custody.*.create_user"] },
+  { name: "v2 users.getUser", call: (f) => post("/v2/users.getUser", { userId: userOf(f) }), needs: ["custody.*.read_user"] },
+  { name: "v2 users.listUsers", call: () => post("/v2/users.listUsers", {}), needs: ["custody.*.read_user"] },
+  { name: "v2 users.deleteUser", call: (f) => post("/v2/users.deleteUser", { userId: userOf(f) }), needs: ["custody.*.delete_user"] },
+  {
+    name: "rootKeys.createRootKey for a user",
+    call: (f) => post("/v1/rootKeys.createRootKey", { name: "n", permissions: ["rbac.*.create_root_key"], userId: userOf(f) }),
+    needs: ["rbac.*.create_root_key"],
+  },
+  { name: "audit.listLogs", call: (f) => get("/v1/audit.listLogs", { keyId: f.keyId, limit: 10 }), needs: ["audit.*.read_log"] },
+  { name: "v2 audit.listLogs", call: () => post("/v2/audit.listLogs", { event: "CREATE_USER" }), needs: ["audit.*.read_log"] },
 ];
 
-export const CUSTODY = ["custody.*.read_activity", "custody.*.approve_activity", "custody.*.read_root_quorum", "custody.*.update_root_quorum"];
 export const IDENTITY = ["identity.*.create_identity", "identity.*.read_identity", "identity.*.update_identity", "identity.*.delete_identity"];
 export const API_ACTIONS = ["create_api", "read_api", "update_api", "delete_api", "create_key", "read_key", "update_key", "delete_key", "verify_key", "encrypt_key", "decrypt_key", "read_analytics"];
 export const RBAC = [
@@ -254,6 +273,10 @@ export const RBAC = [
   ),
 ];
 export const RATELIMIT = ["ratelimit.*.limit", "ratelimit.*.create_namespace", "ratelimit.*.set_override", "ratelimit.*.read_override", "ratelimit.*.delete_override"];
+export const CUSTODY = [
+  ...["create_user", "read_user", "delete_user", "read_activity", "approve_activity", "read_root_quorum", "update_root_quorum"].map((a) => `custody.*.${a}`),
+  "audit.*.read_log",
+];
 export const ALL = [...API_ACTIONS.map((a) => `api.*.${a}`), ...RBAC, ...RATELIMIT, ...IDENTITY, ...CUSTODY];
 export const full = (need: string) => (need.includes(".") ? need : `api.*.${need}`);
 

@@ -181,6 +181,7 @@ forEachDatabase("rootKeys", (h) => {
     const alpha = res.body.rootKeys.find((k: any) => k.id === a.body.keyId);
     expect(alpha).toEqual({
       id: a.body.keyId,
+      userId: ws.userId, // the caller's user, by default
       name: "alpha",
       start: a.body.key.slice(0, "kh_root_".length + 4),
       permissions: ["api.*.read_key", "api.*.read_api"],

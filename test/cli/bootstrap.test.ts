@@ -5,17 +5,18 @@ afterAll(killAll);
 
 describe.sequential("keyhold bootstrap and migrate on embedded PGlite", () => {
   const dataDir = tempDataDir();
-  let created: { workspaceId: string; rootKeyId: string; rootKey: string };
+  let created: { workspaceId: string; userId: string; rootKeyId: string; rootKey: string };
 
-  test("bootstrap --json prints exactly {workspaceId, rootKeyId, rootKey} and nothing else", async () => {
+  test("bootstrap --json prints exactly {workspaceId, userId, rootKeyId, rootKey} and nothing else", async () => {
     const run = await runCli(["bootstrap", "--json", "--name", "acme"], { KEYHOLD_DATA_DIR: dataDir });
     expect(run.stderr).toBe("");
     expect(run.code).toBe(0);
     expect(run.stdout.endsWith("\n")).toBe(true);
     expect(run.stdout.trim().split("\n")).toHaveLength(1);
     created = JSON.parse(run.stdout);
-    expect(Object.keys(created)).toEqual(["workspaceId", "rootKeyId", "rootKey"]);
+    expect(Object.keys(created)).toEqual(["workspaceId", "userId", "rootKeyId", "rootKey"]);
     expect(created.workspaceId).toMatch(/^ws_\w+$/);
+    expect(created.userId).toMatch(/^usr_\w{22}$/);
     expect(created.rootKeyId).toMatch(/^rk_\w+$/);
     expect(created.rootKey).toMatch(/^kh_root_\w{20,}$/);
   });
@@ -29,7 +30,7 @@ describe.sequential("keyhold bootstrap and migrate on embedded PGlite", () => {
   test("bootstrap without --json says the key is shown once and makes a second workspace", async () => {
     const run = await runCli(["bootstrap"], { KEYHOLD_DATA_DIR: dataDir });
     expect(run.code).toBe(0);
-    expect(run.stdout).toMatch(/Created workspace ws_\w+ in embedded PGlite/);
+    expect(run.stdout).toMatch(/Created workspace ws_\w+ in embedded PGlite.*, with its first user usr_\w+ \("Owner"\)/);
     expect(run.stdout).toMatch(/shown only this once/);
     expect(run.stdout).toMatch(/^ {2}kh_root_\w+$/m);
     expect(run.stdout).not.toContain(created.rootKey);
@@ -43,6 +44,9 @@ describe.sequential("keyhold bootstrap and migrate on embedded PGlite", () => {
     expect(api.status).toBe(200);
     const key = await post(server.url, "/v1/keys.createKey", { apiId: api.body.apiId }, created.rootKey);
     expect(key.status).toBe(200);
+    // The root key is the bootstrap user's: the first user of the workspace.
+    const users = await post(server.url, "/v2/users.listUsers", {}, created.rootKey);
+    expect(users.body.data).toEqual([{ userId: created.userId, name: "Owner", tags: [], createdAt: expect.any(Number) }]);
     const verified = await post(server.url, "/v1/keys.verifyKey", { key: key.body.key, apiId: api.body.apiId });
     expect(verified.body).toMatchObject({ valid: true, code: "VALID", keyId: key.body.keyId });
     const wrong = await post(server.url, "/v1/apis.createApi", { name: "x" }, `${created.rootKey.slice(0, -2)}xx`);

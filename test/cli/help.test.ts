@@ -8,7 +8,7 @@ describe("keyhold help", () => {
     const run = await runCli(["--help"]);
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/^Usage: keyhold/);
-    for (const command of ["serve", "migrate", "bootstrap", "keys", "vault", "doctor", "prepare"]) expect(run.stdout).toMatch(new RegExp(`^  ${command}\\b`, "m"));
+    for (const command of ["serve", "migrate", "bootstrap", "keys", "vault", "doctor", "prepare", "audit"]) expect(run.stdout).toMatch(new RegExp(`^  ${command}\\b`, "m"));
   });
 
   test.each([
@@ -23,6 +23,9 @@ describe("keyhold help", () => {
     ["keys verify", /\[key\]\n[\s\S]*exits 0 if it is valid[\s\S]*read from stdin when\s+<key> is - or left out[\s\S]*process\s+list[\s\S]*key\s+the key to verify, or - \(the default\) to read it from stdin[\s\S]*--api <apiId>/],
     ["keys list", /--api <apiId>[\s\S]*--limit <n>/],
     ["prepare", /migrated template/],
+    ["audit", /verify[\s\S]*export/],
+    ["audit verify", /changed,\s+deleted or reordered[\s\S]*--workspace <workspaceId>/],
+    ["audit export", /NDJSON[\s\S]*--since <time>[\s\S]*--workspace <workspaceId>/],
     ["vault status", /master keys[\s\S]*--json/],
     ["vault create-dek", /--keyring <workspaceId>/],
     ["vault rotate-master", /Rewrap every DEK under the first key of VAULT_MASTER_KEYS/],

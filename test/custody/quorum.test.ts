@@ -1,4 +1,7 @@
+import { randomBytes } from "node:crypto";
 import { beforeAll, describe, expect, test } from "vitest";
+import { insertUser } from "../../src/users/users.ts";
+import { verifyChain } from "../../src/audit/verify-chain.ts";
 import { type Workspace, forEachDatabase } from "../harness.ts";
 import type { Harness } from "../harness.ts";
 
@@ -15,8 +18,9 @@ interface Person {
 }
 
 async function person(h: Harness, ws: Workspace, permissions: string[] = ["*"]): Promise<Person> {
-  const { key, keyId } = await h.rootKey(ws, permissions);
-  return { userId: keyId, rootKey: key, rootKeyId: keyId };
+  const { id: userId } = await insertUser(h.db, ws.workspaceId, { name: `person-${randomBytes(3).toString("hex")}` });
+  const { key, keyId } = await h.rootKey(ws, permissions, undefined, userId);
+  return { userId, rootKey: key, rootKeyId: keyId };
 }
 
 forEachDatabase("root quorum (2 of 2)", (h) => {
@@ -73,10 +77,25 @@ forEachDatabase("root quorum (2 of 2)", (h) => {
     expect(again.status).toBe(200);
     expect(again.body.status).toBe("CONSENSUS_NEEDED"); // one person, one approval
     expect(again.body.approvals).toHaveLength(1);
+    // Nor does the same person with another root key of theirs: quorum counts people.
+    const secondKey = await h().rootKey(ws, ["*"], undefined, platform.userId);
+    const sameUser = await h().post("/v1/activities.approveActivity", { activityId: held.body.activityId, digest }, secondKey.key);
+    expect(sameUser.body.status).toBe("CONSENSUS_NEEDED");
+    expect(sameUser.body.approvals).toHaveLength(1);
     const ran = await h().post("/v1/activities.approveActivity", { activityId: held.body.activityId, digest }, customer.rootKey);
     expect(ran.body.status).toBe("COMPLETED");
     const late = await h().post("/v1/activities.approveActivity", { activityId: held.body.activityId, digest }, customer.rootKey);
     expect(late.status).toBe(409);
+
+    // The trail holds each step, in order, and its chain verifies.
+    const trail = (await h().get("/v1/audit.listLogs", { activityType: "CREATE_API", limit: "100" }, ws.rootKey)).body.logs.filter((e: { activityId: string }) => e.activityId === held.body.activityId);
+    expect(trail.map((e: { event: string; userId: string | null }) => [e.event, e.userId])).toEqual([
+      ["activity.held", platform.userId],
+      ["activity.approved", customer.userId],
+      ["activity.started", null],
+      ["activity.completed", null],
+    ]);
+    expect((await verifyChain(h().db, ws.workspaceId)).problem).toBeUndefined();
   });
 
   test("a rejected activity never runs and cannot be approved after", async () => {

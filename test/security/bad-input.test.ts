@@ -22,6 +22,8 @@ interface Fixture {
   /** The key's owner: an identity of the workspace. */
   externalId: string;
   identityId: string;
+  /** A user holding no root key (the control deletes its own). */
+  userId: string;
 }
 
 /** A fresh externalId, for bodies that create an identity (a second one of the same would be a 409). */
@@ -725,7 +727,60 @@ const postRoutes: PostRoute[] = [
       ],
     })),
   ),
+  ...custodyPostRoutes(),
 ];
+
+/**
+ * Keyhold's own operations (users.*, audit.*), v1 and v2 from one definition. v2 reads parse
+ * their numbers with z.coerce (one schema serves v1's query text too: src/api/operation.ts),
+ * so a v2 `limit` of "10" or true is accepted: their numbers are refused by range in `extra`,
+ * not mutated field by field.
+ */
+function custodyPostRoutes(): PostRoute[] {
+  const createUser = (path: string): PostRoute => ({
+    path,
+    valid: () => ({ name: "Alice", email: "alice@example.com", tags: ["ops"] }),
+    extra: () => [
+      ["name missing", { email: "alice@example.com" }],
+      ["name of 256", { name: "n".repeat(256) }],
+      ["not an email", { name: "a", email: "alice" }],
+      ["33 tags", { name: "a", tags: Array.from({ length: 33 }, (_, i) => `t${i}`) }],
+      ["an empty tag", { name: "a", tags: [""] }],
+      ["a tag of 65", { name: "a", tags: ["t".repeat(65)] }],
+      ["a tag with NUL", { name: "a", tags: [NUL] }],
+    ],
+  });
+  const byUserId = (path: string): PostRoute => ({
+    path,
+    valid: (f) => ({ userId: f.userId }),
+    extra: () => [["userId missing", {}], ["userId of 256", { userId: "u".repeat(256) }]],
+  });
+  return [
+    createUser("/v1/users.createUser"),
+    createUser("/v2/users.createUser"),
+    byUserId("/v2/users.getUser"),
+    byUserId("/v1/users.deleteUser"),
+    byUserId("/v2/users.deleteUser"),
+    {
+      path: "/v2/users.listUsers",
+      valid: () => ({ cursor: "usr_0" }),
+      extra: () => [["limit 0", { limit: 0 }], ["limit 101", { limit: 101 }], ["limit 1.5", { limit: 1.5 }], ["cursor of 256", { cursor: "c".repeat(256) }]],
+    },
+    {
+      path: "/v2/audit.listLogs",
+      valid: (f) => ({ event: "CREATE_USER", activityType: "CREATE_USER", userId: f.userId, rootKeyId: f.rootKeyId, keyId: f.keyId, cursor: "0" }),
+      extra: () => [
+        ["limit 0", { limit: 0 }],
+        ["limit 101", { limit: 101 }],
+        ["since -1", { since: -1 }],
+        ["until 1.5", { until: 1.5 }],
+        ["since 2^53", { since: 2 ** 53 }],
+        ["cursor not a seq", { cursor: "abc" }],
+        ["cursor negative", { cursor: "-1" }],
+      ],
+    },
+  ];
+}
 
 /** What a permission's or role's description refuses (it may be empty, as in Unkey's v1, so it is not mutated field by field). */
 const descriptionRefusals = (base: Body): [string, unknown][] => [
@@ -1000,6 +1055,30 @@ const getRoutes: GetRoute[] = [
       ["namespaceName of 513", { namespaceName: "x".repeat(513) }],
     ],
   },
+  {
+    path: "/v1/users.getUser",
+    valid: (f) => ({ userId: f.userId }),
+    bad: () => [
+      ["userId missing", {}],
+      ["userId empty", { userId: "" }],
+      ["userId of 10 000", { userId: LONG }],
+      ["userId with NUL", { userId: NUL }],
+    ],
+  },
+  { path: "/v1/users.listUsers", valid: () => ({ limit: "10" }), bad: v1ListQueryRefusals },
+  {
+    path: "/v1/audit.listLogs",
+    valid: (f) => ({ limit: "10", since: "1", until: String(FUTURE), userId: f.userId, event: "CREATE_USER" }),
+    bad: () => [
+      ...v1ListQueryRefusals(),
+      ["since=-1", { since: "-1" }],
+      ["since=abc", { since: "abc" }],
+      ["until=1.5", { until: "1.5" }],
+      ["cursor=abc", { cursor: "abc" }],
+      ["event with NUL", { event: NUL }],
+      ["keyId of 10 000", { keyId: LONG }],
+    ],
+  },
 ];
 
 /** The standalone rate-limit namespace the ratelimit rows use (made in beforeAll). */
@@ -1087,7 +1166,8 @@ forEachDatabase("bad input", (h) => {
     const { keyId, key } = await h().createKey(ws, apiId, { prefix: "sk", remaining: 10, ratelimit: { limit: 10, duration: 60_000 }, permissions: ["read"], ownerId: externalId });
     const { keyId: rootKeyId } = await h().rootKey(ws, ["api.*.read_key"]);
     const identityId = (await h().post("/v2/identities.getIdentity", { identity: externalId }, ws.rootKey)).body.data.id;
-    f = { apiId, keyId, key, rootKeyId, externalId, identityId };
+    const userId = (await h().post("/v2/users.createUser", { name: "bad input" }, ws.rootKey)).body.data.userId;
+    f = { apiId, keyId, key, rootKeyId, externalId, identityId, userId };
     expect((await h().post("/v2/ratelimit.limit", { namespace: NS, identifier: "warm", limit: 1, duration: 60_000 }, ws.rootKey)).status).toBe(200);
     expect((await h().post("/v2/ratelimit.setOverride", { namespace: NS, identifier: "keep", limit: 1, duration: 60_000 }, ws.rootKey)).status).toBe(200);
     // The workspace's role for the rbac rows, and what the control's deletes delete.
@@ -1154,6 +1234,7 @@ forEachDatabase("bad input", (h) => {
       for (const [label, body, headers] of cases) {
         if (label === "empty object" && route.path === "/v1/apis.updateApi") continue; // covered: no apiId
         if (label === "empty object" && route.path === "/v2/identities.listIdentities") continue; // every field optional: `{}` lists the first page
+        if (label === "empty object" && (route.path === "/v2/users.listUsers" || route.path === "/v2/audit.listLogs")) continue;
         if (label === "empty object" && route.path.endsWith(".listPermissions")) continue; // every field optional: {} lists
         if (label === "empty object" && route.path.endsWith(".listRoles")) continue;
         // Every parameter is optional there: no body reads every API the root key may (tested in test/api/analytics.test.ts).
@@ -1297,7 +1378,8 @@ forEachDatabase("bad input", (h) => {
       const { keyId, key } = await h().createKey(ws, apiId, { remaining: 10, permissions: ["read"], ownerId: externalId });
       const { keyId: rootKeyId } = await h().rootKey(ws, ["api.*.read_key"]);
       const identityId = (await h().post("/v2/identities.getIdentity", { identity: externalId }, ws.rootKey)).body.data.id;
-      const res = await h().post(route.path, route.valid({ apiId, keyId, key, rootKeyId, externalId, identityId }), ws.rootKey);
+      const userId = (await h().post("/v2/users.createUser", { name: "control" }, ws.rootKey)).body.data.userId;
+      const res = await h().post(route.path, route.valid({ apiId, keyId, key, rootKeyId, externalId, identityId, userId }), ws.rootKey);
       expect(res.status, `${route.path}: ${JSON.stringify(res.body)}`).toBe(200);
       expectNoStackTrace(res);
       if (route.path === "/v1/keys.verifyKey") expect(res.body).toMatchObject({ valid: true });

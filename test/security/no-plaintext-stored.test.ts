@@ -102,7 +102,7 @@ forEachDatabase("no plaintext stored or returned", (h) => {
     await record(h().post("/v1/keys.deleteKey", { keyId: keys[1]!.keyId, permanent: true }, ws.rootKey));
     await record(h().post("/v1/rootKeys.deleteRootKey", { keyId: secrets.find((s) => s.kind === "root key" && s !== secrets[0])!.keyId }, ws.rootKey));
 
-    const dump = JSON.stringify(await h().snapshot());
+    const dump = JSON.stringify(await h().dump());
     const leak = findLeak(dump, secrets, false);
     expect(leak, leak).toBeUndefined();
     // The control: what is stored is the hash and the short start, so the search looks in the right place.
@@ -180,7 +180,7 @@ forEachDatabase(
       const page = await h().get("/v1/apis.listKeys", { apiId }, ws.rootKey);
       seen.push(JSON.stringify(page.body));
 
-      const dump = JSON.stringify(await h().snapshot());
+      const dump = JSON.stringify(await h().dump());
       const stored = findLeak(dump, secrets, false);
       expect(stored, stored).toBeUndefined();
       const returned = findLeak(seen.join("\n"), secrets, true);

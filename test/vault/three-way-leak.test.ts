@@ -78,7 +78,7 @@ forEachDatabase(
       }
 
       const vaultFiles = readTree(h().testVault!.options.vaultDir);
-      const apiDump = await h().snapshot();
+      const apiDump = await h().dump();
       const masterKeys = h().testVault!.options.masterKeys!.split(",");
       expect(vaultFiles.size).toBeGreaterThanOrEqual(2);
 

@@ -1,4 +1,5 @@
 import { derivedId } from "../../ids.ts";
+import { custodyExamples } from "./custody-examples.ts";
 
 /**
  * One request and one response example per operation, for the OpenAPI document (and so for
@@ -167,7 +168,7 @@ export const operationExamples: Record<string, OperationExamples> = {
   "rootKeys.listRootKeys": {
     request: { limit: "50" },
     response: {
-      rootKeys: [{ id: "rk_1Ghu6XbK2fQzTQJmT8WJ3c", name: "ci deploys", start: "kh_root_3oTt", permissions: ["api.*.create_key", "api.*.read_key"], createdAt: 1767225600000 }],
+      rootKeys: [{ id: "rk_1Ghu6XbK2fQzTQJmT8WJ3c", userId: "usr_1Ghu6Z4qWmT8xYbN3cVd2K", name: "ci deploys", start: "kh_root_3oTt", permissions: ["api.*.create_key", "api.*.read_key"], createdAt: 1767225600000 }],
     },
   },
   // v2: `response` is the `data` of v2's envelope.
@@ -262,7 +263,8 @@ export const operationExamples: Record<string, OperationExamples> = {
   },
   "v2.identities.deleteIdentity": { request: { identity: "user_123" }, response: {} },
   ...rbacExamples(),
-  ...custodyExamples(),
+  ...activityExamples(),
+  ...custodyExamples,
   "analytics.getVerifications": {
     request: { apiId, start: "1767225600000", end: "1767311999999", groupBy: "day" },
     response: [{ time: 1767225600000, ...verificationCounts }],
@@ -307,7 +309,7 @@ function rbacExamples(): Record<string, OperationExamples> {
 }
 
 /** Keyhold's own custody operations (activities, the root quorum): the same examples in both versions. */
-function custodyExamples(): Record<string, OperationExamples> {
+function activityExamples(): Record<string, OperationExamples> {
   const activityId = "act_1Ghu6ZJ4nT8dWq2xLkR7vB";
   const digest = "9f2c1a7e5b3d8c4f6a0e2b7d9c1f3a5e8b0d2c4f6a8e0b2d4c6f8a0e2b4d6c8f";
   const initiator = { userId: "usr_1Ghu6ZA1bC2dE3fG4hJ5kL", rootKeyId: "rk_1Ghu6ZB2cD3eF4gH5jK6mN" };

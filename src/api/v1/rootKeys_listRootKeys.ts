@@ -10,6 +10,7 @@ import { rootKeyRequired } from "../routes/route-security.ts";
 const rootKeySchema = z
   .object({
     id: z.string(),
+    userId: z.string().openapi({ description: "The user the root key belongs to." }),
     name: z.string().optional(),
     start: z.string(),
     permissions: z.array(z.string()),

@@ -8,9 +8,9 @@ interface Options {
 export function registerBootstrap(program: Command): void {
   program
     .command("bootstrap")
-    .description("Create a workspace and a root key holding every permission (*). The key is printed once.")
+    .description("Create a workspace, its first user (\"Owner\") and a root key of that user holding every permission (*). The key is printed once.")
     .option("--name <name>", "workspace name", "default")
-    .option("--json", 'print only {"workspaceId","rootKeyId","rootKey"} as JSON')
+    .option("--json", 'print only {"workspaceId","userId","rootKeyId","rootKey"} as JSON')
     .action(bootstrap);
 }
 
@@ -30,14 +30,14 @@ async function bootstrap(options: Options): Promise<void> {
     await database.close();
   }
   if (options.json) {
-    const { workspaceId, rootKeyId, rootKey } = created;
-    process.stdout.write(`${JSON.stringify({ workspaceId, rootKeyId, rootKey })}\n`);
+    const { workspaceId, userId, rootKeyId, rootKey } = created;
+    process.stdout.write(`${JSON.stringify({ workspaceId, userId, rootKeyId, rootKey })}\n`);
     return;
   }
   process.stdout.write(
     [
-      `Created workspace ${created.workspaceId} in ${describeDatabase(config)}.`,
-      `Root key ${created.rootKeyId} (permission *), shown only this once:`,
+      `Created workspace ${created.workspaceId} in ${describeDatabase(config)}, with its first user ${created.userId} ("Owner").`,
+      `Root key ${created.rootKeyId} of that user (permission *), shown only this once:`,
       "",
       `  ${created.rootKey}`,
       "",
