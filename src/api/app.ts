@@ -52,6 +52,8 @@ import { identityRoutes } from "./v1/identities.ts";
 import { registerAnalyticsGetVerifications } from "./v1/analytics_getVerifications.ts";
 import { registerKeysGetVerifications } from "./v1/keys_getVerifications.ts";
 import { v2Routes } from "./v2/routes.ts";
+import { registerExportKey } from "./operations/keys_exportKey.ts";
+import { registerEscrowOperations } from "./operations/escrow.ts";
 import { registerReadyz } from "./routes/readyz.ts";
 
 const routes = [
@@ -95,6 +97,8 @@ const routes = [
   registerKeysGetVerifications,
   registerAnalyticsGetVerifications,
   ...v2Routes,
+  registerExportKey,
+  registerEscrowOperations,
   registerReadyz,
   registerMetrics,
   registerOpenApiDocument,

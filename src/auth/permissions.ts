@@ -38,6 +38,7 @@ export type ApiAction =
   | "verify_key"
   | "encrypt_key"
   | "decrypt_key"
+  | "export_key"
   | "read_analytics";
 
 export const CREATE_ROOT_KEY = "rbac.*.create_root_key";
@@ -63,4 +64,12 @@ export const RBAC = {
   deleteRole: "rbac.*.delete_role",
   addPermissionToRole: "rbac.*.add_permission_to_role",
   removePermissionFromRole: "rbac.*.remove_permission_from_role",
+} as const;
+
+/** Escrow keys (src/escrow/): workspace-wide only, `escrow.*.<action>`. */
+export const ESCROW = {
+  createKey: "escrow.*.create_key",
+  readKey: "escrow.*.read_key",
+  deleteKey: "escrow.*.delete_key",
+  exportKey: "escrow.*.export_key",
 } as const;
