@@ -136,7 +136,7 @@ export class Harness {
 
   /** Every row of every table, as text: for "nothing changed" and "no plaintext stored" checks. */
   async snapshot(): Promise<Record<string, unknown[]>> {
-    const tables = ["workspaces", "root_keys", "apis", "keys", "key_permissions", "key_roles", "ratelimit_windows", "ratelimit_namespaces", "ratelimit_overrides", "identities", "permissions", "roles", "role_permissions"];
+    const tables = ["workspaces", "root_keys", "apis", "keys", "key_permissions", "key_roles", "ratelimit_windows", "ratelimit_namespaces", "ratelimit_overrides", "identities", "permissions", "roles", "role_permissions", "escrow_keys"];
     const out: Record<string, unknown[]> = {};
     for (const table of tables) {
       out[table] = await executeRows(this.db, sql.raw(`select * from ${table} order by 1, 2`));

@@ -16,7 +16,7 @@ const versions = [
         ? h.get(`/v1/escrow.${action}`, Object.fromEntries(Object.entries(input).map(([k, v]) => [k, String(v)])), token)
         : h.post(`/v1/escrow.${action}`, input, token),
     data: (b: any) => b,
-    list: (b: any) => ({ items: b.escrowKeys, cursor: b.cursor }),
+    list: (b: any) => ({ items: b.escrowKeys, cursor: b.cursor, hasMore: undefined as boolean | undefined }),
   },
   {
     name: "v2",

@@ -24,6 +24,10 @@ function readmeUnserved(): string[] {
   return [...section.matchAll(/`([a-z]+\.(?:\*|[A-Za-z]+))`/g)].map((m) => m[1]!);
 }
 
+/** Keyhold's own operations (src/api/operation.ts: served as /v1 and /v2), which Unkey's SDK never had: an exact name or `group.`. */
+const KEYHOLD_OWN = ["keys.exportKey", "escrow."];
+const keyholdOwn = (op: string) => KEYHOLD_OWN.some((own) => op === own || (own.endsWith(".") && op.startsWith(own)));
+
 let h: Harness;
 beforeAll(async () => {
   h = await openHarness("pglite");
@@ -39,7 +43,7 @@ test("the SDK's v2 operations are served or listed as not served in the README, 
   expect(sdk.length).toBeGreaterThan(50);
   expect(sdk.filter((op) => !served.includes(op) && !listed(op)), "neither served nor listed").toEqual([]);
   expect(served.filter(listed), "served but listed as not served").toEqual([]);
-  expect(served.filter((op) => !sdk.includes(op)), "served but not an SDK operation").toEqual([]);
+  expect(served.filter((op) => !sdk.includes(op) && !keyholdOwn(op)), "served but not an SDK operation").toEqual([]);
   // An unserved operation answers 404 in the v2 envelope.
   const res = await h.post("/v2/deployments.getDeployment", { deploymentId: "x" }, "kh_root_x"); // out of scope for good
   expect(res.status).toBe(404);
