@@ -42,7 +42,8 @@ async function recoverableFixture(h: Harness, ws: Workspace): Promise<Fixture> {
   const suffix = randomBytes(6).toString("hex");
   const permission = await h.post("/v2/permissions.createPermission", { name: "leaks", slug: `p.${suffix}` }, ws.rootKey);
   const role = await h.post("/v2/permissions.createRole", { name: `r.${suffix}` }, ws.rootKey);
-  return { apiId, keyId, key, rootKeyId, namespace, identityId, permission: { id: permission.body.data.permissionId, slug: `p.${suffix}` }, role: { id: role.body.data.roleId, name: `r.${suffix}` } };
+  const escrowKeyId = (await h.post("/v2/escrow.createKey", { name: `leaks-${suffix}` }, ws.rootKey)).body.data.escrowKeyId as string;
+  return { apiId, keyId, key, rootKeyId, namespace, identityId, permission: { id: permission.body.data.permissionId, slug: `p.${suffix}` }, role: { id: role.body.data.roleId, name: `r.${suffix}` }, escrowKeyId };
 }
 
 forEachDatabase(
@@ -70,7 +71,7 @@ forEachDatabase(
       const failing: FaultSwitch = { rate: 1, enabled: true, injected: 0 };
       const broken = createApp({ db: faultyDatabase(h().db, h().kind, failing), vault: h().deps.vault, logger: pino({ level: "silent" }), rootKeyFailureLimit: false });
       const noPermission = (await h().rootKey(ws, ["api.*.create_api"])).key;
-      const missing = (): Fixture => ({ apiId: newId("api"), keyId: newId("key"), key: "sk_missing", rootKeyId: newId("rk") });
+      const missing = (): Fixture => ({ apiId: newId("api"), keyId: newId("key"), key: "sk_missing", rootKeyId: newId("rk"), escrowKeyId: newId("esc") });
       for (const route of authRoutes) {
         const f = await recoverableFixture(h(), ws);
         await record(h().app, `${route.name} 403`, route.call(f), `Bearer ${noPermission}`);
@@ -79,7 +80,7 @@ forEachDatabase(
         // The happy path before the 400: a route without any of the 400's fields (ratelimit.deleteOverride) ignores them and would act.
         const happy = await record(h().app, `${route.name} 200`, route.call(f), `Bearer ${ws.rootKey}`);
         expect(happy.status, `${route.name}: ${happy.text.slice(0, 200)}`).toBe(200);
-        await record(h().app, `${route.name} 400`, { ...route.call(f), input: { ...route.call(f).input, limit: "x", keyId: 5, apiId: [1], identityId: 5, identity: [1], externalId: 5, permissionId: 5, roleId: 5, permission: 5, role: 5 } }, `Bearer ${ws.rootKey}`);
+        await record(h().app, `${route.name} 400`, { ...route.call(f), input: { ...route.call(f).input, limit: "x", keyId: 5, apiId: [1], identityId: 5, identity: [1], externalId: 5, permissionId: 5, roleId: 5, permission: 5, role: 5, escrowKeyId: 5 } }, `Bearer ${ws.rootKey}`);
         await record(broken, `${route.name} database down`, route.call(f), `Bearer ${ws.rootKey}`);
       }
       // verifyKey without a root key: every verdict.
@@ -92,7 +93,10 @@ forEachDatabase(
     });
 
     test("no answer carries a key hash, a root-key hash, any 64-hex digest, or a ciphertext", async () => {
-      const stored = await executeRows<{ hash: string; encrypted: string | null }>(h().db, sql`select hash, encrypted from keys union all select hash, null from root_keys`);
+      const stored = await executeRows<{ hash: string; encrypted: string | null }>(
+        h().db,
+        sql`select hash, encrypted from keys union all select hash, null from root_keys union all select null, encrypted from escrow_keys`,
+      );
       const secrets = stored.flatMap((r) => [r.hash, r.encrypted, r.encrypted?.split(".")[2]]).filter((s): s is string => !!s);
       expect(stored.some((r) => r.encrypted)).toBe(true);
       const found: string[] = [];
@@ -105,6 +109,22 @@ forEachDatabase(
       }
       console.log(`[adversarial 17 ${h().kind}] ${recorded.length} answers searched for ${secrets.length} stored hashes and ciphertexts: ${found.length} found`);
       expect(found).toEqual([]);
+    });
+
+    test("no answer carries an escrow private key: exports are sealed, and nothing else holds it", async () => {
+      // Every escrow key made in the run, opened the one way a test can: in the vault itself.
+      const rows = await executeRows<{ id: string; workspace_id: string; encrypted: string }>(h().db, sql`select id, workspace_id, encrypted from escrow_keys`);
+      const privateKeys: string[] = [];
+      for (const r of rows) {
+        const opened = await h().testVault!.vault.keyrings.decrypt(r.workspace_id, r.encrypted, r.id, "keyPair");
+        privateKeys.push((JSON.parse(new TextDecoder().decode(opened)) as { d: string }).d);
+      }
+      expect(privateKeys.length).toBeGreaterThan(authRoutes.length);
+      expect(recorded.filter((r) => r.label.includes("exportKey 200")).length).toBeGreaterThanOrEqual(4);
+      const found = recorded.filter((r) => privateKeys.some((d) => r.text.includes(d))).map((r) => r.label);
+      const dump = JSON.stringify(await h().snapshot());
+      expect(found).toEqual([]);
+      expect(privateKeys.filter((d) => dump.includes(d))).toEqual([]);
     });
 
     test("no answer carries a stack trace, and no error body carries SQL", async () => {
