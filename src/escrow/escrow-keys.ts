@@ -1,5 +1,5 @@
 import { and, eq, gt, isNull } from "drizzle-orm";
-import { ESCROW } from "../auth/permissions.ts";
+import { ESCROW, escrowPermission } from "../auth/permissions.ts";
 import { type RootKeyContext, requirePermission } from "../auth/root-key-auth.ts";
 import type { P256PublicJwk } from "../crypto/export-bundle.ts";
 import type { Database } from "../db/client.ts";
@@ -16,7 +16,8 @@ import { requireTargetKey } from "./target-key.ts";
  * sees that data, and the private key leaves the vault only sealed to a caller's key
  * (exportEscrowKey). This database holds the public key and the vault's ciphertext of the
  * private one, bound to the workspace's keyring and the escrow key's id. Every query is scoped
- * to the caller's workspace: another workspace's escrow key answers like a missing one.
+ * to the caller's workspace: another workspace's escrow key answers like a missing one. Reading,
+ * deleting and exporting take `escrow.*.<action>` or the escrow key's own `escrow.<id>.<action>`.
  */
 
 export type EscrowKeyRow = typeof escrowKeys.$inferSelect;
@@ -63,7 +64,7 @@ export async function createEscrowKey(
 
 export async function getEscrowKey(db: Database, ctx: RootKeyContext, input: { escrowKeyId: string }): Promise<EscrowKeyView> {
   const row = await findEscrowKey(db, ctx.workspaceId, input.escrowKeyId);
-  requirePermission(ctx, ESCROW.readKey);
+  requirePermission(ctx, ESCROW.readKey, escrowPermission(row.id, "read_key"));
   return toView(row);
 }
 
@@ -88,7 +89,7 @@ export async function listEscrowKeys(
 /** Soft delete: the escrow key answers NOT_FOUND at once and can never be exported again. */
 export async function deleteEscrowKey(db: Database, ctx: RootKeyContext, input: { escrowKeyId: string }): Promise<void> {
   const row = await findEscrowKey(db, ctx.workspaceId, input.escrowKeyId);
-  requirePermission(ctx, ESCROW.deleteKey);
+  requirePermission(ctx, ESCROW.deleteKey, escrowPermission(row.id, "delete_key"));
   const deleted = await db
     .update(escrowKeys)
     .set({ deletedAt: Date.now() })
@@ -106,7 +107,7 @@ export async function exportEscrowKey(
 ): Promise<{ escrowKeyId: string; exportBundle: string }> {
   const targetPublicKey = await requireTargetKey(input.targetPublicKey);
   const row = await findEscrowKey(db, ctx.workspaceId, input.escrowKeyId);
-  requirePermission(ctx, ESCROW.exportKey);
+  requirePermission(ctx, ESCROW.exportKey, escrowPermission(row.id, "export_key"));
   if (!vault) throw noVault();
   const exportBundle = await vault.exportTo({ keyring: ctx.workspaceId, encrypted: row.encrypted, context: row.id, purpose: "keyPair", targetPublicKey });
   return { escrowKeyId: row.id, exportBundle };

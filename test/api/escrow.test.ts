@@ -134,6 +134,26 @@ forEachDatabase(
       }
     });
 
+    test.each(versions)("$name: escrow.<id>.<action> covers that escrow key only", async (v) => {
+      const ws = await h().workspace();
+      const mine = await createEscrowKey(h(), v, ws, "mine");
+      const other = await createEscrowKey(h(), v, ws, "other");
+      const target = await targetKey();
+      for (const [action, permission] of [["getKey", "read_key"], ["exportKey", "export_key"], ["deleteKey", "delete_key"]] as const) {
+        const holder = await h().rootKey(ws, [`escrow.${mine.escrowKeyId}.${permission}`]);
+        const input = (escrowKeyId: string) => ({ escrowKeyId, ...(action === "exportKey" && { targetPublicKey: target.publicJwk }) });
+        const refused = await v.call(h(), action, input(other.escrowKeyId), holder.key);
+        expectErrorEnvelope(refused, "INSUFFICIENT_PERMISSIONS", action);
+        expect(JSON.stringify(refused.body)).toContain(`escrow.*.${permission}`);
+        const allowed = await v.call(h(), action, input(mine.escrowKeyId), holder.key);
+        expect(allowed.status, action).toBe(200);
+        if (action === "exportKey") expect(JSON.parse(await openBundle(v.data(allowed.body).exportBundle, target.privateKey))).toMatchObject(mine.publicKey);
+      }
+      // Listing and creating stay workspace-wide.
+      const perKey = await h().rootKey(ws, [`escrow.${mine.escrowKeyId}.read_key`]);
+      expectErrorEnvelope(await v.call(h(), "listKeys", {}, perKey.key), "INSUFFICIENT_PERMISSIONS");
+    });
+
     test.each(versions)("$name: another workspace's escrow key answers like a missing one, and lists hold only one's own", async (v) => {
       const a = await h().workspace();
       const b = await h().workspace();

@@ -22,8 +22,8 @@ export function registerEscrowOperations(app: App): void {
   registerOperation(app, {
     operation: "escrow.getKey",
     summary: "Get an escrow key",
-    description: "An escrow key's name and public key.\n\nPermission: `escrow.*.read_key`.",
-    permissions: [{ anyOf: [ESCROW.readKey] }],
+    description: "An escrow key's name and public key.\n\nPermission: `escrow.*.read_key` or `escrow.<escrowKeyId>.read_key`.",
+    permissions: [{ anyOf: [ESCROW.readKey, "escrow.<escrowKeyId>.read_key"] }],
     read: true,
     request: z.object({ escrowKeyId }),
     data: escrowKeyView,
@@ -43,8 +43,8 @@ export function registerEscrowOperations(app: App): void {
   registerOperation(app, {
     operation: "escrow.deleteKey",
     summary: "Delete an escrow key",
-    description: "Deletes an escrow key: it answers NOT_FOUND at once and can never be exported again, so data encrypted to it only is lost.\n\nPermission: `escrow.*.delete_key`.",
-    permissions: [{ anyOf: [ESCROW.deleteKey] }],
+    description: "Deletes an escrow key: it answers NOT_FOUND at once and can never be exported again, so data encrypted to it only is lost.\n\nPermission: `escrow.*.delete_key` or `escrow.<escrowKeyId>.delete_key`.",
+    permissions: [{ anyOf: [ESCROW.deleteKey, "escrow.<escrowKeyId>.delete_key"] }],
     request: z.object({ escrowKeyId }),
     data: z.object({}),
     async handle(input, ctx, c) {
@@ -57,8 +57,8 @@ export function registerEscrowOperations(app: App): void {
     summary: "Export an escrow key's private key to your public key",
     description:
       "The escrow key's private JWK as a compact JWE (ECDH-ES+A256KW, A256GCM) to `targetPublicKey` (a P-256 public JWK), sealed inside the vault.\n\n" +
-      "Permission: `escrow.*.export_key`.",
-    permissions: [{ anyOf: [ESCROW.exportKey] }],
+      "Permission: `escrow.*.export_key` or `escrow.<escrowKeyId>.export_key`.",
+    permissions: [{ anyOf: [ESCROW.exportKey, "escrow.<escrowKeyId>.export_key"] }],
     request: z.object({ escrowKeyId, targetPublicKey }),
     data: z.object({ escrowKeyId: z.string(), exportBundle }),
     async handle(input, ctx, c) {
