@@ -10,7 +10,8 @@ export interface VaultClient {
   encrypt(input: { keyring: string; data: string; context: string }): Promise<{ encrypted: string; keyId: string }>;
   decrypt(input: { keyring: string; encrypted: string; context: string }): Promise<string>;
   decryptMany(input: { keyring: string; items: { encrypted: string; context: string }[] }): Promise<string[]>;
-  reEncrypt(input: { keyring: string; encrypted: string; context: string }): Promise<{ encrypted: string; keyId: string }>;
+  /** `purpose` "keyPair" for a private key from createKeyPair (it stays sealed); "value" by default. */
+  reEncrypt(input: { keyring: string; encrypted: string; context: string; purpose?: "value" | "keyPair" }): Promise<{ encrypted: string; keyId: string }>;
   /**
    * A P-256 key pair made inside the vault: its public JWK, and its private JWK sealed with the
    * keyring's current DEK and bound to `context` as a key pair. The API stores `encrypted`;

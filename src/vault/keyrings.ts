@@ -87,12 +87,12 @@ export class Keyrings {
   }
 
   /** Moves a value onto the keyring's current DEK; a value already there is returned as it is. */
-  async reEncrypt(keyring: string, encrypted: string, context: string): Promise<EncryptResult> {
-    const plaintext = await this.decrypt(keyring, encrypted, context);
+  async reEncrypt(keyring: string, encrypted: string, context: string, purpose: SealPurpose = "value"): Promise<EncryptResult> {
+    const plaintext = await this.decrypt(keyring, encrypted, context, purpose);
     const primary = (await this.load(keyring))?.doc.primary;
     const { dekId } = decodeCiphertext(encrypted);
     if (dekId === primary && this.isFresh(this.states.get(keyring)!)) return { encrypted, dekId };
-    return this.encrypt(keyring, plaintext, context);
+    return this.encrypt(keyring, plaintext, context, purpose);
   }
 
   /** Starts a new primary DEK now (old ones keep decrypting). */

@@ -2,6 +2,7 @@ import { eq } from "drizzle-orm";
 import { expect, test } from "vitest";
 import { escrowKeys, keys } from "../../src/db/schema.ts";
 import { newId } from "../../src/ids.ts";
+import { reencryptKeys } from "../../src/keys/reencrypt-keys.ts";
 import { type Harness, type Workspace, forEachDatabase } from "../harness.ts";
 import { openBundle, sealTo, targetKey } from "../jwe-target.ts";
 import { expectErrorEnvelope } from "../security/envelope.ts";
@@ -174,6 +175,26 @@ forEachDatabase(
       const listed = v.list((await v.call(h(), "listKeys", {}, b.rootKey)).body);
       expect(listed.items.map((k: { escrowKeyId: string }) => k.escrowKeyId)).toEqual([mine.escrowKeyId]);
       expect((await v.call(h(), "getKey", { escrowKeyId }, a.rootKey)).status).toBe(200); // A's untouched
+    });
+
+    test("re-encryption moves sealed private keys onto the current DEK, which counts them: a DEK protecting one is never 'safe to retire'", async () => {
+      const ws = await h().workspace();
+      const tv = h().testVault!;
+      const made = await createEscrowKey(h(), versions[1], ws);
+      const firstDek = (await tv.client.describeKeyring(ws.workspaceId))!.primary;
+      const before = await reencryptKeys(h().db, tv.client, { workspaceId: ws.workspaceId });
+      expect(before).toEqual({ moved: 0, perDek: { [firstDek]: 1 }, unreferencedDeks: [] });
+      const second = await tv.vault.keyrings.createDek(ws.workspaceId);
+      const report = await reencryptKeys(h().db, tv.client, { workspaceId: ws.workspaceId });
+      expect(report).toEqual({ moved: 1, perDek: { [second]: 1 }, unreferencedDeks: [firstDek] });
+      const [row] = await h().db.select().from(escrowKeys).where(eq(escrowKeys.id, made.escrowKeyId));
+      expect(row!.encrypted.split(".")[1]).toBe(second);
+      expect((await reencryptKeys(h().db, tv.client, { workspaceId: ws.workspaceId })).moved).toBe(0);
+      // Still the same key pair, still only as a key pair.
+      const target = await targetKey();
+      const exported = await h().post("/v2/escrow.exportKey", { escrowKeyId: made.escrowKeyId, targetPublicKey: target.publicJwk }, ws.rootKey);
+      expect(JSON.parse(await openBundle(exported.body.data.exportBundle, target.privateKey))).toMatchObject(made.publicKey);
+      await expect(tv.client.decrypt({ keyring: ws.workspaceId, encrypted: row!.encrypted, context: made.escrowKeyId })).rejects.toThrow(/could not be decrypted/);
     });
 
     test("the vault's decrypt refuses an escrow ciphertext: the private key reaches the API only sealed", async () => {

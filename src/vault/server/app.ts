@@ -60,9 +60,9 @@ const decryptManyRoute = post(
 );
 const reEncryptRoute = post(
   "/vault.v1/reEncrypt",
-  z.object({ keyring, encrypted, context }),
+  z.object({ keyring, encrypted, context, purpose: z.enum(["value", "keyPair"]).default("value") }),
   z.object({ encrypted: z.string(), keyId: z.string() }),
-  "Moves a ciphertext onto the keyring's current DEK.",
+  "Moves a ciphertext onto the keyring's current DEK (`purpose` keyPair: a private key from createKeyPair, which stays sealed).",
 );
 const createDekRoute = post(
   "/vault.v1/createDEK",
@@ -116,7 +116,7 @@ export function createVaultApp(deps: VaultDeps): OpenAPIHono<VaultEnv> {
   });
   app.openapi(reEncryptRoute, async (c) => {
     const b = c.req.valid("json");
-    const r = await keyrings.reEncrypt(b.keyring, b.encrypted, b.context);
+    const r = await keyrings.reEncrypt(b.keyring, b.encrypted, b.context, b.purpose);
     return c.json({ encrypted: r.encrypted, keyId: r.dekId }, 200);
   });
   app.openapi(createDekRoute, async (c) => c.json({ keyId: await keyrings.createDek(c.req.valid("json").keyring) }, 200));
