@@ -14,7 +14,7 @@ import { safeError } from "../../safe-error.ts";
 import type { Keyrings } from "../keyrings.ts";
 import { VaultError } from "../vault-error.ts";
 import { registerKeyPairRoutes } from "./key-pair-routes.ts";
-import { type VaultEnv, context, encrypted, keyring, post } from "./route-kit.ts";
+import { type VaultEnv, context, encrypted, keyring, post, purpose } from "./route-kit.ts";
 
 export interface VaultDeps {
   keyrings: Keyrings;
@@ -60,7 +60,7 @@ const decryptManyRoute = post(
 );
 const reEncryptRoute = post(
   "/vault.v1/reEncrypt",
-  z.object({ keyring, encrypted, context, purpose: z.enum(["value", "keyPair"]).default("value") }),
+  z.object({ keyring, encrypted, context, purpose: purpose.default("value") }),
   z.object({ encrypted: z.string(), keyId: z.string() }),
   "Moves a ciphertext onto the keyring's current DEK (`purpose` keyPair: a private key from createKeyPair, which stays sealed).",
 );

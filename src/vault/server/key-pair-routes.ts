@@ -1,7 +1,7 @@
 import { type OpenAPIHono, z } from "@hono/zod-openapi";
 import { createSealedKeyPair, exportSealed } from "../key-pairs.ts";
 import type { Keyrings } from "../keyrings.ts";
-import { type VaultEnv, context, encrypted, keyring, post } from "./route-kit.ts";
+import { type VaultEnv, context, encrypted, keyring, post, purpose } from "./route-kit.ts";
 
 /** Checked in full by parseTargetKey (no `d`, a point on the curve): a refusal is 400. */
 const targetPublicKey = z.looseObject({ kty: z.literal("EC"), crv: z.literal("P-256"), x: z.string(), y: z.string() });
@@ -15,7 +15,7 @@ const createKeyPairRoute = post(
 );
 const exportToRoute = post(
   "/vault.v1/exportTo",
-  z.object({ keyring, encrypted, context, purpose: z.enum(["value", "keyPair"]), targetPublicKey }),
+  z.object({ keyring, encrypted, context, purpose, targetPublicKey }),
   z.object({ exportBundle: z.string() }),
   "Opens a ciphertext (a sealed value, or a private key from createKeyPair) and answers it only as a compact JWE (ECDH-ES+A256KW, A256GCM) to `targetPublicKey`.",
 );

@@ -8,6 +8,8 @@ export interface VaultEnv {
 export const keyring = z.string().min(1).max(128).regex(/^[A-Za-z0-9_-]+$/);
 export const context = z.string().max(255).default("");
 export const encrypted = z.string().min(1).max(4096);
+/** What a ciphertext seals (src/vault/ciphertext.ts SealPurpose): a caller's value, or a private key the vault made. */
+export const purpose = z.enum(["value", "keyPair"]);
 
 export function post<T extends z.ZodType, R extends z.ZodType>(path: string, body: T, response: R, description: string) {
   return createRoute({
