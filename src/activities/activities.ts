@@ -58,7 +58,9 @@ export interface Admission {
   decision: ReturnType<typeof decide>;
   params: Record<string, unknown>;
   digest: string;
-  target: ActivityTarget & { apiId?: string };
+  /** What the request names (unchecked), and what of it was found in the caller's workspace. */
+  declared: ActivityTarget;
+  target: ActivityTarget;
 }
 
 /** SHA-256 of the canonical request: what an approver names to approve exactly what they saw. */
@@ -76,13 +78,13 @@ export async function admitActivity(db: Database, rules: CustodyRules, request: 
   const digest = activityDigest(ctx.workspaceId, kind.type, operation, params);
   const declared = kind.target?.(input) ?? {};
   const [quorum, policies] = await Promise.all([rootQuorumOf(db, ctx.workspaceId), rules.policies(db, ctx.workspaceId)]);
-  if (policies.count === 0 && quorum.threshold <= 1) return { decision: { run: true }, params, digest, target: declared };
+  if (policies.count === 0 && quorum.threshold <= 1) return { decision: { run: true }, params, digest, declared, target: {} };
   const userId = userOf(ctx);
   const [targets, [user]] = await Promise.all([resolveTargets(db, ctx.workspaceId, declared), rules.users(db, ctx.workspaceId, [userId])]);
   const initiator = user ?? { id: userId, name: "", email: null, tags: [] };
   const verdict = policies.evaluate({ activity: { type: kind.type, params }, ...targets, user: initiator, approvers: [initiator] });
   const decision = decide({ verdict, quorum, rootGuarded: kind.rootGuarded === true, initiatorUserId: userId, approverUserIds: [userId] });
-  return { decision, params, digest, target: { ...declared, apiId: targets.api?.id ?? declared.apiId } };
+  return { decision, params, digest, declared, target: { apiId: targets.api?.id, keyId: targets.key?.id } };
 }
 
 export interface HeldRequest {
@@ -141,12 +143,34 @@ export async function startActivity(db: Database, request: ActivityRequest, admi
   return row as ActivityRow;
 }
 
-/** How an executing activity ended, on the activity and on the trail (its answer without secrets). */
-export async function endActivity(db: Database, activity: Pick<ActivityRow, "id" | "workspaceId" | "type" | "apiId" | "keyId">, outcome: Outcome, now = Date.now()): Promise<void> {
+/**
+ * How an executing activity ended, on the activity and on the trail: its answer without
+ * secrets, and cut to a summary when large (a page of decrypted keys is the caller's, not the
+ * trail's). A completed activity also names the api and key it acted on: they exist in its
+ * workspace, which only its success proves when nothing resolved them before.
+ */
+export async function endActivity(
+  db: Database,
+  activity: Pick<ActivityRow, "id" | "workspaceId" | "type" | "apiId" | "keyId">,
+  outcome: Outcome,
+  declared: ActivityTarget = {},
+  now = Date.now(),
+): Promise<void> {
+  const result = summarize(redactSecrets(outcome.result));
+  const done = outcome.status === "COMPLETED";
+  const named = { apiId: activity.apiId ?? (done ? declared.apiId : undefined) ?? null, keyId: activity.keyId ?? (done ? declared.keyId : undefined) ?? null };
   await db.transaction(async (tx) => {
-    await finishActivity(tx, activity.id, { ...outcome, result: redactSecrets(outcome.result) }, now);
-    await audit(tx, activity, outcome.status === "COMPLETED" ? "activity.completed" : "activity.failed", null, { resultStatus: outcome.resultStatus });
+    await finishActivity(tx, activity.id, { ...outcome, result, ...named }, now);
+    await audit(tx, { ...activity, ...named }, done ? "activity.completed" : "activity.failed", null, { resultStatus: outcome.resultStatus, result });
   });
+}
+
+/** The most of an answer an activity keeps; beyond it, only its size. */
+export const MAX_RESULT_BYTES = 4096;
+
+function summarize(result: unknown): unknown {
+  const bytes = Buffer.byteLength(JSON.stringify(result ?? null));
+  return bytes <= MAX_RESULT_BYTES ? result : { summarized: true, bytes };
 }
 
 /** One entry of the trail about an activity; `actor` null: the activity itself (its outcome). */

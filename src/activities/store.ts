@@ -87,13 +87,24 @@ export interface Outcome {
   result: unknown;
   resultStatus: number;
   resultSealed?: string | null;
+  apiId?: string | null;
+  keyId?: string | null;
 }
 
 /** The end of an executing activity: its outcome, and its stored input dropped (it ran). */
 export async function finishActivity(db: Database, activityId: string, outcome: Outcome, now: number): Promise<void> {
   await db
     .update(activities)
-    .set({ status: outcome.status, result: outcome.result, resultStatus: outcome.resultStatus, resultSealed: outcome.resultSealed ?? null, input: null, updatedAt: now })
+    .set({
+      status: outcome.status,
+      result: outcome.result,
+      resultStatus: outcome.resultStatus,
+      resultSealed: outcome.resultSealed ?? null,
+      ...(outcome.apiId !== undefined && { apiId: outcome.apiId }),
+      ...(outcome.keyId !== undefined && { keyId: outcome.keyId }),
+      input: null,
+      updatedAt: now,
+    })
     .where(and(eq(activities.id, activityId), eq(activities.status, "EXECUTING")));
 }
 

@@ -80,13 +80,23 @@ function gate(route: RouteLike, kind: NonNullable<ReturnType<typeof activityKind
       res = await handler(c);
     } catch (error) {
       const refusal = error instanceof KeyholdError ? { status: error.status, result: { code: error.code, message: error.message } } : { status: 500, result: { code: "INTERNAL_SERVER_ERROR" } };
-      await endActivity(db, started, { status: "FAILED", resultStatus: refusal.status, result: refusal.result });
+      await endActivity(db, started, { status: "FAILED", resultStatus: refusal.status, result: refusal.result }, admission.declared);
       throw error;
     }
-    const body = res.headers.get("Content-Type")?.includes("json") ? await res.clone().json() : null;
-    await endActivity(db, started, { status: res.status < 300 ? "COMPLETED" : "FAILED", resultStatus: res.status, result: body });
+    await endActivity(db, started, { status: res.status < 300 ? "COMPLETED" : "FAILED", resultStatus: res.status, result: await answerOf(res.clone()) }, admission.declared);
     return res;
   };
+}
+
+/**
+ * An answer as an activity keeps it, the same whichever version served it: the data (v2's
+ * envelope taken off), or the refusal's code and message.
+ */
+async function answerOf(res: Response): Promise<unknown> {
+  if (!res.headers.get("Content-Type")?.includes("json")) return null;
+  const body = (await res.json()) as { data?: unknown; error?: { code?: string; message?: string; type?: string; detail?: string }; meta?: unknown };
+  if (body.error) return { code: body.error.code ?? body.error.type?.split("#")[1], message: body.error.message ?? body.error.detail };
+  return body.meta !== undefined && "data" in body ? body.data : body;
 }
 
 function validatedInput(c: Context<AppEnv>, method: string): Record<string, unknown> {
@@ -113,10 +123,9 @@ export async function runHeldActivity(
   activity: ActivityRow,
   initiator: RootKeyContext | null,
 ): Promise<void> {
-  const now = () => Date.now();
   if (!initiator) {
     const gone = { code: "UNAUTHORIZED", message: "The initiator's root key was deleted or expired before the activity could run." };
-    await endActivity(db, activity, { status: "FAILED", resultStatus: 401, result: gone }, now());
+    await endActivity(db, activity, { status: "FAILED", resultStatus: 401, result: gone });
     return;
   }
   const stored = activity.input as { method: string; raw: unknown };
@@ -125,8 +134,8 @@ export async function runHeldActivity(
   if (stored.method === "GET") for (const [k, v] of Object.entries(stored.raw as Record<string, string>)) url.searchParams.set(k, v);
   else init.body = JSON.stringify(stored.raw);
   const res = await app.fetch(new Request(url, init), { [REPLAY]: { ctx: initiator } satisfies Replay });
-  const body = res.headers.get("Content-Type")?.includes("json") ? await res.json() : null;
+  const body = await answerOf(res);
   const ok = res.status < 300;
   const sealed = ok && activity.sealPublicKey ? await sealResult(activity.sealPublicKey, body) : null;
-  await endActivity(db, activity, { status: ok ? "COMPLETED" : "FAILED", resultStatus: res.status, result: body, resultSealed: sealed }, now());
+  await endActivity(db, activity, { status: ok ? "COMPLETED" : "FAILED", resultStatus: res.status, result: body, resultSealed: sealed });
 }

@@ -58,6 +58,8 @@ import { registerRootQuorumRoutes } from "./custody/root-quorum.ts";
 import { custodyRules } from "../activities/rules.ts";
 import { registerAuditOperations } from "./operations/audit.ts";
 import { registerUserOperations } from "./operations/users.ts";
+import { registerExportKey } from "./operations/keys_exportKey.ts";
+import { registerEscrowOperations } from "./operations/escrow.ts";
 import { registerReadyz } from "./routes/readyz.ts";
 
 const routes = [
@@ -103,6 +105,8 @@ const routes = [
   ...v2Routes,
   registerUserOperations,
   registerAuditOperations,
+  registerExportKey,
+  registerEscrowOperations,
   registerReadyz,
   registerMetrics,
   registerOpenApiDocument,

@@ -66,3 +66,8 @@ export async function optionalRootKeyAuth(c: Context<AppEnv>): Promise<RootKeyCo
 export function logDecrypts(logger: Logger, requestId: string, rootKeyId: string, keyIds: string[]): void {
   logger.info({ event: "key.decrypt", requestId, rootKeyId, keyIds, count: keyIds.length }, "keys decrypted");
 }
+
+/** Every export is on record too: which key or escrow key, for which root key. Never the bundle. */
+export function logExport(logger: Logger, requestId: string, rootKeyId: string, exported: { keyId: string } | { escrowKeyId: string }): void {
+  logger.info({ event: "keyId" in exported ? "key.export" : "escrow_key.export", requestId, rootKeyId, ...exported }, "key exported");
+}

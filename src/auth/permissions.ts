@@ -38,6 +38,7 @@ export type ApiAction =
   | "verify_key"
   | "encrypt_key"
   | "decrypt_key"
+  | "export_key"
   | "read_analytics";
 
 export const CREATE_ROOT_KEY = "rbac.*.create_root_key";
@@ -74,3 +75,16 @@ export const RBAC = {
   addPermissionToRole: "rbac.*.add_permission_to_role",
   removePermissionFromRole: "rbac.*.remove_permission_from_role",
 } as const;
+
+/** Escrow keys (src/escrow/): `escrow.*.<action>`; creating and listing are workspace-wide only. */
+export const ESCROW = {
+  createKey: "escrow.*.create_key",
+  readKey: "escrow.*.read_key",
+  deleteKey: "escrow.*.delete_key",
+  exportKey: "escrow.*.export_key",
+} as const;
+
+/** The permission for an action on one escrow key, e.g. `escrow.esc_123.export_key` (`*`: every one). */
+export function escrowPermission(escrowKeyId: string, action: "read_key" | "delete_key" | "export_key"): string {
+  return `escrow.${escrowKeyId}.${action}`;
+}

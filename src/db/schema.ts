@@ -12,6 +12,7 @@ import {
   text,
   uniqueIndex,
 } from "drizzle-orm/pg-core";
+import type { P256PublicJwk } from "../crypto/export-bundle.ts";
 
 /**
  * The API's database. It holds hashes, never plaintext keys; the vault's data lives
@@ -430,3 +431,22 @@ export const auditHeads = pgTable("audit_heads", {
   seq: bigint("seq", { mode: "number" }).notNull(),
   hash: text("hash").notNull(),
 });
+
+/**
+ * Escrow keys (drizzle/0012, src/escrow/): P-256 key pairs made inside the vault. `encrypted` is
+ * the vault's ciphertext of the private JWK (purpose "keyPair", bound to the workspace and this
+ * id); only the vault opens it, and only to seal it to a caller's key. Soft-deleted.
+ */
+export const escrowKeys = pgTable(
+  "escrow_keys",
+  {
+    id: id("id").primaryKey(),
+    workspaceId: id("workspace_id").notNull().references(() => workspaces.id),
+    name: text("name").notNull(),
+    publicKey: jsonb("public_key").$type<P256PublicJwk>().notNull(),
+    encrypted: text("encrypted").notNull(),
+    createdAt: millis("created_at").notNull(),
+    deletedAt: millis("deleted_at"),
+  },
+  (t) => [index("escrow_keys_workspace_idx").on(t.workspaceId, t.id)],
+);

@@ -2,6 +2,7 @@ import { and, asc, eq, gt, isNotNull, ne, sql } from "drizzle-orm";
 import type { Database } from "../db/client.ts";
 import { keys } from "../db/schema.ts";
 import type { VaultClient } from "../vault-client/vault-client.ts";
+import { countStaleEscrowKeys, escrowDekUsage, escrowWorkspaces, reencryptEscrowKeys } from "../escrow/reencrypt-escrow-keys.ts";
 
 export interface ReencryptProgress {
   done: number;
@@ -10,14 +11,14 @@ export interface ReencryptProgress {
 
 export interface ReencryptReport {
   moved: number;
-  /** Recoverable keys per DEK after the run, over the keyrings it covered. */
+  /** Ciphertexts (recoverable keys and escrow keys' sealed private keys) per DEK after the run, over the keyrings it covered. */
   perDek: Record<string, number>;
   /** DEKs of those keyrings that no ciphertext uses any more: safe to retire. */
   unreferencedDeks: string[];
 }
 
 /**
- * Moves every recoverable key's ciphertext onto its keyring's current DEK. Each row is
+ * Moves every recoverable key's ciphertext, and every escrow key's sealed private key, onto its keyring's current DEK. Each row is
  * updated on its own, only if it still holds the ciphertext that was re-encrypted, so the
  * run is idempotent and resumable: killed half-way, the next run picks up what is left.
  */
@@ -28,7 +29,8 @@ export async function reencryptKeys(
 ): Promise<ReencryptReport> {
   const batchSize = options.batchSize ?? 100;
   const scope = and(isNotNull(keys.encrypted), options.workspaceId ? eq(keys.workspaceId, options.workspaceId) : undefined);
-  const workspaceIds = (await db.selectDistinct({ id: keys.workspaceId }).from(keys).where(scope)).map((r) => r.id);
+  const withKeys = (await db.selectDistinct({ id: keys.workspaceId }).from(keys).where(scope)).map((r) => r.id);
+  const workspaceIds = [...new Set([...withKeys, ...(await escrowWorkspaces(db, options.workspaceId))])];
   const primaries = new Map<string, string>();
   for (const ws of workspaceIds) {
     const info = await vault.describeKeyring(ws);
@@ -36,7 +38,7 @@ export async function reencryptKeys(
   }
   const stale = (ws: string) => and(scope, eq(keys.workspaceId, ws), ne(keys.encryptionKeyId, primaries.get(ws) ?? ""));
   let total = 0;
-  for (const ws of primaries.keys()) total += (await db.$count(keys, stale(ws)));
+  for (const [ws, primary] of primaries) total += (await db.$count(keys, stale(ws))) + (await countStaleEscrowKeys(db, ws, primary));
 
   let moved = 0;
   for (const ws of primaries.keys()) {
@@ -62,6 +64,14 @@ export async function reencryptKeys(
       }
       after = batch.at(-1)!.id;
     }
+    await reencryptEscrowKeys(db, vault, ws, primaries.get(ws)!, {
+      batchSize,
+      signal: options.signal,
+      onMoved: () => {
+        moved++;
+        options.onProgress?.({ done: moved, total });
+      },
+    });
   }
   return { moved, ...(await dekUsage(db, vault, [...primaries.keys()], options.workspaceId)) };
 }
@@ -78,7 +88,8 @@ export async function dekUsage(
     .from(keys)
     .where(and(isNotNull(keys.encrypted), only ? eq(keys.workspaceId, only) : undefined))
     .groupBy(keys.encryptionKeyId);
-  const perDek = Object.fromEntries(rows.map((r) => [r.dek ?? "unknown", r.n]));
+  const perDek: Record<string, number> = Object.fromEntries(rows.map((r) => [r.dek ?? "unknown", r.n]));
+  for (const { dek, n } of await escrowDekUsage(db, only)) perDek[dek] = (perDek[dek] ?? 0) + n;
   const unreferencedDeks: string[] = [];
   for (const ws of workspaceIds) {
     const info = await vault.describeKeyring(ws);

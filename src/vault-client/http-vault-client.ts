@@ -20,12 +20,21 @@ export type VaultTransport = (
 const sealed = z.object({ encrypted: z.string().min(1), keyId: z.string().min(1) });
 const opened = z.object({ plaintext: z.string() });
 const openedMany = z.object({ plaintexts: z.array(z.string()) });
+const keyPair = z.object({
+  publicKey: z.object({ kty: z.literal("EC"), crv: z.literal("P-256"), x: z.string(), y: z.string() }),
+  encrypted: z.string().min(1),
+  keyId: z.string().min(1),
+});
+const exported = z.object({ exportBundle: z.string().min(1) });
 const keyringInfo = z.object({
   keyring: z.string(),
   primary: z.string(),
   deks: z.array(z.object({ id: z.string(), createdAt: z.number(), kekId: z.string() })),
 });
 const vaultError = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
+
+/** The vault routes whose 400 means a stored ciphertext was refused. */
+const OPENING = new Set(["/vault.v1/decrypt", "/vault.v1/decryptMany", "/vault.v1/reEncrypt", "/vault.v1/exportTo"]);
 
 const unavailable = (why: string, cause?: unknown) => new KeyholdError("SERVICE_UNAVAILABLE", `The vault is unavailable: ${why}.`, { cause });
 
@@ -60,7 +69,8 @@ export function createHttpVaultClient(options: HttpVaultClientOptions): VaultCli
     }
     if (res.status === 404 && method === "GET") return null;
     const error = vaultError.safeParse(json);
-    if (res.status === 400 && error.success && path !== "/vault.v1/encrypt") {
+    // Only routes that open a stored ciphertext; the API checks an export's target key before it asks.
+    if (res.status === 400 && error.success && OPENING.has(path)) {
       // The vault refused a stored ciphertext: tampered, or moved from another key or workspace.
       throw new KeyholdError("INTERNAL_SERVER_ERROR", "A stored ciphertext could not be decrypted: it was altered or does not belong to this key.");
     }
@@ -82,6 +92,12 @@ export function createHttpVaultClient(options: HttpVaultClientOptions): VaultCli
     },
     async reEncrypt(input) {
       return (await call("POST", "/vault.v1/reEncrypt", input, sealed))!;
+    },
+    async createKeyPair(input) {
+      return (await call("POST", "/vault.v1/createKeyPair", input, keyPair))!;
+    },
+    async exportTo(input) {
+      return (await call("POST", "/vault.v1/exportTo", input, exported))!.exportBundle;
     },
     async describeKeyring(keyring): Promise<KeyringInfo | null> {
       return call("GET", `/vault.v1/keyring?keyring=${encodeURIComponent(keyring)}`, undefined, keyringInfo);

@@ -25,6 +25,8 @@ export function observeVaultClient(client: VaultClient, observe: VaultCallObserv
     decrypt: observed("decrypt", (input) => client.decrypt(input)),
     decryptMany: observed("decryptMany", (input) => client.decryptMany(input)),
     reEncrypt: observed("reEncrypt", (input) => client.reEncrypt(input)),
+    createKeyPair: observed("createKeyPair", (input) => client.createKeyPair(input)),
+    exportTo: observed("exportTo", (input) => client.exportTo(input)),
     describeKeyring: observed("describeKeyring", (keyring) => client.describeKeyring(keyring)),
   };
 }

@@ -40,6 +40,19 @@ export function valueAssociatedData(keyring: string, dekId: string, context: str
   return encoder.encode(JSON.stringify(["keyhold.vault.value.v1", keyring, dekId, context]));
 }
 
+/**
+ * What a sealed value is: a caller's `value` (a recoverable key: `decrypt` gives it back) or
+ * the private half of a key pair the vault made (`keyPair`: it leaves the vault only sealed to
+ * a caller's public key, never through `decrypt`). Their associated data differ, so a key
+ * pair's ciphertext passed to `decrypt` fails like a tampered one.
+ */
+export type SealPurpose = "value" | "keyPair";
+
+export function sealAssociatedData(purpose: SealPurpose, keyring: string, dekId: string, context: string): Uint8Array {
+  if (purpose === "value") return valueAssociatedData(keyring, dekId, context);
+  return encoder.encode(JSON.stringify(["keyhold.vault.keypair.v1", keyring, dekId, context]));
+}
+
 /** Associated data of a wrapped DEK: bound to its keyring and id, so wrapped DEKs can't be swapped. */
 export function dekAssociatedData(keyring: string, dekId: string): Uint8Array {
   return encoder.encode(JSON.stringify(["keyhold.vault.dek.v1", keyring, dekId]));

@@ -3,7 +3,7 @@ import type { Aead } from "../crypto/aead.ts";
 import { aes256gcm, KEY_BYTES } from "../crypto/aes-gcm.ts";
 import { randomBytes } from "../crypto/random.ts";
 import { newId } from "../ids.ts";
-import { decodeCiphertext, dekAssociatedData, encodeCiphertext, valueAssociatedData } from "./ciphertext.ts";
+import { type SealPurpose, decodeCiphertext, dekAssociatedData, encodeCiphertext, sealAssociatedData } from "./ciphertext.ts";
 import type { MasterKeys } from "./master-keys.ts";
 import { type DekRecord, KEYRING_NAME, type KeyringDocument, type VaultStorage } from "./storage/storage.ts";
 import { VaultError } from "./vault-error.ts";
@@ -64,20 +64,21 @@ export class Keyrings {
     this.now = options.now ?? Date.now;
   }
 
-  async encrypt(keyring: string, plaintext: Uint8Array, context: string): Promise<EncryptResult> {
+  /** `purpose` (see ciphertext.ts): "keyPair" only for private keys the vault made itself. */
+  async encrypt(keyring: string, plaintext: Uint8Array, context: string, purpose: SealPurpose = "value"): Promise<EncryptResult> {
     checkName(keyring);
     const dekId = this.takeUse(this.states.get(keyring)) ?? (await this.withLock(keyring, () => this.prepareUse(keyring)));
     const aead = await this.dekAead(keyring, dekId);
-    const sealed = aead.encrypt(plaintext, valueAssociatedData(keyring, dekId, context));
+    const sealed = aead.encrypt(plaintext, sealAssociatedData(purpose, keyring, dekId, context));
     return { encrypted: encodeCiphertext({ dekId, sealed }), dekId };
   }
 
-  async decrypt(keyring: string, encrypted: string, context: string): Promise<Uint8Array> {
+  async decrypt(keyring: string, encrypted: string, context: string, purpose: SealPurpose = "value"): Promise<Uint8Array> {
     checkName(keyring);
     const { dekId, sealed } = decodeCiphertext(encrypted);
     const aead = await this.dekAead(keyring, dekId);
     try {
-      return aead.decrypt(sealed, valueAssociatedData(keyring, dekId, context));
+      return aead.decrypt(sealed, sealAssociatedData(purpose, keyring, dekId, context));
     } catch (error) {
       throw new VaultError("DECRYPT_FAILED", "Decryption failed: the ciphertext was altered or belongs to another keyring or context.", {
         cause: error,
@@ -86,12 +87,12 @@ export class Keyrings {
   }
 
   /** Moves a value onto the keyring's current DEK; a value already there is returned as it is. */
-  async reEncrypt(keyring: string, encrypted: string, context: string): Promise<EncryptResult> {
-    const plaintext = await this.decrypt(keyring, encrypted, context);
+  async reEncrypt(keyring: string, encrypted: string, context: string, purpose: SealPurpose = "value"): Promise<EncryptResult> {
+    const plaintext = await this.decrypt(keyring, encrypted, context, purpose);
     const primary = (await this.load(keyring))?.doc.primary;
     const { dekId } = decodeCiphertext(encrypted);
     if (dekId === primary && this.isFresh(this.states.get(keyring)!)) return { encrypted, dekId };
-    return this.encrypt(keyring, plaintext, context);
+    return this.encrypt(keyring, plaintext, context, purpose);
   }
 
   /** Starts a new primary DEK now (old ones keep decrypting). */

@@ -4,7 +4,8 @@ export type VaultErrorCode =
   | "MALFORMED_CIPHERTEXT"
   | "UNKNOWN_DEK"
   | "MASTER_KEY_MISSING"
-  | "STORAGE_FAILED";
+  | "STORAGE_FAILED"
+  | "INVALID_TARGET_KEY"; // an export's target is not a public P-256 key
 
 export class VaultError extends Error {
   constructor(

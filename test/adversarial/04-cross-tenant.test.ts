@@ -6,6 +6,7 @@ import { newId } from "../../src/ids.ts";
 import { generateKey } from "../../src/keys/key-format.ts";
 import { type Harness, type Response, type Workspace, forEachDatabase } from "../harness.ts";
 import { expectErrorEnvelope, withoutRequestId } from "../security/envelope.ts";
+import { TARGET_PUBLIC_KEY } from "./auth-routes.ts";
 
 /**
  * Workspace B's root keys, used on workspace A's ids, must get exactly the answer a
@@ -33,6 +34,8 @@ interface Ids {
   activityId: string;
   /** A user of the workspace holding no root key (users.*, createRootKey's userId). */
   userId: string;
+  /** An escrow key of the workspace (escrow.*). */
+  escrowKeyId: string;
 }
 
 interface IdRoute {
@@ -65,6 +68,9 @@ const nsOf = (i: Ids) => i.namespaceId ?? newId("rlns");
 const limitBody = (i: Ids) => ({ namespace: nsOf(i), identifier: "vip", limit: 100, duration: 60_000 });
 
 const DIGEST = "0".repeat(64);
+/** A real P-256 public key: exports check the point before anything is looked up. */
+const targetPublicKey = TARGET_PUBLIC_KEY;
+
 const idRoutes: IdRoute[] = [
   { name: "activities.getActivity", method: "GET", path: "/v1/activities.getActivity", input: (i) => ({ activityId: i.activityId }), undeletable: true },
   { name: "v2 activities.getActivity", method: "POST", path: "/v2/activities.getActivity", input: (i) => ({ activityId: i.activityId }), v2: true, undeletable: true },
@@ -222,6 +228,16 @@ const idRoutes: IdRoute[] = [
   { name: "rootKeys.createRootKey for a user", method: "POST", path: "/v1/rootKeys.createRootKey", input: (i) => ({ name: "planted", permissions: ["rbac.*.read_root_key"], userId: i.userId }) },
   { name: "audit.listLogs by key, user and root key", method: "GET", path: "/v1/audit.listLogs", input: (i) => ({ keyId: i.keyId, userId: i.userId, rootKeyId: i.rootKeyId }), filter: true },
   { name: "v2 audit.listLogs by key", method: "POST", path: "/v2/audit.listLogs", input: (i) => ({ keyId: i.keyId }), v2: true, filter: true },
+  { name: "v2 analytics.getVerifications by externalId", method: "POST", path: "/v2/analytics.getVerifications", input: (i) => ({ externalId: i.externalId }), v2: true, emptyRows: true },
+  // Export to the caller's key and escrow keys (issue 13): a foreign id is NOT_FOUND before any permission or vault call.
+  { name: "keys.exportKey", method: "POST", path: "/v1/keys.exportKey", input: (i) => ({ keyId: i.keyId, targetPublicKey }) },
+  { name: "v2 keys.exportKey", method: "POST", path: "/v2/keys.exportKey", input: (i) => ({ keyId: i.keyId, targetPublicKey }) },
+  { name: "escrow.getKey", method: "GET", path: "/v1/escrow.getKey", input: (i) => ({ escrowKeyId: i.escrowKeyId }) },
+  { name: "escrow.exportKey", method: "POST", path: "/v1/escrow.exportKey", input: (i) => ({ escrowKeyId: i.escrowKeyId, targetPublicKey }) },
+  { name: "escrow.deleteKey", method: "POST", path: "/v1/escrow.deleteKey", input: (i) => ({ escrowKeyId: i.escrowKeyId }) },
+  { name: "v2 escrow.getKey", method: "POST", path: "/v2/escrow.getKey", input: (i) => ({ escrowKeyId: i.escrowKeyId }) },
+  { name: "v2 escrow.exportKey", method: "POST", path: "/v2/escrow.exportKey", input: (i) => ({ escrowKeyId: i.escrowKeyId, targetPublicKey }) },
+  { name: "v2 escrow.deleteKey", method: "POST", path: "/v2/escrow.deleteKey", input: (i) => ({ escrowKeyId: i.escrowKeyId }) },
 ];
 
 /** A namespace of `ws` with an override for `vip` and one counted window: what the ratelimit rows aim at. */
@@ -239,6 +255,13 @@ async function rbacIds(h: Harness, ws: Workspace): Promise<Pick<Ids, "permission
   const role = await h.post("/v2/permissions.createRole", { name: `r-${suffix}`, permissions: [`p.${suffix}`] }, ws.rootKey);
   if (permission.status !== 200 || role.status !== 200) throw new Error(`rbac fixture: ${JSON.stringify([permission.body, role.body])}`);
   return { permissionId: permission.body.data.permissionId, roleId: role.body.data.roleId };
+}
+
+/** A new escrow key of `ws` (made in its vault). */
+async function escrowKeyOf(h: Harness, ws: Workspace): Promise<string> {
+  const res = await h.post("/v2/escrow.createKey", { name: "tenant" }, ws.rootKey);
+  if (res.status !== 200) throw new Error(`escrow fixture: ${JSON.stringify(res.body)}`);
+  return res.body.data.escrowKeyId;
 }
 
 /** A hash nobody holds, for import rows (each call its own, so a control import never collides). */
@@ -262,7 +285,7 @@ const verdictCode = (route: IdRoute, res: Response): unknown => (route.v2 ? res.
 
 /** An API without verifications: one row of zeros, or none when grouped. */
 function emptyRows(route: IdRoute): unknown[] {
-  const input = route.input({ apiId: "", keyId: "", rootKeyId: "", key: "", disabledKey: "", identityId: "", externalId: "", permissionId: "", roleId: "", userId: "", activityId: "" }) as { groupBy?: unknown };
+  const input = route.input({ apiId: "", keyId: "", rootKeyId: "", key: "", disabledKey: "", identityId: "", externalId: "", permissionId: "", roleId: "", userId: "", activityId: "", escrowKeyId: "" }) as { groupBy?: unknown };
   if (input.groupBy !== undefined) return [];
   return [{ valid: 0, notFound: 0, forbidden: 0, usageExceeded: 0, rateLimited: 0, unauthorized: 0, disabled: 0, insufficientPermissions: 0, expired: 0, total: 0 }];
 }
@@ -297,15 +320,19 @@ const routesWithoutIds: Record<string, string> = {
   "/v2/users.createUser": "creates in the caller's own workspace",
   "/v1/users.listUsers": "lists the caller's own workspace (checked below)",
   "/v2/users.listUsers": "lists the caller's own workspace (checked below)",
+  "/v1/escrow.createKey": "creates in the caller's own workspace",
+  "/v2/escrow.createKey": "creates in the caller's own workspace",
+  "/v1/escrow.listKeys": "lists the caller's own workspace (checked below)",
+  "/v2/escrow.listKeys": "lists the caller's own workspace (checked below)",
 };
 
 /** Request fields that name an existing resource: a route with one of them needs a row above. */
-const ID_FIELDS = ["apiId", "keyId", "key", "identityId", "identity", "permissionId", "roleId", "permission", "role", "userId", "rootKeyId", "activityId"];
+const ID_FIELDS = ["apiId", "keyId", "key", "identityId", "identity", "permissionId", "roleId", "permission", "role", "userId", "rootKeyId", "activityId", "escrowKeyId"];
 
 /** Every per-API action, so the targeted key below is refused only by the workspace wall. */
 const RBAC_ACTIONS = ["read_permission", "delete_permission", "read_role", "delete_role", "add_permission_to_role", "remove_permission_from_role", "create_permission"].map((a) => `rbac.*.${a}`);
 const CUSTODY_ACTIONS = ["custody.*.read_user", "custody.*.delete_user", "custody.*.read_activity", "custody.*.approve_activity", "rbac.*.create_root_key", "audit.*.read_log"];
-const API_ACTIONS = ["read_api", "update_api", "delete_api", "create_key", "read_key", "update_key", "delete_key", "verify_key", "encrypt_key", "decrypt_key", "read_analytics"];
+const API_ACTIONS = ["read_api", "update_api", "delete_api", "create_key", "read_key", "update_key", "delete_key", "verify_key", "encrypt_key", "decrypt_key", "export_key", "read_analytics"];
 
 function send(h: Harness, route: IdRoute, ids: Ids, token: string): Promise<Response> {
   const input = route.input(ids);
@@ -315,7 +342,8 @@ function send(h: Harness, route: IdRoute, ids: Ids, token: string): Promise<Resp
   return h.post(route.path, input, token);
 }
 
-forEachDatabase("cross-tenant isolation", (h) => crossTenantSuite(h, idRoutes, true));
+// With a vault: the export and escrow rows' controls need one.
+forEachDatabase("cross-tenant isolation", (h) => crossTenantSuite(h, idRoutes, true), { vault: true });
 // The verify cache holds key records by hash: the workspace wall and deletions must hold through it as well.
 forEachDatabase("cross-tenant isolation, verify cache on", (h) => crossTenantSuite(h, idRoutes.filter((r) => r.verdict), false), { cache: true });
 
@@ -358,11 +386,13 @@ function crossTenantSuite(h: () => Harness, rows: IdRoute[], full: boolean): voi
     const rbacA = await rbacIds(h(), a);
     expect((await h().post("/v2/keys.addRoles", { keyId: keyA.keyId, roles: [(await h().post("/v2/permissions.getRole", { role: rbacA.roleId }, a.rootKey)).body.data.name] }, a.rootKey)).status).toBe(200);
 
-    idsA = { apiId: apiA, keyId: keyA.keyId, rootKeyId: rootA.keyId, key: keyA.key, disabledKey: disabledA.key, namespaceId: namespaceA, identityId: identityA, externalId: "owner-a", userId: await spareUser(h(), a), ...rbacA, activityId: await firstActivity(h(), a) };
+    const escrowA = full ? await escrowKeyOf(h(), a) : newId("esc");
+    idsA = { apiId: apiA, keyId: keyA.keyId, rootKeyId: rootA.keyId, key: keyA.key, disabledKey: disabledA.key, namespaceId: namespaceA, identityId: identityA, externalId: "owner-a", userId: await spareUser(h(), a), ...rbacA, activityId: await firstActivity(h(), a), escrowKeyId: escrowA };
 
     const apiB = await h().createApi(b, "api-b");
     const keyB = await h().createKey(b, apiB, { prefix: "ka" });
-    idsB = { apiId: apiB, keyId: keyB.keyId, rootKeyId: b.rootKeyId, key: keyB.key, disabledKey: keyB.key, identityId: "", externalId: "", userId: b.userId, ...(await rbacIds(h(), b)), activityId: await firstActivity(h(), b) };
+    const escrowB = full ? await escrowKeyOf(h(), b) : newId("esc");
+    idsB = { apiId: apiB, keyId: keyB.keyId, rootKeyId: b.rootKeyId, key: keyB.key, disabledKey: keyB.key, identityId: "", externalId: "", userId: b.userId, ...(await rbacIds(h(), b)), activityId: await firstActivity(h(), b), escrowKeyId: escrowB };
     // A root key of B that names A's API explicitly: permissions cannot reach across workspaces.
     const targeted = await h().rootKey(b, [...API_ACTIONS.map((action) => `api.${apiA}.${action}`), "rbac.*.delete_root_key", "rbac.*.read_root_key", ...RBAC_ACTIONS, ...CUSTODY_ACTIONS]);
     tokensOfB.push({ name: "B's `*` root key", token: () => b.rootKey }, { name: "B's key naming A's API", token: () => targeted.key });
@@ -384,6 +414,7 @@ function crossTenantSuite(h: () => Harness, rows: IdRoute[], full: boolean): voi
     activityId: newId("act"),
     roleId: newId("key").replace("key_", "role_"),
     userId: newId("usr"),
+    escrowKeyId: newId("esc"),
   });
 
   describe.each([0, 1])("with token %i", (tokenIndex) => {
@@ -421,8 +452,10 @@ function crossTenantSuite(h: () => Harness, rows: IdRoute[], full: boolean): voi
 
   test("control: every row succeeds for A's own root key on fresh resources", async () => {
     for (const route of rows) {
-      const apiId = await h().createApi(a, "control");
-      const { keyId, key } = await h().createKey(a, apiId, { prefix: "ka", remaining: 10, ratelimit: { limit: 10, duration: 60_000 } });
+      // An export needs a recoverable key; the other rows are indifferent to it.
+      const exports = route.path.endsWith("keys.exportKey");
+      const apiId = exports ? await h().recoverableApi(a) : await h().createApi(a, "control");
+      const { keyId, key } = await h().createKey(a, apiId, { prefix: "ka", remaining: 10, ratelimit: { limit: 10, duration: 60_000 }, ...(exports && { recoverable: true }) });
       const { keyId: rootKeyId } = await h().rootKey(a, ["api.*.read_key"]);
       const { key: disabledKey } = await h().createKey(a, apiId, { enabled: false });
       const namespaceId = await namespaceWithOverride(h(), a, `control-${apiId}`);
@@ -430,7 +463,8 @@ function crossTenantSuite(h: () => Harness, rows: IdRoute[], full: boolean): voi
       const { identityId } = (await h().post("/v2/identities.createIdentity", { externalId }, a.rootKey)).body.data;
       const activityId = await firstActivity(h(), a);
       const userId = await spareUser(h(), a);
-      const res = await send(h(), route, { apiId, keyId, rootKeyId, key, disabledKey, namespaceId, identityId, externalId, userId, activityId, ...(await rbacIds(h(), a)) }, a.rootKey);
+      const escrowKeyId = route.path.includes("/escrow.") ? await escrowKeyOf(h(), a) : newId("esc");
+      const res = await send(h(), route, { apiId, keyId, rootKeyId, key, disabledKey, namespaceId, identityId, externalId, userId, activityId, ...(await rbacIds(h(), a)), escrowKeyId }, a.rootKey);
       expect(res.status, `${route.name}: ${JSON.stringify(res.body)}`).toBe(route.ownStatus ?? 200);
       if (route.verdict) expect(verdictCode(route, res), route.name).toBe(route.name.includes("disabled") ? "DISABLED" : "VALID");
     }
@@ -452,7 +486,9 @@ function crossTenantSuite(h: () => Harness, rows: IdRoute[], full: boolean): voi
     expect((await h().post("/v2/permissions.deleteRole", { role: rbac.roleId }, a.rootKey)).status).toBe(200);
     const userId = await spareUser(h(), a);
     expect((await h().post("/v2/users.deleteUser", { userId }, a.rootKey)).status).toBe(200);
-    const deleted: Ids = { apiId, keyId, rootKeyId, key, disabledKey, identityId, externalId, userId, ...rbac, activityId: "" };
+    const escrowKeyId = full ? await escrowKeyOf(h(), a) : newId("esc");
+    if (full) expect((await h().post("/v2/escrow.deleteKey", { escrowKeyId }, a.rootKey)).status).toBe(200);
+    const deleted: Ids = { apiId, keyId, rootKeyId, key, disabledKey, identityId, externalId, userId, ...rbac, activityId: "", escrowKeyId };
     const before = await h().snapshot();
     for (const route of rows.filter((r) => !r.filter && !r.undeletable)) {
       const gone = await send(h(), route, deleted, a.rootKey);
@@ -550,6 +586,12 @@ function crossTenantSuite(h: () => Harness, rows: IdRoute[], full: boolean): voi
       expect(JSON.stringify(res.body)).not.toContain(a.workspaceId);
     }
     expect(JSON.stringify((await h().get("/v1/audit.listLogs", {}, a.rootKey)).body)).toContain(idsA.userId);
+    // Escrow keys: B lists only its own, in both versions.
+    for (const listed of [await h().get("/v1/escrow.listKeys", {}, b.rootKey), await h().post("/v2/escrow.listKeys", {}, b.rootKey)]) {
+      expect(listed.status).toBe(200);
+      expect(JSON.stringify(listed.body)).not.toContain(idsA.escrowKeyId);
+      expect(JSON.stringify(listed.body)).toContain(idsB.escrowKeyId);
+    }
   });
 
   test("the table covers every registered route", async () => {

@@ -63,7 +63,10 @@ async function recoverableFixture(h: Harness, ws: Workspace): Promise<Fixture> {
   expect((await h.post("/v2/ratelimit.setOverride", { namespace, identifier: "vip", limit: 5, duration: 60_000 }, ws.rootKey)).status).toBe(200);
   const identityId = (await h.post("/v2/identities.getIdentity", { identity: ownerOf(apiId) }, ws.rootKey)).body.data.id as string;
   const activityId = (await h.get("/v1/activities.listActivities", { type: "CREATE_KEY", limit: "1" }, ws.rootKey)).body.activities[0].activityId as string;
-  return rbacFixture(h, ws, { apiId, keyId, key, rootKeyId, namespace, identityId, activityId });
+  // An escrow key of its own, for the escrow rows (deleteKey deletes it).
+  const escrow = await h.post("/v2/escrow.createKey", { name: `matrix-${apiId}` }, ws.rootKey);
+  expect(escrow.status).toBe(200);
+  return rbacFixture(h, ws, { apiId, keyId, key, rootKeyId, namespace, identityId, activityId, escrowKeyId: escrow.body.data.escrowKeyId });
 }
 
 /**

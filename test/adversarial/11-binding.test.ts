@@ -1,8 +1,9 @@
 import { eq } from "drizzle-orm";
 import { describe, expect, test } from "vitest";
-import { keys } from "../../src/db/schema.ts";
+import { escrowKeys, keys } from "../../src/db/schema.ts";
 import { decodeCiphertext, encodeCiphertext } from "../../src/vault/ciphertext.ts";
 import { forEachDatabase } from "../harness.ts";
+import { openBundle, targetKey } from "../jwe-target.ts";
 import { expectVaultError, keyringBackends, openKeyrings } from "../keyrings-harness.ts";
 
 /**
@@ -58,6 +59,37 @@ forEachDatabase(
       expect((await h().get("/v1/keys.getKey", { keyId: kb.keyId, decrypt: "true" }, b.rootKey)).body.plaintext).toBe(kb.key);
     });
 
+    test("an escrow key's sealed private key copied onto another escrow key or workspace, or altered, never exports", async () => {
+      const a = await h().workspace();
+      const b = await h().workspace();
+      const make = async (ws: typeof a) => (await h().post("/v2/escrow.createKey", { name: "bound" }, ws.rootKey)).body.data as { escrowKeyId: string; publicKey: object };
+      const [e1, e2, eb] = [await make(a), await make(a), await make(b)];
+      const rowOf = async (id: string) => (await h().db.select().from(escrowKeys).where(eq(escrowKeys.id, id)))[0]!;
+      const original = (await rowOf(e1.escrowKeyId)).encrypted;
+      const target = await targetKey();
+      const exportAs = (ws: typeof a, escrowKeyId: string) => h().post("/v2/escrow.exportKey", { escrowKeyId, targetPublicKey: target.publicJwk }, ws.rootKey);
+      const body = original.split(".")[2]!;
+      const altered = `${original.split(".").slice(0, 2).join(".")}.${body.slice(0, 30)}${body[30] === "A" ? "B" : "A"}${body.slice(31)}`;
+      for (const [label, ws, id, encrypted] of [
+        ["altered", a, e1.escrowKeyId, altered],
+        ["copied onto another escrow key", a, e2.escrowKeyId, original],
+        ["copied into another workspace", b, eb.escrowKeyId, original],
+      ] as const) {
+        const before = (await rowOf(id)).encrypted;
+        await h().db.update(escrowKeys).set({ encrypted }).where(eq(escrowKeys.id, id));
+        const res = await exportAs(ws, id);
+        expect(res.status, label).toBe(500);
+        expect(res.body.error.detail, label).toMatch(/could not be decrypted/);
+        await h().db.update(escrowKeys).set({ encrypted: before }).where(eq(escrowKeys.id, id));
+      }
+      // Restored, each exports its own private key: the failures came from the moves alone.
+      for (const [ws, e] of [[a, e1], [a, e2], [b, eb]] as const) {
+        const res = await exportAs(ws, e.escrowKeyId);
+        expect(res.status).toBe(200);
+        expect(JSON.parse(await openBundle(res.body.data.exportBundle, target.privateKey))).toMatchObject(e.publicKey);
+      }
+    });
+
   },
   { vault: true },
 );
@@ -73,6 +105,15 @@ describe.each(backends)("adversarial 11: ciphertext binding in the keyrings ($na
     const second = await keyrings.createDek("ws_a");
     const moved = encodeCiphertext({ dekId: second, sealed: decodeCiphertext(first.encrypted).sealed });
     await expectVaultError(keyrings.decrypt("ws_a", moved, "key_1"), "DECRYPT_FAILED");
+  });
+
+  test("a key pair's sealed private key does not open as a value, nor a value as a key pair", async () => {
+    const { keyrings } = await setup();
+    const pair = await keyrings.encrypt("ws_a", enc.encode("private"), "esc_1", "keyPair");
+    const value = await keyrings.encrypt("ws_a", enc.encode("value"), "esc_1");
+    await expectVaultError(keyrings.decrypt("ws_a", pair.encrypted, "esc_1"), "DECRYPT_FAILED");
+    await expectVaultError(keyrings.decrypt("ws_a", value.encrypted, "esc_1", "keyPair"), "DECRYPT_FAILED");
+    expect(new TextDecoder().decode(await keyrings.decrypt("ws_a", pair.encrypted, "esc_1", "keyPair"))).toBe("private");
   });
 
 });

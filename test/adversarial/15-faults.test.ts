@@ -15,6 +15,9 @@ import { createVaultApp } from "../../src/vault/server/app.ts";
 import { DirStorage } from "../../src/vault/storage/dir-storage.ts";
 import type { KeyringDocument, VaultStorage } from "../../src/vault/storage/storage.ts";
 import { createHttpVaultClient } from "../../src/vault-client/http-vault-client.ts";
+import { escrowKeys } from "../../src/db/schema.ts";
+import { newId } from "../../src/ids.ts";
+import { TARGET_PUBLIC_KEY } from "./auth-routes.ts";
 import { type Harness, databaseKinds, forEachDatabase, openHarness } from "../harness.ts";
 import { expectVaultError, keyringBackends, openKeyrings } from "../keyrings-harness.ts";
 import { type FaultSwitch, faultyDatabase, faultyStorage } from "./faults.ts";
@@ -225,6 +228,23 @@ describe.each(databaseKinds())("adversarial 15: a vault answering garbage or not
     expect(res.status).toBe(503);
     expect(res.body.error.code).toBe("SERVICE_UNAVAILABLE");
     expect(await h.snapshot()).toEqual(before);
+  });
+
+  test.each(MODES)("%s: escrow.createKey is 503 and leaves no escrow key; exports are 503", async (m) => {
+    mode = m;
+    const ws = await h.workspace();
+    const before = await h.snapshot();
+    for (const path of ["/v1/escrow.createKey", "/v2/escrow.createKey"]) {
+      const res = await h.post(path, { name: `garbage-${m}` }, ws.rootKey);
+      expect(res.status, path).toBe(path.startsWith("/v1") ? 503 : 500); // v2 declares no 503: its type names it
+      expect(JSON.stringify(res.body), path).toContain("SERVICE_UNAVAILABLE");
+    }
+    expect(await h.snapshot()).toEqual(before);
+    // An escrow key and a recoverable key as a working vault would have left them: their exports fail closed.
+    const escrowKeyId = newId("esc");
+    await h.db.insert(escrowKeys).values({ id: escrowKeyId, workspaceId: ws.workspaceId, name: "e", publicKey: TARGET_PUBLIC_KEY as never, encrypted: "v1.dek_1111111111111111111111.AAAA", createdAt: Date.now() });
+    const res = await h.post("/v1/escrow.exportKey", { escrowKeyId, targetPublicKey: TARGET_PUBLIC_KEY }, ws.rootKey);
+    expect([res.status, res.body.error.code]).toEqual([503, "SERVICE_UNAVAILABLE"]);
   });
 });
 

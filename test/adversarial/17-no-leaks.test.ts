@@ -43,7 +43,9 @@ async function recoverableFixture(h: Harness, ws: Workspace): Promise<Fixture> {
   const permission = await h.post("/v2/permissions.createPermission", { name: "leaks", slug: `p.${suffix}` }, ws.rootKey);
   const role = await h.post("/v2/permissions.createRole", { name: `r.${suffix}` }, ws.rootKey);
   const userId = (await h.post("/v2/users.createUser", { name: "leaks" }, ws.rootKey)).body.data.userId as string;
-  return { apiId, keyId, key, rootKeyId, namespace, identityId, userId, permission: { id: permission.body.data.permissionId, slug: `p.${suffix}` }, role: { id: role.body.data.roleId, name: `r.${suffix}` } };
+  const escrowKeyId = (await h.post("/v2/escrow.createKey", { name: `leaks-${suffix}` }, ws.rootKey)).body.data.escrowKeyId as string;
+  const activityId = (await h.get("/v1/activities.listActivities", { type: "CREATE_KEY", limit: "1" }, ws.rootKey)).body.activities[0].activityId as string;
+  return { apiId, keyId, key, rootKeyId, namespace, identityId, userId, activityId, permission: { id: permission.body.data.permissionId, slug: `p.${suffix}` }, role: { id: role.body.data.roleId, name: `r.${suffix}` }, escrowKeyId };
 }
 
 forEachDatabase(
@@ -71,7 +73,7 @@ forEachDatabase(
       const failing: FaultSwitch = { rate: 1, enabled: true, injected: 0 };
       const broken = createApp({ db: faultyDatabase(h().db, h().kind, failing), vault: h().deps.vault, logger: pino({ level: "silent" }), rootKeyFailureLimit: false });
       const noPermission = (await h().rootKey(ws, ["api.*.create_api"])).key;
-      const missing = (): Fixture => ({ apiId: newId("api"), keyId: newId("key"), key: "sk_missing", rootKeyId: newId("rk") });
+      const missing = (): Fixture => ({ apiId: newId("api"), keyId: newId("key"), key: "sk_missing", rootKeyId: newId("rk"), escrowKeyId: newId("esc") });
       for (const route of authRoutes) {
         const f = await recoverableFixture(h(), ws);
         await record(h().app, `${route.name} 403`, route.call(f), `Bearer ${noPermission}`);
@@ -79,8 +81,8 @@ forEachDatabase(
         await record(h().app, `${route.name} 404`, route.call(missing()), `Bearer ${ws.rootKey}`);
         // The happy path before the 400: a route without any of the 400's fields (ratelimit.deleteOverride) ignores them and would act.
         const happy = await record(h().app, `${route.name} 200`, route.call(f), `Bearer ${ws.rootKey}`);
-        expect(happy.status, `${route.name}: ${happy.text.slice(0, 200)}`).toBe(200);
-        await record(h().app, `${route.name} 400`, { ...route.call(f), input: { ...route.call(f).input, limit: "x", keyId: 5, apiId: [1], userId: 5, identityId: 5, identity: [1], externalId: 5, permissionId: 5, roleId: 5, permission: 5, role: 5 } }, `Bearer ${ws.rootKey}`);
+        expect(happy.status, `${route.name}: ${happy.text.slice(0, 200)}`).toBe(route.grantedAs ?? 200);
+        await record(h().app, `${route.name} 400`, { ...route.call(f), input: { ...route.call(f).input, limit: "x", keyId: 5, apiId: [1], userId: 5, identityId: 5, identity: [1], externalId: 5, permissionId: 5, roleId: 5, permission: 5, role: 5, escrowKeyId: 5 } }, `Bearer ${ws.rootKey}`);
         await record(broken, `${route.name} database down`, route.call(f), `Bearer ${ws.rootKey}`);
       }
       // verifyKey without a root key: every verdict.
@@ -93,14 +95,18 @@ forEachDatabase(
     });
 
     test("no answer carries a key hash, a root-key hash, any 64-hex digest, or a ciphertext", async () => {
-      const stored = await executeRows<{ hash: string; encrypted: string | null }>(h().db, sql`select hash, encrypted from keys union all select hash, null from root_keys`);
+      const stored = await executeRows<{ hash: string; encrypted: string | null }>(
+        h().db,
+        sql`select hash, encrypted from keys union all select hash, null from root_keys union all select null, encrypted from escrow_keys`,
+      );
       const secrets = stored.flatMap((r) => [r.hash, r.encrypted, r.encrypted?.split(".")[2]]).filter((s): s is string => !!s);
       expect(stored.some((r) => r.encrypted)).toBe(true);
-      // The audit trail's chain hashes are public by design (audit.listLogs serves them so a SIEM can check the chain):
-      // digests of entries that hold no secret, never of a key.
-      const chain = new Set(
-        (await executeRows<{ hash: string; prev_hash: string }>(h().db, sql`select hash, prev_hash from audit_log`)).flatMap((r) => [r.hash, r.prev_hash]),
-      );
+      // The audit trail's chain hashes and the activities' request digests are public by design (audit.listLogs serves the
+      // chain so a SIEM can check it; approvers name the digest they reviewed): digests of what holds no secret, never of a key.
+      const chain = new Set([
+        ...(await executeRows<{ hash: string; prev_hash: string }>(h().db, sql`select hash, prev_hash from audit_log`)).flatMap((r) => [r.hash, r.prev_hash]),
+        ...(await executeRows<{ digest: string }>(h().db, sql`select digest from activities`)).map((r) => r.digest),
+      ]);
       const found: string[] = [];
       for (const r of recorded) {
         // An import answers with the hashes the caller sent it (v2 migrateKeys' `migrated[].hash`): those are the caller's own.
@@ -111,6 +117,22 @@ forEachDatabase(
       }
       console.log(`[adversarial 17 ${h().kind}] ${recorded.length} answers searched for ${secrets.length} stored hashes and ciphertexts: ${found.length} found`);
       expect(found).toEqual([]);
+    });
+
+    test("no answer carries an escrow private key: exports are sealed, and nothing else holds it", async () => {
+      // Every escrow key made in the run, opened the one way a test can: in the vault itself.
+      const rows = await executeRows<{ id: string; workspace_id: string; encrypted: string }>(h().db, sql`select id, workspace_id, encrypted from escrow_keys`);
+      const privateKeys: string[] = [];
+      for (const r of rows) {
+        const opened = await h().testVault!.vault.keyrings.decrypt(r.workspace_id, r.encrypted, r.id, "keyPair");
+        privateKeys.push((JSON.parse(new TextDecoder().decode(opened)) as { d: string }).d);
+      }
+      expect(privateKeys.length).toBeGreaterThan(authRoutes.length);
+      expect(recorded.filter((r) => r.label.includes("exportKey 200")).length).toBeGreaterThanOrEqual(4);
+      const found = recorded.filter((r) => privateKeys.some((d) => r.text.includes(d))).map((r) => r.label);
+      const dump = JSON.stringify(await h().snapshot());
+      expect(found).toEqual([]);
+      expect(privateKeys.filter((d) => dump.includes(d))).toEqual([]);
     });
 
     test("no answer carries a stack trace, and no error body carries SQL", async () => {

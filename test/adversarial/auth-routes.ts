@@ -18,6 +18,8 @@ export interface Fixture {
   activityId?: string;
   /** A user of the workspace holding no root key, so that deleteUser can succeed (05 and 17 make one per fixture). */
   userId?: string;
+  /** An escrow key of the workspace (05 and 17 make one per fixture; unset: an id never issued). */
+  escrowKeyId?: string;
 }
 
 export interface Call {
@@ -60,6 +62,9 @@ const freshNamespace = () => `ns-${randomBytes(6).toString("hex")}`;
 const limitBody = (namespace: string) => ({ namespace, identifier: "u", limit: 1000, duration: 60_000 });
 /** A permission or role name no workspace has yet: creating it needs rbac.*.create_permission / create_role. */
 const fresh = (kind: string) => `${kind}.${randomBytes(6).toString("hex")}`;
+/** A real P-256 public key (exports check the point is on the curve); nobody holds its private half here. */
+export const TARGET_PUBLIC_KEY = { kty: "EC", crv: "P-256", x: "YN_XYkLPjq29EKpGoD-X8TRn1deuwfTLYY-SrW94kRI", y: "ONdq_rx_vVD5dGAgR7W5sidbHT5UsMUG6M2IcDaQEms" };
+const escrowOf = (f: Fixture) => f.escrowKeyId ?? "esc_1Ghu6Z8pQ2wErTy5UiOp3a";
 const slugOf = (f: Fixture) => f.permission?.slug ?? "p.none";
 const roleOf = (f: Fixture) => f.role?.name ?? "r.none";
 /** The fixture's user, or a user id never issued (NOT_FOUND). */
@@ -260,10 +265,24 @@ export const authRoutes: AuthRoute[] = [
   },
   { name: "audit.listLogs", call: (f) => get("/v1/audit.listLogs", { keyId: f.keyId, limit: 10 }), needs: ["audit.*.read_log"] },
   { name: "v2 audit.listLogs", call: () => post("/v2/audit.listLogs", { event: "CREATE_USER" }), needs: ["audit.*.read_log"] },
+  // Export to the caller's key (issue 13): export_key alone, per API or workspace-wide; decrypt_key is not needed.
+  { name: "keys.exportKey", call: (f) => post("/v1/keys.exportKey", { keyId: f.keyId, targetPublicKey: TARGET_PUBLIC_KEY }), needs: ["export_key"] },
+  { name: "v2 keys.exportKey", call: (f) => post("/v2/keys.exportKey", { keyId: f.keyId, targetPublicKey: TARGET_PUBLIC_KEY }), needs: ["export_key"] },
+  // Escrow keys: escrow.*.<action>, workspace-wide only; v1 reads are GETs.
+  { name: "escrow.createKey", call: () => post("/v1/escrow.createKey", { name: "matrix" }), needs: ["escrow.*.create_key"] },
+  { name: "escrow.getKey", call: (f) => get("/v1/escrow.getKey", { escrowKeyId: escrowOf(f) }), needs: ["escrow.*.read_key"] },
+  { name: "escrow.listKeys", call: () => get("/v1/escrow.listKeys", {}), needs: ["escrow.*.read_key"] },
+  { name: "escrow.exportKey", call: (f) => post("/v1/escrow.exportKey", { escrowKeyId: escrowOf(f), targetPublicKey: TARGET_PUBLIC_KEY }), needs: ["escrow.*.export_key"] },
+  { name: "escrow.deleteKey", call: (f) => post("/v1/escrow.deleteKey", { escrowKeyId: escrowOf(f) }), needs: ["escrow.*.delete_key"] },
+  { name: "v2 escrow.createKey", call: () => post("/v2/escrow.createKey", { name: "matrix" }), needs: ["escrow.*.create_key"] },
+  { name: "v2 escrow.getKey", call: (f) => post("/v2/escrow.getKey", { escrowKeyId: escrowOf(f) }), needs: ["escrow.*.read_key"] },
+  { name: "v2 escrow.listKeys", call: () => post("/v2/escrow.listKeys", {}), needs: ["escrow.*.read_key"] },
+  { name: "v2 escrow.exportKey", call: (f) => post("/v2/escrow.exportKey", { escrowKeyId: escrowOf(f), targetPublicKey: TARGET_PUBLIC_KEY }), needs: ["escrow.*.export_key"] },
+  { name: "v2 escrow.deleteKey", call: (f) => post("/v2/escrow.deleteKey", { escrowKeyId: escrowOf(f) }), needs: ["escrow.*.delete_key"] },
 ];
 
 export const IDENTITY = ["identity.*.create_identity", "identity.*.read_identity", "identity.*.update_identity", "identity.*.delete_identity"];
-export const API_ACTIONS = ["create_api", "read_api", "update_api", "delete_api", "create_key", "read_key", "update_key", "delete_key", "verify_key", "encrypt_key", "decrypt_key", "read_analytics"];
+export const API_ACTIONS = ["create_api", "read_api", "update_api", "delete_api", "create_key", "read_key", "update_key", "delete_key", "verify_key", "encrypt_key", "decrypt_key", "export_key", "read_analytics"];
 export const RBAC = [
   "rbac.*.create_root_key",
   "rbac.*.read_root_key",
@@ -277,7 +296,8 @@ export const CUSTODY = [
   ...["create_user", "read_user", "delete_user", "read_activity", "approve_activity", "read_root_quorum", "update_root_quorum"].map((a) => `custody.*.${a}`),
   "audit.*.read_log",
 ];
-export const ALL = [...API_ACTIONS.map((a) => `api.*.${a}`), ...RBAC, ...RATELIMIT, ...IDENTITY, ...CUSTODY];
+export const ESCROW = ["escrow.*.create_key", "escrow.*.read_key", "escrow.*.delete_key", "escrow.*.export_key"];
+export const ALL = [...API_ACTIONS.map((a) => `api.*.${a}`), ...RBAC, ...RATELIMIT, ...IDENTITY, ...CUSTODY, ...ESCROW];
 export const full = (need: string) => (need.includes(".") ? need : `api.*.${need}`);
 
 export function send(h: Harness, call: Call, authorization: string | undefined): Promise<Response> {

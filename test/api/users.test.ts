@@ -202,11 +202,11 @@ forEachDatabase("users", (h) => {
     expect(logs.status).toBe(200);
     expect(logs.data.map((e: Record<string, unknown>) => [e.seq, e.event, e.activityType, e.userId, e.rootKeyId, e.details])).toEqual([
       [1, "activity.started", "CREATE_USER", ws.userId, ws.rootKeyId, { operation: "users.createUser", params: { name: "Dora", tags: ["x"] } }],
-      [2, "activity.completed", "CREATE_USER", null, null, { resultStatus: 200 }],
+      [2, "activity.completed", "CREATE_USER", null, null, { resultStatus: 200, result: { userId } }],
       [3, "activity.started", "DELETE_USER", ws.userId, ws.rootKeyId, { operation: "users.deleteUser", params: { userId } }],
-      [4, "activity.completed", "DELETE_USER", null, null, { resultStatus: 200 }],
+      [4, "activity.completed", "DELETE_USER", null, null, { resultStatus: 200, result: {} }],
       [5, "activity.started", "DELETE_USER", ws.userId, ws.rootKeyId, { operation: "users.deleteUser", params: { userId: ws.userId } }],
-      [6, "activity.failed", "DELETE_USER", null, null, { resultStatus: 409 }],
+      [6, "activity.failed", "DELETE_USER", null, null, { resultStatus: 409, result: { code: "CONFLICT", message: expect.stringContaining("live root keys") } }],
     ]);
     // The activities themselves say the same, with the answers.
     const activities = (await h().get("/v1/activities.listActivities", { type: "CREATE_USER" }, ws.rootKey)).body.activities;

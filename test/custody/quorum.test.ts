@@ -127,7 +127,7 @@ forEachDatabase("root quorum (2 of 2)", (h) => {
       expect(held.body).toEqual({ meta: { requestId: expect.any(String) }, data: { activityId: expect.stringMatching(/^act_/), status: "CONSENSUS_NEEDED" } });
       const got = await h().post("/v2/activities.getActivity", { activityId: held.body.data.activityId }, platform.rootKey);
       const approved = await h().post("/v2/activities.approveActivity", { activityId: held.body.data.activityId, digest: got.body.data.digest }, platform.rootKey);
-      expect(approved.body.data).toMatchObject({ status: "COMPLETED", result: { status: 200, body: { data: { keyId: expect.any(String), key: "[redacted]" } } } });
+      expect(approved.body.data).toMatchObject({ status: "COMPLETED", result: { status: 200, body: { keyId: expect.any(String), key: "[redacted]" } } });
     });
   });
 

@@ -7,7 +7,7 @@ import { createApp } from "../../src/api/app.ts";
 import { aes256gcm } from "../../src/crypto/aes-gcm.ts";
 import { sha256Hex } from "../../src/crypto/hash.ts";
 import { createTokenSigner } from "../../src/crypto/service-token.ts";
-import { keys } from "../../src/db/schema.ts";
+import { escrowKeys, keys } from "../../src/db/schema.ts";
 import { reencryptKeys } from "../../src/keys/reencrypt-keys.ts";
 import { createLogger } from "../../src/logger.ts";
 import { dekAssociatedData } from "../../src/vault/ciphertext.ts";
@@ -15,6 +15,7 @@ import { generateMasterKey } from "../../src/vault/master-keys.ts";
 import type { KeyringDocument } from "../../src/vault/storage/storage.ts";
 import { createHttpVaultClient } from "../../src/vault-client/http-vault-client.ts";
 import { type Harness, type Response, databaseKinds, openHarness } from "../harness.ts";
+import { openBundle, targetKey } from "../jwe-target.ts";
 import { TestVault } from "../vault-harness.ts";
 import { Secrets } from "./secret-search.ts";
 
@@ -89,6 +90,19 @@ test("keys made, verified, decrypted and refused, a database failure, the vault 
   expect(got.body.plaintext).toBe(recoverable.key);
   expect((await call("GET", "/v1/apis.listKeys", { query: { apiId, decrypt: "true" }, token: ws.rootKey })).status).toBe(200);
 
+  // Exports and escrow keys: the bundles, the escrow private key, and a caller's private key sent by mistake.
+  const target = await targetKey();
+  secrets.add("a caller's target private key", (target.privateJwk as { d: string }).d);
+  const exported = await call("POST", "/v1/keys.exportKey", { body: { keyId: recoverable.keyId, targetPublicKey: target.publicJwk }, token: ws.rootKey });
+  expect(await openBundle(exported.body.exportBundle, target.privateKey)).toBe(recoverable.key);
+  secrets.add("key export bundle", exported.body.exportBundle);
+  expect((await call("POST", "/v2/keys.exportKey", { body: { keyId: recoverable.keyId, targetPublicKey: target.privateJwk }, token: ws.rootKey })).status).toBe(400);
+  const escrow = (await call("POST", "/v2/escrow.createKey", { body: { name: "logs" }, token: ws.rootKey })).body.data;
+  const escrowExport = await call("POST", "/v1/escrow.exportKey", { body: { escrowKeyId: escrow.escrowKeyId, targetPublicKey: target.publicJwk }, token: ws.rootKey });
+  secrets.add("escrow export bundle", escrowExport.body.exportBundle);
+  secrets.add("escrow private key", JSON.parse(await openBundle(escrowExport.body.exportBundle, target.privateKey)).d);
+  expect((await call("POST", "/v1/escrow.exportKey", { body: { escrowKeyId: escrow.escrowKeyId, targetPublicKey: target.privateJwk }, token: ws.rootKey })).status).toBe(400);
+
   // Bad root keys: unknown but well formed, garbage, another key kind, a revoked one.
   const forged = `kh_root_${"3ZbEwq9XkLmN2pQ7rS5tUvW8yA"}`;
   for (const token of [forged, "garbage-token-0123456789", hashed.key]) {
@@ -156,6 +170,7 @@ test("keys made, verified, decrypted and refused, a database failure, the vault 
   // Everything that could leak, from the stores themselves.
   // A ciphertext's sealed part (its `v1.<dekId>.` prefix names a DEK id, which is logged on purpose).
   for (const r of await h.db.select({ encrypted: keys.encrypted }).from(keys)) secrets.add("ciphertext", r.encrypted?.split(".").at(-1));
+  for (const r of await h.db.select({ encrypted: escrowKeys.encrypted }).from(escrowKeys)) secrets.add("escrow ciphertext", r.encrypted.split(".").at(-1));
   for (const [label, bytes] of vaultDeks([newMaster, masterKey])) secrets.addBytes(label, bytes);
 
   const log = lines.join("");
@@ -174,6 +189,7 @@ test("keys made, verified, decrypted and refused, a database failure, the vault 
   expect(failures.length).toBeGreaterThanOrEqual(2);
   for (const f of failures) expect(f.err).toMatchObject({ type: "DrizzleQueryError", message: expect.stringMatching(/^Failed query: /) });
   expect(records.some((r) => r.event === "key.decrypt")).toBe(true);
+  expect(records.filter((r) => r.event === "key.export" || r.event === "escrow_key.export").map((r) => r.event)).toEqual(["key.export", "escrow_key.export"]);
   expect(records.some((r) => r.service === "vault" && r.msg === "request" && r.route === "/vault.v1/decrypt")).toBe(true);
   expect(records.some((r) => r.service === "vault" && r.vaultError === "MASTER_KEY_MISSING")).toBe(true);
   expect(records.some((r) => r.service === "vault" && r.vaultError === "DECRYPT_FAILED")).toBe(true);

@@ -23,3 +23,12 @@ test("a refused decryption is reported as a bad stored ciphertext; a refused enc
   expect(encrypt.code).toBe("SERVICE_UNAVAILABLE");
   expect(encrypt.message).not.toMatch(/decrypted/);
 });
+
+test("a refused export is a bad stored ciphertext; a refused key pair an unavailable vault", async () => {
+  const target = { kty: "EC", crv: "P-256", x: "x", y: "y" } as const;
+  const exported = await failure(refusing.exportTo({ keyring: "ws_a", encrypted: "v1.x.y", context: "esc_a", purpose: "keyPair", targetPublicKey: target }));
+  expect(exported.code).toBe("INTERNAL_SERVER_ERROR");
+  expect(exported.message).toMatch(/could not be decrypted/);
+  const pair = await failure(refusing.createKeyPair({ keyring: "ws_a", context: "esc_a" }));
+  expect(pair.code).toBe("SERVICE_UNAVAILABLE");
+});

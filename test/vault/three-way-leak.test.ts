@@ -4,10 +4,11 @@ import { base64, base64urlnopad } from "@scure/base";
 import { expect, test } from "vitest";
 import { aes256gcm } from "../../src/crypto/aes-gcm.ts";
 import { sha256Hex } from "../../src/crypto/hash.ts";
-import { dekAssociatedData, decodeCiphertext, valueAssociatedData } from "../../src/vault/ciphertext.ts";
+import { dekAssociatedData, decodeCiphertext, sealAssociatedData, valueAssociatedData } from "../../src/vault/ciphertext.ts";
 import { masterKeyId } from "../../src/vault/master-keys.ts";
 import type { KeyringDocument } from "../../src/vault/storage/storage.ts";
 import { forEachDatabase } from "../harness.ts";
+import { openBundle, targetKey } from "../jwe-target.ts";
 
 /** What an attacker holds: any of the vault's files, a dump of the API's database, the master keys. */
 interface Loot {
@@ -17,13 +18,15 @@ interface Loot {
 }
 
 /**
- * Everything an attacker could do with the loot: search it byte-wise for the secrets, then
- * unwrap every DEK the master keys open and decrypt every ciphertext those DEKs open.
+ * Everything an attacker could do with the loot: search it byte-wise for the secrets (API keys,
+ * and the `d` of escrow private keys), then unwrap every DEK the master keys open and decrypt
+ * every ciphertext those DEKs open: recoverable keys and sealed escrow private keys.
  */
-function recover(loot: Loot, secrets: string[]): Set<string> {
+function recover(loot: Loot, secrets: string[], escrowSecrets: string[] = []): Set<string> {
   const found = new Set<string>();
   const haystack = [...(loot.vaultFiles?.values() ?? []), JSON.stringify(loot.apiDump ?? {}), (loot.masterKeys ?? []).join("\n")].join("\n");
   for (const s of secrets) if (haystack.includes(s) || haystack.includes(s.slice(s.lastIndexOf("_") + 1, -6))) found.add(s);
+  for (const d of escrowSecrets) if (haystack.includes(d)) found.add(d);
 
   const keks = new Map((loot.masterKeys ?? []).map((k) => [masterKeyId(base64.decode(k)), aes256gcm(base64.decode(k))]));
   const deks = new Map<string, ReturnType<typeof aes256gcm>>();
@@ -43,6 +46,13 @@ function recover(loot: Loot, secrets: string[]): Set<string> {
     const plaintext = new TextDecoder().decode(dek.decrypt(sealed, valueAssociatedData(row.workspace_id, dekId, row.id)));
     if (secrets.includes(plaintext)) found.add(plaintext);
   }
+  for (const row of (loot.apiDump?.escrow_keys ?? []) as { id: string; workspace_id: string; encrypted: string }[]) {
+    const { dekId, sealed } = decodeCiphertext(row.encrypted);
+    const dek = deks.get(`${row.workspace_id}/${dekId}`);
+    if (!dek) continue;
+    const { d } = JSON.parse(new TextDecoder().decode(dek.decrypt(sealed, sealAssociatedData("keyPair", row.workspace_id, dekId, row.id)))) as { d: string };
+    if (escrowSecrets.includes(d)) found.add(d);
+  }
   return found;
 }
 
@@ -59,9 +69,13 @@ function readTree(dir: string): Map<string, string> {
 forEachDatabase(
   "three-way leak",
   (h) => {
-    test("vault storage, API database or master keys alone expose no key; all three together do", async () => {
+    test("vault storage, API database or master keys alone expose no key, nor any escrow private key; all three together do", async () => {
       const secrets: string[] = [];
       const keyIds: string[] = [];
+      /** The `d` of every escrow private key, learned the only way there is: exported to a key of ours. */
+      const escrowSecrets: string[] = [];
+      const escrowIds: string[] = [];
+      const target = await targetKey();
       for (let w = 0; w < 2; w++) {
         const ws = await h().workspace();
         const apiId = await h().createApi(ws);
@@ -75,6 +89,12 @@ forEachDatabase(
         const k = await h().createKey(ws, apiId, { recoverable: true });
         secrets.push(k.key);
         keyIds.push(k.keyId);
+        for (let i = 0; i < 2; i++) {
+          const { escrowKeyId } = (await h().post("/v2/escrow.createKey", { name: `escrow-${i}` }, ws.rootKey)).body.data;
+          const exported = await h().post("/v2/escrow.exportKey", { escrowKeyId, targetPublicKey: target.publicJwk }, ws.rootKey);
+          escrowSecrets.push(JSON.parse(await openBundle(exported.body.data.exportBundle, target.privateKey)).d);
+          escrowIds.push(escrowKeyId);
+        }
       }
 
       const vaultFiles = readTree(h().testVault!.options.vaultDir);
@@ -88,10 +108,11 @@ forEachDatabase(
       for (let mask = 1; mask < 7; mask++) {
         const loot: Loot = {};
         names.forEach((n, i) => mask & (1 << i) && Object.assign(loot, { [n]: parts[n] }));
-        expect([...recover(loot, secrets)], `with ${Object.keys(loot).join(" + ")}`).toEqual([]);
+        expect([...recover(loot, secrets, escrowSecrets)], `with ${Object.keys(loot).join(" + ")}`).toEqual([]);
       }
-      // All three: every key, which proves the search above could have seen them.
-      expect(recover(parts, secrets)).toEqual(new Set(secrets));
+      // All three: every key and every escrow private key, which proves the search above could have seen them.
+      expect(escrowSecrets).toHaveLength(4);
+      expect(recover(parts, secrets, escrowSecrets)).toEqual(new Set([...secrets, ...escrowSecrets]));
 
       // Each store holds only its own kind of data.
       const vaultText = [...vaultFiles.values()].join("\n");
@@ -99,6 +120,7 @@ forEachDatabase(
         expect(vaultText).not.toContain(id);
         expect(vaultText).not.toContain(sha256Hex(secrets[i]!));
       }
+      for (const id of escrowIds) expect(vaultText).not.toContain(id);
       expect(vaultText).not.toMatch(/v1\.dek_/);
       const dumpText = JSON.stringify(apiDump);
       for (const text of vaultFiles.values()) {

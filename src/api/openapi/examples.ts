@@ -1,5 +1,6 @@
 import { derivedId } from "../../ids.ts";
 import { custodyExamples } from "./custody-examples.ts";
+import { escrowExamples } from "./escrow-examples.ts";
 
 /**
  * One request and one response example per operation, for the OpenAPI document (and so for
@@ -265,6 +266,7 @@ export const operationExamples: Record<string, OperationExamples> = {
   ...rbacExamples(),
   ...activityExamples(),
   ...custodyExamples,
+  ...escrowExamples,
   "analytics.getVerifications": {
     request: { apiId, start: "1767225600000", end: "1767311999999", groupBy: "day" },
     response: [{ time: 1767225600000, ...verificationCounts }],

@@ -1,4 +1,4 @@
-import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
+import { OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context, MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
@@ -13,6 +13,8 @@ import { createVaultMetrics } from "../../metrics/vault-metrics.ts";
 import { safeError } from "../../safe-error.ts";
 import type { Keyrings } from "../keyrings.ts";
 import { VaultError } from "../vault-error.ts";
+import { registerKeyPairRoutes } from "./key-pair-routes.ts";
+import { type VaultEnv, context, encrypted, keyring, post, purpose } from "./route-kit.ts";
 
 export interface VaultDeps {
   keyrings: Keyrings;
@@ -22,13 +24,6 @@ export interface VaultDeps {
   metricsToken?: string | null;
 }
 
-interface VaultEnv {
-  Variables: { requestId: string };
-}
-
-const keyring = z.string().min(1).max(128).regex(/^[A-Za-z0-9_-]+$/);
-const context = z.string().max(255).default("");
-const encrypted = z.string().min(1).max(4096);
 const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { fatal: true });
 
@@ -38,21 +33,11 @@ const vaultErrorCodes: Record<VaultError["code"], ErrorCode> = {
   UNKNOWN_DEK: "BAD_REQUEST",
   MASTER_KEY_MISSING: "INTERNAL_SERVER_ERROR",
   STORAGE_FAILED: "SERVICE_UNAVAILABLE",
+  INVALID_TARGET_KEY: "BAD_REQUEST",
 };
 
 function fail(c: Context<VaultEnv>, code: ErrorCode, message: string): Response {
   return c.json(errorBody(code, message, c.get("requestId")), errorStatus[code]);
-}
-
-function post<T extends z.ZodType, R extends z.ZodType>(path: string, body: T, response: R, description: string) {
-  return createRoute({
-    method: "post",
-    path,
-    description,
-    security: [{ serviceToken: [] }],
-    request: { body: { required: true, content: { "application/json": { schema: body } } } },
-    responses: { 200: { description: "OK", content: { "application/json": { schema: response } } } },
-  });
 }
 
 const encryptRoute = post(
@@ -75,9 +60,9 @@ const decryptManyRoute = post(
 );
 const reEncryptRoute = post(
   "/vault.v1/reEncrypt",
-  z.object({ keyring, encrypted, context }),
+  z.object({ keyring, encrypted, context, purpose: purpose.default("value") }),
   z.object({ encrypted: z.string(), keyId: z.string() }),
-  "Moves a ciphertext onto the keyring's current DEK.",
+  "Moves a ciphertext onto the keyring's current DEK (`purpose` keyPair: a private key from createKeyPair, which stays sealed).",
 );
 const createDekRoute = post(
   "/vault.v1/createDEK",
@@ -131,10 +116,11 @@ export function createVaultApp(deps: VaultDeps): OpenAPIHono<VaultEnv> {
   });
   app.openapi(reEncryptRoute, async (c) => {
     const b = c.req.valid("json");
-    const r = await keyrings.reEncrypt(b.keyring, b.encrypted, b.context);
+    const r = await keyrings.reEncrypt(b.keyring, b.encrypted, b.context, b.purpose);
     return c.json({ encrypted: r.encrypted, keyId: r.dekId }, 200);
   });
   app.openapi(createDekRoute, async (c) => c.json({ keyId: await keyrings.createDek(c.req.valid("json").keyring) }, 200));
+  registerKeyPairRoutes(app, keyrings);
   app.get("/vault.v1/keyring", async (c) => {
     const name = keyring.safeParse(c.req.query("keyring"));
     if (!name.success) return fail(c, "BAD_REQUEST", "keyring: invalid");
