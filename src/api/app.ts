@@ -52,6 +52,7 @@ import { identityRoutes } from "./v1/identities.ts";
 import { registerAnalyticsGetVerifications } from "./v1/analytics_getVerifications.ts";
 import { registerKeysGetVerifications } from "./v1/keys_getVerifications.ts";
 import { v2Routes } from "./v2/routes.ts";
+import { policyOperations } from "./operations/policies.ts";
 import { registerReadyz } from "./routes/readyz.ts";
 
 const routes = [
@@ -95,6 +96,7 @@ const routes = [
   registerKeysGetVerifications,
   registerAnalyticsGetVerifications,
   ...v2Routes,
+  ...policyOperations,
   registerReadyz,
   registerMetrics,
   registerOpenApiDocument,

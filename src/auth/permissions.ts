@@ -64,3 +64,11 @@ export const RBAC = {
   addPermissionToRole: "rbac.*.add_permission_to_role",
   removePermissionFromRole: "rbac.*.remove_permission_from_role",
 } as const;
+
+/** Root-key permissions of the workspace's policies (src/policies/), workspace-wide only. */
+export const POLICY = {
+  create: "custody.*.create_policy",
+  update: "custody.*.update_policy",
+  delete: "custody.*.delete_policy",
+  read: "custody.*.read_policy",
+} as const;

@@ -2,6 +2,7 @@ import { sql } from "drizzle-orm";
 import {
   bigint,
   boolean,
+  check,
   customType,
   foreignKey,
   index,
@@ -314,3 +315,25 @@ const verificationCounts = (name: "key_verifications_minute" | "key_verification
 
 export const keyVerificationsMinute = verificationCounts("key_verifications_minute");
 export const keyVerificationsHour = verificationCounts("key_verifications_hour");
+
+/**
+ * A workspace's policies (drizzle/0011): CEL `condition` and `consensus` (null: always met)
+ * as sent, compiled by src/policies/ before they are stored and again when loaded. Triggers
+ * announce the workspace of every change on `keyhold_policies`, so every instance's cache of
+ * compiled policies stays current.
+ */
+export const policies = pgTable(
+  "policies",
+  {
+    id: id("id").primaryKey(),
+    workspaceId: id("workspace_id").notNull().references(() => workspaces.id),
+    name: text("name").notNull(),
+    effect: text("effect").$type<"ALLOW" | "DENY">().notNull(),
+    condition: text("condition").notNull(),
+    consensus: text("consensus"),
+    notes: text("notes"),
+    createdAt: millis("created_at").notNull(),
+    updatedAt: millis("updated_at"),
+  },
+  (t) => [index("policies_workspace_idx").on(t.workspaceId, t.id), check("policies_effect_check", sql`${t.effect} IN ('ALLOW', 'DENY')`)],
+);
