@@ -41,7 +41,7 @@ test("every operation declares its security: admin routes the bearer root key, p
     expect(op.security, op.operationId).toEqual(expected);
     // The machine-readable permissions and the prose ones name exactly the same permissions.
     const named = (permissions.allOf as { anyOf: string[] }[]).flatMap((rule) => rule.anyOf).sort();
-    const prose = [...(op.description as string).matchAll(/`((?:api|rbac|ratelimit|identity)\.[^`]+)`/g)].map((m) => m[1]).sort();
+    const prose = [...(op.description as string).matchAll(/`((?:api|rbac|ratelimit|identity|custody)\.[^`]+)`/g)].map((m) => m[1]).sort();
     expect(named, op.operationId).toEqual([...new Set(prose)]);
   }
 });

@@ -24,6 +24,11 @@ function readmeUnserved(): string[] {
   return [...section.matchAll(/`([a-z]+\.(?:\*|[A-Za-z]+))`/g)].map((m) => m[1]!);
 }
 
+/** Keyhold's own operations (docs/custody-design.md), served in v2's envelope but no part of Unkey's SDK. */
+const KEYHOLD_GROUPS = ["policies", "users", "activities", "escrow", "audit"];
+const KEYHOLD_OPERATIONS = ["keys.exportKey", "workspaces.getRootQuorum", "workspaces.updateRootQuorum"];
+const keyholdOwn = (op: string) => KEYHOLD_GROUPS.includes(op.split(".")[0]!) || KEYHOLD_OPERATIONS.includes(op);
+
 let h: Harness;
 beforeAll(async () => {
   h = await openHarness("pglite");
@@ -39,7 +44,7 @@ test("the SDK's v2 operations are served or listed as not served in the README, 
   expect(sdk.length).toBeGreaterThan(50);
   expect(sdk.filter((op) => !served.includes(op) && !listed(op)), "neither served nor listed").toEqual([]);
   expect(served.filter(listed), "served but listed as not served").toEqual([]);
-  expect(served.filter((op) => !sdk.includes(op)), "served but not an SDK operation").toEqual([]);
+  expect(served.filter((op) => !sdk.includes(op) && !keyholdOwn(op)), "served but not an SDK operation").toEqual([]);
   // An unserved operation answers 404 in the v2 envelope.
   const res = await h.post("/v2/deployments.getDeployment", { deploymentId: "x" }, "kh_root_x"); // out of scope for good
   expect(res.status).toBe(404);

@@ -1,4 +1,5 @@
 import { derivedId } from "../../ids.ts";
+import { policyExamples } from "./policy-examples.ts";
 
 /**
  * One request and one response example per operation, for the OpenAPI document (and so for
@@ -262,6 +263,7 @@ export const operationExamples: Record<string, OperationExamples> = {
   },
   "v2.identities.deleteIdentity": { request: { identity: "user_123" }, response: {} },
   ...rbacExamples(),
+  ...policyExamples,
   "analytics.getVerifications": {
     request: { apiId, start: "1767225600000", end: "1767311999999", groupBy: "day" },
     response: [{ time: 1767225600000, ...verificationCounts }],
