@@ -29,6 +29,8 @@ interface Ids {
   /** A permission and a role of the workspace (permissions.*), by id. */
   permissionId: string;
   roleId: string;
+  /** A policy of the workspace (policies.*). */
+  policyId: string;
 }
 
 interface IdRoute {
@@ -192,7 +194,21 @@ const idRoutes: IdRoute[] = [
     emptyRows: true,
   },
   { name: "v2 analytics.getVerifications by externalId", method: "POST", path: "/v2/analytics.getVerifications", input: (i) => ({ externalId: i.externalId }), v2: true, emptyRows: true },
+  // Policies, by id: another workspace's is as absent as one never made (v1 reads are GETs).
+  { name: "policies.getPolicy", method: "GET", path: "/v1/policies.getPolicy", input: (i) => ({ policyId: i.policyId }) },
+  { name: "policies.updatePolicy", method: "POST", path: "/v1/policies.updatePolicy", input: (i) => ({ policyId: i.policyId, effect: "ALLOW", condition: "true" }) },
+  { name: "policies.deletePolicy", method: "POST", path: "/v1/policies.deletePolicy", input: (i) => ({ policyId: i.policyId }) },
+  { name: "v2 policies.getPolicy", method: "POST", path: "/v2/policies.getPolicy", input: (i) => ({ policyId: i.policyId }) },
+  { name: "v2 policies.updatePolicy", method: "POST", path: "/v2/policies.updatePolicy", input: (i) => ({ policyId: i.policyId, consensus: "" }) },
+  { name: "v2 policies.deletePolicy", method: "POST", path: "/v2/policies.deletePolicy", input: (i) => ({ policyId: i.policyId }) },
 ];
+
+/** A fresh policy of `ws`, with a consensus a foreign update would clear. */
+async function policyOf(h: Harness, ws: Workspace): Promise<string> {
+  const res = await h.post("/v2/policies.createPolicy", { name: "a's", effect: "DENY", condition: "activity.type == 'NO_SUCH_ACTIVITY'", consensus: "size(approvers) >= 2" }, ws.rootKey);
+  if (res.status !== 200) throw new Error(`policy fixture: ${JSON.stringify(res.body)}`);
+  return res.body.data.policyId;
+}
 
 /** A namespace of `ws` with an override for `vip` and one counted window: what the ratelimit rows aim at. */
 async function namespaceWithOverride(h: Harness, ws: Workspace, name: string): Promise<string> {
@@ -222,7 +238,7 @@ const verdictCode = (route: IdRoute, res: Response): unknown => (route.v2 ? res.
 
 /** An API without verifications: one row of zeros, or none when grouped. */
 function emptyRows(route: IdRoute): unknown[] {
-  const input = route.input({ apiId: "", keyId: "", rootKeyId: "", key: "", disabledKey: "", identityId: "", externalId: "", permissionId: "", roleId: "" }) as { groupBy?: unknown };
+  const input = route.input({ apiId: "", keyId: "", rootKeyId: "", key: "", disabledKey: "", identityId: "", externalId: "", permissionId: "", roleId: "", policyId: "" }) as { groupBy?: unknown };
   if (input.groupBy !== undefined) return [];
   return [{ valid: 0, notFound: 0, forbidden: 0, usageExceeded: 0, rateLimited: 0, unauthorized: 0, disabled: 0, insufficientPermissions: 0, expired: 0, total: 0 }];
 }
@@ -248,13 +264,18 @@ const routesWithoutIds: Record<string, string> = {
   "/v2/permissions.createRole": "creates in the caller's own workspace",
   "/v2/permissions.listPermissions": "lists the caller's own workspace (checked below)",
   "/v2/permissions.listRoles": "lists the caller's own workspace (checked below)",
+  "/v1/policies.createPolicy": "creates in the caller's own workspace",
+  "/v2/policies.createPolicy": "creates in the caller's own workspace",
+  "/v1/policies.listPolicies": "lists the caller's own workspace (checked below)",
+  "/v2/policies.listPolicies": "lists the caller's own workspace (checked below)",
 };
 
 /** Request fields that name an existing resource: a route with one of them needs a row above. */
-const ID_FIELDS = ["apiId", "keyId", "key", "identityId", "identity", "permissionId", "roleId", "permission", "role"];
+const ID_FIELDS = ["apiId", "keyId", "key", "identityId", "identity", "permissionId", "roleId", "permission", "role", "policyId"];
 
 /** Every per-API action, so the targeted key below is refused only by the workspace wall. */
 const RBAC_ACTIONS = ["read_permission", "delete_permission", "read_role", "delete_role", "add_permission_to_role", "remove_permission_from_role", "create_permission"].map((a) => `rbac.*.${a}`);
+const CUSTODY_ACTIONS = ["read_policy", "update_policy", "delete_policy"].map((a) => `custody.*.${a}`);
 const API_ACTIONS = ["read_api", "update_api", "delete_api", "create_key", "read_key", "update_key", "delete_key", "verify_key", "encrypt_key", "decrypt_key", "read_analytics"];
 
 function send(h: Harness, route: IdRoute, ids: Ids, token: string): Promise<Response> {
@@ -303,13 +324,13 @@ function crossTenantSuite(h: () => Harness, rows: IdRoute[], full: boolean): voi
     // A's role grants a permission and is held by A's key: a foreign delete or change would reach the key.
     const rbacA = await rbacIds(h(), a);
     expect((await h().post("/v2/keys.addRoles", { keyId: keyA.keyId, roles: [(await h().post("/v2/permissions.getRole", { role: rbacA.roleId }, a.rootKey)).body.data.name] }, a.rootKey)).status).toBe(200);
-    idsA = { apiId: apiA, keyId: keyA.keyId, rootKeyId: rootA.keyId, key: keyA.key, disabledKey: disabledA.key, namespaceId: namespaceA, identityId: identityA, externalId: "owner-a", ...rbacA };
+    idsA = { apiId: apiA, keyId: keyA.keyId, rootKeyId: rootA.keyId, key: keyA.key, disabledKey: disabledA.key, namespaceId: namespaceA, identityId: identityA, externalId: "owner-a", ...rbacA, policyId: await policyOf(h(), a) };
 
     const apiB = await h().createApi(b, "api-b");
     const keyB = await h().createKey(b, apiB, { prefix: "ka" });
-    idsB = { apiId: apiB, keyId: keyB.keyId, rootKeyId: b.rootKeyId, key: keyB.key, disabledKey: keyB.key, identityId: "", externalId: "", ...(await rbacIds(h(), b)) };
+    idsB = { apiId: apiB, keyId: keyB.keyId, rootKeyId: b.rootKeyId, key: keyB.key, disabledKey: keyB.key, identityId: "", externalId: "", ...(await rbacIds(h(), b)), policyId: await policyOf(h(), b) };
     // A root key of B that names A's API explicitly: permissions cannot reach across workspaces.
-    const targeted = await h().rootKey(b, [...API_ACTIONS.map((action) => `api.${apiA}.${action}`), "rbac.*.delete_root_key", "rbac.*.read_root_key", ...RBAC_ACTIONS]);
+    const targeted = await h().rootKey(b, [...API_ACTIONS.map((action) => `api.${apiA}.${action}`), "rbac.*.delete_root_key", "rbac.*.read_root_key", ...RBAC_ACTIONS, ...CUSTODY_ACTIONS]);
     tokensOfB.push({ name: "B's `*` root key", token: () => b.rootKey }, { name: "B's key naming A's API", token: () => targeted.key });
     // Warm the verify cache (when there is one) with A's keys, so foreign verifies can hit it.
     await h().verify(keyA.key);
@@ -327,6 +348,7 @@ function crossTenantSuite(h: () => Harness, rows: IdRoute[], full: boolean): voi
     externalId: `never-${randomBytes(6).toString("hex")}`,
     permissionId: newId("key").replace("key_", "perm_"),
     roleId: newId("key").replace("key_", "role_"),
+    policyId: newId("pol"),
   });
 
   describe.each([0, 1])("with token %i", (tokenIndex) => {
@@ -368,7 +390,7 @@ function crossTenantSuite(h: () => Harness, rows: IdRoute[], full: boolean): voi
       const namespaceId = await namespaceWithOverride(h(), a, `control-${apiId}`);
       const externalId = `control-${apiId}`;
       const { identityId } = (await h().post("/v2/identities.createIdentity", { externalId }, a.rootKey)).body.data;
-      const res = await send(h(), route, { apiId, keyId, rootKeyId, key, disabledKey, namespaceId, identityId, externalId, ...(await rbacIds(h(), a)) }, a.rootKey);
+      const res = await send(h(), route, { apiId, keyId, rootKeyId, key, disabledKey, namespaceId, identityId, externalId, ...(await rbacIds(h(), a)), policyId: await policyOf(h(), a) }, a.rootKey);
       expect(res.status, `${route.name}: ${JSON.stringify(res.body)}`).toBe(200);
       if (route.verdict) expect(verdictCode(route, res), route.name).toBe(route.name.includes("disabled") ? "DISABLED" : "VALID");
     }
@@ -388,7 +410,9 @@ function crossTenantSuite(h: () => Harness, rows: IdRoute[], full: boolean): voi
     const rbac = await rbacIds(h(), a);
     expect((await h().post("/v2/permissions.deletePermission", { permission: rbac.permissionId }, a.rootKey)).status).toBe(200);
     expect((await h().post("/v2/permissions.deleteRole", { role: rbac.roleId }, a.rootKey)).status).toBe(200);
-    const deleted: Ids = { apiId, keyId, rootKeyId, key, disabledKey, identityId, externalId, ...rbac };
+    const policyId = await policyOf(h(), a);
+    expect((await h().post("/v2/policies.deletePolicy", { policyId }, a.rootKey)).status).toBe(200);
+    const deleted: Ids = { apiId, keyId, rootKeyId, key, disabledKey, identityId, externalId, ...rbac, policyId };
     const before = await h().snapshot();
     for (const route of rows) {
       const gone = await send(h(), route, deleted, a.rootKey);
@@ -455,6 +479,13 @@ function crossTenantSuite(h: () => Harness, rows: IdRoute[], full: boolean): voi
       const listedB = await h().get(path, {}, b.rootKey);
       expect(listedB.status, path).toBe(200);
       expect(JSON.stringify(listedB.body), path).not.toMatch(new RegExp(`${idsA.permissionId}|${idsA.roleId}`));
+    }
+
+    // B's policies are B's own, in both versions.
+    for (const listed of [await h().get("/v1/policies.listPolicies", {}, b.rootKey), await h().post("/v2/policies.listPolicies", {}, b.rootKey)]) {
+      expect(listed.status).toBe(200);
+      expect(JSON.stringify(listed.body)).not.toContain(idsA.policyId);
+      expect(JSON.stringify(listed.body)).toContain(idsB.policyId);
     }
 
     const page = await h().get("/v1/apis.listKeys", { apiId: idsB.apiId }, b.rootKey);

@@ -14,6 +14,8 @@ export interface Fixture {
   /** A permission and a role of the workspace (05 makes them; other suites may leave them out). */
   permission?: { id: string; slug: string };
   role?: { id: string; name: string };
+  /** A policy of the workspace (05 makes one for the policies.* rows; unset: an id never issued). */
+  policyId?: string;
 }
 
 export interface Call {
@@ -53,6 +55,9 @@ const limitBody = (namespace: string) => ({ namespace, identifier: "u", limit: 1
 const fresh = (kind: string) => `${kind}.${randomBytes(6).toString("hex")}`;
 const slugOf = (f: Fixture) => f.permission?.slug ?? "p.none";
 const roleOf = (f: Fixture) => f.role?.name ?? "r.none";
+const policyOf = (f: Fixture) => f.policyId ?? "pol_1Ghu6Y4bN7qKcVwQfZ2Rt8";
+/** A policy that matches no activity, so that it controls nothing in the suites that make it. */
+export const INERT_POLICY = { name: "matrix", effect: "DENY", condition: "activity.type == 'NO_SUCH_ACTIVITY'" };
 
 export const authRoutes: AuthRoute[] = [
   { name: "apis.createApi", call: () => post("/v1/apis.createApi", { name: "n" }), needs: ["create_api"] },
@@ -217,6 +222,18 @@ export const authRoutes: AuthRoute[] = [
   { name: "analytics.getVerifications", call: (f) => get("/v1/analytics.getVerifications", { apiId: f.apiId, groupBy: "key" }), needs: ["read_api"] },
   { name: "keys.getVerifications", call: (f) => get("/v1/keys.getVerifications", { keyId: f.keyId }), needs: ["read_key"] },
   { name: "v2 analytics.getVerifications", call: (f) => post("/v2/analytics.getVerifications", { apiId: f.apiId, groupBy: "day" }), needs: ["read_analytics"] },
+  // Policies (src/policies/): custody.*.<action>, workspace-wide only; v1 and v2 from one definition each.
+  ...(["v1", "v2"] as const).flatMap((v): AuthRoute[] => {
+    const read = (path: string, input: Record<string, unknown>) => (v === "v1" ? get(path, input) : post(path, input));
+    const label = v === "v1" ? "" : "v2 ";
+    return [
+      { name: `${label}policies.createPolicy`, call: () => post(`/${v}/policies.createPolicy`, INERT_POLICY), needs: ["custody.*.create_policy"] },
+      { name: `${label}policies.getPolicy`, call: (f) => read(`/${v}/policies.getPolicy`, { policyId: policyOf(f) }), needs: ["custody.*.read_policy"] },
+      { name: `${label}policies.listPolicies`, call: () => read(`/${v}/policies.listPolicies`, {}), needs: ["custody.*.read_policy"] },
+      { name: `${label}policies.updatePolicy`, call: (f) => post(`/${v}/policies.updatePolicy`, { policyId: policyOf(f), notes: "edited" }), needs: ["custody.*.update_policy"] },
+      { name: `${label}policies.deletePolicy`, call: (f) => post(`/${v}/policies.deletePolicy`, { policyId: policyOf(f) }), needs: ["custody.*.delete_policy"] },
+    ];
+  }),
 ];
 
 export const IDENTITY = ["identity.*.create_identity", "identity.*.read_identity", "identity.*.update_identity", "identity.*.delete_identity"];
@@ -230,7 +247,8 @@ export const RBAC = [
   ),
 ];
 export const RATELIMIT = ["ratelimit.*.limit", "ratelimit.*.create_namespace", "ratelimit.*.set_override", "ratelimit.*.read_override", "ratelimit.*.delete_override"];
-export const ALL = [...API_ACTIONS.map((a) => `api.*.${a}`), ...RBAC, ...RATELIMIT, ...IDENTITY];
+export const CUSTODY = ["custody.*.create_policy", "custody.*.read_policy", "custody.*.update_policy", "custody.*.delete_policy"];
+export const ALL = [...API_ACTIONS.map((a) => `api.*.${a}`), ...RBAC, ...RATELIMIT, ...IDENTITY, ...CUSTODY];
 export const full = (need: string) => (need.includes(".") ? need : `api.*.${need}`);
 
 export function send(h: Harness, call: Call, authorization: string | undefined): Promise<Response> {
