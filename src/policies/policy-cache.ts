@@ -43,10 +43,15 @@ export class PolicyCache {
     });
   }
 
+  /** The cached policies of the workspace, or undefined: for a caller that must not await on a hit. */
+  peek(workspaceId: string): readonly CompiledPolicy[] | undefined {
+    return this.entries.get(workspaceId)?.policies;
+  }
+
   /** The cached policies of the workspace, else `load`'s (kept when nothing changed meanwhile). */
   async find(workspaceId: string, load: () => Promise<CachedPolicies>): Promise<readonly CompiledPolicy[]> {
-    const cached = this.entries.get(workspaceId);
-    if (cached) return cached.policies;
+    const cached = this.peek(workspaceId);
+    if (cached) return cached;
     const generation = this.generation;
     const loaded = await load();
     if (generation === this.generation) this.entries.set(workspaceId, loaded); // over maxSourceChars: not kept
