@@ -238,6 +238,13 @@ describe("bounded evaluation", () => {
     expect(refusal(dag).message).toMatch(/too costly.*\(size\)/);
   });
 
+  test("a list built by map() is weighed by what it ends up holding, not as the empty list it began as", () => {
+    const ints = Array.from({ length: 200 }, (_, i) => i).join(", ");
+    let doubling = `cel.bind(l0, [${ints}], size(l0) == 2)`;
+    for (let i = 1; i <= 14; i++) doubling = doubling.replace(`size(l${i - 1}) == 2`, `cel.bind(l${i}, [l${i - 1}, l${i - 1}].map(x, x), size(l${i}) == 2)`);
+    expect(refusal(doubling).message).toMatch(/too costly.*\(size\)/);
+  });
+
   test("an expression cheap on the sample but quadratic on a large real input stops within its budget and fails closed", () => {
     const deny = policy("DENY", "activity.params.ids.exists(a, activity.params.ids.exists(b, a == b + 100000))");
     const allow = policy("ALLOW", "activity.params.ids.exists(a, activity.params.ids.exists(b, a == b + 100000)) || true", "true");

@@ -114,7 +114,8 @@ export function weigh(value: unknown): number {
       }
       stack.pop();
       open.delete(top.container);
-      weights.set(top.container, top.total);
+      // Not an empty one: cel-js fills a comprehension's result in place, starting from an empty list.
+      if (top.parts.length > 0) weights.set(top.container, top.total);
       const parent = stack.at(-1);
       if (!parent) return top.total;
       parent.total = Math.min(parent.total + top.total, limit + 1);

@@ -2,6 +2,7 @@ import { z } from "@hono/zod-openapi";
 import { POLICY } from "../../auth/permissions.ts";
 import { MAX_PAGE_BYTES, MAX_LIST_LIMIT } from "../../paging.ts";
 import { MAX_EXPRESSION_LENGTH } from "../../policies/engine.ts";
+import { MAX_COMPREHENSION_NESTING } from "../../policies/expression-structure.ts";
 import { MAX_POLICIES_PER_WORKSPACE, createPolicy, deletePolicy, getPolicy, listPolicies, updatePolicy } from "../../policies/policies.ts";
 import type { App } from "../env.ts";
 import { registerOperation } from "../operation.ts";
@@ -36,7 +37,7 @@ const policy = z
 
 const EXPRESSIONS =
   `\n\nBoth expressions are compiled first: a parse or type error is a 400 naming the expression and its line and column; each is at most ${MAX_EXPRESSION_LENGTH} characters, ` +
-  "nests comprehensions at most two deep, may not use `matches()`, and must stay within the evaluation budget on a large sample input. " +
+  `nests comprehensions at most ${MAX_COMPREHENSION_NESTING} deep, may not use \`matches()\`, and must stay within the evaluation budget on a large sample input. ` +
   "A condition that fails on a real activity (for example a missing `activity.params` key: guard with `has()`) counts as matching: a DENY denies, an ALLOW needs its consensus.";
 
 export const policyOperations: ((app: App) => void)[] = [
