@@ -19,6 +19,7 @@ import { MAINTAIN_EVERY_MS, maintainAnalytics } from "./analytics/retention.ts";
 import { Periodic } from "./periodic.ts";
 import { WINDOW_PRUNE_EVERY_MS, pruneExpiredWindows } from "./ratelimits/windows.ts";
 import { NamespaceCache, subscribeToRatelimitChanges } from "./ratelimits/namespace-cache.ts";
+import { PolicyCache, subscribeToPolicyChanges } from "./policies/policy-cache.ts";
 import { ROOT_KEY_CACHE_DEFAULTS, RootKeyCache, subscribeToRootKeyChanges } from "./auth/root-key-cache.ts";
 import type { VaultClient } from "./vault-client/vault-client.ts";
 import { welcomeText } from "./welcome.ts";
@@ -59,6 +60,8 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     const imports = await openImportedPrefixes(database);
     const namespaceCache = new NamespaceCache();
     const unsubscribeRatelimits = await subscribeToRatelimitChanges(database, namespaceCache);
+    const policyCache = new PolicyCache();
+    const unsubscribePolicies = await subscribeToPolicyChanges(database, policyCache);
     lastUsed = new LastUsedRecorder(database.db, logger);
     analytics = config.analytics ? new VerificationRecorder(database.db, logger) : undefined;
     // Partitions ahead, rollup and retention of the analytics counts, by any instance (serialised in the database).
@@ -67,7 +70,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     await analyticsUpkeep?.run();
     // Ended windows of every instance, pruned by any of them (the delete is idempotent).
     const windowPruner = new Periodic("pruning ended rate-limit windows", () => pruneExpiredWindows(database.db, Date.now()), WINDOW_PRUNE_EVERY_MS, logger);
-    const app = createApp({ db: database.db, vault: options.vault ?? null, logger, verifyCache, rootKeyCache, namespaceCache, importedPrefixes: imports.registry, lastUsed, analytics: analytics ?? null, metricsToken: config.metricsToken, apiReferenceScript: scalarScriptFile, rootKeyFailureLimit: { trustProxy: config.trustProxy } });
+    const app = createApp({ db: database.db, vault: options.vault ?? null, logger, verifyCache, rootKeyCache, namespaceCache, policyCache, importedPrefixes: imports.registry, lastUsed, analytics: analytics ?? null, metricsToken: config.metricsToken, apiReferenceScript: scalarScriptFile, rootKeyFailureLimit: { trustProxy: config.trustProxy } });
     const server = createAdaptorServer({ fetch: app.fetch, hostname: config.host }) as Server;
     answerClientErrors(server, logger);
     await listen(server, config.port, config.host);
@@ -86,6 +89,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       await unsubscribe();
       await unsubscribeRootKeys();
       await unsubscribeRatelimits();
+      await unsubscribePolicies();
       await imports.close();
       await database.close();
     };

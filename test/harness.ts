@@ -15,6 +15,7 @@ import { VerifyCache, type VerifyCacheOptions, subscribeToKeyChanges } from "../
 import { ROOT_KEY_CACHE_DEFAULTS, RootKeyCache, subscribeToRootKeyChanges } from "../src/auth/root-key-cache.ts";
 import { openImportedPrefixes } from "../src/keys/imported-prefixes.ts";
 import { NamespaceCache, subscribeToRatelimitChanges } from "../src/ratelimits/namespace-cache.ts";
+import { PolicyCache, subscribeToPolicyChanges } from "../src/policies/policy-cache.ts";
 import { LAST_USED_DEFAULTS, LastUsedRecorder } from "../src/keys/last-used.ts";
 import { RECORDER_DEFAULTS, VerificationRecorder } from "../src/analytics/recorder.ts";
 import { createThrowawayDatabase } from "./throwaway-database.ts";
@@ -143,7 +144,7 @@ export class Harness {
    * suites check what they record).
    */
   async snapshot(): Promise<Record<string, unknown[]>> {
-    const tables = ["workspaces", "users", "root_keys", "apis", "keys", "key_permissions", "key_roles", "ratelimit_windows", "ratelimit_namespaces", "ratelimit_overrides", "identities", "permissions", "roles", "role_permissions", "escrow_keys"];
+    const tables = ["workspaces", "users", "root_keys", "apis", "keys", "key_permissions", "key_roles", "ratelimit_windows", "ratelimit_namespaces", "ratelimit_overrides", "identities", "permissions", "roles", "role_permissions", "escrow_keys", "policies"];
     const out: Record<string, unknown[]> = {};
     for (const table of tables) {
       out[table] = await executeRows(this.db, sql.raw(`select * from ${table} order by 1, 2`));
@@ -207,6 +208,8 @@ async function instance(
   const imports = await openImportedPrefixes(handle);
   const namespaceCache = new NamespaceCache();
   const unsubscribeRatelimits = await subscribeToRatelimitChanges(handle, namespaceCache);
+  const policyCache = new PolicyCache();
+  const unsubscribePolicies = await subscribeToPolicyChanges(handle, policyCache);
   const logger = pino({ level: "silent" });
   // Written only when a test calls flush() (and on close): a timer would change last_used_at
   // between the "nothing changed" snapshots of other suites.
@@ -214,8 +217,8 @@ async function instance(
   // Likewise the verification counts: written when a test calls deps.analytics.flush().
   const analytics = new VerificationRecorder(handle.db, logger, { ...RECORDER_DEFAULTS, flushEveryMs: null });
   // In process every request comes from the one "unknown" client: the bad-root-key limit is tested over a real listener instead.
-  const deps: Deps = { db: handle.db, vault: options.vault ?? null, logger, verifyCache, rootKeyCache, namespaceCache, importedPrefixes: imports.registry, lastUsed, analytics, rootKeyFailureLimit: false };
-  const closeFirst = { ...handle, close: async () => (await lastUsed.close(), await analytics.close(), await unsubscribe(), await unsubscribeRootKeys(), await unsubscribeRatelimits(), await imports.close(), await handle.close()) };
+  const deps: Deps = { db: handle.db, vault: options.vault ?? null, logger, verifyCache, rootKeyCache, namespaceCache, policyCache, importedPrefixes: imports.registry, lastUsed, analytics, rootKeyFailureLimit: false };
+  const closeFirst = { ...handle, close: async () => (await lastUsed.close(), await analytics.close(), await unsubscribe(), await unsubscribeRootKeys(), await unsubscribeRatelimits(), await unsubscribePolicies(), await imports.close(), await handle.close()) };
   const harness = new Harness(kind, closeFirst, deps, drop);
   harness.target = target;
   harness.options = options;

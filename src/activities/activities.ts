@@ -7,7 +7,8 @@ import { KeyholdError } from "../errors.ts";
 import { newId } from "../ids.ts";
 import type { ActivityKind, ActivityTarget } from "./catalog.ts";
 import { type PolicyVerdict, decide } from "./decide.ts";
-import { type PolicyInput, type PolicyUser, resolveTargets } from "./policy-input.ts";
+import type { PolicyInput, PolicyUser } from "../policies/engine.ts";
+import { resolveTargets } from "./targets.ts";
 import { appendAudit } from "../audit/append.ts";
 import { holdsSecret, redactSecrets } from "../redact.ts";
 import { newResultSeal, openResult } from "./seal.ts";
@@ -251,7 +252,8 @@ export async function approveActivity(
     rules.users(db, ctx.workspaceId, [activity.initiatorUserId, ...approvals]),
   ]);
   const userView = (id: string) => users.find((u) => u.id === id) ?? { id, name: "", email: null, tags: [] };
-  const targets = await resolveTargets(db, ctx.workspaceId, { apiId: activity.apiId ?? undefined, keyId: activity.keyId ?? undefined });
+  // What it acts on, read again now: the same ids it named (its params), as they are today.
+  const targets = await resolveTargets(db, ctx.workspaceId, kind.target?.(activity.params) ?? {});
   const verdict = policies.evaluate({
     activity: { type: activity.type, params: activity.params },
     ...targets,

@@ -60,6 +60,7 @@ import { registerAuditOperations } from "./operations/audit.ts";
 import { registerUserOperations } from "./operations/users.ts";
 import { registerExportKey } from "./operations/keys_exportKey.ts";
 import { registerEscrowOperations } from "./operations/escrow.ts";
+import { policyOperations } from "./operations/policies.ts";
 import { registerReadyz } from "./routes/readyz.ts";
 
 const routes = [
@@ -107,6 +108,7 @@ const routes = [
   registerAuditOperations,
   registerExportKey,
   registerEscrowOperations,
+  ...policyOperations,
   registerReadyz,
   registerMetrics,
   registerOpenApiDocument,
@@ -127,10 +129,11 @@ export function createApp(appDeps: Deps): OpenAPIHono<AppEnv> {
   app.use("*", limitBody());
   app.use("*", forgetChanged());
   // Every mutating admin route and every decrypt becomes an activity, under the workspace's policies and quorum.
-  gateActivities(app, custodyRules);
+  const rules = custodyRules(deps);
+  gateActivities(app, rules);
   for (const register of routes) register(app);
-  registerActivityRoutes(app, custodyRules);
-  registerRootQuorumRoutes(app, custodyRules);
+  registerActivityRoutes(app, rules);
+  registerRootQuorumRoutes(app, rules);
   deps.self = app;
   registerApiReference(app, appDeps.apiReferenceScript);
   app.get(ERRORS_DOC_PATH, errorsPage);

@@ -10,6 +10,7 @@ import type { VerificationRecorder } from "../analytics/recorder.ts";
 import type { RootKeyCache } from "../auth/root-key-cache.ts";
 import type { RootKeyContext } from "../auth/root-key-auth.ts";
 import type { NamespaceCache } from "../ratelimits/namespace-cache.ts";
+import type { PolicyCache } from "../policies/policy-cache.ts";
 import type { VaultClient } from "../vault-client/vault-client.ts";
 import type { RootKeyFailureLimitOptions, RootKeyFailureLimiter } from "./middleware/root-key-failures.ts";
 
@@ -31,6 +32,8 @@ export interface Deps {
   rootKeyCache?: RootKeyCache | null;
   /** Rate-limit namespaces with their overrides, kept in step with the database; null: every limit call reads them. */
   namespaceCache?: NamespaceCache | null;
+  /** Each workspace's compiled policies, kept in step with the database; null: every load reads and compiles them. */
+  policyCache?: PolicyCache | null;
   /** METRICS_TOKEN: GET /metrics needs it as a Bearer token; unset: metrics are open. */
   metricsToken?: string | null;
   /** Bad root keys per client before 429 (defaults in root-key-failures.ts); false: no limit. */

@@ -88,3 +88,10 @@ export const ESCROW = {
 export function escrowPermission(escrowKeyId: string, action: "read_key" | "delete_key" | "export_key"): string {
   return `escrow.${escrowKeyId}.${action}`;
 }
+/** Root-key permissions of the workspace's policies (src/policies/), workspace-wide only. */
+export const POLICY = {
+  create: "custody.*.create_policy",
+  update: "custody.*.update_policy",
+  delete: "custody.*.delete_policy",
+  read: "custody.*.read_policy",
+} as const;

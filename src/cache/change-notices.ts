@@ -18,3 +18,22 @@ export function followChanges(handle: Pick<DatabaseHandle, "listen">, channel: s
     () => cache.clear(),
   );
 }
+
+/** What a per-workspace change notice can drop: one workspace's entries, or everything. */
+export interface ForgetsByWorkspace {
+  forgetWorkspace(workspaceId: string): void;
+  clear(): void;
+}
+
+/**
+ * Keeps `cache` in step with the database: triggers (drizzle/0007, 0011) announce on
+ * `channel` the workspace whose records changed. On each (re)connection the cache is
+ * emptied, since notices sent while the listener was away are lost.
+ */
+export function followWorkspaceChanges(handle: Pick<DatabaseHandle, "listen">, channel: string, cache: ForgetsByWorkspace): Promise<() => Promise<void>> {
+  return handle.listen(
+    channel,
+    (workspaceId) => cache.forgetWorkspace(workspaceId),
+    () => cache.clear(),
+  );
+}

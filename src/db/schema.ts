@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
 import {
   bigint,
+  check,
   boolean,
   customType,
   foreignKey,
@@ -449,4 +450,26 @@ export const escrowKeys = pgTable(
     deletedAt: millis("deleted_at"),
   },
   (t) => [index("escrow_keys_workspace_idx").on(t.workspaceId, t.id)],
+);
+
+/**
+ * A workspace's policies (drizzle/0011): CEL `condition` and `consensus` (null: always met)
+ * as sent, compiled by src/policies/ before they are stored and again when loaded. Triggers
+ * announce the workspace of every change on `keyhold_policies`, so every instance's cache of
+ * compiled policies stays current.
+ */
+export const policies = pgTable(
+  "policies",
+  {
+    id: id("id").primaryKey(),
+    workspaceId: id("workspace_id").notNull().references(() => workspaces.id),
+    name: text("name").notNull(),
+    effect: text("effect").$type<"ALLOW" | "DENY">().notNull(),
+    condition: text("condition").notNull(),
+    consensus: text("consensus"),
+    notes: text("notes"),
+    createdAt: millis("created_at").notNull(),
+    updatedAt: millis("updated_at"),
+  },
+  (t) => [index("policies_workspace_idx").on(t.workspaceId, t.id), check("policies_effect_check", sql`${t.effect} IN ('ALLOW', 'DENY')`)],
 );

@@ -1,3 +1,4 @@
+import { followWorkspaceChanges } from "../cache/change-notices.ts";
 import type { DatabaseHandle } from "../db/client.ts";
 import type { Namespace } from "./namespaces.ts";
 
@@ -113,9 +114,5 @@ const cacheKey = (workspaceId: string, nameOrId: string) => `${workspaceId} ${na
  * listener was away are lost.
  */
 export function subscribeToRatelimitChanges(handle: Pick<DatabaseHandle, "listen">, cache: NamespaceCache): Promise<() => Promise<void>> {
-  return handle.listen(
-    RATELIMITS_CHANNEL,
-    (workspaceId) => cache.forgetWorkspace(workspaceId),
-    () => cache.clear(),
-  );
+  return followWorkspaceChanges(handle, RATELIMITS_CHANNEL, cache);
 }

@@ -36,6 +36,8 @@ interface Ids {
   userId: string;
   /** An escrow key of the workspace (escrow.*). */
   escrowKeyId: string;
+  /** A policy of the workspace (policies.*). */
+  policyId: string;
 }
 
 interface IdRoute {
@@ -238,7 +240,21 @@ const idRoutes: IdRoute[] = [
   { name: "v2 escrow.getKey", method: "POST", path: "/v2/escrow.getKey", input: (i) => ({ escrowKeyId: i.escrowKeyId }) },
   { name: "v2 escrow.exportKey", method: "POST", path: "/v2/escrow.exportKey", input: (i) => ({ escrowKeyId: i.escrowKeyId, targetPublicKey }) },
   { name: "v2 escrow.deleteKey", method: "POST", path: "/v2/escrow.deleteKey", input: (i) => ({ escrowKeyId: i.escrowKeyId }) },
+  // Policies, by id: another workspace's is as absent as one never made (v1 reads are GETs).
+  { name: "policies.getPolicy", method: "GET", path: "/v1/policies.getPolicy", input: (i) => ({ policyId: i.policyId }) },
+  { name: "policies.updatePolicy", method: "POST", path: "/v1/policies.updatePolicy", input: (i) => ({ policyId: i.policyId, effect: "ALLOW", condition: "activity.type == 'NO_SUCH_ACTIVITY'" }) },
+  { name: "policies.deletePolicy", method: "POST", path: "/v1/policies.deletePolicy", input: (i) => ({ policyId: i.policyId }) },
+  { name: "v2 policies.getPolicy", method: "POST", path: "/v2/policies.getPolicy", input: (i) => ({ policyId: i.policyId }) },
+  { name: "v2 policies.updatePolicy", method: "POST", path: "/v2/policies.updatePolicy", input: (i) => ({ policyId: i.policyId, consensus: "" }) },
+  { name: "v2 policies.deletePolicy", method: "POST", path: "/v2/policies.deletePolicy", input: (i) => ({ policyId: i.policyId }) },
 ];
+
+/** A fresh policy of `ws`, with a consensus a foreign update would clear. */
+async function policyOf(h: Harness, ws: Workspace): Promise<string> {
+  const res = await h.post("/v2/policies.createPolicy", { name: "a's", effect: "DENY", condition: "activity.type == 'NO_SUCH_ACTIVITY'", consensus: "size(approvers) >= 2" }, ws.rootKey);
+  if (res.status !== 200) throw new Error(`policy fixture: ${JSON.stringify(res.body)}`);
+  return res.body.data.policyId;
+}
 
 /** A namespace of `ws` with an override for `vip` and one counted window: what the ratelimit rows aim at. */
 async function namespaceWithOverride(h: Harness, ws: Workspace, name: string): Promise<string> {
@@ -285,7 +301,7 @@ const verdictCode = (route: IdRoute, res: Response): unknown => (route.v2 ? res.
 
 /** An API without verifications: one row of zeros, or none when grouped. */
 function emptyRows(route: IdRoute): unknown[] {
-  const input = route.input({ apiId: "", keyId: "", rootKeyId: "", key: "", disabledKey: "", identityId: "", externalId: "", permissionId: "", roleId: "", userId: "", activityId: "", escrowKeyId: "" }) as { groupBy?: unknown };
+  const input = route.input({ apiId: "", keyId: "", rootKeyId: "", key: "", disabledKey: "", identityId: "", externalId: "", permissionId: "", roleId: "", userId: "", activityId: "", escrowKeyId: "", policyId: "" }) as { groupBy?: unknown };
   if (input.groupBy !== undefined) return [];
   return [{ valid: 0, notFound: 0, forbidden: 0, usageExceeded: 0, rateLimited: 0, unauthorized: 0, disabled: 0, insufficientPermissions: 0, expired: 0, total: 0 }];
 }
@@ -324,14 +340,22 @@ const routesWithoutIds: Record<string, string> = {
   "/v2/escrow.createKey": "creates in the caller's own workspace",
   "/v1/escrow.listKeys": "lists the caller's own workspace (checked below)",
   "/v2/escrow.listKeys": "lists the caller's own workspace (checked below)",
+  "/v1/policies.createPolicy": "creates in the caller's own workspace",
+  "/v2/policies.createPolicy": "creates in the caller's own workspace",
+  "/v1/policies.listPolicies": "lists the caller's own workspace (checked below)",
+  "/v2/policies.listPolicies": "lists the caller's own workspace (checked below)",
 };
 
 /** Request fields that name an existing resource: a route with one of them needs a row above. */
-const ID_FIELDS = ["apiId", "keyId", "key", "identityId", "identity", "permissionId", "roleId", "permission", "role", "userId", "rootKeyId", "activityId", "escrowKeyId"];
+const ID_FIELDS = ["apiId", "keyId", "key", "identityId", "identity", "permissionId", "roleId", "permission", "role", "userId", "rootKeyId", "activityId", "escrowKeyId", "policyId"];
 
 /** Every per-API action, so the targeted key below is refused only by the workspace wall. */
 const RBAC_ACTIONS = ["read_permission", "delete_permission", "read_role", "delete_role", "add_permission_to_role", "remove_permission_from_role", "create_permission"].map((a) => `rbac.*.${a}`);
-const CUSTODY_ACTIONS = ["custody.*.read_user", "custody.*.delete_user", "custody.*.read_activity", "custody.*.approve_activity", "rbac.*.create_root_key", "audit.*.read_log"];
+const CUSTODY_ACTIONS = [
+  ...["read_user", "delete_user", "read_activity", "approve_activity", "read_policy", "update_policy", "delete_policy"].map((a) => `custody.*.${a}`),
+  "rbac.*.create_root_key",
+  "audit.*.read_log",
+];
 const API_ACTIONS = ["read_api", "update_api", "delete_api", "create_key", "read_key", "update_key", "delete_key", "verify_key", "encrypt_key", "decrypt_key", "export_key", "read_analytics"];
 
 function send(h: Harness, route: IdRoute, ids: Ids, token: string): Promise<Response> {
@@ -387,12 +411,12 @@ function crossTenantSuite(h: () => Harness, rows: IdRoute[], full: boolean): voi
     expect((await h().post("/v2/keys.addRoles", { keyId: keyA.keyId, roles: [(await h().post("/v2/permissions.getRole", { role: rbacA.roleId }, a.rootKey)).body.data.name] }, a.rootKey)).status).toBe(200);
 
     const escrowA = full ? await escrowKeyOf(h(), a) : newId("esc");
-    idsA = { apiId: apiA, keyId: keyA.keyId, rootKeyId: rootA.keyId, key: keyA.key, disabledKey: disabledA.key, namespaceId: namespaceA, identityId: identityA, externalId: "owner-a", userId: await spareUser(h(), a), ...rbacA, activityId: await firstActivity(h(), a), escrowKeyId: escrowA };
+    idsA = { apiId: apiA, keyId: keyA.keyId, rootKeyId: rootA.keyId, key: keyA.key, disabledKey: disabledA.key, namespaceId: namespaceA, identityId: identityA, externalId: "owner-a", userId: await spareUser(h(), a), ...rbacA, activityId: await firstActivity(h(), a), escrowKeyId: escrowA, policyId: await policyOf(h(), a) };
 
     const apiB = await h().createApi(b, "api-b");
     const keyB = await h().createKey(b, apiB, { prefix: "ka" });
     const escrowB = full ? await escrowKeyOf(h(), b) : newId("esc");
-    idsB = { apiId: apiB, keyId: keyB.keyId, rootKeyId: b.rootKeyId, key: keyB.key, disabledKey: keyB.key, identityId: "", externalId: "", userId: b.userId, ...(await rbacIds(h(), b)), activityId: await firstActivity(h(), b), escrowKeyId: escrowB };
+    idsB = { apiId: apiB, keyId: keyB.keyId, rootKeyId: b.rootKeyId, key: keyB.key, disabledKey: keyB.key, identityId: "", externalId: "", userId: b.userId, ...(await rbacIds(h(), b)), activityId: await firstActivity(h(), b), escrowKeyId: escrowB, policyId: await policyOf(h(), b) };
     // A root key of B that names A's API explicitly: permissions cannot reach across workspaces.
     const targeted = await h().rootKey(b, [...API_ACTIONS.map((action) => `api.${apiA}.${action}`), "rbac.*.delete_root_key", "rbac.*.read_root_key", ...RBAC_ACTIONS, ...CUSTODY_ACTIONS]);
     tokensOfB.push({ name: "B's `*` root key", token: () => b.rootKey }, { name: "B's key naming A's API", token: () => targeted.key });
@@ -415,6 +439,7 @@ function crossTenantSuite(h: () => Harness, rows: IdRoute[], full: boolean): voi
     roleId: newId("key").replace("key_", "role_"),
     userId: newId("usr"),
     escrowKeyId: newId("esc"),
+    policyId: newId("pol"),
   });
 
   describe.each([0, 1])("with token %i", (tokenIndex) => {
@@ -464,7 +489,7 @@ function crossTenantSuite(h: () => Harness, rows: IdRoute[], full: boolean): voi
       const activityId = await firstActivity(h(), a);
       const userId = await spareUser(h(), a);
       const escrowKeyId = route.path.includes("/escrow.") ? await escrowKeyOf(h(), a) : newId("esc");
-      const res = await send(h(), route, { apiId, keyId, rootKeyId, key, disabledKey, namespaceId, identityId, externalId, userId, activityId, ...(await rbacIds(h(), a)), escrowKeyId }, a.rootKey);
+      const res = await send(h(), route, { apiId, keyId, rootKeyId, key, disabledKey, namespaceId, identityId, externalId, userId, activityId, ...(await rbacIds(h(), a)), escrowKeyId, policyId: route.path.includes("/policies.") ? await policyOf(h(), a) : newId("pol") }, a.rootKey);
       expect(res.status, `${route.name}: ${JSON.stringify(res.body)}`).toBe(route.ownStatus ?? 200);
       if (route.verdict) expect(verdictCode(route, res), route.name).toBe(route.name.includes("disabled") ? "DISABLED" : "VALID");
     }
@@ -488,7 +513,9 @@ function crossTenantSuite(h: () => Harness, rows: IdRoute[], full: boolean): voi
     expect((await h().post("/v2/users.deleteUser", { userId }, a.rootKey)).status).toBe(200);
     const escrowKeyId = full ? await escrowKeyOf(h(), a) : newId("esc");
     if (full) expect((await h().post("/v2/escrow.deleteKey", { escrowKeyId }, a.rootKey)).status).toBe(200);
-    const deleted: Ids = { apiId, keyId, rootKeyId, key, disabledKey, identityId, externalId, userId, ...rbac, activityId: "", escrowKeyId };
+    const policyId = await policyOf(h(), a);
+    expect((await h().post("/v2/policies.deletePolicy", { policyId }, a.rootKey)).status).toBe(200);
+    const deleted: Ids = { apiId, keyId, rootKeyId, key, disabledKey, identityId, externalId, userId, ...rbac, activityId: "", escrowKeyId, policyId };
     const before = await h().snapshot();
     for (const route of rows.filter((r) => !r.filter && !r.undeletable)) {
       const gone = await send(h(), route, deleted, a.rootKey);
@@ -555,6 +582,13 @@ function crossTenantSuite(h: () => Harness, rows: IdRoute[], full: boolean): voi
       const listedB = await h().get(path, {}, b.rootKey);
       expect(listedB.status, path).toBe(200);
       expect(JSON.stringify(listedB.body), path).not.toMatch(new RegExp(`${idsA.permissionId}|${idsA.roleId}`));
+    }
+
+    // B's policies are B's own, in both versions.
+    for (const listed of [await h().get("/v1/policies.listPolicies", {}, b.rootKey), await h().post("/v2/policies.listPolicies", {}, b.rootKey)]) {
+      expect(listed.status).toBe(200);
+      expect(JSON.stringify(listed.body)).not.toContain(idsA.policyId);
+      expect(JSON.stringify(listed.body)).toContain(idsB.policyId);
     }
 
     const page = await h().get("/v1/apis.listKeys", { apiId: idsB.apiId }, b.rootKey);

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { beforeAll, describe, expect, test } from "vitest";
 import { type Harness, type Response, type Workspace, forEachDatabase } from "../harness.ts";
 import { errorMessage, expectErrorEnvelope } from "../security/envelope.ts";
-import { ALL, type AuthRoute, type Fixture, authRoutes, full, get, ownerOf, post, send } from "./auth-routes.ts";
+import { ALL, type AuthRoute, type Fixture, INERT_POLICY, authRoutes, full, get, ownerOf, post, send } from "./auth-routes.ts";
 
 /**
  * Point 5: the permission each endpoint and option needs is declared in `authRoutes`
@@ -84,6 +84,13 @@ async function rbacFixture(h: Harness, ws: Workspace, f: Fixture): Promise<Fixtu
   return { ...f, permission: { id: permission.body.data.permissionId, slug: `p.${suffix}` }, role: { id: role.body.data.roleId, name: `r.${suffix}` }, userId: user.body.data.userId };
 }
 
+/** `f` with a policy of its own, for the policies.* rows (a fixture each: the workspace holds at most 100). */
+async function policyFixture(h: Harness, ws: Workspace, f: Fixture): Promise<Fixture> {
+  const created = await h.post("/v2/policies.createPolicy", INERT_POLICY, ws.rootKey);
+  expect(created.status).toBe(200);
+  return { ...f, policyId: created.body.data.policyId };
+}
+
 forEachDatabase(
   "adversarial 05: permission matrix",
   (h) => {
@@ -93,16 +100,18 @@ forEachDatabase(
     const fixture = () => recoverableFixture(h(), ws);
     beforeAll(async () => {
       ws = await h().workspace();
-      f = await fixture();
+      f = await policyFixture(h(), ws, await fixture());
       otherApiId = await h().createApi(ws, "other");
     });
 
     test.each(authRoutes.map((r) => [r.name, r] as const))("%s × {none, exact, wildcard, other API, bare *} matches the table", async (_, route) => {
       const mismatches: string[] = [];
       for (const variant of VARIANTS) {
+        const path = route.call(f).path;
         // Rows that need no key of their own: a new rbac fixture (with its own user) is enough.
-        const rbacOnly = /^\/v[12]\/(permissions|users|audit)\./.test(route.call(f).path);
-        const target = EXPECTED[variant] !== 200 ? f : rbacOnly ? await rbacFixture(h(), ws, f) : await fixture();
+        const rbacOnly = /^\/v[12]\/(permissions|users|audit)\./.test(path);
+        const policyOnly = path.startsWith("/v1/policies.") || path.startsWith("/v2/policies.");
+        const target = EXPECTED[variant] !== 200 ? f : rbacOnly ? await rbacFixture(h(), ws, f) : policyOnly ? await policyFixture(h(), ws, f) : await fixture();
         const permissions = held(route, variant, target.apiId, otherApiId);
         const rk = await h().rootKey(ws, permissions);
         const before = EXPECTED[variant] === 403 ? await h().snapshot() : null;

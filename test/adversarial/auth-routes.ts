@@ -20,6 +20,8 @@ export interface Fixture {
   userId?: string;
   /** An escrow key of the workspace (05 and 17 make one per fixture; unset: an id never issued). */
   escrowKeyId?: string;
+  /** A policy of the workspace (05 makes one for the policies.* rows; unset: an id never issued). */
+  policyId?: string;
 }
 
 export interface Call {
@@ -69,6 +71,9 @@ const slugOf = (f: Fixture) => f.permission?.slug ?? "p.none";
 const roleOf = (f: Fixture) => f.role?.name ?? "r.none";
 /** The fixture's user, or a user id never issued (NOT_FOUND). */
 const userOf = (f: Fixture) => f.userId ?? "usr_1Ghu6Z4qWmT8xYbN3cVd2K";
+const policyOf = (f: Fixture) => f.policyId ?? "pol_1Ghu6Y4bN7qKcVwQfZ2Rt8";
+/** A policy that matches no activity, so that it controls nothing in the suites that make it. */
+export const INERT_POLICY = { name: "matrix", effect: "DENY", condition: "activity.type == 'NO_SUCH_ACTIVITY'" };
 
 export const authRoutes: AuthRoute[] = [
   { name: "apis.createApi", call: () => post("/v1/apis.createApi", { name: "n" }), needs: ["create_api"] },
@@ -279,6 +284,18 @@ export const authRoutes: AuthRoute[] = [
   { name: "v2 escrow.listKeys", call: () => post("/v2/escrow.listKeys", {}), needs: ["escrow.*.read_key"] },
   { name: "v2 escrow.exportKey", call: (f) => post("/v2/escrow.exportKey", { escrowKeyId: escrowOf(f), targetPublicKey: TARGET_PUBLIC_KEY }), needs: ["escrow.*.export_key"] },
   { name: "v2 escrow.deleteKey", call: (f) => post("/v2/escrow.deleteKey", { escrowKeyId: escrowOf(f) }), needs: ["escrow.*.delete_key"] },
+  // Policies (src/policies/): custody.*.<action>, workspace-wide only; v1 and v2 from one definition each.
+  ...(["v1", "v2"] as const).flatMap((v): AuthRoute[] => {
+    const read = (path: string, input: Record<string, unknown>) => (v === "v1" ? get(path, input) : post(path, input));
+    const label = v === "v1" ? "" : "v2 ";
+    return [
+      { name: `${label}policies.createPolicy`, call: () => post(`/${v}/policies.createPolicy`, INERT_POLICY), needs: ["custody.*.create_policy"] },
+      { name: `${label}policies.getPolicy`, call: (f) => read(`/${v}/policies.getPolicy`, { policyId: policyOf(f) }), needs: ["custody.*.read_policy"] },
+      { name: `${label}policies.listPolicies`, call: () => read(`/${v}/policies.listPolicies`, {}), needs: ["custody.*.read_policy"] },
+      { name: `${label}policies.updatePolicy`, call: (f) => post(`/${v}/policies.updatePolicy`, { policyId: policyOf(f), notes: "edited" }), needs: ["custody.*.update_policy"] },
+      { name: `${label}policies.deletePolicy`, call: (f) => post(`/${v}/policies.deletePolicy`, { policyId: policyOf(f) }), needs: ["custody.*.delete_policy"] },
+    ];
+  }),
 ];
 
 export const IDENTITY = ["identity.*.create_identity", "identity.*.read_identity", "identity.*.update_identity", "identity.*.delete_identity"];
@@ -294,6 +311,7 @@ export const RBAC = [
 export const RATELIMIT = ["ratelimit.*.limit", "ratelimit.*.create_namespace", "ratelimit.*.set_override", "ratelimit.*.read_override", "ratelimit.*.delete_override"];
 export const CUSTODY = [
   ...["create_user", "read_user", "delete_user", "read_activity", "approve_activity", "read_root_quorum", "update_root_quorum"].map((a) => `custody.*.${a}`),
+  ...["create_policy", "read_policy", "update_policy", "delete_policy"].map((a) => `custody.*.${a}`),
   "audit.*.read_log",
 ];
 export const ESCROW = ["escrow.*.create_key", "escrow.*.read_key", "escrow.*.delete_key", "escrow.*.export_key"];
