@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { SCENARIO_GROUPS, USAGE } from "./profile.ts";
 
 /**
  * `--help`: usage and the scenario table of bench/README.md (the one place the scenarios
@@ -9,9 +10,10 @@ export function helpText(): string {
   const scenarios = readme.split(/^## /m).find((section) => section.startsWith("Scenarios and targets")) ?? "";
   const table = scenarios.split("\n").filter((line) => line.startsWith("|") && !/^\|[-|\s]+\|$/.test(line));
   return [
-    "usage: npm run bench -- [--quick] [--keys N]   (or: npx tsx bench/run.ts [--quick] [--keys N])",
-    "  --quick   quads of 1 s runs, smaller memory and revocation runs (about 6 minutes)",
-    "  --keys N  keys in the database for the main run (default 100 000, at least 20 000)",
+    `${USAGE}   (or: npx tsx bench/run.ts …)`,
+    "  --quick       quads of 1 s runs, smaller memory and revocation runs (about 8 minutes)",
+    "  --keys N      keys in the database for the main run (default 100 000, at least 20 000)",
+    `  --only GROUP  only the scenario groups whose name contains GROUP (${SCENARIO_GROUPS.join(", ")}); results go to <date>…-only-GROUP.json, latest.md is left alone`,
     "",
     "Scenarios and targets (bench/README.md):",
     ...table.map((line) => `  ${line.slice(1, -1).split("|").map((cell) => cell.trim()).join("  —  ")}`),

@@ -17,15 +17,34 @@ export interface Profile {
   memoryVerifies: number;
   revocationTrials: number;
   cryptoSeconds: number;
+  /** `--only <substring>`: run only the scenario groups whose name contains it (SCENARIO_GROUPS). */
+  only?: string;
+}
+
+/** The groups `--only` picks from, in the order a run measures them. */
+export const SCENARIO_GROUPS = ["crypto", "verify", "analytics", "two instances", "memory", "admin", "policies"] as const;
+export type ScenarioGroup = (typeof SCENARIO_GROUPS)[number];
+
+export const USAGE = "usage: npm run bench -- [--quick] [--keys N] [--only GROUP]";
+
+/** Whether a run measures this group: all of them unless `--only` names others. */
+export function selected(p: Profile, group: ScenarioGroup): boolean {
+  return p.only === undefined || group.includes(p.only);
 }
 
 export function parseProfile(argv: string[]): Profile {
   const quick = argv.includes("--quick");
-  const at = argv.indexOf("--keys");
-  const keys = at === -1 ? 100_000 : Number(argv[at + 1]?.replaceAll("_", ""));
-  const unknown = argv.filter((a, i) => a !== "--quick" && a !== "--keys" && !(i > 0 && argv[i - 1] === "--keys"));
-  if (unknown.length > 0) throw new Error(`unknown argument ${unknown[0]}; usage: npm run bench -- [--quick] [--keys N]`);
+  const valueOf = (flag: string) => (argv.includes(flag) ? argv[argv.indexOf(flag) + 1] : undefined);
+  const valued = ["--keys", "--only"];
+  const unknown = argv.filter((a, i) => a !== "--quick" && !valued.includes(a) && !valued.includes(argv[i - 1] ?? ""));
+  if (unknown.length > 0) throw new Error(`unknown argument ${unknown[0]}; ${USAGE}`);
+  const keysArg = valueOf("--keys");
+  const keys = keysArg === undefined ? 100_000 : Number(keysArg.replaceAll("_", ""));
   if (!Number.isInteger(keys) || keys < 20_000) throw new Error("--keys must be an integer of at least 20000");
+  const only = valueOf("--only");
+  if (argv.includes("--only") && !SCENARIO_GROUPS.some((g) => only && g.includes(only))) {
+    throw new Error(`--only must name one of the groups: ${SCENARIO_GROUPS.join(", ")}`);
+  }
   return {
     quick,
     keys,
@@ -39,5 +58,6 @@ export function parseProfile(argv: string[]): Profile {
     memoryVerifies: quick ? 40_000 : 1_000_000,
     revocationTrials: quick ? 20 : 100,
     cryptoSeconds: quick ? 0.5 : 2,
+    ...(only !== undefined && { only }),
   };
 }

@@ -34,15 +34,20 @@ export function formatMarkdown(rows: Row[], meta: Record<string, unknown>): stri
   ].join("\n");
 }
 
-/** bench/results/<YYYY-MM-DD>.json (machine, settings, every row) and bench/results/latest.md. */
-export function writeResults(rows: Row[], meta: Record<string, unknown>): { json: string; markdown: string } {
+/**
+ * bench/results/<YYYY-MM-DD>.json (machine, settings, every row) and bench/results/latest.md.
+ * A partial run (`--only`) writes <date>…-only-<group>.json and leaves latest.md to full runs.
+ */
+export function writeResults(rows: Row[], meta: Record<string, unknown>): { json: string; markdown?: string } {
   const dir = new URL("./results/", import.meta.url);
   mkdirSync(dir, { recursive: true });
-  // The default run is <date>.json; --quick and other --keys sizes get a suffix, so one day's runs don't overwrite each other.
-  const suffix = `${meta.mode === "quick" ? "-quick" : ""}${meta.keys === 100_000 ? "" : `-${String(meta.keys)}-keys`}`;
+  // The default run is <date>.json; --quick, other --keys sizes and --only get a suffix, so one day's runs don't overwrite each other.
+  const only = typeof meta.only === "string" ? `-only-${meta.only.replaceAll(/[^a-z0-9]+/gi, "-")}` : "";
+  const suffix = `${meta.mode === "quick" ? "-quick" : ""}${meta.keys === 100_000 ? "" : `-${String(meta.keys)}-keys`}${only}`;
   const json = new URL(`${String(meta.date).slice(0, 10)}${suffix}.json`, dir);
-  const markdown = new URL("latest.md", dir);
   writeFileSync(json, `${JSON.stringify({ ...meta, rows }, null, 2)}\n`);
+  if (only) return { json: json.pathname };
+  const markdown = new URL("latest.md", dir);
   writeFileSync(markdown, formatMarkdown(rows, meta));
   return { json: json.pathname, markdown: markdown.pathname };
 }

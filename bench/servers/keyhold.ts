@@ -8,6 +8,7 @@ import { LastUsedRecorder } from "../../src/keys/last-used.ts";
 import { VerificationRecorder } from "../../src/analytics/recorder.ts";
 import { ROOT_KEY_CACHE_DEFAULTS, RootKeyCache, subscribeToRootKeyChanges } from "../../src/auth/root-key-cache.ts";
 import { NamespaceCache, subscribeToRatelimitChanges } from "../../src/ratelimits/namespace-cache.ts";
+import { PolicyCache, subscribeToPolicyChanges } from "../../src/policies/policy-cache.ts";
 import { createHttpVaultClient } from "../../src/vault-client/http-vault-client.ts";
 import { childConfig, serveChild } from "./serve-child.ts";
 
@@ -48,7 +49,10 @@ for (const { cache, analytics: counted = true } of config.apps) {
   // And a rate-limit namespace cache, as `keyhold serve` has.
   const namespaceCache = new NamespaceCache();
   unsubscribes.push(await subscribeToRatelimitChanges(handle, namespaceCache));
-  apps.push(createApp({ db: handle.db, vault, logger, verifyCache, rootKeyCache, namespaceCache, lastUsed, analytics: counted ? analytics : null }));
+  // And a policy cache (compiled policies per workspace, for the activity layer), as `keyhold serve` has.
+  const policyCache = new PolicyCache();
+  unsubscribes.push(await subscribeToPolicyChanges(handle, policyCache));
+  apps.push(createApp({ db: handle.db, vault, logger, verifyCache, rootKeyCache, namespaceCache, policyCache, lastUsed, analytics: counted ? analytics : null }));
 }
 
 await serveChild(apps, {
