@@ -25,6 +25,7 @@ CREATE TABLE "audit_log" (
 CREATE TABLE "audit_heads" (
 	"workspace_id" text COLLATE "C" PRIMARY KEY NOT NULL,
 	"seq" bigint NOT NULL,
+	"prev_hash" text NOT NULL,
 	"hash" text NOT NULL
 );
 --> statement-breakpoint

@@ -42,6 +42,8 @@ export interface Config {
   verifyCacheNegativeTtlMs: number;
   /** Live root keys kept in memory; 0: every root-key check reads the database. */
   rootKeyCacheSize: number;
+  /** How long an activity held by a policy or the root quorum waits for approvals. */
+  activityTtlMs: number;
   nodeEnv: "development" | "production" | "test";
   /** Bearer token GET /metrics requires (API and vault); null: metrics are open. */
   metricsToken: string | null;
@@ -110,6 +112,7 @@ const variables = {
   VERIFY_CACHE_MAX_BYTES: { schema: bytes.prefault("64MiB"), expected: "a size such as 64MiB, 512KiB or 1GiB (at least 1MiB)" },
   VERIFY_CACHE_TTL: { schema: duration.prefault("60s"), expected: "a duration such as 60s" },
   VERIFY_CACHE_NEGATIVE_TTL: { schema: duration.prefault("1s"), expected: "a duration such as 1s or 500ms" },
+  ACTIVITY_TTL: { schema: duration.prefault("24h"), expected: "a duration such as 24h or 30m" },
   ROOT_KEY_CACHE_SIZE: { schema: z.coerce.number().int().min(0).max(1_000_000).default(10_000), expected: "an integer from 0 (off) to 1000000" },
   KEYHOLD_URL: { schema: httpUrl.optional(), expected: "an http:// or https:// URL" },
   KEYHOLD_ROOT_KEY: { schema: z.string().regex(/^kh_root_\S+$/).optional(), expected: "a root key (kh_root_…)", secret: true },
@@ -166,6 +169,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     verifyCacheTtlMs: v.VERIFY_CACHE_TTL,
     verifyCacheNegativeTtlMs: v.VERIFY_CACHE_NEGATIVE_TTL,
     rootKeyCacheSize: v.ROOT_KEY_CACHE_SIZE,
+    activityTtlMs: v.ACTIVITY_TTL,
     nodeEnv: v.NODE_ENV,
     metricsToken: v.METRICS_TOKEN ?? null,
     trustProxy: v.TRUST_PROXY,

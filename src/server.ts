@@ -70,7 +70,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     await analyticsUpkeep?.run();
     // Ended windows of every instance, pruned by any of them (the delete is idempotent).
     const windowPruner = new Periodic("pruning ended rate-limit windows", () => pruneExpiredWindows(database.db, Date.now()), WINDOW_PRUNE_EVERY_MS, logger);
-    const app = createApp({ db: database.db, vault: options.vault ?? null, logger, verifyCache, rootKeyCache, namespaceCache, policyCache, importedPrefixes: imports.registry, lastUsed, analytics: analytics ?? null, metricsToken: config.metricsToken, apiReferenceScript: scalarScriptFile, rootKeyFailureLimit: { trustProxy: config.trustProxy } });
+    const app = createApp({ db: database.db, vault: options.vault ?? null, logger, verifyCache, rootKeyCache, namespaceCache, policyCache, activityTtlMs: config.activityTtlMs, importedPrefixes: imports.registry, lastUsed, analytics: analytics ?? null, metricsToken: config.metricsToken, apiReferenceScript: scalarScriptFile, rootKeyFailureLimit: { trustProxy: config.trustProxy } });
     const server = createAdaptorServer({ fetch: app.fetch, hostname: config.host }) as Server;
     answerClientErrors(server, logger);
     await listen(server, config.port, config.host);

@@ -78,7 +78,7 @@ export async function admitActivity(db: Database, rules: CustodyRules, request: 
   const params = redactSecrets(input) as Record<string, unknown>;
   const digest = activityDigest(ctx.workspaceId, kind.type, operation, params);
   const declared = kind.target?.(input) ?? {};
-  const [quorum, policies] = await Promise.all([rootQuorumOf(db, ctx.workspaceId), rules.policies(db, ctx.workspaceId)]);
+  const [quorum, policies] = await Promise.all([rootQuorumOf(db, ctx.workspaceId), policiesFor(db, rules, kind, ctx.workspaceId)]);
   if (policies.count === 0 && quorum.threshold <= 1) return { decision: { run: true }, params, digest, declared, target: {} };
   const userId = userOf(ctx);
   const [targets, [user]] = await Promise.all([resolveTargets(db, ctx.workspaceId, declared), rules.users(db, ctx.workspaceId, [userId])]);
@@ -86,6 +86,18 @@ export async function admitActivity(db: Database, rules: CustodyRules, request: 
   const verdict = policies.evaluate({ activity: { type: kind.type, params }, ...targets, user: initiator, approvers: [initiator] });
   const decision = decide({ verdict, quorum, rootGuarded: kind.rootGuarded === true, initiatorUserId: userId, approverUserIds: [userId] });
   return { decision, params, digest, declared, target: { apiId: targets.api?.id, keyId: targets.key?.id } };
+}
+
+const NO_POLICIES: WorkspacePolicies = { count: 0, evaluate: () => ({ allowMatched: false, consensusMet: false }) };
+
+/**
+ * The policies that govern an activity. What the root quorum guards (users, root keys,
+ * policies, the quorum itself) answers to the quorum alone, as in Turnkey: so no policy, however
+ * wrong (a DENY whose expression fails, and so matches everything), can lock a workspace out of
+ * the very calls that would fix it. Protecting those calls is what a quorum above 1 is for.
+ */
+function policiesFor(db: Database, rules: CustodyRules, kind: ActivityKind, workspaceId: string): Promise<WorkspacePolicies> {
+  return kind.rootGuarded ? Promise.resolve(NO_POLICIES) : rules.policies(db, workspaceId);
 }
 
 export interface HeldRequest {
@@ -131,16 +143,13 @@ export async function holdActivity(
 }
 
 /**
- * Records an activity about to run at once, before it runs (write-ahead): whatever happens to
- * the process next, the trail shows that it was asked. finishActivity records how it ended.
+ * Records an activity about to run at once, before it runs (write-ahead: whatever happens to
+ * the process next, the activity shows it was asked, EXECUTING). endActivity records how it
+ * ended, and puts the whole of it on the trail in one entry.
  */
 export async function startActivity(db: Database, request: ActivityRequest, admission: Admission, path: string, now = Date.now()): Promise<ActivityRow> {
-  const columns = activityColumns(request, admission, newId("act", now), now);
-  const row = { ...columns, path, status: "EXECUTING" };
-  await db.transaction(async (tx) => {
-    await insertActivity(tx, row);
-    await audit(tx, columns, "activity.started", request.ctx, { operation: request.operation, params: admission.params });
-  });
+  const row = { ...activityColumns(request, admission, newId("act", now), now), path, status: "EXECUTING" };
+  await insertActivity(db, row);
   return row as ActivityRow;
 }
 
@@ -154,15 +163,18 @@ export async function endActivity(
   db: Database,
   activity: Pick<ActivityRow, "id" | "workspaceId" | "type" | "apiId" | "keyId">,
   outcome: Outcome,
-  declared: ActivityTarget = {},
+  /** For an activity that ran at once: who asked, and what (its only trail entry is this one). */
+  asked?: { request: ActivityRequest; admission: Admission },
   now = Date.now(),
 ): Promise<void> {
   const result = summarize(redactSecrets(outcome.result));
   const done = outcome.status === "COMPLETED";
+  const declared = asked?.admission.declared ?? {};
   const named = { apiId: activity.apiId ?? (done ? declared.apiId : undefined) ?? null, keyId: activity.keyId ?? (done ? declared.keyId : undefined) ?? null };
+  const what = asked && { operation: asked.request.operation, params: asked.admission.params };
   await db.transaction(async (tx) => {
     await finishActivity(tx, activity.id, { ...outcome, result, ...named }, now);
-    await audit(tx, { ...activity, ...named }, done ? "activity.completed" : "activity.failed", null, { resultStatus: outcome.resultStatus, result });
+    await audit(tx, { ...activity, ...named }, done ? "activity.completed" : "activity.failed", asked?.request.ctx ?? null, { ...what, resultStatus: outcome.resultStatus, result });
   });
 }
 
@@ -248,7 +260,7 @@ export async function approveActivity(
   const approvals = (await decisionsOf(db, activity.id)).filter((d) => d.decision === "APPROVE").map((d) => d.userId);
   const [quorum, policies, users] = await Promise.all([
     rootQuorumOf(db, ctx.workspaceId),
-    rules.policies(db, ctx.workspaceId),
+    policiesFor(db, rules, kind, ctx.workspaceId),
     rules.users(db, ctx.workspaceId, [activity.initiatorUserId, ...approvals]),
   ]);
   const userView = (id: string) => users.find((u) => u.id === id) ?? { id, name: "", email: null, tags: [] };
@@ -344,6 +356,6 @@ export async function getActivity(
 
 export async function listActivities(db: Database, ctx: RootKeyContext, filter: ActivityFilter, now = Date.now()): Promise<{ items: ActivityView[]; cursor?: string }> {
   requirePermission(ctx, READ_ACTIVITY);
-  const page = await listActivityRows(db, ctx.workspaceId, filter);
+  const page = await listActivityRows(db, ctx.workspaceId, filter, now);
   return { items: await Promise.all(page.rows.map((r) => toView(db, r, now))), ...(page.cursor !== undefined && { cursor: page.cursor }) };
 }

@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, sql } from "drizzle-orm";
+import { and, asc, eq, gt, isNull, lte, or, sql } from "drizzle-orm";
 import type { Database } from "../db/client.ts";
 import { executeRows } from "../db/execute-rows.ts";
 import { activities, activityApprovals, workspaces } from "../db/schema.ts";
@@ -31,7 +31,7 @@ export interface ActivityFilter {
 }
 
 /** One page in creation order, ending at `limit` or MAX_PAGE_BYTES of JSON. */
-export async function listActivityRows(db: Database, workspaceId: string, filter: ActivityFilter): Promise<{ rows: ActivityRow[]; cursor?: string }> {
+export async function listActivityRows(db: Database, workspaceId: string, filter: ActivityFilter, now = Date.now()): Promise<{ rows: ActivityRow[]; cursor?: string }> {
   const limit = filter.limit ?? MAX_LIST_LIMIT;
   const rows = await db
     .select()
@@ -39,7 +39,7 @@ export async function listActivityRows(db: Database, workspaceId: string, filter
     .where(
       and(
         eq(activities.workspaceId, workspaceId),
-        filter.status !== undefined ? eq(activities.status, filter.status) : undefined,
+        filter.status !== undefined ? statusIs(filter.status, now) : undefined,
         filter.type !== undefined ? eq(activities.type, filter.type) : undefined,
         filter.cursor !== undefined ? gt(activities.id, filter.cursor) : undefined,
       ),
@@ -48,6 +48,17 @@ export async function listActivityRows(db: Database, workspaceId: string, filter
     .limit(limit + 1);
   const page = cutByBytes(rows.slice(0, limit), (r) => jsonByteLength(r.params) + jsonByteLength(r.result ?? null));
   return { rows: page, ...(rows.length > page.length && { cursor: page.at(-1)!.id }) };
+}
+
+/**
+ * A status as activities read it: one that waited past its time reads EXPIRED (it is marked so
+ * only when someone next acts on it), so it is not waiting any more, whatever its row says.
+ */
+function statusIs(status: string, now: number) {
+  const pastDue = and(eq(activities.status, "CONSENSUS_NEEDED"), lte(activities.expiresAt, now));
+  if (status === "EXPIRED") return or(eq(activities.status, "EXPIRED"), pastDue);
+  if (status === "CONSENSUS_NEEDED") return and(eq(activities.status, status), or(isNull(activities.expiresAt), gt(activities.expiresAt, now)));
+  return eq(activities.status, status);
 }
 
 /** A user's decision; a second one by the same user changes nothing (one person, one vote). */

@@ -48,7 +48,7 @@ const heldResponse = (v2: boolean) => ({
 
 function gate(route: RouteLike, kind: NonNullable<ReturnType<typeof activityKind>>, handler: Handler, rules: CustodyRules): Handler {
   const operation = operationOf(route.path);
-  const baseRules = (route["x-keyhold-permissions"]?.allOf ?? []).filter((r) => r.when === undefined);
+  const declared = route["x-keyhold-permissions"]?.allOf ?? [];
   return async (c) => {
     const replay = (c.env as Record<symbol, Replay> | undefined)?.[REPLAY];
     if (replay) {
@@ -62,12 +62,15 @@ function gate(route: RouteLike, kind: NonNullable<ReturnType<typeof activityKind
     const request: ActivityRequest = { ctx, kind, operation, input };
     const admission = await admitActivity(db, rules, request);
     const { decision } = admission;
+    if (!decision.run) {
+      // Root-key permissions come first: a key that may not do it at all is refused as such,
+      // not told which policy would have refused it, and not held for approvals.
+      requireRules(ctx, declared, input, admission.target.apiId);
+    }
     if ("denied" in decision) {
       throw new KeyholdError("FORBIDDEN", `Denied by policy "${decision.denied.name}" (${decision.denied.policyId}).`);
     }
     if ("waiting" in decision) {
-      // Root-key permissions come first: a key that may not do it at all is refused now, not after approvals.
-      requireRules(ctx, baseRules, admission.target.apiId);
       const raw = route.method === "get" ? c.req.query() : await c.req.json();
       const ttl = c.get("deps").activityTtlMs ?? DEFAULT_ACTIVITY_TTL_MS;
       const activityId = await holdActivity(db, request, admission, { method: route.method.toUpperCase(), path: c.req.path, raw }, bearerToken(c.req.header("Authorization"))!, ttl);
@@ -80,10 +83,10 @@ function gate(route: RouteLike, kind: NonNullable<ReturnType<typeof activityKind
       res = await handler(c);
     } catch (error) {
       const refusal = error instanceof KeyholdError ? { status: error.status, result: { code: error.code, message: error.message } } : { status: 500, result: { code: "INTERNAL_SERVER_ERROR" } };
-      await endActivity(db, started, { status: "FAILED", resultStatus: refusal.status, result: refusal.result }, admission.declared);
+      await endActivity(db, started, { status: "FAILED", resultStatus: refusal.status, result: refusal.result }, { request, admission });
       throw error;
     }
-    await endActivity(db, started, { status: res.status < 300 ? "COMPLETED" : "FAILED", resultStatus: res.status, result: await answerOf(res.clone()) }, admission.declared);
+    await endActivity(db, started, { status: res.status < 300 ? "COMPLETED" : "FAILED", resultStatus: res.status, result: await answerOf(res.clone()) }, { request, admission });
     return res;
   };
 }
@@ -104,9 +107,14 @@ function validatedInput(c: Context<AppEnv>, method: string): Record<string, unkn
   return (req.valid(method === "get" ? "query" : "json") ?? {}) as Record<string, unknown>;
 }
 
-/** The route's unconditional permission rules, `<apiId>` read as the activity's API. */
-function requireRules(ctx: RootKeyContext, rules: PermissionRule[], apiId: string | undefined): void {
-  for (const rule of rules) {
+/**
+ * The route's declared permission rules that apply to this input, `<apiId>` read as the
+ * activity's API: those without a condition, and those whose condition is a flag the input
+ * sets (`decrypt=true`, `recoverable=true`). The rest are checked when the route runs.
+ */
+function requireRules(ctx: RootKeyContext, rules: PermissionRule[], input: Record<string, unknown>, apiId: string | undefined): void {
+  const applies = (rule: PermissionRule) => rule.when === undefined || (/^\w+=true$/.test(rule.when) && input[rule.when.slice(0, -"=true".length)] === true);
+  for (const rule of rules.filter(applies)) {
     const anyOf = rule.anyOf.flatMap((p) => (!p.includes("<") ? [p] : apiId !== undefined && p.includes("<apiId>") ? [p.replace("<apiId>", apiId)] : []));
     if (anyOf.length > 0) requirePermission(ctx, ...anyOf);
   }

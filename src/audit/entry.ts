@@ -5,8 +5,10 @@ export { REDACTED } from "../redact.ts";
 
 /**
  * One entry of a workspace's audit chain. `hash` = SHA-256 (hex) of the canonical JSON of every
- * other field but `seq`, `prevHash` included: the chain's order is bound by that link (an entry
- * moved to another place no longer follows its predecessor's hash), and `seq` is only its index.
+ * other field but `seq` and `prevHash`, followed by `prevHash`: the chain's order is bound by
+ * that link (an entry moved to another place no longer follows its predecessor's hash), and
+ * `seq` is only its index. The link is appended rather than inside the JSON so that the
+ * database can finish the hash in the very statement that takes the chain's head (append.ts).
  */
 export interface AuditEntry {
   workspaceId: string;
@@ -29,8 +31,13 @@ export interface AuditEntry {
 export const GENESIS_HASH = "0".repeat(64);
 
 export function hashEntry(entry: Omit<AuditEntry, "hash" | "seq">): string {
-  const { workspaceId, id, at, event, activityId, activityType, userId, rootKeyId, apiId, keyId, details, prevHash } = entry;
-  return sha256Hex(canonicalJson({ workspaceId, id, at, event, activityId, activityType, userId, rootKeyId, apiId, keyId, details, prevHash }));
+  return sha256Hex(entryContent(entry) + entry.prevHash);
+}
+
+/** What an entry's hash covers before its link: its fields but seq and the hashes, as canonical JSON. */
+export function entryContent(entry: Omit<AuditEntry, "hash" | "seq" | "prevHash">): string {
+  const { workspaceId, id, at, event, activityId, activityType, userId, rootKeyId, apiId, keyId, details } = entry;
+  return canonicalJson({ workspaceId, id, at, event, activityId, activityType, userId, rootKeyId, apiId, keyId, details });
 }
 
 /**

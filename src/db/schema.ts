@@ -430,6 +430,8 @@ export const auditLog = pgTable(
 export const auditHeads = pgTable("audit_heads", {
   workspaceId: id("workspace_id").primaryKey().references(() => workspaces.id),
   seq: bigint("seq", { mode: "number" }).notNull(),
+  /** The last entry's link and hash: the append statement returns both for the entry it inserts. */
+  prevHash: text("prev_hash").notNull(),
   hash: text("hash").notNull(),
 });
 

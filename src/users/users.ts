@@ -3,6 +3,7 @@ import { CUSTODY } from "../auth/permissions.ts";
 import { type RootKeyContext, requirePermission } from "../auth/root-key-auth.ts";
 import type { Database } from "../db/client.ts";
 import { rootKeys, users } from "../db/schema.ts";
+import { rootQuorumOf } from "../activities/store.ts";
 import { KeyholdError, notFound } from "../errors.ts";
 import { newId } from "../ids.ts";
 import { jsonByteLength } from "../keys/storable.ts";
@@ -112,6 +113,10 @@ export async function deleteUser(db: Database, ctx: RootKeyContext, userId: stri
       .where(and(eq(rootKeys.userId, row.id), isNull(rootKeys.deletedAt)))
       .limit(1);
     if (held) throw new KeyholdError("CONFLICT", "The user still holds live root keys; revoke them (rootKeys.deleteRootKey) before deleting the user.");
+    // A quorum must stay reachable: a user counted in it is taken out of it first (workspaces.updateRootQuorum).
+    if ((await rootQuorumOf(tx, ctx.workspaceId)).userIds.includes(row.id)) {
+      throw new KeyholdError("CONFLICT", "The user is in the root quorum; take them out of it (workspaces.updateRootQuorum) before deleting the user.");
+    }
     await tx.update(users).set({ deletedAt: Date.now() }).where(and(eq(users.id, row.id), eq(users.workspaceId, ctx.workspaceId)));
   });
 }
