@@ -10,6 +10,7 @@ import { type PolicyVerdict, decide } from "./decide.ts";
 import type { PolicyInput, PolicyUser } from "../policies/engine.ts";
 import { resolveTargets } from "./targets.ts";
 import { appendAudit } from "../audit/append.ts";
+import { jsonbSafe } from "../db/jsonb-safe.ts";
 import { holdsSecret, redactSecrets } from "../redact.ts";
 import { newResultSeal, openResult } from "./seal.ts";
 import {
@@ -75,7 +76,7 @@ export function activityDigest(workspaceId: string, type: string, operation: str
  */
 export async function admitActivity(db: Database, rules: CustodyRules, request: ActivityRequest): Promise<Admission> {
   const { ctx, kind, operation, input } = request;
-  const params = redactSecrets(input) as Record<string, unknown>;
+  const params = jsonbSafe(redactSecrets(input)) as Record<string, unknown>;
   const digest = activityDigest(ctx.workspaceId, kind.type, operation, params);
   const declared = kind.target?.(input) ?? {};
   const [quorum, policies] = await Promise.all([rootQuorumOf(db, ctx.workspaceId), policiesFor(db, rules, kind, ctx.workspaceId)]);
@@ -131,7 +132,7 @@ export async function holdActivity(
       ...columns,
       status: "CONSENSUS_NEEDED",
       path: held.path,
-      input: { method: held.method, raw: held.raw } as Record<string, unknown>,
+      input: { method: held.method, raw: jsonbSafe(held.raw) } as Record<string, unknown>,
       sealPublicKey: seal.publicKey as Record<string, string>,
       sealPrivateKey: seal.wrappedPrivateKey,
       expiresAt: now + ttlMs,
@@ -167,7 +168,7 @@ export async function endActivity(
   asked?: { request: ActivityRequest; admission: Admission },
   now = Date.now(),
 ): Promise<void> {
-  const result = summarize(redactSecrets(outcome.result));
+  const result = jsonbSafe(summarize(redactSecrets(outcome.result)));
   const done = outcome.status === "COMPLETED";
   const declared = asked?.admission.declared ?? {};
   const named = { apiId: activity.apiId ?? (done ? declared.apiId : undefined) ?? null, keyId: activity.keyId ?? (done ? declared.keyId : undefined) ?? null };

@@ -8,6 +8,7 @@ import type { RootKeyContext } from "../auth/root-key-auth.ts";
 import { requirePermission } from "../auth/root-key-auth.ts";
 import { bearerToken } from "../bearer.ts";
 import { KeyholdError } from "../errors.ts";
+import { safeError } from "../safe-error.ts";
 import { rootKeyAuth } from "./auth.ts";
 import type { App, AppEnv } from "./env.ts";
 import type { PermissionRule, PermissionsExtension } from "./routes/route-security.ts";
@@ -78,15 +79,22 @@ function gate(route: RouteLike, kind: NonNullable<ReturnType<typeof activityKind
       return isV2(c) ? c.json({ meta: { requestId: c.get("requestId") }, data: held }, 202) : c.json(held, 202);
     }
     const started = await startActivity(db, request, admission, c.req.path);
+    const end = (outcome: Parameters<typeof endActivity>[2]) =>
+      // What ran has happened: a failure to record its end must not turn its answer into an
+      // error (the caller would retry what already took effect). The activity stays EXECUTING,
+      // written before it ran, and the failure is logged loudly.
+      endActivity(db, started, outcome, { request, admission }).catch((error: unknown) =>
+        c.get("deps").logger.error({ err: safeError(error), activityId: started.id, requestId: c.get("requestId") }, "activity end not recorded"),
+      );
     let res: Response;
     try {
       res = await handler(c);
     } catch (error) {
       const refusal = error instanceof KeyholdError ? { status: error.status, result: { code: error.code, message: error.message } } : { status: 500, result: { code: "INTERNAL_SERVER_ERROR" } };
-      await endActivity(db, started, { status: "FAILED", resultStatus: refusal.status, result: refusal.result }, { request, admission });
+      await end({ status: "FAILED", resultStatus: refusal.status, result: refusal.result });
       throw error;
     }
-    await endActivity(db, started, { status: res.status < 300 ? "COMPLETED" : "FAILED", resultStatus: res.status, result: await answerOf(res.clone()) }, { request, admission });
+    await end({ status: res.status < 300 ? "COMPLETED" : "FAILED", resultStatus: res.status, result: await answerOf(res.clone()) });
     return res;
   };
 }

@@ -1,5 +1,6 @@
 import { canonicalJson } from "../crypto/canonical-json.ts";
 import { sha256Hex } from "../crypto/hash.ts";
+import { jsonbSafe } from "../db/jsonb-safe.ts";
 import { redactSecrets } from "../redact.ts";
 export { REDACTED } from "../redact.ts";
 
@@ -47,5 +48,5 @@ export function entryContent(entry: Omit<AuditEntry, "hash" | "seq" | "prevHash"
  */
 export function storableDetails(details: Record<string, unknown> | undefined): Record<string, unknown> {
   if (details === undefined) return {};
-  return JSON.parse(JSON.stringify(redactSecrets(details))) as Record<string, unknown>;
+  return JSON.parse(JSON.stringify(jsonbSafe(redactSecrets(details)))) as Record<string, unknown>;
 }

@@ -493,7 +493,7 @@ function crossTenantSuite(h: () => Harness, rows: IdRoute[], full: boolean): voi
       expect(res.status, `${route.name}: ${JSON.stringify(res.body)}`).toBe(route.ownStatus ?? 200);
       if (route.verdict) expect(verdictCode(route, res), route.name).toBe(route.name.includes("disabled") ? "DISABLED" : "VALID");
     }
-  });
+  }, 180_000);
 
   test("deleted resources of one's own workspace answer exactly like missing ones", async () => {
     const apiId = await h().createApi(a, "doomed");
@@ -527,7 +527,7 @@ function crossTenantSuite(h: () => Harness, rows: IdRoute[], full: boolean): voi
       else expectErrorEnvelope(gone, "NOT_FOUND", route.name);
     }
     expect(await h().snapshot()).toEqual(before);
-  });
+  }, 120_000);
 
   test("control: B's root keys work on B's own resources", async () => {
     const res = await h().get("/v1/keys.getKey", { keyId: idsB.keyId }, b.rootKey);

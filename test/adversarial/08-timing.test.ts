@@ -161,6 +161,10 @@ forEachDatabase("adversarial 08: verify timing", (h) => {
 describe("adversarial 08: secrets and digests are never compared with ===", () => {
   /** Reviewed comparisons that are not secret comparisons, each with why. */
   const ALLOWED: Record<string, string> = {
+    // The audit chain's hashes are public (audit.listLogs serves them) and are digests of entries that hold no secret.
+    "audit/verify-chain.ts: hashEntry(entry) !== entry.hash": "an offline chain check by the operator's CLI: public hashes of secret-free entries, no caller input",
+    "audit/verify-chain.ts: entry.prevHash !== prevHash": "an offline chain check by the operator's CLI: public hashes of secret-free entries, no caller input",
+    "audit/verify-chain.ts: head.hash !== prevHash": "an offline chain check by the operator's CLI: public hashes of secret-free entries, no caller input",
     "worker.ts: signer?.jwk !== env.VAULT_TOKEN_PRIVATE_KEY": "a cache check between two server-side copies of configuration; no caller input is compared",
     "cache/record-cache.ts: this.hashesById.get(entry.record.id) === hash": "an eviction's bookkeeping: the id index against the evicted entry's own cache key, both held by the server; the caller's digest was already matched by the LRU's map lookup",
   };

@@ -8,7 +8,7 @@ import { sha256Hex } from "../../src/crypto/hash.ts";
 import { newId } from "../../src/ids.ts";
 import { type Harness, type Workspace, forEachDatabase } from "../harness.ts";
 import { envelopeVersion, errorMessage, expectErrorEnvelope } from "../security/envelope.ts";
-import { type Call, type Fixture, authRoutes, ownerOf } from "./auth-routes.ts";
+import { type Call, type Fixture, INERT_POLICY, authRoutes, ownerOf } from "./auth-routes.ts";
 import { type FaultSwitch, faultyDatabase } from "./faults.ts";
 
 /**
@@ -75,7 +75,9 @@ forEachDatabase(
       const noPermission = (await h().rootKey(ws, ["api.*.create_api"])).key;
       const missing = (): Fixture => ({ apiId: newId("api"), keyId: newId("key"), key: "sk_missing", rootKeyId: newId("rk"), escrowKeyId: newId("esc") });
       for (const route of authRoutes) {
-        const f = await recoverableFixture(h(), ws);
+        const base = await recoverableFixture(h(), ws);
+        // A policy of its own only for the policies.* rows: a workspace holds at most 100.
+        const f = route.call(base).path.includes("/policies.") ? { ...base, policyId: (await h().post("/v2/policies.createPolicy", INERT_POLICY, ws.rootKey)).body.data.policyId } : base;
         await record(h().app, `${route.name} 403`, route.call(f), `Bearer ${noPermission}`);
         await record(h().app, `${route.name} 401`, route.call(f), "Bearer kh_root_nope");
         await record(h().app, `${route.name} 404`, route.call(missing()), `Bearer ${ws.rootKey}`);

@@ -145,6 +145,25 @@ forEachDatabase(
         expect((await getActivity(h(), alice, held.body.activityId)).status).toBe("REJECTED");
         expect((await h().verify(key)).body.valid).toBe(true);
       });
+
+      test("a key without the route's permission is refused for that, not told which policy would refuse it", async () => {
+        const readOnly = await person(h(), ws, ["api.*.read_key"]);
+        const { keyId } = await h().createKey(ws, apiA, { name: "vip" });
+        const refused = await h().post("/v1/keys.deleteKey", { keyId }, readOnly.rootKey);
+        expect(refused.status).toBe(403);
+        expect(refused.body.error.code).toBe("INSUFFICIENT_PERMISSIONS");
+        expect(refused.body.error.message).not.toContain("policy");
+      });
+
+      test("a DENY whose expression fails matches everything (fail closed), yet cannot lock the workspace out of deleting it", async () => {
+        // `recoverable` is absent from most requests: the expression fails, and a failing DENY denies.
+        const trap = await h().post("/v1/policies.createPolicy", { name: "trap", effect: "DENY", condition: "activity.params.recoverable == true" }, ws.rootKey);
+        expect(trap.status).toBe(200);
+        expect((await h().post("/v1/apis.createApi", { name: "denied" }, alice.rootKey)).status).toBe(403);
+        // Policies do not govern what the root quorum guards: removing the trap still works.
+        expect((await h().post("/v1/policies.deletePolicy", { policyId: trap.body.policyId }, alice.rootKey)).status).toBe(200);
+        expect((await h().post("/v1/apis.createApi", { name: "allowed again" }, alice.rootKey)).status).toBe(200);
+      });
     });
   },
   { vault: true },

@@ -152,6 +152,11 @@ forEachDatabase("root quorum (2 of 2)", (h) => {
       expect(late.status).toBe(409);
       expect(late.body.error.message).toContain("expired");
       expect((await activity(platform, held.body.activityId)).status).toBe("EXPIRED");
+      // Listed as it reads: no longer among the waiting ones.
+      const waiting = (await h().get("/v1/activities.listActivities", { status: "CONSENSUS_NEEDED" }, ws.rootKey)).body.activities.map((a: { activityId: string }) => a.activityId);
+      const expired = (await h().get("/v1/activities.listActivities", { status: "EXPIRED" }, ws.rootKey)).body.activities.map((a: { activityId: string }) => a.activityId);
+      expect(waiting).not.toContain(held.body.activityId);
+      expect(expired).toContain(held.body.activityId);
     } finally {
       delete h().deps.activityTtlMs;
     }
@@ -167,6 +172,9 @@ forEachDatabase("root quorum (2 of 2)", (h) => {
     expect(approved.body.status).toBe("COMPLETED");
     expect((await h().get("/v1/workspaces.getRootQuorum", {}, ws.rootKey)).body).toEqual({ userIds: [platform.userId, customer.userId, limited.userId], threshold: 2 });
 
+    // A quorum user cannot be deleted while counted: the quorum must stay reachable.
+    const revoke = await h().post("/v1/rootKeys.deleteRootKey", { keyId: limited.rootKeyId }, platform.rootKey);
+    expect(revoke.status).toBe(202); // root keys are root-guarded: it waits for the quorum
     const refused = await h().post("/v1/keys.createKey", { apiId, name: "not allowed" }, limited.rootKey);
     expect(refused.status).toBe(403);
     expect(refused.body.error.code).toBe("INSUFFICIENT_PERMISSIONS");

@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { beforeAll, describe, expect, test } from "vitest";
 import { MAX_BODY_BYTES } from "../../src/api/middleware/body-limit.ts";
 import { v2ErrorStatus } from "../../src/api/v2/envelope.ts";
@@ -24,6 +24,21 @@ interface Fixture {
   identityId: string;
   /** A user holding no root key (the control deletes its own). */
   userId: string;
+  /** An inert policy (INERT_POLICY), for the policy reads and updatePolicy. */
+  policyId: string;
+  escrowKeyId: string;
+  /** A recoverable key, for keys.exportKey (f.keyId is not: its export is a 412). */
+  recoverableKeyId: string;
+  /** An activity HOLD_POLICY holds: approving it again as its initiator leaves it waiting (a 200 each time). */
+  held: Held;
+  /** What the control's deletes and rejections use up, one per version. */
+  doomed: Record<"v1" | "v2", { policyId: string; escrowKeyId: string; held: Held }>;
+}
+
+/** A waiting activity and the digest that approves or rejects it. */
+interface Held {
+  activityId: string;
+  digest: string;
 }
 
 /** A fresh externalId, for bodies that create an identity (a second one of the same would be a 409). */
@@ -58,6 +73,8 @@ interface PostRoute {
   anyString?: string[];
   /** Hand-written refusals particular to the route. */
   extra: (f: Fixture) => [label: string, body: unknown | RawJson][];
+  /** The body has no fields (getRootQuorum's `{}`): nothing to mutate field by field. */
+  noFields?: boolean;
 }
 
 const nest = (depth: number, leaf: string) => '{"and":['.repeat(depth) + JSON.stringify(leaf) + "]}".repeat(depth);
@@ -730,11 +747,53 @@ const postRoutes: PostRoute[] = [
   ...custodyPostRoutes(),
 ];
 
+/** A policy that never applies: the fixtures' and the control's (any other could hold or deny the suite's own requests). */
+const INERT_POLICY = { name: "inert", effect: "DENY", condition: "activity.type == 'NO_SUCH_ACTIVITY'" };
+/** The name of the APIs whose creation HOLD_POLICY holds (beforeAll makes the activities approve and reject name). */
+const HELD_API = "held for approval";
+const HOLD_POLICY = { name: "hold", effect: "ALLOW", condition: `activity.type == 'CREATE_API' && activity.params.name == '${HELD_API}'`, consensus: "approvers.count() >= 2" };
+/** A P-256 public JWK to export to (only its shape and point are read before the vault is asked). */
+const TARGET = generateKeyPairSync("ec", { namedCurve: "P-256" }).publicKey.export({ format: "jwk" }) as Record<string, string>;
+
+/** What every export refuses as `targetPublicKey`, on top of `base` (what it exports). */
+const targetRefusals = (base: Body): [label: string, body: unknown][] => {
+  const flip = (s: string) => `${s.slice(0, 20)}${s[20] === "A" ? "B" : "A"}${s.slice(21)}`;
+  return [
+    ["targetPublicKey missing", base],
+    ["a private JWK (with d)", { ...base, targetPublicKey: { ...TARGET, d: TARGET.x } }],
+    ["a point not on the curve", { ...base, targetPublicKey: { ...TARGET, x: flip(TARGET.x!) } }],
+    ["P-384", { ...base, targetPublicKey: { ...TARGET, crv: "P-384" } }],
+    ["RSA", { ...base, targetPublicKey: { kty: "RSA", n: "sXchDaQebHnPiGvyDOAT4saGEUetSyo9MKLOoWFsueri23bOdgWp4Dy1WlUzewbgBHod5pcM9H95GQRV3JDXboIRROSBigeC5yjU1hGzHHyXss8UDprecbAYxknTcQkhslANGRUZmdTOQ5qTRsLAt6BTYuyvVRdhS8exSZEy_c4gs_7svlJJQ4H9_NxsiIoLwAEk7-Q3UXERGYw_75IDrGA84-lA_-Ct4eTlXHBIY2EaV7t7LjJaynVJCpkv4LKjTTAumiGUIuQhrNhZLuF_RJLqHpM2kgWFLU7-VTdL1VbC2tejvcI2BlMkEpk1BzBZI0KQB0GaDWFLN-aEAw3vRw", e: "AQAB" } }],
+    ["a symmetric key", { ...base, targetPublicKey: { kty: "oct", k: "GawgguFyGrWKav7AX4VKUg" } }],
+    ["x of 42", { ...base, targetPublicKey: { ...TARGET, x: TARGET.x!.slice(1) } }],
+    ["x in standard base64", { ...base, targetPublicKey: { ...TARGET, x: `${TARGET.x!.slice(0, 42)}+` } }],
+  ];
+};
+
+/** What a policy's expressions refuse, on top of `base` (the rest of a valid create or update). */
+const expressionRefusals = (base: Body): [label: string, body: unknown][] => [
+  ["a condition that does not parse", { ...base, condition: "activity.type ==" }],
+  ["a condition of 4097", { ...base, condition: `activity.type == '${"x".repeat(4097 - "activity.type == ''".length)}'` }],
+  ["a condition on an unknown variable", { ...base, condition: "nobody.id == 'x'" }],
+  ["a condition that is not a boolean", { ...base, condition: "activity.type" }],
+  ["a condition using matches()", { ...base, condition: "activity.type.matches('^X')" }],
+  ["a consensus that does not parse", { ...base, consensus: "approvers.count( >= 2" }],
+  ["a consensus that is not a boolean", { ...base, consensus: "approvers.count()" }],
+  ["a consensus of 4097", { ...base, consensus: `approvers.count() >= ${"0".repeat(4097 - "approvers.count() >= ".length)}` }],
+  ["consensus as number", { ...base, consensus: 2 }],
+  ["consensus with a NUL", { ...base, consensus: `approvers.count() >= 2 ${NUL}` }],
+  ["consensus with a lone surrogate", { ...base, consensus: `approvers.count() >= 2 || '${LONE}' == ''` }],
+  ["notes of 1025", { ...base, notes: "n".repeat(1025) }],
+  ["notes with a NUL", { ...base, notes: NUL }],
+  ["notes as number", { ...base, notes: 1 }],
+];
+
 /**
- * Keyhold's own operations (users.*, audit.*), v1 and v2 from one definition. v2 reads parse
- * their numbers with z.coerce (one schema serves v1's query text too: src/api/operation.ts),
- * so a v2 `limit` of "10" or true is accepted: their numbers are refused by range in `extra`,
- * not mutated field by field.
+ * Keyhold's own operations (users.*, audit.*, activities.*, workspaces.*, policies.*, escrow.*,
+ * keys.exportKey), v1 and v2 from one definition. v2 reads parse their numbers with z.coerce
+ * (one schema serves v1's query text too: src/api/operation.ts), so a v2 `limit` of "10" or
+ * true is accepted: their numbers are refused by range in `extra`, not mutated field by field.
+ * What the control deletes or rejects is the fixture's `doomed` entry of the route's version.
  */
 function custodyPostRoutes(): PostRoute[] {
   const createUser = (path: string): PostRoute => ({
@@ -779,6 +838,166 @@ function custodyPostRoutes(): PostRoute[] {
         ["cursor negative", { cursor: "-1" }],
       ],
     },
+    ...activityPostRoutes(),
+    ...quorumPostRoutes(),
+    ...policyPostRoutes(),
+    ...escrowPostRoutes(),
+  ];
+}
+
+/** What every list of Keyhold's own operations refuses in v2 (`limit` by range: see above). */
+function v2ListRefusals(): [label: string, body: unknown][] {
+  return [
+    ["limit 0", { limit: 0 }],
+    ["limit 101", { limit: 101 }],
+    ["limit 1.5", { limit: 1.5 }],
+    ["limit as a word", { limit: "ten" }],
+    ["cursor of 256", { cursor: "c".repeat(256) }],
+  ];
+}
+
+/** activities.*: approve and reject name an activity HOLD_POLICY holds, and its digest. */
+function activityPostRoutes(): PostRoute[] {
+  const digestRefusals = (activityId: string): [label: string, body: unknown][] => [
+    ["activityId missing", { digest: "0".repeat(64) }],
+    ["activityId of 256", { activityId: "a".repeat(256), digest: "0".repeat(64) }],
+    ["digest missing", { activityId }],
+    ["digest in upper case", { activityId, digest: "A".repeat(64) }],
+    ["digest of 63", { activityId, digest: "0".repeat(63) }],
+    ["digest of 65", { activityId, digest: "0".repeat(65) }],
+    ["digest with a g", { activityId, digest: `${"0".repeat(63)}g` }],
+    ["digest in base64", { activityId, digest: randomBytes(32).toString("base64") }],
+    ["a digest that is not the activity's", { activityId, digest: "0".repeat(64) }],
+  ];
+  const decide = (path: string, held: (f: Fixture) => Held): PostRoute => ({
+    path,
+    valid: (f) => ({ ...held(f) }),
+    extra: (f) => digestRefusals(held(f).activityId),
+  });
+  return [
+    { path: "/v2/activities.getActivity", valid: (f) => ({ activityId: f.held.activityId }), extra: () => [["activityId missing", {}], ["activityId of 256", { activityId: "a".repeat(256) }]] },
+    {
+      path: "/v2/activities.listActivities",
+      valid: () => ({ status: "CONSENSUS_NEEDED", type: "CREATE_API", cursor: "act_0" }),
+      extra: () => [...v2ListRefusals(), ["status WAITING", { status: "WAITING" }], ["status in lower case", { status: "completed" }], ["type NO_SUCH_ACTIVITY", { type: "NO_SUCH_ACTIVITY" }]],
+    },
+    // Approving again as the initiator leaves it waiting (one person, one approval): every version's control may.
+    decide("/v1/activities.approveActivity", (f) => f.held),
+    decide("/v2/activities.approveActivity", (f) => f.held),
+    decide("/v1/activities.rejectActivity", (f) => f.doomed.v1.held),
+    decide("/v2/activities.rejectActivity", (f) => f.doomed.v2.held),
+  ];
+}
+
+/** workspaces.*: the control sets a quorum of one, at threshold 1 (it holds nothing). */
+function quorumPostRoutes(): PostRoute[] {
+  const update = (path: string): PostRoute => ({
+    path,
+    valid: (f) => ({ userIds: [f.userId], threshold: 1 }),
+    extra: (f) => [
+      ["userIds missing", { threshold: 1 }],
+      ["threshold missing", { userIds: [f.userId] }],
+      ["threshold 0", { userIds: [f.userId], threshold: 0 }],
+      ["threshold 51", { userIds: [f.userId], threshold: 51 }],
+      ["threshold above the users", { userIds: [f.userId], threshold: 2 }],
+      ["threshold 2 with no users", { userIds: [], threshold: 2 }],
+      ["threshold 2 of one user named twice", { userIds: [f.userId, f.userId], threshold: 2 }],
+      ["51 userIds", { userIds: Array.from({ length: 51 }, (_, i) => `usr_${i}`), threshold: 1 }],
+      ["an empty userId", { userIds: [""], threshold: 1 }],
+      ["a userId of 256", { userIds: ["u".repeat(256)], threshold: 1 }],
+      ["a userId with NUL", { userIds: [NUL], threshold: 1 }],
+      ["a userId with a lone surrogate", { userIds: [LONE], threshold: 1 }],
+      ["a userId as number", { userIds: [1], threshold: 1 }],
+    ],
+  });
+  return [{ path: "/v2/workspaces.getRootQuorum", valid: () => ({}), noFields: true, extra: () => [] }, update("/v1/workspaces.updateRootQuorum"), update("/v2/workspaces.updateRootQuorum")];
+}
+
+/**
+ * policies.*: every body the control sends is INERT_POLICY's. consensus and notes may be empty
+ * (and on update null), so they are not mutated field by field: expressionRefusals has theirs.
+ */
+function policyPostRoutes(): PostRoute[] {
+  const create = (path: string): PostRoute => ({
+    path,
+    valid: () => ({ ...INERT_POLICY, consensus: "approvers.count() >= 2", notes: "never applies" }),
+    opaque: ["consensus", "notes"],
+    extra: () => [
+      ["name missing", { effect: "DENY", condition: INERT_POLICY.condition }],
+      ["effect missing", { name: "x", condition: INERT_POLICY.condition }],
+      ["condition missing", { name: "x", effect: "DENY" }],
+      ["effect deny", { ...INERT_POLICY, effect: "deny" }],
+      ["effect HOLD", { ...INERT_POLICY, effect: "HOLD" }],
+      ["consensus null", { ...INERT_POLICY, consensus: null }],
+      ["notes null", { ...INERT_POLICY, notes: null }],
+      ...expressionRefusals(INERT_POLICY),
+    ],
+  });
+  const update = (path: string): PostRoute => ({
+    path,
+    valid: (f) => ({ policyId: f.policyId, ...INERT_POLICY, consensus: "approvers.count() >= 2", notes: "never applies" }),
+    nullable: ["consensus", "notes"],
+    opaque: ["consensus", "notes"],
+    extra: (f) => [
+      ["policyId missing", { name: "x" }],
+      ["policyId of 256", { policyId: "p".repeat(256), name: "x" }],
+      ["name null", { policyId: f.policyId, name: null }],
+      ["effect null", { policyId: f.policyId, effect: null }],
+      ["condition null", { policyId: f.policyId, condition: null }],
+      ["effect HOLD", { policyId: f.policyId, effect: "HOLD" }],
+      ...expressionRefusals({ policyId: f.policyId }),
+    ],
+  });
+  const byPolicyId = (path: string, policyId: (f: Fixture) => string): PostRoute => ({
+    path,
+    valid: (f) => ({ policyId: policyId(f) }),
+    extra: () => [["policyId missing", {}], ["policyId of 256", { policyId: "p".repeat(256) }]],
+  });
+  return [
+    create("/v1/policies.createPolicy"),
+    create("/v2/policies.createPolicy"),
+    update("/v1/policies.updatePolicy"),
+    update("/v2/policies.updatePolicy"),
+    byPolicyId("/v1/policies.deletePolicy", (f) => f.doomed.v1.policyId),
+    byPolicyId("/v2/policies.deletePolicy", (f) => f.doomed.v2.policyId),
+    byPolicyId("/v2/policies.getPolicy", (f) => f.policyId),
+    { path: "/v2/policies.listPolicies", valid: () => ({ cursor: "pol_0" }), extra: v2ListRefusals },
+  ];
+}
+
+/** escrow.* and keys.exportKey: the exports seal to TARGET. */
+function escrowPostRoutes(): PostRoute[] {
+  const create = (path: string): PostRoute => ({
+    path,
+    valid: () => ({ name: "backup" }),
+    extra: () => [["name missing", {}], ["name of 256", { name: "n".repeat(256) }]],
+  });
+  const byEscrowKeyId = (path: string, escrowKeyId: (f: Fixture) => string): PostRoute => ({
+    path,
+    valid: (f) => ({ escrowKeyId: escrowKeyId(f) }),
+    extra: () => [["escrowKeyId missing", {}], ["escrowKeyId of 256", { escrowKeyId: "e".repeat(256) }]],
+  });
+  const exportEscrowKey = (path: string): PostRoute => ({
+    path,
+    valid: (f) => ({ escrowKeyId: f.escrowKeyId, targetPublicKey: TARGET }),
+    extra: (f) => [["escrowKeyId missing", { targetPublicKey: TARGET }], ...targetRefusals({ escrowKeyId: f.escrowKeyId })],
+  });
+  const exportKey = (path: string): PostRoute => ({
+    path,
+    valid: (f) => ({ keyId: f.recoverableKeyId, targetPublicKey: TARGET }),
+    extra: (f) => [["keyId missing", { targetPublicKey: TARGET }], ["keyId of 256", { keyId: "k".repeat(256), targetPublicKey: TARGET }], ...targetRefusals({ keyId: f.recoverableKeyId })],
+  });
+  return [
+    create("/v1/escrow.createKey"),
+    create("/v2/escrow.createKey"),
+    byEscrowKeyId("/v2/escrow.getKey", (f) => f.escrowKeyId),
+    { path: "/v2/escrow.listKeys", valid: () => ({ cursor: "esc_0" }), extra: v2ListRefusals },
+    byEscrowKeyId("/v1/escrow.deleteKey", (f) => f.doomed.v1.escrowKeyId),
+    byEscrowKeyId("/v2/escrow.deleteKey", (f) => f.doomed.v2.escrowKeyId),
+    exportEscrowKey("/v1/escrow.exportKey"),
+    exportEscrowKey("/v2/escrow.exportKey"),
+    exportKey("/v1/keys.exportKey"),
+    exportKey("/v2/keys.exportKey"),
   ];
 }
 
@@ -1079,7 +1298,37 @@ const getRoutes: GetRoute[] = [
       ["keyId of 10 000", { keyId: LONG }],
     ],
   },
+  byIdQuery("/v1/activities.getActivity", "activityId", (f) => f.held.activityId),
+  {
+    path: "/v1/activities.listActivities",
+    valid: () => ({ status: "CONSENSUS_NEEDED", type: "CREATE_API", limit: "10", cursor: "act_0" }),
+    bad: () => [
+      ...v1ListQueryRefusals(),
+      ["status=WAITING", { status: "WAITING" }],
+      ["status empty", { status: "" }],
+      ["type=NO_SUCH_ACTIVITY", { type: "NO_SUCH_ACTIVITY" }],
+      ["type with NUL", { type: NUL }],
+    ],
+  },
+  byIdQuery("/v1/policies.getPolicy", "policyId", (f) => f.policyId),
+  { path: "/v1/policies.listPolicies", valid: () => ({ limit: "10", cursor: "pol_0" }), bad: v1ListQueryRefusals },
+  byIdQuery("/v1/escrow.getKey", "escrowKeyId", (f) => f.escrowKeyId),
+  { path: "/v1/escrow.listKeys", valid: () => ({ limit: "10", cursor: "esc_0" }), bad: v1ListQueryRefusals },
 ];
+
+/** A v1 read of one thing by its id. */
+function byIdQuery(path: string, field: string, id: (f: Fixture) => string): GetRoute {
+  return {
+    path,
+    valid: (f) => ({ [field]: id(f) }),
+    bad: () => [
+      [`${field} missing`, {}],
+      [`${field} empty`, { [field]: "" }],
+      [`${field} of 10 000`, { [field]: LONG }],
+      [`${field} with NUL`, { [field]: NUL }],
+    ],
+  };
+}
 
 /** The standalone rate-limit namespace the ratelimit rows use (made in beforeAll). */
 const NS = "bad-input-ns";
@@ -1155,6 +1404,7 @@ function* fieldMutations(valid: unknown, route: PostRoute, path: string[] = []):
   }
 }
 
+// The vault is there for the control: escrow keys and exports are made in it (the bad input is refused before it is asked).
 forEachDatabase("bad input", (h) => {
   let ws: Workspace;
   let f: Fixture;
@@ -1167,7 +1417,40 @@ forEachDatabase("bad input", (h) => {
     const { keyId: rootKeyId } = await h().rootKey(ws, ["api.*.read_key"]);
     const identityId = (await h().post("/v2/identities.getIdentity", { identity: externalId }, ws.rootKey)).body.data.id;
     const userId = (await h().post("/v2/users.createUser", { name: "bad input" }, ws.rootKey)).body.data.userId;
-    f = { apiId, keyId, key, rootKeyId, externalId, identityId, userId };
+    // Custody: HOLD_POLICY holds only the createApi of HELD_API below; INERT_POLICY never applies.
+    const createPolicy = async (policy: Body) => {
+      const res = await h().post("/v2/policies.createPolicy", policy, ws.rootKey);
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      return res.body.data.policyId as string;
+    };
+    await createPolicy(HOLD_POLICY);
+    const hold = async (): Promise<Held> => {
+      const res = await h().post("/v2/apis.createApi", { name: HELD_API }, ws.rootKey);
+      expect(res.status, JSON.stringify(res.body)).toBe(202);
+      const { activityId } = res.body.data;
+      return { activityId, digest: (await h().post("/v2/activities.getActivity", { activityId }, ws.rootKey)).body.data.digest };
+    };
+    const createEscrowKey = async () => {
+      const res = await h().post("/v2/escrow.createKey", { name: "bad-input" }, ws.rootKey);
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      return res.body.data.escrowKeyId as string;
+    };
+    const doomed = async () => ({ policyId: await createPolicy(INERT_POLICY), escrowKeyId: await createEscrowKey(), held: await hold() });
+    const { keyId: recoverableKeyId } = await h().createKey(ws, await h().recoverableApi(ws), { recoverable: true });
+    f = {
+      apiId,
+      keyId,
+      key,
+      rootKeyId,
+      externalId,
+      identityId,
+      userId,
+      policyId: await createPolicy(INERT_POLICY),
+      escrowKeyId: await createEscrowKey(),
+      recoverableKeyId,
+      held: await hold(),
+      doomed: { v1: await doomed(), v2: await doomed() },
+    };
     expect((await h().post("/v2/ratelimit.limit", { namespace: NS, identifier: "warm", limit: 1, duration: 60_000 }, ws.rootKey)).status).toBe(200);
     expect((await h().post("/v2/ratelimit.setOverride", { namespace: NS, identifier: "keep", limit: 1, duration: 60_000 }, ws.rootKey)).status).toBe(200);
     // The workspace's role for the rbac rows, and what the control's deletes delete.
@@ -1232,9 +1515,11 @@ forEachDatabase("bad input", (h) => {
         ["10 000-deep array", "[".repeat(10_000) + "]".repeat(10_000), { "Content-Type": "application/json" }],
       ];
       for (const [label, body, headers] of cases) {
+        if (label === "single quotes" && !valid.includes('"')) continue; // getRootQuorum's `{}`: nothing to quote
         if (label === "empty object" && route.path === "/v1/apis.updateApi") continue; // covered: no apiId
         if (label === "empty object" && route.path === "/v2/identities.listIdentities") continue; // every field optional: `{}` lists the first page
         if (label === "empty object" && (route.path === "/v2/users.listUsers" || route.path === "/v2/audit.listLogs")) continue;
+        if (label === "empty object" && /^\/v2\/(activities\.listActivities|policies\.listPolicies|escrow\.listKeys|workspaces\.getRootQuorum)$/.test(route.path)) continue;
         if (label === "empty object" && route.path.endsWith(".listPermissions")) continue; // every field optional: {} lists
         if (label === "empty object" && route.path.endsWith(".listRoles")) continue;
         // Every parameter is optional there: no body reads every API the root key may (tested in test/api/analytics.test.ts).
@@ -1250,7 +1535,8 @@ forEachDatabase("bad input", (h) => {
         await expectRefused(route.path, `${route.path} ${label}`, before, json(route.path, body), "BAD_REQUEST");
         n++;
       }
-      expect(n).toBeGreaterThan(0);
+      if (route.noFields) expect(n).toBe(0);
+      else expect(n).toBeGreaterThan(0);
     });
 
     test("out-of-range numbers, unknown enum values and other refusals", async () => {
@@ -1379,7 +1665,7 @@ forEachDatabase("bad input", (h) => {
       const { keyId: rootKeyId } = await h().rootKey(ws, ["api.*.read_key"]);
       const identityId = (await h().post("/v2/identities.getIdentity", { identity: externalId }, ws.rootKey)).body.data.id;
       const userId = (await h().post("/v2/users.createUser", { name: "control" }, ws.rootKey)).body.data.userId;
-      const res = await h().post(route.path, route.valid({ apiId, keyId, key, rootKeyId, externalId, identityId, userId }), ws.rootKey);
+      const res = await h().post(route.path, route.valid({ ...f, apiId, keyId, key, rootKeyId, externalId, identityId, userId }), ws.rootKey);
       expect(res.status, `${route.path}: ${JSON.stringify(res.body)}`).toBe(200);
       expectNoStackTrace(res);
       if (route.path === "/v1/keys.verifyKey") expect(res.body).toMatchObject({ valid: true });
@@ -1401,4 +1687,4 @@ forEachDatabase("bad input", (h) => {
       .map(([p]) => p);
     expect(getRoutes.map((r) => r.path).sort()).toEqual(gets.sort());
   });
-});
+}, { vault: true });
