@@ -4,6 +4,7 @@ import { createEscrowKey, deleteEscrowKey, exportEscrowKey, getEscrowKey, listEs
 import { logExport } from "../auth.ts";
 import type { App } from "../env.ts";
 import { registerOperation } from "../operation.ts";
+import { text } from "../routes/schemas.ts";
 import { escrowKeyId, escrowKeyName, escrowKeyView, exportBundle, listLimit, publicKey, targetPublicKey } from "./export-schemas.ts";
 
 /** Escrow keys (src/escrow/), each operation served as /v1/escrow.* and /v2/escrow.*. */
@@ -35,7 +36,7 @@ export function registerEscrowOperations(app: App): void {
     description: "The workspace's escrow keys in creation order, a page at a time (`cursor` from the page before).\n\nPermission: `escrow.*.read_key`.",
     permissions: [{ anyOf: [ESCROW.readKey] }],
     read: true,
-    request: z.object({ limit: listLimit, cursor: z.string().min(1).max(255).optional() }),
+    request: z.object({ limit: listLimit, cursor: text().optional() }),
     data: escrowKeyView,
     list: { items: "escrowKeys" },
     handle: (input, ctx, c) => listEscrowKeys(c.get("deps").db, ctx, input),
