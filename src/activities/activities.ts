@@ -9,7 +9,7 @@ import type { ActivityKind, ActivityTarget } from "./catalog.ts";
 import { type PolicyVerdict, decide } from "./decide.ts";
 import type { PolicyInput, PolicyUser } from "../policies/engine.ts";
 import { resolveTargets } from "./targets.ts";
-import { appendAudit } from "../audit/append.ts";
+import { recordAudit } from "../audit/append.ts";
 import { jsonbSafe } from "../db/jsonb-safe.ts";
 import { holdsSecret, redactSecrets } from "../redact.ts";
 import { newResultSeal, openResult } from "./seal.ts";
@@ -195,7 +195,7 @@ function audit(
   actor: RootKeyContext | null,
   details: Record<string, unknown>,
 ) {
-  return appendAudit(db, {
+  return recordAudit(db, {
     workspaceId: activity.workspaceId,
     event,
     activityId: activity.id,

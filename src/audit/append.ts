@@ -1,13 +1,13 @@
-import { sql } from "drizzle-orm";
-import { executeRows } from "../db/execute-rows.ts";
+import { eq } from "drizzle-orm";
 import type { Database } from "../db/client.ts";
-import { auditHeads, auditLog } from "../db/schema.ts";
+import { auditLog, auditPending } from "../db/schema.ts";
 import { newId } from "../ids.ts";
-import { type AuditEntry, GENESIS_HASH, entryContent, hashEntry, storableDetails } from "./entry.ts";
+import { chainPending } from "./chain.ts";
+import { type AuditEntry, storableDetails } from "./entry.ts";
 
 export interface AuditEntryInput {
   workspaceId: string;
-  /** What happened, e.g. CREATE_USER or activity.completed. */
+  /** What happened, e.g. activity.completed. */
   event: string;
   activityId?: string;
   activityType?: string;
@@ -24,16 +24,16 @@ export interface AuditEntryInput {
 }
 
 /**
- * Appends an entry to its workspace's chain in one statement, inside `db`'s transaction when it
- * is one (so the entry commits or rolls back with what it records). The statement takes the
- * chain head's row (its lock serializes the appends of one workspace, so the chain never forks;
- * other workspaces do not wait), finishes the hash there from the head's last hash, and inserts
- * the entry: one round trip, and the lock is held no longer than the writer's transaction.
+ * Records an entry, inside `db`'s transaction when it is one (so it commits or rolls back with
+ * what it records), without waiting for the chain: it joins the workspace's chain, in order,
+ * when the chainer next runs (chain.ts: soon after, and before every read of the trail). This
+ * is what requests call, so that writers of one workspace never queue on the chain's lock.
  */
-export async function appendAudit(db: Database, input: AuditEntryInput): Promise<AuditEntry> {
-  const unlinked = {
+export async function recordAudit(db: Database, input: AuditEntryInput): Promise<string> {
+  const id = newId("aud");
+  await db.insert(auditPending).values({
+    id,
     workspaceId: input.workspaceId,
-    id: newId("aud"),
     at: Date.now(),
     event: input.event,
     activityId: input.activityId ?? null,
@@ -43,24 +43,14 @@ export async function appendAudit(db: Database, input: AuditEntryInput): Promise
     apiId: input.apiId ?? null,
     keyId: input.keyId ?? null,
     details: storableDetails(input.details),
-  };
-  const content = entryContent(unlinked);
-  const first = hashEntry({ ...unlinked, prevHash: GENESIS_HASH });
-  const [row] = await executeRows<{ seq: string | number; prev_hash: string; hash: string }>(
-    db,
-    sql`WITH head AS (
-      INSERT INTO ${auditHeads} (workspace_id, seq, prev_hash, hash) VALUES (${input.workspaceId}, 1, ${GENESIS_HASH}, ${first})
-      ON CONFLICT (workspace_id) DO UPDATE SET
-        seq = ${auditHeads}.seq + 1,
-        prev_hash = ${auditHeads}.hash,
-        hash = encode(sha256(convert_to(${content} || ${auditHeads}.hash, 'UTF8')), 'hex')
-      RETURNING seq, prev_hash, hash
-    )
-    INSERT INTO ${auditLog} (workspace_id, seq, id, at, event, activity_id, activity_type, user_id, root_key_id, api_id, key_id, details, prev_hash, hash)
-    SELECT ${unlinked.workspaceId}, head.seq, ${unlinked.id}, ${unlinked.at}, ${unlinked.event}, ${unlinked.activityId}, ${unlinked.activityType},
-      ${unlinked.userId}, ${unlinked.rootKeyId}, ${unlinked.apiId}, ${unlinked.keyId}, ${JSON.stringify(unlinked.details)}::jsonb, head.prev_hash, head.hash
-    FROM head
-    RETURNING seq, prev_hash, hash`,
-  );
-  return { ...unlinked, seq: Number(row!.seq), prevHash: row!.prev_hash, hash: row!.hash };
+  });
+  return id;
+}
+
+/** Records an entry and links it at once: the entry as it stands on the chain. */
+export async function appendAudit(db: Database, input: AuditEntryInput): Promise<AuditEntry> {
+  const id = await recordAudit(db, input);
+  await chainPending(db, input.workspaceId);
+  const [entry] = await db.select().from(auditLog).where(eq(auditLog.id, id)).limit(1);
+  return entry!;
 }

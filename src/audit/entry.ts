@@ -8,8 +8,7 @@ export { REDACTED } from "../redact.ts";
  * One entry of a workspace's audit chain. `hash` = SHA-256 (hex) of the canonical JSON of every
  * other field but `seq` and `prevHash`, followed by `prevHash`: the chain's order is bound by
  * that link (an entry moved to another place no longer follows its predecessor's hash), and
- * `seq` is only its index. The link is appended rather than inside the JSON so that the
- * database can finish the hash in the very statement that takes the chain's head (append.ts).
+ * `seq` is only its index.
  */
 export interface AuditEntry {
   workspaceId: string;

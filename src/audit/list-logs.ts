@@ -6,6 +6,7 @@ import { auditLog } from "../db/schema.ts";
 import { KeyholdError } from "../errors.ts";
 import { jsonByteLength } from "../keys/storable.ts";
 import { MAX_LIST_LIMIT, cutByBytes } from "../paging.ts";
+import { chainPending } from "./chain.ts";
 import type { AuditEntry } from "./entry.ts";
 
 export interface ListLogsInput {
@@ -37,6 +38,8 @@ function afterSeq(cursor: string | undefined): number | undefined {
 export async function listLogs(db: Database, ctx: RootKeyContext, input: ListLogsInput): Promise<{ logs: AuditEntry[]; cursor?: string }> {
   requirePermission(ctx, READ_AUDIT_LOG);
   const after = afterSeq(input.cursor);
+  // What requests recorded a moment ago is linked first: a reader sees every entry so far.
+  await chainPending(db, ctx.workspaceId);
   const limit = input.limit ?? MAX_LIST_LIMIT;
   const rows = await db
     .select()

@@ -430,10 +430,33 @@ export const auditLog = pgTable(
 export const auditHeads = pgTable("audit_heads", {
   workspaceId: id("workspace_id").primaryKey().references(() => workspaces.id),
   seq: bigint("seq", { mode: "number" }).notNull(),
-  /** The last entry's link and hash: the append statement returns both for the entry it inserts. */
-  prevHash: text("prev_hash").notNull(),
   hash: text("hash").notNull(),
 });
+
+/**
+ * Audit entries recorded but not yet on the chain (drizzle/0010): requests write here without
+ * waiting for the chain's lock; src/audit/chain.ts links them in order, soon after and before
+ * every read of the trail.
+ */
+export const auditPending = pgTable(
+  "audit_pending",
+  {
+    id: id("id").primaryKey(),
+    workspaceId: id("workspace_id")
+      .notNull()
+      .references(() => workspaces.id),
+    at: millis("at").notNull(),
+    event: text("event").notNull(),
+    activityId: id("activity_id"),
+    activityType: text("activity_type"),
+    userId: id("user_id"),
+    rootKeyId: id("root_key_id"),
+    apiId: id("api_id"),
+    keyId: id("key_id"),
+    details: jsonb("details").$type<Record<string, unknown>>().notNull().default({}),
+  },
+  (t) => [index("audit_pending_workspace_idx").on(t.workspaceId, t.at, t.id)],
+);
 
 /**
  * Escrow keys (drizzle/0012, src/escrow/): P-256 key pairs made inside the vault. `encrypted` is

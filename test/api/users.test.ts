@@ -184,7 +184,7 @@ forEachDatabase("users", (h) => {
       const bobsKey = await h().rootKey(ws, ["custody.*.create_user", "audit.*.read_log"], undefined, bob);
       // The first call loads the root key, the second finds it cached: both are Bob's.
       for (const name of ["first", "second"]) expect((await createUser("v1", { name }, bobsKey.key)).status).toBe(200);
-      const logs = await callOperation(h(), "v2", "audit.listLogs", { event: "activity.started", activityType: "CREATE_USER", rootKeyId: bobsKey.keyId }, bobsKey.key);
+      const logs = await callOperation(h(), "v2", "audit.listLogs", { event: "activity.completed", activityType: "CREATE_USER", rootKeyId: bobsKey.keyId }, bobsKey.key);
       expect(logs.data.map((e: { userId: string; details: { params: { name: string } } }) => [e.userId, e.details.params.name])).toEqual([
         [bob, "first"],
         [bob, "second"],
@@ -201,12 +201,16 @@ forEachDatabase("users", (h) => {
     const logs = await callOperation(h(), "v1", "audit.listLogs", {}, ws.rootKey, { read: true, list: "logs" });
     expect(logs.status).toBe(200);
     expect(logs.data.map((e: Record<string, unknown>) => [e.seq, e.event, e.activityType, e.userId, e.rootKeyId, e.details])).toEqual([
-      [1, "activity.started", "CREATE_USER", ws.userId, ws.rootKeyId, { operation: "users.createUser", params: { name: "Dora", tags: ["x"] } }],
-      [2, "activity.completed", "CREATE_USER", null, null, { resultStatus: 200, result: { userId } }],
-      [3, "activity.started", "DELETE_USER", ws.userId, ws.rootKeyId, { operation: "users.deleteUser", params: { userId } }],
-      [4, "activity.completed", "DELETE_USER", null, null, { resultStatus: 200, result: {} }],
-      [5, "activity.started", "DELETE_USER", ws.userId, ws.rootKeyId, { operation: "users.deleteUser", params: { userId: ws.userId } }],
-      [6, "activity.failed", "DELETE_USER", null, null, { resultStatus: 409, result: { code: "CONFLICT", message: expect.stringContaining("live root keys") } }],
+      [1, "activity.completed", "CREATE_USER", ws.userId, ws.rootKeyId, { operation: "users.createUser", params: { name: "Dora", tags: ["x"] }, resultStatus: 200, result: { userId } }],
+      [2, "activity.completed", "DELETE_USER", ws.userId, ws.rootKeyId, { operation: "users.deleteUser", params: { userId }, resultStatus: 200, result: {} }],
+      [
+        3,
+        "activity.failed",
+        "DELETE_USER",
+        ws.userId,
+        ws.rootKeyId,
+        { operation: "users.deleteUser", params: { userId: ws.userId }, resultStatus: 409, result: { code: "CONFLICT", message: expect.stringContaining("live root keys") } },
+      ],
     ]);
     // The activities themselves say the same, with the answers.
     const activities = (await h().get("/v1/activities.listActivities", { type: "CREATE_USER" }, ws.rootKey)).body.activities;
