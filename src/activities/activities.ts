@@ -10,6 +10,7 @@ import { type PolicyVerdict, decide } from "./decide.ts";
 import type { PolicyInput, PolicyUser } from "../policies/engine.ts";
 import { resolveTargets } from "./targets.ts";
 import { recordAudit } from "../audit/append.ts";
+import type { ActivityRecordWriter } from "./record-writer.ts";
 import { jsonbSafe } from "../db/jsonb-safe.ts";
 import { holdsSecret, redactSecrets } from "../redact.ts";
 import { newResultSeal, openResult } from "./seal.ts";
@@ -144,38 +145,48 @@ export async function holdActivity(
 }
 
 /**
- * Records an activity about to run at once, before it runs (write-ahead: whatever happens to
- * the process next, the activity shows it was asked, EXECUTING). endActivity records how it
- * ended, and puts the whole of it on the trail in one entry.
+ * Records an activity that ran at once: the activity, with its outcome and its answer without
+ * secrets, and its one trail entry (who asked what, and how it ended), written together by
+ * group commit (record-writer.ts). The caller has its answer only once this is durable.
  */
-export async function startActivity(db: Database, request: ActivityRequest, admission: Admission, path: string, now = Date.now()): Promise<ActivityRow> {
-  const row = { ...activityColumns(request, admission, newId("act", now), now), path, status: "EXECUTING" };
-  await insertActivity(db, row);
-  return row as ActivityRow;
-}
-
-/**
- * How an executing activity ended, on the activity and on the trail: its answer without
- * secrets, and cut to a summary when large (a page of decrypted keys is the caller's, not the
- * trail's). A completed activity also names the api and key it acted on: they exist in its
- * workspace, which only its success proves when nothing resolved them before.
- */
-export async function endActivity(
-  db: Database,
-  activity: Pick<ActivityRow, "id" | "workspaceId" | "type" | "apiId" | "keyId">,
+export async function recordRanActivity(
+  writer: ActivityRecordWriter,
+  request: ActivityRequest,
+  admission: Admission,
+  path: string,
   outcome: Outcome,
-  /** For an activity that ran at once: who asked, and what (its only trail entry is this one). */
-  asked?: { request: ActivityRequest; admission: Admission },
   now = Date.now(),
 ): Promise<void> {
   const result = jsonbSafe(summarize(redactSecrets(outcome.result)));
   const done = outcome.status === "COMPLETED";
-  const declared = asked?.admission.declared ?? {};
-  const named = { apiId: activity.apiId ?? (done ? declared.apiId : undefined) ?? null, keyId: activity.keyId ?? (done ? declared.keyId : undefined) ?? null };
-  const what = asked && { operation: asked.request.operation, params: asked.admission.params };
+  const columns = activityColumns(request, admission, newId("act", now), now);
+  // A completed activity names the api and key it acted on: only its success proves they are the workspace's.
+  const named = { apiId: columns.apiId ?? (done ? admission.declared.apiId : undefined) ?? null, keyId: columns.keyId ?? (done ? admission.declared.keyId : undefined) ?? null };
+  const activity = { ...columns, ...named, path, status: outcome.status, result, resultStatus: outcome.resultStatus };
+  await writer.write(activity, {
+    workspaceId: activity.workspaceId,
+    event: done ? "activity.completed" : "activity.failed",
+    activityId: activity.id,
+    activityType: activity.type,
+    userId: request.ctx.userId,
+    rootKeyId: request.ctx.rootKeyId,
+    ...(named.apiId && { apiId: named.apiId }),
+    ...(named.keyId && { keyId: named.keyId }),
+    details: { operation: request.operation, params: admission.params, resultStatus: outcome.resultStatus, result },
+  });
+}
+
+/**
+ * How a held activity ended once it ran, on the activity and on the trail: its answer without
+ * secrets, cut to a summary when large (a page of decrypted keys is the caller's, not the
+ * trail's).
+ */
+export async function endActivity(db: Database, activity: Pick<ActivityRow, "id" | "workspaceId" | "type" | "apiId" | "keyId">, outcome: Outcome, now = Date.now()): Promise<void> {
+  const result = jsonbSafe(summarize(redactSecrets(outcome.result)));
+  const done = outcome.status === "COMPLETED";
   await db.transaction(async (tx) => {
-    await finishActivity(tx, activity.id, { ...outcome, result, ...named }, now);
-    await audit(tx, { ...activity, ...named }, done ? "activity.completed" : "activity.failed", asked?.request.ctx ?? null, { ...what, resultStatus: outcome.resultStatus, result });
+    await finishActivity(tx, activity.id, { ...outcome, result }, now);
+    await audit(tx, activity, done ? "activity.completed" : "activity.failed", null, { resultStatus: outcome.resultStatus, result });
   });
 }
 

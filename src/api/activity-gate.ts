@@ -1,8 +1,8 @@
 import type { Context } from "hono";
-import { type CustodyRules, type ActivityRequest, admitActivity, endActivity, holdActivity, startActivity, DEFAULT_ACTIVITY_TTL_MS } from "../activities/activities.ts";
+import { type CustodyRules, type ActivityRequest, admitActivity, endActivity, holdActivity, recordRanActivity, DEFAULT_ACTIVITY_TTL_MS } from "../activities/activities.ts";
 import { activityKind, operationOf } from "../activities/catalog.ts";
 import { sealResult } from "../activities/seal.ts";
-import type { ActivityRow } from "../activities/store.ts";
+import type { ActivityRow, Outcome } from "../activities/store.ts";
 import type { Database } from "../db/client.ts";
 import type { RootKeyContext } from "../auth/root-key-auth.ts";
 import { requirePermission } from "../auth/root-key-auth.ts";
@@ -78,23 +78,18 @@ function gate(route: RouteLike, kind: NonNullable<ReturnType<typeof activityKind
       const held = { activityId, status: "CONSENSUS_NEEDED" };
       return isV2(c) ? c.json({ meta: { requestId: c.get("requestId") }, data: held }, 202) : c.json(held, 202);
     }
-    const started = await startActivity(db, request, admission, c.req.path);
-    const end = (outcome: Parameters<typeof endActivity>[2]) =>
-      // What ran has happened: a failure to record its end must not turn its answer into an
-      // error (the caller would retry what already took effect). The activity stays EXECUTING,
-      // written before it ran, and the failure is logged loudly.
-      endActivity(db, started, outcome, { request, admission }).catch((error: unknown) =>
-        c.get("deps").logger.error({ err: safeError(error), activityId: started.id, requestId: c.get("requestId") }, "activity end not recorded"),
-      );
+    const record = (outcome: Outcome) => recordRanActivity(c.get("deps").activityRecords!, request, admission, c.req.path, outcome);
     let res: Response;
     try {
       res = await handler(c);
     } catch (error) {
       const refusal = error instanceof KeyholdError ? { status: error.status, result: { code: error.code, message: error.message } } : { status: 500, result: { code: "INTERNAL_SERVER_ERROR" } };
-      await end({ status: "FAILED", resultStatus: refusal.status, result: refusal.result });
+      await record({ status: "FAILED", resultStatus: refusal.status, result: refusal.result }).catch((e: unknown) => unrecorded(c, e));
       throw error;
     }
-    await end({ status: res.status < 300 ? "COMPLETED" : "FAILED", resultStatus: res.status, result: await answerOf(res.clone()) });
+    // What ran has happened: a failure to record it must not turn its answer into an error (the
+    // caller would retry what already took effect); it is logged loudly instead.
+    await record({ status: res.status < 300 ? "COMPLETED" : "FAILED", resultStatus: res.status, result: await answerOf(res.clone()) }).catch((e: unknown) => unrecorded(c, e));
     return res;
   };
 }
@@ -108,6 +103,10 @@ async function answerOf(res: Response): Promise<unknown> {
   const body = (await res.json()) as { data?: unknown; error?: { code?: string; message?: string; type?: string; detail?: string }; meta?: unknown };
   if (body.error) return { code: body.error.code ?? body.error.type?.split("#")[1], message: body.error.message ?? body.error.detail };
   return body.meta !== undefined && "data" in body ? body.data : body;
+}
+
+function unrecorded(c: Context<AppEnv>, error: unknown): void {
+  c.get("deps").logger.error({ err: safeError(error), requestId: c.get("requestId") }, "activity ran but its record was not written");
 }
 
 function validatedInput(c: Context<AppEnv>, method: string): Record<string, unknown> {

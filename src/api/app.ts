@@ -56,6 +56,7 @@ import { gateActivities } from "./activity-gate.ts";
 import { registerActivityRoutes } from "./custody/activities.ts";
 import { registerRootQuorumRoutes } from "./custody/root-quorum.ts";
 import { custodyRules } from "../activities/rules.ts";
+import { ActivityRecordWriter } from "../activities/record-writer.ts";
 import { registerAuditOperations } from "./operations/audit.ts";
 import { registerUserOperations } from "./operations/users.ts";
 import { registerExportKey } from "./operations/keys_exportKey.ts";
@@ -122,7 +123,7 @@ export function createApp(appDeps: Deps): OpenAPIHono<AppEnv> {
   // The caller's deps stay live underneath (tests swap the logger); only the vault and the limiter are set here.
   const limit = appDeps.rootKeyFailureLimit;
   const rootKeyFailures = limit === false ? null : new RootKeyFailureLimiter({ ...DEFAULT_ROOT_KEY_FAILURE_LIMIT, ...limit });
-  const deps: Deps = Object.assign(Object.create(appDeps) as Deps, { vault, rootKeyFailures });
+  const deps: Deps = Object.assign(Object.create(appDeps) as Deps, { vault, rootKeyFailures, activityRecords: new ActivityRecordWriter(appDeps.db) });
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
   app.use("*", requestContext(deps));
   app.use("*", recordMetrics(metrics));

@@ -9,6 +9,7 @@ import type { LastUsedRecorder } from "../keys/last-used.ts";
 import type { VerificationRecorder } from "../analytics/recorder.ts";
 import type { RootKeyCache } from "../auth/root-key-cache.ts";
 import type { RootKeyContext } from "../auth/root-key-auth.ts";
+import type { ActivityRecordWriter } from "../activities/record-writer.ts";
 import type { NamespaceCache } from "../ratelimits/namespace-cache.ts";
 import type { PolicyCache } from "../policies/policy-cache.ts";
 import type { VaultClient } from "../vault-client/vault-client.ts";
@@ -40,6 +41,8 @@ export interface Deps {
   rootKeyFailureLimit?: Partial<RootKeyFailureLimitOptions> | false;
   /** Set by createApp from `rootKeyFailureLimit`: this app's own counts. */
   rootKeyFailures?: RootKeyFailureLimiter | null;
+  /** Set by createApp: writes the records of activities that ran at once, by group commit. */
+  activityRecords?: ActivityRecordWriter;
   /** How long a held activity waits for approvals (default 24 h, src/activities/activities.ts). */
   activityTtlMs?: number;
   /** Set by createApp: the app itself, which runs a held activity's request once it is approved. */

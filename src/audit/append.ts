@@ -30,9 +30,15 @@ export interface AuditEntryInput {
  * is what requests call, so that writers of one workspace never queue on the chain's lock.
  */
 export async function recordAudit(db: Database, input: AuditEntryInput): Promise<string> {
-  const id = newId("aud");
-  await db.insert(auditPending).values({
-    id,
+  const row = pendingRow(input);
+  await db.insert(auditPending).values(row);
+  return row.id;
+}
+
+/** An entry as it waits to be linked: its id, time and redacted details fixed now. */
+export function pendingRow(input: AuditEntryInput): typeof auditPending.$inferInsert & { id: string } {
+  return {
+    id: newId("aud"),
     workspaceId: input.workspaceId,
     at: Date.now(),
     event: input.event,
@@ -43,8 +49,7 @@ export async function recordAudit(db: Database, input: AuditEntryInput): Promise
     apiId: input.apiId ?? null,
     keyId: input.keyId ?? null,
     details: storableDetails(input.details),
-  });
-  return id;
+  };
 }
 
 /** Records an entry and links it at once: the entry as it stands on the chain. */

@@ -1,0 +1,47 @@
+import type { Database } from "../db/client.ts";
+import { activities, auditPending } from "../db/schema.ts";
+import { type AuditEntryInput, pendingRow } from "../audit/append.ts";
+
+type ActivityInsert = typeof activities.$inferInsert;
+
+/** Most records one statement carries. */
+const MAX_BATCH = 500;
+
+/**
+ * Writes the records of activities that ran at once (the activity and its trail entry) by
+ * group commit: every record asked for in the same turn of the event loop goes into one
+ * transaction of two multi-row inserts, and each caller's promise settles when that commits.
+ * Nothing is acknowledged before it is durable; under load, many requests share one round
+ * trip instead of queueing for one each (it was a fifth of createKey's throughput).
+ */
+export class ActivityRecordWriter {
+  private queue: { activity: ActivityInsert; entry: AuditEntryInput; settle: (error?: unknown) => void }[] = [];
+  private scheduled = false;
+
+  constructor(private readonly db: Database) {}
+
+  write(activity: ActivityInsert, entry: AuditEntryInput): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ activity, entry, settle: (error) => (error === undefined ? resolve() : reject(error)) });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => void this.flush());
+      }
+    });
+  }
+
+  private async flush(): Promise<void> {
+    const batch = this.queue.splice(0, MAX_BATCH);
+    this.scheduled = this.queue.length > 0;
+    if (this.scheduled) setImmediate(() => void this.flush());
+    try {
+      await this.db.transaction(async (tx) => {
+        await tx.insert(activities).values(batch.map((b) => b.activity));
+        await tx.insert(auditPending).values(batch.map((b) => pendingRow(b.entry)));
+      });
+      for (const b of batch) b.settle();
+    } catch (error) {
+      for (const b of batch) b.settle(error ?? new Error("activity records not written"));
+    }
+  }
+}
