@@ -42,3 +42,12 @@ CREATE INDEX "activities_waiting_idx" ON "activities" USING btree ("workspace_id
 -- The root quorum (src/activities/quorum.ts): while threshold > 1, what it guards needs that many of these users.
 ALTER TABLE "workspaces" ADD COLUMN "quorum_user_ids" jsonb DEFAULT '[]'::jsonb NOT NULL;--> statement-breakpoint
 ALTER TABLE "workspaces" ADD COLUMN "quorum_threshold" integer DEFAULT 1 NOT NULL;
+--> statement-breakpoint
+-- A quorum change reaches every instance's cache of the workspace's custody rules (src/policies/policy-cache.ts) on the policies' channel.
+CREATE OR REPLACE FUNCTION keyhold_notify_quorum() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM pg_notify('keyhold_policies', NEW.id);
+  RETURN NULL;
+END $$;
+--> statement-breakpoint
+CREATE TRIGGER workspaces_quorum_notify AFTER UPDATE OF quorum_user_ids, quorum_threshold ON workspaces FOR EACH ROW EXECUTE FUNCTION keyhold_notify_quorum();

@@ -26,7 +26,7 @@ import {
   listActivityRows,
   moveStatus,
   recordDecision,
-  rootQuorumOf,
+  type RootQuorum,
 } from "./store.ts";
 
 /** How long an activity waits for approvals before it can no longer run. */
@@ -35,9 +35,10 @@ export const DEFAULT_ACTIVITY_TTL_MS = 24 * 60 * 60 * 1000;
 export const READ_ACTIVITY = "custody.*.read_activity";
 export const APPROVE_ACTIVITY = "custody.*.approve_activity";
 
-/** What the layer consults about a workspace: its policies and its users (src/policies/, src/users/). */
+/** What the layer consults about a workspace: its policies, root quorum and users (src/policies/, src/users/). */
 export interface CustodyRules {
   policies(db: Database, workspaceId: string): Promise<WorkspacePolicies>;
+  quorum(db: Database, workspaceId: string): Promise<RootQuorum>;
   users(db: Database, workspaceId: string, userIds: readonly string[]): Promise<PolicyUser[]>;
 }
 
@@ -80,7 +81,7 @@ export async function admitActivity(db: Database, rules: CustodyRules, request: 
   const params = jsonbSafe(redactSecrets(input)) as Record<string, unknown>;
   const digest = activityDigest(ctx.workspaceId, kind.type, operation, params);
   const declared = kind.target?.(input) ?? {};
-  const [quorum, policies] = await Promise.all([rootQuorumOf(db, ctx.workspaceId), policiesFor(db, rules, kind, ctx.workspaceId)]);
+  const [quorum, policies] = await Promise.all([rules.quorum(db, ctx.workspaceId), policiesFor(db, rules, kind, ctx.workspaceId)]);
   if (policies.count === 0 && quorum.threshold <= 1) return { decision: { run: true }, params, digest, declared, target: {} };
   const userId = userOf(ctx);
   const [targets, [user]] = await Promise.all([resolveTargets(db, ctx.workspaceId, declared), rules.users(db, ctx.workspaceId, [userId])]);
@@ -271,7 +272,7 @@ export async function approveActivity(
   if (!kind) throw new KeyholdError("CONFLICT", "The activity's operation is no longer served.");
   const approvals = (await decisionsOf(db, activity.id)).filter((d) => d.decision === "APPROVE").map((d) => d.userId);
   const [quorum, policies, users] = await Promise.all([
-    rootQuorumOf(db, ctx.workspaceId),
+    rules.quorum(db, ctx.workspaceId),
     policiesFor(db, rules, kind, ctx.workspaceId),
     rules.users(db, ctx.workspaceId, [activity.initiatorUserId, ...approvals]),
   ]);

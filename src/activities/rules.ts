@@ -3,13 +3,18 @@ import { users } from "../db/schema.ts";
 import { evaluatePolicies } from "../policies/engine.ts";
 import { type PolicyDeps, loadCompiledPolicies } from "../policies/policies.ts";
 import type { CustodyRules } from "./activities.ts";
+import { rootQuorumOf } from "./store.ts";
 
-/** What the activity layer consults about a workspace: its policies (src/policies/, cached) and its users (src/users/). */
+/** What the activity layer consults about a workspace: its policies and root quorum (cached, src/policies/policy-cache.ts) and its users (src/users/). */
 export function custodyRules(deps: Pick<PolicyDeps, "policyCache">): CustodyRules {
   return {
     policies: async (db, workspaceId) => {
       const compiled = await loadCompiledPolicies({ db, policyCache: deps.policyCache }, workspaceId);
       return { count: compiled.length, evaluate: (input) => evaluatePolicies(compiled, input) };
+    },
+    quorum: (db, workspaceId) => {
+      const load = () => rootQuorumOf(db, workspaceId);
+      return deps.policyCache ? deps.policyCache.findQuorum(workspaceId, load) : load();
     },
     users: async (db, workspaceId, ids) => {
       if (ids.length === 0) return [];

@@ -31,6 +31,12 @@ export interface CachedPolicies {
  */
 export class PolicyCache {
   private readonly entries: LRUCache<string, CachedPolicies>;
+  /**
+   * The workspace's root quorum beside its policies (src/activities/): the activity layer reads
+   * both on every change asked for. Same notices (drizzle/0013 announces quorum changes on the
+   * same channel), same forgetting.
+   */
+  private readonly quorums: LRUCache<string, { userIds: string[]; threshold: number }>;
   /** Bumped by every forget: a load that began before it must not store what it read. */
   private generation = 0;
 
@@ -41,6 +47,17 @@ export class PolicyCache {
       sizeCalculation: (entry) => Math.max(1, entry.sourceChars),
       ttl: options.ttlMs,
     });
+    this.quorums = new LRUCache({ max: options.maxWorkspaces, ttl: options.ttlMs });
+  }
+
+  /** The workspace's root quorum, cached like its policies. */
+  async findQuorum(workspaceId: string, load: () => Promise<{ userIds: string[]; threshold: number }>): Promise<{ userIds: string[]; threshold: number }> {
+    const cached = this.quorums.get(workspaceId);
+    if (cached) return cached;
+    const generation = this.generation;
+    const loaded = await load();
+    if (generation === this.generation) this.quorums.set(workspaceId, loaded);
+    return loaded;
   }
 
   /** The cached policies of the workspace, or undefined: for a caller that must not await on a hit. */
@@ -61,11 +78,13 @@ export class PolicyCache {
   forgetWorkspace(workspaceId: string): void {
     this.generation++;
     this.entries.delete(workspaceId);
+    this.quorums.delete(workspaceId);
   }
 
   clear(): void {
     this.generation++;
     this.entries.clear();
+    this.quorums.clear();
   }
 
   get size(): number {

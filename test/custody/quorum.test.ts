@@ -2,7 +2,8 @@ import { randomBytes } from "node:crypto";
 import { beforeAll, describe, expect, test } from "vitest";
 import { insertUser } from "../../src/users/users.ts";
 import { verifyChain } from "../../src/audit/verify-chain.ts";
-import { type Workspace, forEachDatabase } from "../harness.ts";
+import { type Workspace, forEachDatabase, onTwoInstances } from "../harness.ts";
+import { expectWithin } from "../cache/expect-within.ts";
 import type { Harness } from "../harness.ts";
 
 /**
@@ -180,5 +181,18 @@ forEachDatabase("root quorum (2 of 2)", (h) => {
     expect(refused.body.error.code).toBe("INSUFFICIENT_PERMISSIONS");
     const waiting = (await h().get("/v1/activities.listActivities", { status: "CONSENSUS_NEEDED" }, ws.rootKey)).body.activities;
     expect(waiting.filter((a: { initiator: { rootKeyId: string } }) => a.initiator.rootKeyId === limited.rootKeyId)).toEqual([]);
+  });
+});
+
+onTwoInstances("the root quorum across two instances", (a, b) => {
+  test("raising the threshold on one instance holds the next change on the other at once (cached rules are told)", async () => {
+    const ws = await a().workspace();
+    const platform = await person(a(), ws);
+    const customer = await person(a(), ws);
+    // B reads (and caches) the workspace's rules: a change runs at once there.
+    expect((await b().post("/v1/apis.createApi", { name: "before" }, customer.rootKey)).status).toBe(200);
+    expect((await a().post("/v1/workspaces.updateRootQuorum", { userIds: [platform.userId, customer.userId], threshold: 2 }, platform.rootKey)).status).toBe(200);
+    const took = await expectWithin(2000, async () => (await b().post("/v1/apis.createApi", { name: "after" }, customer.rootKey)).status === 202);
+    console.log(`[custody] a quorum raised on instance A held changes on instance B after ${took.toFixed(0)} ms`);
   });
 });

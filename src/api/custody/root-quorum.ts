@@ -1,7 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import type { CustodyRules } from "../../activities/activities.ts";
 import { requirePermission } from "../../auth/root-key-auth.ts";
-import { rootQuorumOf, setRootQuorum } from "../../activities/store.ts";
+import { setRootQuorum } from "../../activities/store.ts";
 import { KeyholdError } from "../../errors.ts";
 import type { App } from "../env.ts";
 import { registerOperation } from "../operation.ts";
@@ -25,7 +25,7 @@ export function registerRootQuorumRoutes(app: App, rules: CustodyRules): void {
     data: quorum,
     handle: async (_input, ctx, c) => {
       requirePermission(ctx, READ_ROOT_QUORUM);
-      return rootQuorumOf(c.get("deps").db, ctx.workspaceId);
+      return rules.quorum(c.get("deps").db, ctx.workspaceId);
     },
   });
 
@@ -53,6 +53,7 @@ export function registerRootQuorumRoutes(app: App, rules: CustodyRules): void {
       const missing = userIds.find((u) => !found.has(u));
       if (missing !== undefined) throw new KeyholdError("NOT_FOUND", `The user ${missing} does not exist.`);
       await setRootQuorum(db, ctx.workspaceId, { userIds, threshold: input.threshold });
+      c.get("deps").policyCache?.forgetWorkspace(ctx.workspaceId); // this instance at once; the others by notice (drizzle/0013)
       return { userIds, threshold: input.threshold };
     },
   });
