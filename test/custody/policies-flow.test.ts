@@ -1,8 +1,7 @@
-import { randomBytes } from "node:crypto";
 import { beforeAll, describe, expect, test } from "vitest";
-import { insertUser } from "../../src/users/users.ts";
 import { type Harness, type Workspace, forEachDatabase } from "../harness.ts";
 import { openBundle, targetKey } from "../jwe-target.ts";
+import { type Person, approve, getActivity, person } from "./people.ts";
 
 /**
  * Policies through the HTTP API, as a platform would set them up (seed 002): two root users at
@@ -10,23 +9,7 @@ import { openBundle, targetKey } from "../jwe-target.ts";
  * then on createKey, a decrypt and an export each need the second user's approval.
  */
 
-interface Person {
-  userId: string;
-  rootKey: string;
-  rootKeyId: string;
-}
 
-async function person(h: Harness, ws: Workspace, permissions: string[] = ["*"]): Promise<Person> {
-  const { id: userId } = await insertUser(h.db, ws.workspaceId, { name: `person-${randomBytes(3).toString("hex")}` });
-  const { key, keyId } = await h.rootKey(ws, permissions, undefined, userId);
-  return { userId, rootKey: key, rootKeyId: keyId };
-}
-
-const getActivity = async (h: Harness, p: Person, activityId: string) => (await h.get("/v1/activities.getActivity", { activityId }, p.rootKey)).body;
-const approve = async (h: Harness, p: Person, activityId: string) => {
-  const { digest } = await getActivity(h, p, activityId);
-  return h.post("/v1/activities.approveActivity", { activityId, digest }, p.rootKey);
-};
 
 forEachDatabase(
   "policies and the 2-of-2 flow",

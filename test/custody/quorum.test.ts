@@ -1,10 +1,8 @@
-import { randomBytes } from "node:crypto";
 import { beforeAll, describe, expect, test } from "vitest";
-import { insertUser } from "../../src/users/users.ts";
 import { verifyChain } from "../../src/audit/verify-chain.ts";
 import { type Workspace, forEachDatabase, onTwoInstances } from "../harness.ts";
 import { expectWithin } from "../cache/expect-within.ts";
-import type { Harness } from "../harness.ts";
+import { type Person, person } from "./people.ts";
 
 /**
  * The root quorum end to end through the HTTP API: seed 002's 2-of-2 co-signing. Raising the
@@ -12,17 +10,6 @@ import type { Harness } from "../harness.ts";
  */
 
 /** A person with a root key of their own. */
-interface Person {
-  userId: string;
-  rootKey: string;
-  rootKeyId: string;
-}
-
-async function person(h: Harness, ws: Workspace, permissions: string[] = ["*"]): Promise<Person> {
-  const { id: userId } = await insertUser(h.db, ws.workspaceId, { name: `person-${randomBytes(3).toString("hex")}` });
-  const { key, keyId } = await h.rootKey(ws, permissions, undefined, userId);
-  return { userId, rootKey: key, rootKeyId: keyId };
-}
 
 forEachDatabase("root quorum (2 of 2)", (h) => {
   let ws: Workspace;
