@@ -1,17 +1,7 @@
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { PGlite } from "@electric-sql/pglite";
-import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
-import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
-import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
-import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
 import { sql } from "drizzle-orm";
-import postgres from "postgres";
-import { afterAll, describe, expect, inject, test } from "vitest";
-import { databaseKinds, createTestDatabase } from "../harness.ts";
+import { expect } from "vitest";
 import { derivedId } from "../../src/ids.ts";
+import { type Exec, upgradeSuite } from "./migration-upgrade.ts";
 
 /**
  * drizzle/0006 turns every distinct owner of a workspace's keys into an identity, with the id
@@ -19,19 +9,7 @@ import { derivedId } from "../../src/ids.ts";
  * migrated to 0004 holding keys with owners, then migrated to the end.
  */
 
-const drizzleFolder = fileURLToPath(new URL("../../drizzle", import.meta.url));
-
 /** The migrations folder as it was before 0006: the same files, a journal that stops at 0004. */
-function foldersBefore0006(): { before: string; cleanup: () => void } {
-  const dir = mkdtempSync(join(tmpdir(), "keyhold-0006-"));
-  cpSync(drizzleFolder, dir, { recursive: true });
-  const journal = JSON.parse(readFileSync(join(dir, "meta/_journal.json"), "utf8"));
-  journal.entries = journal.entries.filter((e: { idx: number }) => e.idx <= 4);
-  writeFileSync(join(dir, "meta/_journal.json"), JSON.stringify(journal));
-  return { before: dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
-}
-
-type Exec = (query: ReturnType<typeof sql>) => Promise<Record<string, unknown>[]>;
 
 async function seedOwners(exec: Exec): Promise<void> {
   await exec(sql`insert into workspaces (id, name, created_at) values ('ws_A', 'a', 1), ('ws_B', 'b', 1)`);
@@ -79,37 +57,4 @@ async function expectMigrated(exec: Exec): Promise<void> {
   expect(await exec(sql`select proname from pg_proc where proname like 'keyhold_derived_id%'`)).toEqual([]);
 }
 
-describe("migration 0006: existing owners become identities", () => {
-  const cleanups: (() => Promise<void> | void)[] = [];
-  afterAll(async () => {
-    for (const c of cleanups.reverse()) await c();
-  });
-
-  // Two migration runs on a fresh embedded database: slow on a loaded machine.
-  test("PGlite", { timeout: 180_000 }, async () => {
-    const { before, cleanup } = foldersBefore0006();
-    cleanups.push(cleanup);
-    const client = new PGlite();
-    cleanups.push(() => client.close());
-    const db = drizzlePglite(client);
-    await migratePglite(db, { migrationsFolder: before });
-    const exec: Exec = async (q) => (await db.execute(q)).rows as Record<string, unknown>[];
-    await seedOwners(exec);
-    await migratePglite(db, { migrationsFolder: drizzleFolder });
-    await expectMigrated(exec);
-  });
-
-  test.runIf(databaseKinds().includes("postgres"))("PostgreSQL", { timeout: 120_000 }, async () => {
-    const { before, cleanup } = foldersBefore0006();
-    cleanups.push(cleanup);
-    const { url, dropDatabase } = await createTestDatabase(inject("postgresUrl"));
-    const client = postgres(url, { max: 1, onnotice: () => {} });
-    cleanups.push(dropDatabase, () => client.end({ timeout: 5 }));
-    const db = drizzlePostgres(client);
-    await migratePostgres(db, { migrationsFolder: before });
-    const exec: Exec = async (q) => [...(await db.execute(q))] as Record<string, unknown>[];
-    await seedOwners(exec);
-    await migratePostgres(db, { migrationsFolder: drizzleFolder });
-    await expectMigrated(exec);
-  });
-});
+upgradeSuite("migration 0006: existing owners become identities", { lastIdx: 4, seed: seedOwners, check: expectMigrated });

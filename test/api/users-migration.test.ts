@@ -1,17 +1,7 @@
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { PGlite } from "@electric-sql/pglite";
 import { sql } from "drizzle-orm";
-import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
-import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
-import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
-import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
-import postgres from "postgres";
-import { afterAll, describe, expect, inject, test } from "vitest";
+import { expect } from "vitest";
 import { derivedId } from "../../src/ids.ts";
-import { createTestDatabase, databaseKinds } from "../harness.ts";
+import { type Exec, upgradeSuite } from "./migration-upgrade.ts";
 
 /**
  * drizzle/0009 gives every workspace holding root keys one first user, "Owner", and hands it all
@@ -19,18 +9,6 @@ import { createTestDatabase, databaseKinds } from "../harness.ts";
  * root keys, then migrated to the end.
  */
 
-const drizzleFolder = fileURLToPath(new URL("../../drizzle", import.meta.url));
-
-function foldersBefore0009(): { before: string; cleanup: () => void } {
-  const dir = mkdtempSync(join(tmpdir(), "keyhold-0009-"));
-  cpSync(drizzleFolder, dir, { recursive: true });
-  const journal = JSON.parse(readFileSync(join(dir, "meta/_journal.json"), "utf8"));
-  journal.entries = journal.entries.filter((e: { idx: number }) => e.idx <= 8);
-  writeFileSync(join(dir, "meta/_journal.json"), JSON.stringify(journal));
-  return { before: dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
-}
-
-type Exec = (query: ReturnType<typeof sql>) => Promise<Record<string, unknown>[]>;
 
 async function seedRootKeys(exec: Exec): Promise<void> {
   // A: two live root keys and a revoked one; B (deleted) one; C none.
@@ -62,36 +40,4 @@ async function expectMigrated(exec: Exec): Promise<void> {
   expect(await exec(sql`select proname from pg_proc where proname like 'keyhold_derived_id%'`)).toEqual([]);
 }
 
-describe("migration 0009: existing root keys get a first user", () => {
-  const cleanups: (() => Promise<void> | void)[] = [];
-  afterAll(async () => {
-    for (const c of cleanups.reverse()) await c();
-  });
-
-  test("PGlite", { timeout: 180_000 }, async () => {
-    const { before, cleanup } = foldersBefore0009();
-    cleanups.push(cleanup);
-    const client = new PGlite();
-    cleanups.push(() => client.close());
-    const db = drizzlePglite(client);
-    await migratePglite(db, { migrationsFolder: before });
-    const exec: Exec = async (q) => (await db.execute(q)).rows as Record<string, unknown>[];
-    await seedRootKeys(exec);
-    await migratePglite(db, { migrationsFolder: drizzleFolder });
-    await expectMigrated(exec);
-  });
-
-  test.runIf(databaseKinds().includes("postgres"))("PostgreSQL", { timeout: 120_000 }, async () => {
-    const { before, cleanup } = foldersBefore0009();
-    cleanups.push(cleanup);
-    const { url, dropDatabase } = await createTestDatabase(inject("postgresUrl"));
-    const client = postgres(url, { max: 1, onnotice: () => {} });
-    cleanups.push(dropDatabase, () => client.end({ timeout: 5 }));
-    const db = drizzlePostgres(client);
-    await migratePostgres(db, { migrationsFolder: before });
-    const exec: Exec = async (q) => [...(await db.execute(q))] as Record<string, unknown>[];
-    await seedRootKeys(exec);
-    await migratePostgres(db, { migrationsFolder: drizzleFolder });
-    await expectMigrated(exec);
-  });
-});
+upgradeSuite("migration 0009: existing root keys get a first user", { lastIdx: 8, seed: seedRootKeys, check: expectMigrated });
