@@ -47,8 +47,6 @@ export interface WorkspacePolicies {
   evaluate(input: PolicyInput): PolicyVerdict;
 }
 
-/** The person behind a root key: quorum and approvals count people, never keys. */
-export const userOf = (ctx: RootKeyContext): string => ctx.userId;
 
 export interface ActivityRequest {
   ctx: RootKeyContext;
@@ -83,7 +81,7 @@ export async function admitActivity(db: Database, rules: CustodyRules, request: 
   const declared = kind.target?.(input) ?? {};
   const [quorum, policies] = await Promise.all([rules.quorum(db, ctx.workspaceId), policiesFor(db, rules, kind, ctx.workspaceId)]);
   if (policies.count === 0 && quorum.threshold <= 1) return { decision: { run: true }, params, digest, declared, target: {} };
-  const userId = userOf(ctx);
+  const userId = ctx.userId;
   const [targets, [user]] = await Promise.all([resolveTargets(db, ctx.workspaceId, declared), rules.users(db, ctx.workspaceId, [userId])]);
   const initiator = user ?? { id: userId, name: "", email: null, tags: [] };
   const verdict = policies.evaluate({ activity: { type: kind.type, params }, ...targets, user: initiator, approvers: [initiator] });
@@ -139,7 +137,7 @@ export async function holdActivity(
       sealPrivateKey: seal.wrappedPrivateKey,
       expiresAt: now + ttlMs,
     });
-    await recordDecision(tx, id, userOf(request.ctx), request.ctx.rootKeyId, "APPROVE", now);
+    await recordDecision(tx, id, request.ctx.userId, request.ctx.rootKeyId, "APPROVE", now);
     await audit(tx, columns, "activity.held", request.ctx, { operation: request.operation, params: admission.params, expiresAt: now + ttlMs });
   });
   return id;
@@ -227,7 +225,7 @@ function activityColumns(request: ActivityRequest, admission: Admission, id: str
     operation: request.operation,
     digest: admission.digest,
     params: admission.params,
-    initiatorUserId: userOf(request.ctx),
+    initiatorUserId: request.ctx.userId,
     initiatorRootKeyId: request.ctx.rootKeyId,
     apiId: admission.target.apiId ?? null,
     keyId: admission.target.keyId ?? null,
@@ -266,7 +264,7 @@ export async function approveActivity(
   requirePermission(ctx, APPROVE_ACTIVITY);
   const activity = await waitingActivity(db, ctx, input.activityId, input.digest, now);
   await db.transaction(async (tx) => {
-    if (await recordDecision(tx, activity.id, userOf(ctx), ctx.rootKeyId, "APPROVE", now)) await audit(tx, activity, "activity.approved", ctx, {});
+    if (await recordDecision(tx, activity.id, ctx.userId, ctx.rootKeyId, "APPROVE", now)) await audit(tx, activity, "activity.approved", ctx, {});
   });
   const kind = kindOf(activity.operation);
   if (!kind) throw new KeyholdError("CONFLICT", "The activity's operation is no longer served.");
@@ -307,7 +305,7 @@ export async function rejectActivity(db: Database, ctx: RootKeyContext, input: {
   requirePermission(ctx, APPROVE_ACTIVITY);
   const activity = await waitingActivity(db, ctx, input.activityId, input.digest, now);
   await db.transaction(async (tx) => {
-    await recordDecision(tx, activity.id, userOf(ctx), ctx.rootKeyId, "REJECT", now);
+    await recordDecision(tx, activity.id, ctx.userId, ctx.rootKeyId, "REJECT", now);
     if (await moveStatus(tx, activity.id, "CONSENSUS_NEEDED", "REJECTED", now)) await audit(tx, activity, "activity.rejected", ctx, {});
   });
 }

@@ -98,8 +98,6 @@ export interface Outcome {
   result: unknown;
   resultStatus: number;
   resultSealed?: string | null;
-  apiId?: string | null;
-  keyId?: string | null;
 }
 
 /** The end of an executing activity: its outcome, and its stored input dropped (it ran). */
@@ -111,8 +109,6 @@ export async function finishActivity(db: Database, activityId: string, outcome: 
       result: outcome.result,
       resultStatus: outcome.resultStatus,
       resultSealed: outcome.resultSealed ?? null,
-      ...(outcome.apiId !== undefined && { apiId: outcome.apiId }),
-      ...(outcome.keyId !== undefined && { keyId: outcome.keyId }),
       input: null,
       updatedAt: now,
     })
