@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, test } from "vitest";
 import { type Harness, type Workspace, forEachDatabase } from "../harness.ts";
-import { openBundle, targetKey } from "../jwe-target.ts";
+import { openBundle, sealTo, targetKey } from "../jwe-target.ts";
 import { type Person, approve, getActivity, person } from "./people.ts";
 
 /**
@@ -127,6 +127,24 @@ forEachDatabase(
         expect(refused.status).toBe(403);
         expect((await getActivity(h(), alice, held.body.activityId)).status).toBe("REJECTED");
         expect((await h().verify(key)).body.valid).toBe(true);
+      });
+
+      test("escrow: the caller's data opens with the exported private key after two approvals, and the export gives nothing before", async () => {
+        const created = await h().post("/v1/escrow.createKey", { name: "vault of the caller" }, alice.rootKey);
+        expect(created.status).toBe(200);
+        const { escrowKeyId, publicKey } = created.body;
+        const sealed = await sealTo(publicKey, "the caller's own secret");
+        const policy = { name: "escrow exports need two", effect: "ALLOW", condition: `activity.type == 'EXPORT_ESCROW_KEY' && escrow_key.id == '${escrowKeyId}'`, consensus: "size(approvers) >= 2" };
+        expect((await h().post("/v1/policies.createPolicy", policy, ws.rootKey)).status).toBe(200);
+        const target = await targetKey();
+        const held = await h().post("/v1/escrow.exportKey", { escrowKeyId, targetPublicKey: target.publicJwk }, alice.rootKey);
+        expect(held.status).toBe(202);
+        expect(JSON.stringify(held.body)).not.toContain("exportBundle");
+        expect((await getActivity(h(), alice, held.body.activityId)).result).toBeUndefined(); // nothing ran
+        const approved = await approve(h(), await person(h(), ws), held.body.activityId);
+        expect(approved.body.status).toBe("COMPLETED");
+        const privateJwk = JSON.parse(await openBundle(approved.body.result.body.exportBundle, target.privateKey));
+        expect(await openBundle(sealed, privateJwk)).toBe("the caller's own secret");
       });
 
       test("a key without the route's permission is refused for that, not told which policy would refuse it", async () => {
