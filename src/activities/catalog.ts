@@ -1,3 +1,5 @@
+import { compilePolicy } from "../policies/engine.ts";
+
 /**
  * Which requests are activities, and of what type: one table for both API versions, keyed by
  * the operation (the path after `/v1/` or `/v2/`). A route not named here is not an activity
@@ -13,6 +15,11 @@ export interface ActivityKind {
   applies?: (input: Record<string, unknown>) => boolean;
   target?: (input: Record<string, unknown>) => ActivityTarget;
   rootGuarded?: boolean;
+  /**
+   * What the route would refuse beyond its schema and without the database, checked before the
+   * request is held: a request that cannot succeed is refused now, not after the approvals.
+   */
+  precheck?: (input: Record<string, unknown>) => void;
 }
 
 export interface ActivityTarget {
@@ -26,6 +33,11 @@ const onApi = (input: Record<string, unknown>): ActivityTarget => ({ apiId: str(
 const onKey = (input: Record<string, unknown>): ActivityTarget => ({ keyId: str(input.keyId) });
 const onEscrowKey = (input: Record<string, unknown>): ActivityTarget => ({ escrowKeyId: str(input.escrowKeyId) });
 const decrypting = (input: Record<string, unknown>) => input.decrypt === true;
+/** A policy's CEL, as createPolicy and updatePolicy compile it (a 400 naming the place); an update checks what it sends. */
+const compiles = (input: Record<string, unknown>) => {
+  const text = (v: unknown) => (typeof v === "string" ? v : undefined);
+  compilePolicy({ condition: text(input.condition) ?? "true", consensus: text(input.consensus) ?? null });
+};
 
 const kinds: Record<string, ActivityKind> = {
   "apis.createApi": { type: "CREATE_API" },
@@ -65,8 +77,8 @@ const kinds: Record<string, ActivityKind> = {
   "rootKeys.deleteRootKey": { type: "DELETE_ROOT_KEY", rootGuarded: true },
   "users.createUser": { type: "CREATE_USER", rootGuarded: true },
   "users.deleteUser": { type: "DELETE_USER", rootGuarded: true },
-  "policies.createPolicy": { type: "CREATE_POLICY", rootGuarded: true },
-  "policies.updatePolicy": { type: "UPDATE_POLICY", rootGuarded: true },
+  "policies.createPolicy": { type: "CREATE_POLICY", rootGuarded: true, precheck: compiles },
+  "policies.updatePolicy": { type: "UPDATE_POLICY", rootGuarded: true, precheck: compiles },
   "policies.deletePolicy": { type: "DELETE_POLICY", rootGuarded: true },
   "workspaces.updateRootQuorum": { type: "UPDATE_ROOT_QUORUM", rootGuarded: true },
   "escrow.createKey": { type: "CREATE_ESCROW_KEY" },

@@ -68,6 +68,7 @@ function gate(route: RouteLike, kind: NonNullable<ReturnType<typeof activityKind
       // not told which policy would have refused it, and not held for approvals.
       requireRules(ctx, declared, input, admission.target.apiId);
     }
+    if ("waiting" in decision) kind.precheck?.(input);
     if ("denied" in decision) {
       throw new KeyholdError("FORBIDDEN", `Denied by policy "${decision.denied.name}" (${decision.denied.policyId}).`);
     }

@@ -96,6 +96,14 @@ forEachDatabase("root quorum (2 of 2)", (h) => {
     expect((await activity(customer, held.body.activityId)).result).toBeUndefined();
   });
 
+  test("a policy that would wait but cannot compile is refused now (400 naming the place), not held to fail after the approvals", async () => {
+    const bad = await h().post("/v1/policies.createPolicy", { name: "broken", effect: "DENY", condition: "activity.type ==" }, customer.rootKey);
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.message).toMatch(/condition.*line 1, column/);
+    const good = await h().post("/v1/policies.createPolicy", { name: "fine", effect: "DENY", condition: "activity.type == 'NO_SUCH_ACTIVITY'" }, customer.rootKey);
+    expect(good.status).toBe(202); // the quorum guards policies
+  });
+
   test("20 concurrent approvals by 20 quorum-free users of a 2-of-2 activity: it runs exactly once", async () => {
     const held = await h().post("/v1/keys.createKey", { apiId, name: "raced" }, customer.rootKey);
     const { digest } = await activity(customer, held.body.activityId);
