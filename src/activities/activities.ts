@@ -19,6 +19,7 @@ import {
   type ActivityRow,
   type ActivityStatus,
   decisionsOf,
+  executingSince,
   findActivity,
   finishActivity,
   insertActivity,
@@ -184,9 +185,26 @@ export async function endActivity(db: Database, activity: Pick<ActivityRow, "id"
   const result = jsonbSafe(summarize(redactSecrets(outcome.result)));
   const done = outcome.status === "COMPLETED";
   await db.transaction(async (tx) => {
-    await finishActivity(tx, activity.id, { ...outcome, result }, now);
-    await audit(tx, activity, done ? "activity.completed" : "activity.failed", null, { resultStatus: outcome.resultStatus, result });
+    // Only the one that ends it records how: a second sweep or a late run finds it ended.
+    if (await finishActivity(tx, activity.id, { ...outcome, result }, now)) {
+      await audit(tx, activity, done ? "activity.completed" : "activity.failed", null, { resultStatus: outcome.resultStatus, result });
+    }
   });
+}
+
+/** How long an activity may stay EXECUTING before the sweep takes its process for dead. */
+export const INTERRUPTED_AFTER_MS = 10 * 60 * 1000;
+
+/**
+ * Ends what a crashed process left EXECUTING (a held activity claimed by an approval whose
+ * process died while running it): FAILED, on the activity and the trail, with an INTERRUPTED
+ * result saying its outcome is unknown. It never runs again: the claim was its one run.
+ */
+export async function endInterruptedActivities(db: Database, now = Date.now()): Promise<number> {
+  const stale = await executingSince(db, now - INTERRUPTED_AFTER_MS);
+  const result = { code: "INTERRUPTED", message: "The process running this activity stopped before recording how it ended: what it did, if anything, is unknown; the trail and the resources it names tell." };
+  for (const activity of stale) await endActivity(db, activity, { status: "FAILED", resultStatus: 500, result }, now);
+  return stale.length;
 }
 
 /** The most of an answer an activity keeps; beyond it, only its size. */

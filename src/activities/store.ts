@@ -101,8 +101,8 @@ export interface Outcome {
 }
 
 /** The end of an executing activity: its outcome, and its stored input dropped (it ran). */
-export async function finishActivity(db: Database, activityId: string, outcome: Outcome, now: number): Promise<void> {
-  await db
+export async function finishActivity(db: Database, activityId: string, outcome: Outcome, now: number): Promise<boolean> {
+  const ended = await db
     .update(activities)
     .set({
       status: outcome.status,
@@ -112,7 +112,19 @@ export async function finishActivity(db: Database, activityId: string, outcome: 
       input: null,
       updatedAt: now,
     })
-    .where(and(eq(activities.id, activityId), eq(activities.status, "EXECUTING")));
+    .where(and(eq(activities.id, activityId), eq(activities.status, "EXECUTING")))
+    .returning({ id: activities.id });
+  return ended.length > 0;
+}
+
+/** Activities claimed for execution longer ago than `before`, oldest first (for the interruption sweep). */
+export async function executingSince(db: Database, before: number, limit = 100): Promise<ActivityRow[]> {
+  return db
+    .select()
+    .from(activities)
+    .where(and(eq(activities.status, "EXECUTING"), lte(activities.updatedAt, before)))
+    .orderBy(asc(activities.updatedAt))
+    .limit(limit);
 }
 
 /** Takes the sealed answer out, once: the first reader gets it, the database keeps nothing of it. */

@@ -1,5 +1,8 @@
 import { beforeAll, describe, expect, test } from "vitest";
+import { eq } from "drizzle-orm";
+import { INTERRUPTED_AFTER_MS, endInterruptedActivities } from "../../src/activities/activities.ts";
 import { verifyChain } from "../../src/audit/verify-chain.ts";
+import { activities } from "../../src/db/schema.ts";
 import { type Workspace, forEachDatabase, onTwoInstances } from "../harness.ts";
 import { expectWithin } from "../cache/expect-within.ts";
 import { type Person, person } from "./people.ts";
@@ -134,6 +137,20 @@ forEachDatabase("root quorum (2 of 2)", (h) => {
     const missing = await h().get("/v1/activities.getActivity", { activityId: "act_1Ghu6ZJ4nT8dWq2xLkR7vB" }, other.rootKey);
     expect(theirs.status).toBe(404);
     expect(theirs.body.error.message).toBe(missing.body.error.message);
+  });
+
+  test("an activity a crashed process left EXECUTING is ended as INTERRUPTED by the sweep, once, and never runs", async () => {
+    const held = await h().post("/v1/apis.createApi", { name: "claimed, then the process died" }, customer.rootKey);
+    // What a crash between the claim and the run leaves behind: the claim, long ago, and nothing after.
+    await h().db.update(activities).set({ status: "EXECUTING", updatedAt: Date.now() - INTERRUPTED_AFTER_MS - 1 }).where(eq(activities.id, held.body.activityId));
+    expect(await endInterruptedActivities(h().db)).toBe(1);
+    expect(await endInterruptedActivities(h().db)).toBe(0);
+    const ended = await activity(platform, held.body.activityId);
+    expect(ended).toMatchObject({ status: "FAILED", result: { status: 500, body: { code: "INTERRUPTED" } } });
+    const trail = (await h().get("/v1/audit.listLogs", { activityType: "CREATE_API", limit: "100" }, ws.rootKey)).body.logs.filter((e: { activityId: string }) => e.activityId === held.body.activityId);
+    expect(trail.map((e: { event: string }) => e.event)).toEqual(["activity.held", "activity.failed"]);
+    expect((await h().get("/v1/apis.listKeys", { apiId }, ws.rootKey)).status).toBe(200); // the workspace goes on
+    expect((await h().post("/v1/activities.approveActivity", { activityId: held.body.activityId, digest: ended.digest }, platform.rootKey)).status).toBe(409);
   });
 
   test("an activity past its time cannot be approved; it reads EXPIRED", async () => {
