@@ -394,6 +394,20 @@ export const activityApprovals = pgTable(
   (t) => [primaryKey({ columns: [t.activityId, t.userId] })],
 );
 
+/** What an audit entry says, the same whether it waits to be linked (audit_pending) or is on the chain (audit_log). */
+const auditEntryColumns = () => ({
+  at: millis("at").notNull(),
+  event: text("event").notNull(),
+  activityId: id("activity_id"),
+  activityType: text("activity_type"),
+  /** The user who acted (the calling root key's user). */
+  userId: id("user_id"),
+  rootKeyId: id("root_key_id"),
+  apiId: id("api_id"),
+  keyId: id("key_id"),
+  details: jsonb("details").$type<Record<string, unknown>>().notNull().default({}),
+});
+
 /**
  * The audit trail (src/audit/, drizzle/0010): append-only (a trigger refuses UPDATE, DELETE
  * and TRUNCATE), one hash chain per workspace. `hash` covers the entry and `prev_hash`, the
@@ -406,16 +420,7 @@ export const auditLog = pgTable(
     workspaceId: id("workspace_id").notNull().references(() => workspaces.id),
     seq: bigint("seq", { mode: "number" }).notNull(),
     id: id("id").notNull(),
-    at: millis("at").notNull(),
-    event: text("event").notNull(),
-    activityId: id("activity_id"),
-    activityType: text("activity_type"),
-    /** The user who acted (the calling root key's user). */
-    userId: id("user_id"),
-    rootKeyId: id("root_key_id"),
-    apiId: id("api_id"),
-    keyId: id("key_id"),
-    details: jsonb("details").$type<Record<string, unknown>>().notNull().default({}),
+    ...auditEntryColumns(),
     prevHash: text("prev_hash").notNull(),
     hash: text("hash").notNull(),
   },
@@ -445,15 +450,7 @@ export const auditPending = pgTable(
     workspaceId: id("workspace_id")
       .notNull()
       .references(() => workspaces.id),
-    at: millis("at").notNull(),
-    event: text("event").notNull(),
-    activityId: id("activity_id"),
-    activityType: text("activity_type"),
-    userId: id("user_id"),
-    rootKeyId: id("root_key_id"),
-    apiId: id("api_id"),
-    keyId: id("key_id"),
-    details: jsonb("details").$type<Record<string, unknown>>().notNull().default({}),
+    ...auditEntryColumns(),
   },
   (t) => [index("audit_pending_workspace_idx").on(t.workspaceId, t.at, t.id)],
 );
