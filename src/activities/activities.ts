@@ -5,7 +5,7 @@ import { constantTimeEqual } from "../crypto/subtle.ts";
 import type { Database } from "../db/client.ts";
 import { KeyholdError } from "../errors.ts";
 import { newId } from "../ids.ts";
-import type { ActivityKind, ActivityTarget } from "./catalog.ts";
+import { type ActivityKind, type ActivityTarget, activityKind } from "./catalog.ts";
 import { type PolicyVerdict, decide } from "./decide.ts";
 import type { PolicyInput, PolicyUser } from "../policies/engine.ts";
 import { resolveTargets } from "./targets.ts";
@@ -21,6 +21,7 @@ import {
   decisionsOf,
   executingSince,
   findActivity,
+  takeSealedResult,
   finishActivity,
   insertActivity,
   type Outcome,
@@ -276,7 +277,6 @@ export async function approveActivity(
   rules: CustodyRules,
   ctx: RootKeyContext,
   input: { activityId: string; digest: string },
-  kindOf: (operation: string) => ActivityKind | undefined,
   now = Date.now(),
 ): Promise<{ activity: ActivityRow; claimed: boolean }> {
   requirePermission(ctx, APPROVE_ACTIVITY);
@@ -284,7 +284,7 @@ export async function approveActivity(
   await db.transaction(async (tx) => {
     if (await recordDecision(tx, activity.id, ctx.userId, ctx.rootKeyId, "APPROVE", now)) await audit(tx, activity, "activity.approved", ctx, {});
   });
-  const kind = kindOf(activity.operation);
+  const kind = activityKind(activity.operation);
   if (!kind) throw new KeyholdError("CONFLICT", "The activity's operation is no longer served.");
   const approvals = (await decisionsOf(db, activity.id)).filter((d) => d.decision === "APPROVE").map((d) => d.userId);
   const [quorum, policies, users] = await Promise.all([
@@ -368,7 +368,6 @@ export async function getActivity(
   ctx: RootKeyContext,
   activityId: string,
   rootKeyToken: string,
-  take: (db: Database, id: string) => Promise<{ sealed: string; wrappedPrivateKey: string } | null>,
   now = Date.now(),
 ): Promise<ActivityView> {
   requirePermission(ctx, READ_ACTIVITY);
@@ -376,7 +375,7 @@ export async function getActivity(
   if (!row) throw new KeyholdError("NOT_FOUND", "The activity does not exist.");
   const view = await toView(db, row, now);
   if (row.resultSealed !== null && row.initiatorRootKeyId === ctx.rootKeyId && view.result) {
-    const taken = await take(db, row.id);
+    const taken = await takeSealedResult(db, row.id);
     const opened = taken && (await openResult(rootKeyToken, row.id, taken.wrappedPrivateKey, taken.sealed));
     if (opened) view.result = { status: view.result.status, body: opened };
   }

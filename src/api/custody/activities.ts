@@ -1,8 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { APPROVE_ACTIVITY, READ_ACTIVITY, approveActivity, getActivity, listActivities, rejectActivity } from "../../activities/activities.ts";
-import { ACTIVITY_TYPES, activityKind } from "../../activities/catalog.ts";
+import { ACTIVITY_TYPES } from "../../activities/catalog.ts";
 import { initiatorContext } from "../../activities/initiator.ts";
-import { findActivity, takeSealedResult } from "../../activities/store.ts";
 import { bearerToken } from "../../bearer.ts";
 import { MAX_LIST_LIMIT } from "../../paging.ts";
 import { runHeldActivity } from "../activity-gate.ts";
@@ -43,7 +42,7 @@ export function registerActivityRoutes(app: App, rules: CustodyRules): void {
     read: true,
     request: z.object({ activityId: id("act_4dgzrNP3Je5mU1tmX8uLbd") }),
     data: activity,
-    handle: (input, ctx, c) => getActivity(c.get("deps").db, ctx, input.activityId, bearerToken(c.req.header("Authorization")) ?? "", takeSealedResult),
+    handle: (input, ctx, c) => getActivity(c.get("deps").db, ctx, input.activityId, bearerToken(c.req.header("Authorization")) ?? ""),
   });
 
   registerOperation(app, {
@@ -76,9 +75,9 @@ export function registerActivityRoutes(app: App, rules: CustodyRules): void {
     extraErrors: [409],
     handle: async (input, ctx, c) => {
       const { db, self } = c.get("deps");
-      const { activity: held, claimed } = await approveActivity(db, rules, ctx, input, activityKind);
+      const { activity: held, claimed } = await approveActivity(db, rules, ctx, input);
       if (claimed) await runHeldActivity(self!, db, held, await initiatorContext(db, held.workspaceId, held.initiatorRootKeyId));
-      return getActivity(db, ctx, held.id, bearerToken(c.req.header("Authorization")) ?? "", takeSealedResult);
+      return getActivity(db, ctx, held.id, bearerToken(c.req.header("Authorization")) ?? "");
     },
   });
 
@@ -93,7 +92,7 @@ export function registerActivityRoutes(app: App, rules: CustodyRules): void {
     handle: async (input, ctx, c) => {
       const { db } = c.get("deps");
       await rejectActivity(db, ctx, input);
-      return getActivity(db, ctx, (await findActivity(db, ctx.workspaceId, input.activityId))!.id, "", takeSealedResult);
+      return getActivity(db, ctx, input.activityId, "");
     },
   });
 }
