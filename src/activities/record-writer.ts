@@ -1,5 +1,7 @@
 import { sql } from "drizzle-orm";
 import type { Database } from "../db/client.ts";
+import { insertJsonRows } from "../db/json-rows.ts";
+import { preparedSql } from "../db/prepared.ts";
 import { activities, auditPending } from "../db/schema.ts";
 import { type AuditEntryInput, pendingRow } from "../audit/append.ts";
 
@@ -7,6 +9,11 @@ type ActivityInsert = typeof activities.$inferInsert;
 
 /** Most records one statement carries. */
 const MAX_BATCH = 500;
+
+const activityRows = insertJsonRows(activities, "activities");
+const entryRows = insertJsonRows(auditPending, "entries");
+/** One statement, so one round trip, and atomic without a transaction around it. */
+const insertRecords = preparedSql("keyhold_insert_activity_records", sql`with recorded as (${activityRows.statement}) ${entryRows.statement}`);
 
 /**
  * Writes the records of activities that ran at once (the activity and its trail entry) by
@@ -36,10 +43,10 @@ export class ActivityRecordWriter {
     this.scheduled = this.queue.length > 0;
     if (this.scheduled) setImmediate(() => void this.flush());
     try {
-      // One statement, so one round trip, and atomic without a transaction around it.
-      const rows = this.db.insert(activities).values(batch.map((b) => b.activity));
-      const entries = this.db.insert(auditPending).values(batch.map((b) => pendingRow(b.entry)));
-      await this.db.execute(sql`with recorded as (${rows.getSQL()}) ${entries.getSQL()}`);
+      await insertRecords(this.db).execute({
+        activities: activityRows.rows(batch.map((b) => b.activity)),
+        entries: entryRows.rows(batch.map((b) => pendingRow(b.entry))),
+      });
       for (const b of batch) b.settle();
     } catch (error) {
       for (const b of batch) b.settle(error ?? new Error("activity records not written"));

@@ -1,9 +1,18 @@
-import { and, eq, inArray, isNull } from "drizzle-orm";
+import { and, eq, inArray, isNull, sql } from "drizzle-orm";
+import { preparedPerHandle } from "../db/prepared.ts";
 import { users } from "../db/schema.ts";
 import { evaluatePolicies } from "../policies/engine.ts";
 import { type PolicyDeps, loadCompiledPolicies } from "../policies/policies.ts";
 import type { CustodyRules } from "./activities.ts";
 import { rootQuorumOf } from "./store.ts";
+
+const findOneUser = preparedPerHandle((db) =>
+  db
+    .select({ id: users.id, name: users.name, email: users.email, tags: users.tags })
+    .from(users)
+    .where(and(eq(users.workspaceId, sql.placeholder("workspaceId")), eq(users.id, sql.placeholder("id")), isNull(users.deletedAt)))
+    .prepare("keyhold_policy_user"),
+);
 
 /** What the activity layer consults about a workspace: its policies and root quorum (cached, src/policies/policy-cache.ts) and its users (src/users/). */
 export function custodyRules(deps: Pick<PolicyDeps, "policyCache">): CustodyRules {
@@ -18,6 +27,8 @@ export function custodyRules(deps: Pick<PolicyDeps, "policyCache">): CustodyRule
     },
     users: async (db, workspaceId, ids) => {
       if (ids.length === 0) return [];
+      // The initiator alone: what every admission with policies asks for.
+      if (ids.length === 1) return findOneUser(db).execute({ workspaceId, id: ids[0] });
       return db
         .select({ id: users.id, name: users.name, email: users.email, tags: users.tags })
         .from(users)

@@ -1,5 +1,6 @@
-import { and, eq, isNull } from "drizzle-orm";
+import { and, eq, isNull, sql } from "drizzle-orm";
 import type { Database } from "../db/client.ts";
+import { preparedPerHandle } from "../db/prepared.ts";
 import { apis, escrowKeys, keys } from "../db/schema.ts";
 import type { PolicyInput } from "../policies/engine.ts";
 import type { ActivityTarget } from "./catalog.ts";
@@ -13,29 +14,48 @@ export type Targets = Required<Pick<PolicyInput, "api" | "key" | "escrow_key">>;
 export async function resolveTargets(db: Database, workspaceId: string, target: ActivityTarget): Promise<Targets> {
   const out: Targets = { api: null, key: null, escrow_key: null };
   if (target.keyId !== undefined) {
-    const [row] = await db
-      .select({ id: keys.id, apiId: keys.apiId, name: keys.name, meta: keys.meta })
-      .from(keys)
-      .where(and(eq(keys.workspaceId, workspaceId), eq(keys.id, target.keyId), isNull(keys.deletedAt)))
-      .limit(1);
+    const [row] = await findKey(db).execute({ workspaceId, id: target.keyId });
     if (row) out.key = { ...row, meta: row.meta ?? {} };
   }
   const apiId = target.apiId ?? out.key?.apiId;
   if (apiId !== undefined) {
-    const [row] = await db
-      .select({ id: apis.id, name: apis.name, recoveryEnabled: apis.recoveryEnabled })
-      .from(apis)
-      .where(and(eq(apis.workspaceId, workspaceId), eq(apis.id, apiId), isNull(apis.deletedAt)))
-      .limit(1);
+    const [row] = await findApi(db).execute({ workspaceId, id: apiId });
     if (row) out.api = row;
   }
   if (target.escrowKeyId !== undefined) {
-    const [row] = await db
-      .select({ id: escrowKeys.id, name: escrowKeys.name })
-      .from(escrowKeys)
-      .where(and(eq(escrowKeys.workspaceId, workspaceId), eq(escrowKeys.id, target.escrowKeyId), isNull(escrowKeys.deletedAt)))
-      .limit(1);
+    const [row] = await findEscrowKey(db).execute({ workspaceId, id: target.escrowKeyId });
     if (row) out.escrow_key = row;
   }
   return out;
 }
+
+// Prepared: with any policy in the workspace, every activity that names a target reads it here.
+const workspaceId = sql.placeholder("workspaceId");
+const id = sql.placeholder("id");
+
+const findKey = preparedPerHandle((db) =>
+  db
+    .select({ id: keys.id, apiId: keys.apiId, name: keys.name, meta: keys.meta })
+    .from(keys)
+    .where(and(eq(keys.workspaceId, workspaceId), eq(keys.id, id), isNull(keys.deletedAt)))
+    .limit(1)
+    .prepare("keyhold_activity_target_key"),
+);
+
+const findApi = preparedPerHandle((db) =>
+  db
+    .select({ id: apis.id, name: apis.name, recoveryEnabled: apis.recoveryEnabled })
+    .from(apis)
+    .where(and(eq(apis.workspaceId, workspaceId), eq(apis.id, id), isNull(apis.deletedAt)))
+    .limit(1)
+    .prepare("keyhold_activity_target_api"),
+);
+
+const findEscrowKey = preparedPerHandle((db) =>
+  db
+    .select({ id: escrowKeys.id, name: escrowKeys.name })
+    .from(escrowKeys)
+    .where(and(eq(escrowKeys.workspaceId, workspaceId), eq(escrowKeys.id, id), isNull(escrowKeys.deletedAt)))
+    .limit(1)
+    .prepare("keyhold_activity_target_escrow_key"),
+);

@@ -80,6 +80,7 @@ function gate(route: RouteLike, kind: NonNullable<ReturnType<typeof activityKind
       return isV2(c) ? c.json({ meta: { requestId: c.get("requestId") }, data: held }, 202) : c.json(held, 202);
     }
     const record = (outcome: Outcome) => recordRanActivity(c.get("deps").activityRecords!, request, admission, c.req.path, outcome);
+    const sent = captureJson(c);
     let res: Response;
     try {
       res = await handler(c);
@@ -90,7 +91,7 @@ function gate(route: RouteLike, kind: NonNullable<ReturnType<typeof activityKind
     }
     // What ran has happened: a failure to record it must not turn its answer into an error (the
     // caller would retry what already took effect); it is logged loudly instead.
-    await record({ status: res.status < 300 ? "COMPLETED" : "FAILED", resultStatus: res.status, result: await answerOf(res.clone()) }).catch((e: unknown) => unrecorded(c, e));
+    await record({ status: res.status < 300 ? "COMPLETED" : "FAILED", resultStatus: res.status, result: sent.body === undefined ? null : answerIn(sent.body) }).catch((e: unknown) => unrecorded(c, e));
     return res;
   };
 }
@@ -100,10 +101,28 @@ function gate(route: RouteLike, kind: NonNullable<ReturnType<typeof activityKind
  * envelope taken off), or the refusal's code and message.
  */
 async function answerOf(res: Response): Promise<unknown> {
-  if (!res.headers.get("Content-Type")?.includes("json")) return null;
-  const body = (await res.json()) as { data?: unknown; error?: { code?: string; message?: string; type?: string; detail?: string }; meta?: unknown };
+  return res.headers.get("Content-Type")?.includes("json") ? answerIn(await res.json()) : null;
+}
+
+function answerIn(sent: unknown): unknown {
+  const body = sent as { data?: unknown; error?: { code?: string; message?: string; type?: string; detail?: string }; meta?: unknown };
+  if (body === null || typeof body !== "object") return body;
   if (body.error) return { code: body.error.code ?? body.error.type?.split("#")[1], message: body.error.message ?? body.error.detail };
   return body.meta !== undefined && "data" in body ? body.data : body;
+}
+
+/**
+ * What the route hands to `c.json`, kept as it was given: reading it back from the Response
+ * meant cloning its body stream and parsing it again (a tenth of a createKey's CPU).
+ */
+function captureJson(c: Context<AppEnv>): { body: unknown } {
+  const sent: { body: unknown } = { body: undefined };
+  const json = c.json.bind(c);
+  c.json = ((object: unknown, ...rest: unknown[]) => {
+    sent.body = object;
+    return (json as (...args: unknown[]) => Response)(object, ...rest);
+  }) as typeof c.json;
+  return sent;
 }
 
 function unrecorded(c: Context<AppEnv>, error: unknown): void {

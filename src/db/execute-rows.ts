@@ -6,6 +6,10 @@ import type { Database } from "./client.ts";
  * of client.ts so that code bundled for Workers (readiness) does not pull in PGlite.
  */
 export async function executeRows<T>(db: Database, query: SQL): Promise<T[]> {
-  const result = (await db.execute(query)) as unknown;
+  return rowsOf<T>(await db.execute(query));
+}
+
+/** The rows of a raw result from either driver. */
+export function rowsOf<T>(result: unknown): T[] {
   return (Array.isArray(result) ? result : ((result as { rows?: T[] }).rows ?? [])) as T[];
 }

@@ -1,13 +1,14 @@
 import { eq } from "drizzle-orm";
 import { type ApiRow, findApi } from "../apis/apis.ts";
-import { apiPermission } from "../auth/permissions.ts";
+import { apiPermission, hasPermission } from "../auth/permissions.ts";
 import { type RootKeyContext, requirePermission } from "../auth/root-key-auth.ts";
 import { sha256Hex } from "../crypto/hash.ts";
-import { getTableColumns, sql } from "drizzle-orm";
+import { sql } from "drizzle-orm";
 import type { Database } from "../db/client.ts";
-import { preparedPerHandle } from "../db/prepared.ts";
+import { insertJsonRows } from "../db/json-rows.ts";
+import { preparedSql } from "../db/prepared.ts";
 import { apis, keys } from "../db/schema.ts";
-import { KeyholdError } from "../errors.ts";
+import { KeyholdError, notFound } from "../errors.ts";
 import { newId } from "../ids.ts";
 import { ensureIdentities } from "../identities/identities.ts";
 import type { VaultClient } from "../vault-client/vault-client.ts";
@@ -21,14 +22,23 @@ export interface CreateKeyInput extends KeySettings {
   recoverable?: boolean;
 }
 
-/** Every column, so one prepared insert serves every key: NULL where unset, and `enabled` as the table's default. */
-const UNSET = { ...Object.fromEntries(Object.keys(getTableColumns(keys)).map((name) => [name, null])), enabled: true, ratelimits: [] };
+const keyRow = insertJsonRows(keys, "row");
+/** Named the same for any key: `keyhold_insert_key`, `keyhold_insert_recoverable_key`. */
+const apiCheck = { plain: sql``, recoverable: sql` and recovery_enabled for share` };
 
-/** Prepared: every createKey without names is this one statement. */
-const insertKey = preparedPerHandle((db) => {
-  const placeholders = Object.fromEntries(Object.keys(getTableColumns(keys)).map((name) => [name, sql.placeholder(name)]));
-  return db.insert(keys).values(placeholders as unknown as typeof keys.$inferInsert).prepare("keyhold_insert_key");
-});
+/**
+ * A key without names is one prepared statement, which also checks its API: live and in the
+ * workspace, and for a recoverable key with recovery still on, under a share lock on the API
+ * row, so an updateApi switching recovery off (and purging) waits for this key or makes it
+ * fail. BEGIN, a locking SELECT and COMMIT were four more round trips. No row: see below.
+ */
+const insertKeyChecked = (kind: keyof typeof apiCheck) =>
+  preparedSql(
+    kind === "plain" ? "keyhold_insert_key" : "keyhold_insert_recoverable_key",
+    sql`${keyRow.statement} where exists (select 1 from ${apis} where ${apis.id} = ${sql.placeholder("apiId")} and ${apis.workspaceId} = ${sql.placeholder("workspaceId")} and ${apis.deletedAt} is null${apiCheck[kind]}) returning ${keys.id}`,
+  );
+const insertPlainKey = insertKeyChecked("plain");
+const insertRecoverableKey = insertKeyChecked("recoverable");
 
 export async function createKey(
   db: Database,
@@ -36,18 +46,22 @@ export async function createKey(
   ctx: RootKeyContext,
   input: CreateKeyInput,
 ): Promise<{ keyId: string; key: string }> {
-  const api = await findApi(db, ctx.workspaceId, input.apiId);
-  requireIssueRights(ctx, api, input.recoverable === true);
   checkNewKeySettings(input);
-  return issueKey(db, vault, ctx, {
-    api,
+  const spec = {
     columns: settingsToColumns(input, Date.now()),
     names: input,
     owner: input.ownerId ?? undefined,
     prefix: input.prefix,
     byteLength: input.byteLength,
     recoverable: input.recoverable === true,
-  });
+  };
+  // The common case, a plain key from a root key allowed to make keys in the API it names, need
+  // not read the API first: its one statement checks it (one round trip of three). Every other
+  // case reads it, so that a missing API and a missing permission answer as they always have.
+  const fast = !spec.recoverable && isOneStatement(spec) && hasPermission(ctx.permissions, apiPermission(input.apiId, "create_key"));
+  const api = fast ? { id: input.apiId } : await findApi(db, ctx.workspaceId, input.apiId);
+  if (!fast) requireIssueRights(ctx, api as ApiRow, spec.recoverable);
+  return issueKey(db, vault, ctx, { ...spec, api });
 }
 
 /**
@@ -74,7 +88,8 @@ export function checkNewKeySettings(input: { prefix?: string; refill?: KeySettin
 
 /** A key to issue: its settings as columns (checked by the caller), names, and how its secret is made. */
 export interface NewKey {
-  api: ApiRow;
+  /** Checked by the caller (findApi, requireIssueRights), or by the insert itself (isOneStatement). */
+  api: Pick<ApiRow, "id">;
   columns: KeyColumns;
   names: { permissions?: string[]; roles?: string[] };
   /** The owner's externalId: the key links to that identity, made if there is none yet. */
@@ -119,11 +134,15 @@ export async function issueKey(
     encrypted: encrypted?.encrypted ?? null,
     encryptionKeyId: encrypted?.keyId ?? null,
   };
-  // One insert is atomic on its own: a plain key is one prepared statement (BEGIN and COMMIT
-  // are two more round trips). Names, recoverable keys and a reroll need the transaction.
-  if (!encrypted && !spec.names.permissions?.length && !spec.names.roles?.length && !alsoInTransaction && spec.owner === undefined) {
-    await insertKey(db).execute({ ...UNSET, ...row });
+  if (isOneStatement(spec) && !alsoInTransaction) {
+    const statement = encrypted ? insertRecoverableKey : insertPlainKey;
+    // Every column is written (json-rows.ts): the table's defaults given here.
+    const complete = { ...row, enabled: row.enabled ?? true, ratelimits: row.ratelimits ?? [] };
+    const inserted = await statement(db).execute({ row: keyRow.rows([complete]), apiId: spec.api.id, workspaceId: ctx.workspaceId });
+    // No row: the API is gone (or in another workspace), or recovery was switched off meanwhile.
+    if (inserted.length === 0) throw encrypted ? recoveryOff() : notFound("api");
   } else {
+    // Names, an owner and a reroll need the transaction.
     await db.transaction(async (tx) => {
       // Checked again under a lock on the API row: recovery switched off (and purged) while the
       // vault was encrypting must not leave this one ciphertext behind.
@@ -135,6 +154,11 @@ export async function issueKey(
     });
   }
   return { keyId, key };
+}
+
+/** A key without names or owner: one statement writes all of it. */
+function isOneStatement(spec: Pick<NewKey, "names" | "owner">): boolean {
+  return !spec.names.permissions?.length && !spec.names.roles?.length && spec.owner === undefined;
 }
 
 function recoveryOff(): KeyholdError {
