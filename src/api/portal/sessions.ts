@@ -3,7 +3,7 @@ import { PORTAL_CODE_TTL_MS, PORTAL_SESSION_TTL_MS, createSession, exchangeCode 
 import { PORTAL_SCOPES } from "../../portal/scopes.ts";
 import { rootKeyAuth } from "../auth.ts";
 import type { App } from "../env.ts";
-import { publicRoute } from "../routes/route-security.ts";
+import { apiPermission, publicRoute } from "../routes/route-security.ts";
 import { text } from "../routes/schemas.ts";
 import { v2Data } from "../v2/envelope.ts";
 import { v2Route } from "../v2/route.ts";
@@ -23,11 +23,20 @@ const createRoute = v2Route({
     `A session of the portal \`portal\` for the end user \`externalId\` (an identity of the workspace: 404 otherwise), with \`scopes\`: ` +
     `${PORTAL_SCOPES.map((s) => `\`${s}\``).join(", ")} (\`keys:reveal\` is Keyhold's: recoverable plaintexts). Answers the portal URL, carrying a ` +
     `single-use code valid for ${PORTAL_CODE_TTL_MS / 60_000} minutes (also as \`code\`, for portal.exchangeCode).\n\n` +
-    "Permission: `portal.*.create_portal_session` or `portal.<portalId>.create_portal_session` (without it: 404, like a missing portal); " +
-    "then each scope needs what the same admin call needs, on every API of the portal: `keys:read` `api.<apiId>.read_key` and `api.<apiId>.read_api`, " +
-    "`keys:reroll` and `keys:create` `api.<apiId>.create_key` (and `api.<apiId>.encrypt_key` where recovery is on), `analytics:read` `api.<apiId>.read_analytics`, " +
-    "`keys:reveal` `api.<apiId>.read_key` and `api.<apiId>.decrypt_key` (`api.*.…` alike); 403 for the whole request otherwise.",
-  permissions: [{ anyOf: ["portal.*.create_portal_session", "portal.<portalId>.create_portal_session"] }],
+    "Permission: `portal.*.create_portal_session` or `portal.<portalId>.create_portal_session` (without it: 404, like a missing portal). " +
+    "Then each scope needs what the same admin call needs, on every API of the portal (403 for the whole request otherwise): " +
+    "`keys:read` `api.*.read_key` or `api.<apiId>.read_key`, and `api.*.read_api` or `api.<apiId>.read_api`; `keys:reroll` and `keys:create` `api.*.create_key` or " +
+    "`api.<apiId>.create_key`, and where recovery is on `api.*.encrypt_key` or `api.<apiId>.encrypt_key`; `analytics:read` `api.*.read_analytics` or " +
+    "`api.<apiId>.read_analytics`; `keys:reveal` the read_key permissions and `api.*.decrypt_key` or `api.<apiId>.decrypt_key`.",
+  permissions: [
+    { anyOf: ["portal.*.create_portal_session", "portal.<portalId>.create_portal_session"] },
+    apiPermission("read_key", "scopes has keys:read or keys:reveal"),
+    apiPermission("read_api", "scopes has keys:read"),
+    apiPermission("create_key", "scopes has keys:reroll or keys:create"),
+    apiPermission("encrypt_key", "scopes has keys:reroll or keys:create, on an API with recovery on"),
+    apiPermission("read_analytics", "scopes has analytics:read"),
+    apiPermission("decrypt_key", "scopes has keys:reveal"),
+  ],
   request: z.object({
     portal: text().openapi({ example: "ptl_1Ghu6Y2kQ7xW3nZ8rT5vLp" }),
     externalId: text().openapi({ example: "user_123" }),
