@@ -92,9 +92,14 @@ export async function createPortal(db: Database, ctx: RootKeyContext, input: Por
   return { portalId };
 }
 
+/*
+ * get, update and delete find the portal first, then check the permission (as getApi does): a
+ * root key naming another workspace's portal in its permissions gets the 404 of a missing one.
+ */
 export async function getPortal(db: Database, ctx: RootKeyContext, portalId: string): Promise<PortalView> {
-  requirePermission(ctx, portalPermission(portalId, "read_portal"));
-  return toPortalView(await findPortal(db, ctx.workspaceId, portalId));
+  const row = await findPortal(db, ctx.workspaceId, portalId);
+  requirePermission(ctx, portalPermission(row.id, "read_portal"));
+  return toPortalView(row);
 }
 
 /** The portals the root key may read (`portal.*.read_portal`, or one per portal), in creation order. */
@@ -125,10 +130,10 @@ export async function listPortals(db: Database, ctx: RootKeyContext, input: { li
 
 /** Changes the fields sent; `returnUrl` or `branding` null clears it. */
 export async function updatePortal(db: Database, ctx: RootKeyContext, portalId: string, input: Partial<PortalInput>): Promise<void> {
-  requirePermission(ctx, portalPermission(portalId, "update_portal"));
   await db.transaction(async (tx) => {
     const [row] = await tx.select().from(portals).where(and(eq(portals.id, portalId), eq(portals.workspaceId, ctx.workspaceId))).for("update");
     if (!row) throw portalNotFound();
+    requirePermission(ctx, portalPermission(row.id, "update_portal"));
     const apiIds = input.apiIds === undefined ? row.apiIds : await requireWorkspaceApis(tx, ctx.workspaceId, input.apiIds);
     await tx
       .update(portals)
@@ -145,7 +150,7 @@ export async function updatePortal(db: Database, ctx: RootKeyContext, portalId: 
 
 /** Deletes the portal and every session of it at once (the sessions' rows cascade). */
 export async function deletePortal(db: Database, ctx: RootKeyContext, portalId: string): Promise<void> {
-  requirePermission(ctx, portalPermission(portalId, "delete_portal"));
+  requirePermission(ctx, portalPermission((await findPortal(db, ctx.workspaceId, portalId)).id, "delete_portal"));
   const deleted = await db
     .delete(portals)
     .where(and(eq(portals.id, portalId), eq(portals.workspaceId, ctx.workspaceId)))
