@@ -1,5 +1,5 @@
 import { and, count, eq, gt, inArray, isNull } from "drizzle-orm";
-import { CREATE_PORTAL, hasPermission, portalPermission } from "../auth/permissions.ts";
+import { CREATE_PORTAL, portalPermission } from "../auth/permissions.ts";
 import { type RootKeyContext, requirePermission } from "../auth/root-key-auth.ts";
 import type { Database } from "../db/client.ts";
 import { type PortalBranding, apis, portals, workspaces } from "../db/schema.ts";
@@ -98,18 +98,13 @@ export async function createPortal(db: Database, ctx: RootKeyContext, input: Por
  */
 export async function getPortal(db: Database, ctx: RootKeyContext, portalId: string): Promise<PortalView> {
   const row = await findPortal(db, ctx.workspaceId, portalId);
-  requirePermission(ctx, portalPermission(row.id, "read_portal"));
+  requirePermission(ctx, portalPermission("*", "read_portal"), portalPermission(row.id, "read_portal"));
   return toPortalView(row);
 }
 
-/** The portals the root key may read (`portal.*.read_portal`, or one per portal), in creation order. */
+/** The workspace's portals, in creation order (`portal.*.read_portal`: listing is workspace-wide, as listPolicies). */
 export async function listPortals(db: Database, ctx: RootKeyContext, input: { limit?: number; cursor?: string }): Promise<{ portals: PortalView[]; cursor?: string }> {
-  const all = hasPermission(ctx.permissions, portalPermission("*", "read_portal"));
-  const named = ctx.permissions.flatMap((p) => {
-    const [resource, id, action] = p.split(".");
-    return resource === "portal" && action === "read_portal" && id !== "*" && id !== undefined ? [id] : [];
-  });
-  if (!all && named.length === 0) requirePermission(ctx, portalPermission("*", "read_portal"));
+  requirePermission(ctx, portalPermission("*", "read_portal"));
   const limit = input.limit ?? MAX_LIST_LIMIT;
   const rows = await db
     .select()
@@ -117,7 +112,6 @@ export async function listPortals(db: Database, ctx: RootKeyContext, input: { li
     .where(
       and(
         eq(portals.workspaceId, ctx.workspaceId),
-        all ? undefined : inArray(portals.id, named),
         input.cursor !== undefined ? gt(portals.id, input.cursor) : undefined,
       ),
     )
@@ -133,7 +127,7 @@ export async function updatePortal(db: Database, ctx: RootKeyContext, portalId: 
   await db.transaction(async (tx) => {
     const [row] = await tx.select().from(portals).where(and(eq(portals.id, portalId), eq(portals.workspaceId, ctx.workspaceId))).for("update");
     if (!row) throw portalNotFound();
-    requirePermission(ctx, portalPermission(row.id, "update_portal"));
+    requirePermission(ctx, portalPermission("*", "update_portal"), portalPermission(row.id, "update_portal"));
     const apiIds = input.apiIds === undefined ? row.apiIds : await requireWorkspaceApis(tx, ctx.workspaceId, input.apiIds);
     await tx
       .update(portals)
@@ -150,7 +144,8 @@ export async function updatePortal(db: Database, ctx: RootKeyContext, portalId: 
 
 /** Deletes the portal and every session of it at once (the sessions' rows cascade). */
 export async function deletePortal(db: Database, ctx: RootKeyContext, portalId: string): Promise<void> {
-  requirePermission(ctx, portalPermission((await findPortal(db, ctx.workspaceId, portalId)).id, "delete_portal"));
+  const row = await findPortal(db, ctx.workspaceId, portalId);
+  requirePermission(ctx, portalPermission("*", "delete_portal"), portalPermission(row.id, "delete_portal"));
   const deleted = await db
     .delete(portals)
     .where(and(eq(portals.id, portalId), eq(portals.workspaceId, ctx.workspaceId)))

@@ -32,10 +32,11 @@ forEachDatabase("portal configuration", (h) => {
     expect(page.body.pagination).toMatchObject({ hasMore: true });
     const rest = await h().get("/v1/portal.listPortals", { cursor: page.body.pagination.cursor }, ws.rootKey);
     expect(rest.body.portals.map((p: { portalId: string }) => p.portalId)).toEqual([second]);
-    // A root key with one portal's read permission lists that one only.
+    // A root key with one portal's read permission reads that one only, and lists none (listing is workspace-wide).
     const reader = await h().rootKey(ws, [`portal.${second}.read_portal`]);
-    expect((await h().post("/v2/portal.listPortals", {}, reader.key)).body.data.map((p: { portalId: string }) => p.portalId)).toEqual([second]);
+    expect((await h().post("/v2/portal.getPortal", { portalId: second }, reader.key)).status).toBe(200);
     expectErrorEnvelope(await h().post("/v2/portal.getPortal", { portalId }, reader.key), "INSUFFICIENT_PERMISSIONS");
+    expectErrorEnvelope(await h().post("/v2/portal.listPortals", {}, reader.key), "INSUFFICIENT_PERMISSIONS");
 
     expect((await h().post("/v1/portal.deletePortal", { portalId }, ws.rootKey)).status).toBe(200);
     expectErrorEnvelope(await h().post("/v2/portal.getPortal", { portalId }, ws.rootKey), "NOT_FOUND");

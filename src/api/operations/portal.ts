@@ -75,8 +75,8 @@ export const portalOperations: ((app: App) => void)[] = [
     registerOperation(app, {
       operation: "portal.listPortals",
       summary: "List portals",
-      description: `The portals the root key may read, in creation order, at most \`limit\` (default and most ${MAX_LIST_LIMIT}) per page; \`cursor\` continues.\n\nPermission: \`portal.*.read_portal\`, or \`portal.<portalId>.read_portal\` for each portal listed.`,
-      permissions: [{ anyOf: ["portal.*.read_portal", "portal.<portalId>.read_portal"] }],
+      description: `The workspace's portals, in creation order, at most \`limit\` (default and most ${MAX_LIST_LIMIT}) per page; \`cursor\` continues.\n\nPermission: \`portal.*.read_portal\`.`,
+      permissions: [{ anyOf: ["portal.*.read_portal"] }],
       read: true,
       request: z.object({ limit: z.coerce.number().int().min(1).max(MAX_LIST_LIMIT).optional(), cursor: text().optional() }),
       data: portal,
