@@ -72,6 +72,8 @@ function gate(route: RouteLike, kind: NonNullable<ReturnType<typeof activityKind
     }
     if ("waiting" in decision) kind.precheck?.(input);
     if ("denied" in decision) {
+      // An end user is not told the provider's policies; the provider's own callers are.
+      if (kind.initiator === "portal") throw new KeyholdError("FORBIDDEN", "Refused by the workspace's policies.");
       throw new KeyholdError("FORBIDDEN", `Denied by policy "${decision.denied.name}" (${decision.denied.policyId}).`);
     }
     if ("waiting" in decision && kind.initiator === "portal") {

@@ -51,6 +51,9 @@ forEachDatabase(
       const denied = await portalCall(h(), "revealKey", { keyId: world.alice.recoverable.keyId }, token);
       expectErrorEnvelope(denied, "FORBIDDEN");
       expect(JSON.stringify(denied.body)).not.toContain(world.alice.recoverable.key);
+      // The end user is not told the provider's policy.
+      expect(JSON.stringify(denied.body)).not.toContain(deny.body.data.policyId);
+      expect(JSON.stringify(denied.body)).not.toContain("no portal reveals");
       // An admin decrypt is not a portal reveal: that policy leaves it alone.
       expect((await h().post("/v2/keys.getKey", { keyId: world.alice.recoverable.keyId, decrypt: true }, world.ws.rootKey)).status).toBe(200);
 
