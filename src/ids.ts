@@ -7,7 +7,7 @@ const WIDTH = 22; // 58^22 > 2^128
 /** The last id issued by this process, so ids of one millisecond still increase. */
 let last = 0n;
 
-export type IdPrefix = "ws" | "api" | "key" | "rk" | "dek" | "pol" | "act" | "rl" | "rlns" | "rlor" | "id" | "usr" | "aud" | "esc";
+export type IdPrefix = "ws" | "api" | "key" | "rk" | "dek" | "pol" | "act" | "rl" | "rlns" | "rlor" | "id" | "usr" | "aud" | "esc" | "ptl" | "pss";
 
 /**
  * `<prefix>_<22 base58 chars>` from 48 bits of milliseconds and 80 random bits.

@@ -19,6 +19,7 @@ import { MAINTAIN_EVERY_MS, maintainAnalytics } from "./analytics/retention.ts";
 import { Periodic } from "./periodic.ts";
 import { CHAIN_EVERY_MS, chainAllPending } from "./audit/chain.ts";
 import { endInterruptedActivities } from "./activities/activities.ts";
+import { deleteExpiredPortalSessions } from "./portal/sessions.ts";
 import { WINDOW_PRUNE_EVERY_MS, pruneExpiredWindows } from "./ratelimits/windows.ts";
 import { NamespaceCache, subscribeToRatelimitChanges } from "./ratelimits/namespace-cache.ts";
 import { PolicyCache, subscribeToPolicyChanges } from "./policies/policy-cache.ts";
@@ -76,6 +77,8 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     const auditChainer = new Periodic("linking audit entries", () => chainAllPending(database.db), CHAIN_EVERY_MS, logger);
     // What a crashed instance left running is ended as interrupted (any instance may: the update is conditional).
     const interruptionSweep = new Periodic("ending interrupted activities", () => endInterruptedActivities(database.db), 60_000, logger);
+    // Portal codes never exchanged in time and sessions that ended (any instance may: the delete is idempotent).
+    const portalSweep = new Periodic("deleting expired portal sessions", () => deleteExpiredPortalSessions(database.db, Date.now()), 60_000, logger);
     const app = createApp({ db: database.db, vault: options.vault ?? null, logger, verifyCache, rootKeyCache, namespaceCache, policyCache, activityTtlMs: config.activityTtlMs, importedPrefixes: imports.registry, lastUsed, analytics: analytics ?? null, metricsToken: config.metricsToken, apiReferenceScript: scalarScriptFile, rootKeyFailureLimit: { trustProxy: config.trustProxy } });
     const server = createAdaptorServer({ fetch: app.fetch, hostname: config.host }) as Server;
     answerClientErrors(server, logger);
@@ -94,6 +97,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       await windowPruner.close();
       await auditChainer.close();
       await interruptionSweep.close();
+      await portalSweep.close();
       await chainAllPending(database.db); // after the last request: every entry it recorded is on the chain
       await unsubscribe();
       await unsubscribeRootKeys();

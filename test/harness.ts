@@ -144,7 +144,7 @@ export class Harness {
    * suites check what they record).
    */
   async snapshot(): Promise<Record<string, unknown[]>> {
-    const tables = ["workspaces", "users", "root_keys", "apis", "keys", "key_permissions", "key_roles", "ratelimit_windows", "ratelimit_namespaces", "ratelimit_overrides", "identities", "permissions", "roles", "role_permissions", "escrow_keys", "policies"];
+    const tables = ["workspaces", "users", "root_keys", "apis", "keys", "key_permissions", "key_roles", "ratelimit_windows", "ratelimit_namespaces", "ratelimit_overrides", "identities", "permissions", "roles", "role_permissions", "escrow_keys", "policies", "portals", "portal_sessions"];
     const out: Record<string, unknown[]> = {};
     for (const table of tables) {
       out[table] = await executeRows(this.db, sql.raw(`select * from ${table} order by 1, 2`));

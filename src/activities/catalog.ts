@@ -20,6 +20,12 @@ export interface ActivityKind {
    * request is held: a request that cannot succeed is refused now, not after the approvals.
    */
   precheck?: (input: Record<string, unknown>) => void;
+  /**
+   * Who starts it, where not a root key: "portal", an end user's portal session, which acts
+   * with the minting root key's id and user (src/portal/sessions.ts) and cannot wait for
+   * approvals (what would be held is refused instead).
+   */
+  initiator?: "portal";
 }
 
 export interface ActivityTarget {
@@ -84,6 +90,13 @@ const kinds: Record<string, ActivityKind> = {
   "escrow.createKey": { type: "CREATE_ESCROW_KEY" },
   "escrow.deleteKey": { type: "DELETE_ESCROW_KEY", target: onEscrowKey },
   "escrow.exportKey": { type: "EXPORT_ESCROW_KEY", target: onEscrowKey },
+  "portal.createPortal": { type: "CREATE_PORTAL" },
+  "portal.updatePortal": { type: "UPDATE_PORTAL" },
+  "portal.deletePortal": { type: "DELETE_PORTAL" },
+  // An end user's own key through a portal session: the same types as the admin calls, so a
+  // policy on rerolls or decrypts governs these too (`has(activity.params.portalId)` tells them apart).
+  "portal.rerollKey": { type: "REROLL_KEY", target: onKey, initiator: "portal" },
+  "portal.revealKey": { type: "DECRYPT_KEY", target: onKey, initiator: "portal" },
 };
 
 const byOperation = new Map(Object.entries(kinds));

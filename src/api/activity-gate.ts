@@ -1,6 +1,8 @@
 import type { Context } from "hono";
 import { type CustodyRules, type ActivityRequest, admitActivity, endActivity, holdActivity, recordRanActivity, DEFAULT_ACTIVITY_TTL_MS } from "../activities/activities.ts";
-import { activityKind, operationOf } from "../activities/catalog.ts";
+import { type ActivityKind, activityKind, operationOf } from "../activities/catalog.ts";
+import { admitPortalActivity } from "../portal/portal-keys.ts";
+import { portalSessionAuth } from "./portal/session-auth.ts";
 import { sealResult } from "../activities/seal.ts";
 import type { ActivityRow, Outcome } from "../activities/store.ts";
 import type { Database } from "../db/client.ts";
@@ -56,10 +58,10 @@ function gate(route: RouteLike, kind: NonNullable<ReturnType<typeof activityKind
       c.set("rootKey", replay.ctx);
       return handler(c);
     }
-    const input = validatedInput(c, route.method);
-    if (kind.applies && !kind.applies(input)) return handler(c);
-    const ctx = await rootKeyAuth(c);
+    const validated = validatedInput(c, route.method);
+    if (kind.applies && !kind.applies(validated)) return handler(c);
     const { db } = c.get("deps");
+    const { ctx, input } = await initiatorOf(c, kind, operation, validated);
     const request: ActivityRequest = { ctx, kind, operation, input };
     const admission = await admitActivity(db, rules, request);
     const { decision } = admission;
@@ -70,7 +72,13 @@ function gate(route: RouteLike, kind: NonNullable<ReturnType<typeof activityKind
     }
     if ("waiting" in decision) kind.precheck?.(input);
     if ("denied" in decision) {
+      // An end user is not told the provider's policies; the provider's own callers are.
+      if (kind.initiator === "portal") throw new KeyholdError("FORBIDDEN", "Refused by the workspace's policies.");
       throw new KeyholdError("FORBIDDEN", `Denied by policy "${decision.denied.name}" (${decision.denied.policyId}).`);
+    }
+    if ("waiting" in decision && kind.initiator === "portal") {
+      // Fail closed: nothing runs without its approvals, and a portal session cannot wait for them.
+      throw new KeyholdError("FORBIDDEN", "This needs approvals under the workspace's policies or root quorum, which a portal session cannot wait for: nothing was done.");
     }
     if ("waiting" in decision) {
       const raw = route.method === "get" ? c.req.query() : await c.req.json();
@@ -94,6 +102,16 @@ function gate(route: RouteLike, kind: NonNullable<ReturnType<typeof activityKind
     await record({ status: res.status < 300 ? "COMPLETED" : "FAILED", resultStatus: res.status, result: sent.body === undefined ? null : answerIn(sent.body) }).catch((e: unknown) => unrecorded(c, e));
     return res;
   };
+}
+
+/**
+ * Who starts the activity, and what it records as its input: the caller's root key, or for a
+ * portal call the end user's session (checked for its scope and key first, see portal-keys.ts).
+ */
+async function initiatorOf(c: Context<AppEnv>, kind: ActivityKind, operation: string, input: Record<string, unknown>): Promise<{ ctx: RootKeyContext; input: Record<string, unknown> }> {
+  if (kind.initiator !== "portal") return { ctx: await rootKeyAuth(c), input };
+  const session = await portalSessionAuth(c);
+  return { ctx: session.ctx, input: await admitPortalActivity(c.get("deps").db, session, operation, input) };
 }
 
 /**

@@ -62,6 +62,9 @@ import { registerUserOperations } from "./operations/users.ts";
 import { registerExportKey } from "./operations/keys_exportKey.ts";
 import { registerEscrowOperations } from "./operations/escrow.ts";
 import { policyOperations } from "./operations/policies.ts";
+import { portalOperations } from "./operations/portal.ts";
+import { registerPortalSessionRoutes } from "./portal/sessions.ts";
+import { registerPortalKeyRoutes } from "./portal/keys.ts";
 import { registerReadyz } from "./routes/readyz.ts";
 
 const routes = [
@@ -110,6 +113,9 @@ const routes = [
   registerExportKey,
   registerEscrowOperations,
   ...policyOperations,
+  ...portalOperations,
+  registerPortalSessionRoutes,
+  registerPortalKeyRoutes,
   registerReadyz,
   registerMetrics,
   registerOpenApiDocument,

@@ -9,6 +9,7 @@ import type { LastUsedRecorder } from "../keys/last-used.ts";
 import type { VerificationRecorder } from "../analytics/recorder.ts";
 import type { RootKeyCache } from "../auth/root-key-cache.ts";
 import type { RootKeyContext } from "../auth/root-key-auth.ts";
+import type { PortalSession } from "../portal/sessions.ts";
 import type { ActivityRecordWriter } from "../activities/record-writer.ts";
 import type { NamespaceCache } from "../ratelimits/namespace-cache.ts";
 import type { PolicyCache } from "../policies/policy-cache.ts";
@@ -59,6 +60,8 @@ export interface AppEnv {
     workspaceId?: string;
     /** The authenticated root key, so the activity layer and the handler look it up once. */
     rootKey?: RootKeyContext;
+    /** Set once a portal session is authenticated (src/api/portal/session-auth.ts), for the gate and the handler alike. */
+    portalSession?: PortalSession;
     /** Set by verifyKey (v1 and v2), for the request log: the verdict and the request's tags. */
     verification?: { code: string; keyId?: string; tags?: string[] };
     /** This app's own metrics registry (set for every request). */

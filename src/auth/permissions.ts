@@ -95,3 +95,16 @@ export const POLICY = {
   delete: "custody.*.delete_policy",
   read: "custody.*.read_policy",
 } as const;
+
+/** Creating and listing portals (src/portal/): workspace-wide only. */
+export const CREATE_PORTAL = "portal.*.create_portal";
+
+/**
+ * The permission for an action on one portal, e.g. `portal.ptl_123.read_portal` (`*`: every one).
+ * `create_portal_session` is Unkey v2's name for minting a portal session.
+ */
+export function portalPermission(portalId: string, action: PortalAction): string {
+  return `portal.${portalId}.${action}`;
+}
+
+export type PortalAction = "read_portal" | "update_portal" | "delete_portal" | "create_portal_session";

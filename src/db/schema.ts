@@ -495,3 +495,60 @@ export const policies = pgTable(
   },
   (t) => [index("policies_workspace_idx").on(t.workspaceId, t.id), check("policies_effect_check", sql`${t.effect} IN ('ALLOW', 'DENY')`)],
 );
+
+/** How a portal looks: an accent colour and a logo (a same-origin path or a data: URL, never another origin). */
+export interface PortalBranding {
+  accentColor?: string;
+  logoUrl?: string;
+}
+
+/**
+ * A workspace's end-user portals (drizzle/0014, src/portal/): which of its APIs a portal
+ * shows, where users go back to, how it looks. Deleting one deletes its sessions.
+ */
+export const portals = pgTable(
+  "portals",
+  {
+    id: id("id").primaryKey(),
+    workspaceId: id("workspace_id").notNull().references(() => workspaces.id),
+    name: text("name").notNull(),
+    apiIds: text("api_ids").array().notNull(),
+    returnUrl: text("return_url"),
+    branding: jsonb("branding").$type<PortalBranding>(),
+    createdAt: millis("created_at").notNull(),
+    updatedAt: millis("updated_at"),
+  },
+  (t) => [index("portals_workspace_idx").on(t.workspaceId, t.id)],
+);
+
+/**
+ * A portal session: one end user (an identity of the workspace) with a fixed set of scopes,
+ * minted by a root key (whose permissions stay its ceiling). First a single-use code (its
+ * SHA-256 in `code_hash`, cleared when exchanged), then an access token (its SHA-256); neither
+ * is ever stored in clear.
+ */
+export const portalSessions = pgTable(
+  "portal_sessions",
+  {
+    id: id("id").primaryKey(),
+    workspaceId: id("workspace_id").notNull().references(() => workspaces.id),
+    portalId: id("portal_id").notNull().references(() => portals.id, { onDelete: "cascade" }),
+    identityId: id("identity_id").notNull(),
+    externalId: text("external_id").notNull(),
+    scopes: text("scopes").array().notNull(),
+    preview: boolean("preview").notNull().default(false),
+    returnUrl: text("return_url"),
+    rootKeyId: id("root_key_id").notNull(),
+    userId: id("user_id").notNull(),
+    codeHash: text("code_hash"),
+    codeExpiresAt: millis("code_expires_at").notNull(),
+    tokenHash: text("token_hash"),
+    expiresAt: millis("expires_at"),
+    createdAt: millis("created_at").notNull(),
+  },
+  (t) => [
+    uniqueIndex("portal_sessions_code_hash_idx").on(t.codeHash),
+    uniqueIndex("portal_sessions_token_hash_idx").on(t.tokenHash),
+    index("portal_sessions_portal_idx").on(t.portalId),
+  ],
+);

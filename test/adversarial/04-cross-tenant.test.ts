@@ -38,6 +38,8 @@ interface Ids {
   escrowKeyId: string;
   /** A policy of the workspace (policies.*). */
   policyId: string;
+  /** A portal of the workspace (portal.*), showing its API. */
+  portalId: string;
 }
 
 interface IdRoute {
@@ -247,7 +249,33 @@ const idRoutes: IdRoute[] = [
   { name: "v2 policies.getPolicy", method: "POST", path: "/v2/policies.getPolicy", input: (i) => ({ policyId: i.policyId }) },
   { name: "v2 policies.updatePolicy", method: "POST", path: "/v2/policies.updatePolicy", input: (i) => ({ policyId: i.policyId, consensus: "" }) },
   { name: "v2 policies.deletePolicy", method: "POST", path: "/v2/policies.deletePolicy", input: (i) => ({ policyId: i.policyId }) },
+  // Portals (src/portal/): v1 and v2 from one definition; createSession is Unkey's (v2 only).
+  ...(["v1", "v2"] as const).flatMap((v): IdRoute[] => [
+    { name: `${v} portal.createPortal`, method: "POST", path: `/${v}/portal.createPortal`, input: (i) => ({ name: "p", apiIds: [i.apiId] }), ...(v === "v2" && { v2: true as const }) },
+    { name: `${v} portal.getPortal`, method: v === "v1" ? "GET" : "POST", path: `/${v}/portal.getPortal`, input: (i) => ({ portalId: i.portalId }), ...(v === "v2" && { v2: true as const }) },
+    { name: `${v} portal.updatePortal`, method: "POST", path: `/${v}/portal.updatePortal`, input: (i) => ({ portalId: i.portalId, name: "renamed" }), ...(v === "v2" && { v2: true as const }) },
+    { name: `${v} portal.deletePortal`, method: "POST", path: `/${v}/portal.deletePortal`, input: (i) => ({ portalId: i.portalId }), ...(v === "v2" && { v2: true as const }) },
+  ]),
+  { name: "v2 portal.createSession", method: "POST", path: "/v2/portal.createSession", input: (i) => ({ portal: i.portalId, externalId: i.externalId, scopes: ["keys:read"] }), v2: true },
 ];
+
+/** A fresh portal of `ws` showing `apiId`. */
+async function portalOf(h: Harness, ws: Workspace, apiId: string): Promise<string> {
+  const res = await h.post("/v2/portal.createPortal", { name: "tenant", apiIds: [apiId] }, ws.rootKey);
+  if (res.status !== 200) throw new Error(`portal fixture: ${JSON.stringify(res.body)}`);
+  return res.body.data.portalId;
+}
+
+/**
+ * Routes a portal session calls, never a root key: B's root keys are no session anywhere (401
+ * alike). Their isolation (another identity's, API's, workspace's key) is test/portal/isolation.test.ts.
+ */
+const sessionRoutes: Record<string, string> = {
+  "/v2/portal.listKeys": "the session's own keys only",
+  "/v2/portal.getVerifications": "the session identity's counts only",
+  "/v2/portal.rerollKey": "the session identity's keys only",
+  "/v2/portal.revealKey": "the session identity's keys only",
+};
 
 /** A fresh policy of `ws`, with a consensus a foreign update would clear. */
 async function policyOf(h: Harness, ws: Workspace): Promise<string> {
@@ -301,7 +329,7 @@ const verdictCode = (route: IdRoute, res: Response): unknown => (route.v2 ? res.
 
 /** An API without verifications: one row of zeros, or none when grouped. */
 function emptyRows(route: IdRoute): unknown[] {
-  const input = route.input({ apiId: "", keyId: "", rootKeyId: "", key: "", disabledKey: "", identityId: "", externalId: "", permissionId: "", roleId: "", userId: "", activityId: "", escrowKeyId: "", policyId: "" }) as { groupBy?: unknown };
+  const input = route.input({ apiId: "", keyId: "", rootKeyId: "", key: "", disabledKey: "", identityId: "", externalId: "", permissionId: "", roleId: "", userId: "", activityId: "", escrowKeyId: "", policyId: "", portalId: "" }) as { groupBy?: unknown };
   if (input.groupBy !== undefined) return [];
   return [{ valid: 0, notFound: 0, forbidden: 0, usageExceeded: 0, rateLimited: 0, unauthorized: 0, disabled: 0, insufficientPermissions: 0, expired: 0, total: 0 }];
 }
@@ -344,10 +372,13 @@ const routesWithoutIds: Record<string, string> = {
   "/v2/policies.createPolicy": "creates in the caller's own workspace",
   "/v1/policies.listPolicies": "lists the caller's own workspace (checked below)",
   "/v2/policies.listPolicies": "lists the caller's own workspace (checked below)",
+  "/v1/portal.listPortals": "lists the caller's own workspace (checked below)",
+  "/v2/portal.listPortals": "lists the caller's own workspace (checked below)",
+  "/v2/portal.exchangeCode": "takes a code, not an id, and no root key (test/portal/sessions.test.ts)",
 };
 
 /** Request fields that name an existing resource: a route with one of them needs a row above. */
-const ID_FIELDS = ["apiId", "keyId", "key", "identityId", "identity", "permissionId", "roleId", "permission", "role", "userId", "rootKeyId", "activityId", "escrowKeyId", "policyId"];
+const ID_FIELDS = ["apiId", "keyId", "key", "identityId", "identity", "permissionId", "roleId", "permission", "role", "userId", "rootKeyId", "activityId", "escrowKeyId", "policyId", "portalId", "portal"];
 
 /** Every per-API action, so the targeted key below is refused only by the workspace wall. */
 const RBAC_ACTIONS = ["read_permission", "delete_permission", "read_role", "delete_role", "add_permission_to_role", "remove_permission_from_role", "create_permission"].map((a) => `rbac.*.${a}`);
@@ -356,6 +387,7 @@ const CUSTODY_ACTIONS = [
   "rbac.*.create_root_key",
   "audit.*.read_log",
 ];
+const PORTAL_ACTIONS = ["read_portal", "update_portal", "delete_portal", "create_portal_session"];
 const API_ACTIONS = ["read_api", "update_api", "delete_api", "create_key", "read_key", "update_key", "delete_key", "verify_key", "encrypt_key", "decrypt_key", "export_key", "read_analytics"];
 
 function send(h: Harness, route: IdRoute, ids: Ids, token: string): Promise<Response> {
@@ -411,14 +443,14 @@ function crossTenantSuite(h: () => Harness, rows: IdRoute[], full: boolean): voi
     expect((await h().post("/v2/keys.addRoles", { keyId: keyA.keyId, roles: [(await h().post("/v2/permissions.getRole", { role: rbacA.roleId }, a.rootKey)).body.data.name] }, a.rootKey)).status).toBe(200);
 
     const escrowA = full ? await escrowKeyOf(h(), a) : newId("esc");
-    idsA = { apiId: apiA, keyId: keyA.keyId, rootKeyId: rootA.keyId, key: keyA.key, disabledKey: disabledA.key, namespaceId: namespaceA, identityId: identityA, externalId: "owner-a", userId: await spareUser(h(), a), ...rbacA, activityId: await firstActivity(h(), a), escrowKeyId: escrowA, policyId: await policyOf(h(), a) };
+    idsA = { apiId: apiA, keyId: keyA.keyId, rootKeyId: rootA.keyId, key: keyA.key, disabledKey: disabledA.key, namespaceId: namespaceA, identityId: identityA, externalId: "owner-a", userId: await spareUser(h(), a), ...rbacA, activityId: await firstActivity(h(), a), escrowKeyId: escrowA, policyId: await policyOf(h(), a), portalId: await portalOf(h(), a, apiA) };
 
     const apiB = await h().createApi(b, "api-b");
     const keyB = await h().createKey(b, apiB, { prefix: "ka" });
     const escrowB = full ? await escrowKeyOf(h(), b) : newId("esc");
-    idsB = { apiId: apiB, keyId: keyB.keyId, rootKeyId: b.rootKeyId, key: keyB.key, disabledKey: keyB.key, identityId: "", externalId: "", userId: b.userId, ...(await rbacIds(h(), b)), activityId: await firstActivity(h(), b), escrowKeyId: escrowB, policyId: await policyOf(h(), b) };
+    idsB = { apiId: apiB, keyId: keyB.keyId, rootKeyId: b.rootKeyId, key: keyB.key, disabledKey: keyB.key, identityId: "", externalId: "", userId: b.userId, ...(await rbacIds(h(), b)), activityId: await firstActivity(h(), b), escrowKeyId: escrowB, policyId: await policyOf(h(), b), portalId: await portalOf(h(), b, apiB) };
     // A root key of B that names A's API explicitly: permissions cannot reach across workspaces.
-    const targeted = await h().rootKey(b, [...API_ACTIONS.map((action) => `api.${apiA}.${action}`), "rbac.*.delete_root_key", "rbac.*.read_root_key", ...RBAC_ACTIONS, ...CUSTODY_ACTIONS]);
+    const targeted = await h().rootKey(b, [...API_ACTIONS.map((action) => `api.${apiA}.${action}`), "rbac.*.delete_root_key", "rbac.*.read_root_key", ...RBAC_ACTIONS, ...CUSTODY_ACTIONS, "portal.*.create_portal", ...PORTAL_ACTIONS.map((action) => `portal.${idsA.portalId}.${action}`)]);
     tokensOfB.push({ name: "B's `*` root key", token: () => b.rootKey }, { name: "B's key naming A's API", token: () => targeted.key });
     // Warm the verify cache (when there is one) with A's keys, so foreign verifies can hit it.
     await h().verify(keyA.key);
@@ -440,6 +472,7 @@ function crossTenantSuite(h: () => Harness, rows: IdRoute[], full: boolean): voi
     userId: newId("usr"),
     escrowKeyId: newId("esc"),
     policyId: newId("pol"),
+    portalId: newId("ptl"),
   });
 
   describe.each([0, 1])("with token %i", (tokenIndex) => {
@@ -489,7 +522,7 @@ function crossTenantSuite(h: () => Harness, rows: IdRoute[], full: boolean): voi
       const activityId = await firstActivity(h(), a);
       const userId = await spareUser(h(), a);
       const escrowKeyId = route.path.includes("/escrow.") ? await escrowKeyOf(h(), a) : newId("esc");
-      const res = await send(h(), route, { apiId, keyId, rootKeyId, key, disabledKey, namespaceId, identityId, externalId, userId, activityId, ...(await rbacIds(h(), a)), escrowKeyId, policyId: route.path.includes("/policies.") ? await policyOf(h(), a) : newId("pol") }, a.rootKey);
+      const res = await send(h(), route, { apiId, keyId, rootKeyId, key, disabledKey, namespaceId, identityId, externalId, userId, activityId, ...(await rbacIds(h(), a)), escrowKeyId, policyId: route.path.includes("/policies.") ? await policyOf(h(), a) : newId("pol"), portalId: route.path.includes("/portal.") ? await portalOf(h(), a, apiId) : newId("ptl") }, a.rootKey);
       expect(res.status, `${route.name}: ${JSON.stringify(res.body)}`).toBe(route.ownStatus ?? 200);
       if (route.verdict) expect(verdictCode(route, res), route.name).toBe(route.name.includes("disabled") ? "DISABLED" : "VALID");
     }
@@ -515,7 +548,9 @@ function crossTenantSuite(h: () => Harness, rows: IdRoute[], full: boolean): voi
     if (full) expect((await h().post("/v2/escrow.deleteKey", { escrowKeyId }, a.rootKey)).status).toBe(200);
     const policyId = await policyOf(h(), a);
     expect((await h().post("/v2/policies.deletePolicy", { policyId }, a.rootKey)).status).toBe(200);
-    const deleted: Ids = { apiId, keyId, rootKeyId, key, disabledKey, identityId, externalId, userId, ...rbac, activityId: "", escrowKeyId, policyId };
+    const portalId = await portalOf(h(), a, await h().createApi(a, "portal"));
+    expect((await h().post("/v2/portal.deletePortal", { portalId }, a.rootKey)).status).toBe(200);
+    const deleted: Ids = { apiId, keyId, rootKeyId, key, disabledKey, identityId, externalId, userId, ...rbac, activityId: "", escrowKeyId, policyId, portalId };
     const before = await h().snapshot();
     for (const route of rows.filter((r) => !r.filter && !r.undeletable)) {
       const gone = await send(h(), route, deleted, a.rootKey);
@@ -632,7 +667,7 @@ function crossTenantSuite(h: () => Harness, rows: IdRoute[], full: boolean): voi
     const doc = await h().call("GET", "/openapi.json");
     expect(doc.status, JSON.stringify(doc.body).slice(0, 300)).toBe(200);
     const paths = doc.body.paths as Record<string, Record<string, any>>;
-    const covered = new Set([...idRoutes.map((r) => r.path), ...Object.keys(routesWithoutIds)]);
+    const covered = new Set([...idRoutes.map((r) => r.path), ...Object.keys(routesWithoutIds), ...Object.keys(sessionRoutes)]);
     expect([...covered].sort()).toEqual(Object.keys(paths).sort());
 
     // And every route whose request names an existing resource has a row.
@@ -645,7 +680,7 @@ function crossTenantSuite(h: () => Harness, rows: IdRoute[], full: boolean): voi
           ...Object.keys(resolve(op.requestBody?.content?.["application/json"]?.schema)?.properties ?? {}),
         ];
         const named = fields.filter((f) => ID_FIELDS.includes(f));
-        if (named.length === 0) continue;
+        if (named.length === 0 || sessionRoutes[path]) continue;
         expect(idRoutes.some((r) => r.path === path && r.method === method.toUpperCase()), `${method} ${path} takes ${named.join(", ")} but has no row`).toBe(true);
         expect(routesWithoutIds[path], path).toBeUndefined();
       }

@@ -91,6 +91,13 @@ async function policyFixture(h: Harness, ws: Workspace, f: Fixture): Promise<Fix
   return { ...f, policyId: created.body.data.policyId };
 }
 
+/** `f` with a portal of its own showing its API, for the portal.* rows (a fixture each: deletePortal deletes it). */
+async function portalFixture(h: Harness, ws: Workspace, f: Fixture): Promise<Fixture> {
+  const created = await h.post("/v2/portal.createPortal", { name: "matrix", apiIds: [f.apiId] }, ws.rootKey);
+  expect(created.status).toBe(200);
+  return { ...f, portalId: created.body.data.portalId };
+}
+
 forEachDatabase(
   "adversarial 05: permission matrix",
   (h) => {
@@ -100,7 +107,7 @@ forEachDatabase(
     const fixture = () => recoverableFixture(h(), ws);
     beforeAll(async () => {
       ws = await h().workspace();
-      f = await policyFixture(h(), ws, await fixture());
+      f = await portalFixture(h(), ws, await policyFixture(h(), ws, await fixture()));
       otherApiId = await h().createApi(ws, "other");
     });
 
@@ -111,7 +118,9 @@ forEachDatabase(
         // Rows that need no key of their own: a new rbac fixture (with its own user) is enough.
         const rbacOnly = /^\/v[12]\/(permissions|users|audit)\./.test(path);
         const policyOnly = path.startsWith("/v1/policies.") || path.startsWith("/v2/policies.");
-        const target = EXPECTED[variant] !== 200 ? f : rbacOnly ? await rbacFixture(h(), ws, f) : policyOnly ? await policyFixture(h(), ws, f) : await fixture();
+        const portalOnly = /^\/v[12]\/portal\./.test(path);
+        const target =
+          EXPECTED[variant] !== 200 ? f : rbacOnly ? await rbacFixture(h(), ws, f) : policyOnly ? await policyFixture(h(), ws, f) : portalOnly ? await portalFixture(h(), ws, f) : await fixture();
         const permissions = held(route, variant, target.apiId, otherApiId);
         const rk = await h().rootKey(ws, permissions);
         const before = EXPECTED[variant] === 403 ? await h().snapshot() : null;

@@ -77,7 +77,12 @@ forEachDatabase(
       for (const route of authRoutes) {
         const base = await recoverableFixture(h(), ws);
         // A policy of its own only for the policies.* rows: a workspace holds at most 100.
-        const f = route.call(base).path.includes("/policies.") ? { ...base, policyId: (await h().post("/v2/policies.createPolicy", INERT_POLICY, ws.rootKey)).body.data.policyId } : base;
+        const path = route.call(base).path;
+        const f = path.includes("/policies.")
+          ? { ...base, policyId: (await h().post("/v2/policies.createPolicy", INERT_POLICY, ws.rootKey)).body.data.policyId }
+          : path.includes("/portal.")
+            ? { ...base, portalId: (await h().post("/v2/portal.createPortal", { name: "leaks", apiIds: [base.apiId] }, ws.rootKey)).body.data.portalId }
+            : base;
         await record(h().app, `${route.name} 403`, route.call(f), `Bearer ${noPermission}`);
         await record(h().app, `${route.name} 401`, route.call(f), "Bearer kh_root_nope");
         await record(h().app, `${route.name} 404`, route.call(missing()), `Bearer ${ws.rootKey}`);
@@ -99,7 +104,8 @@ forEachDatabase(
     test("no answer carries a key hash, a root-key hash, any 64-hex digest, or a ciphertext", async () => {
       const stored = await executeRows<{ hash: string; encrypted: string | null }>(
         h().db,
-        sql`select hash, encrypted from keys union all select hash, null from root_keys union all select null, encrypted from escrow_keys`,
+        sql`select hash, encrypted from keys union all select hash, null from root_keys union all select null, encrypted from escrow_keys
+          union all select code_hash, null from portal_sessions where code_hash is not null union all select token_hash, null from portal_sessions where token_hash is not null`,
       );
       const secrets = stored.flatMap((r) => [r.hash, r.encrypted, r.encrypted?.split(".")[2]]).filter((s): s is string => !!s);
       expect(stored.some((r) => r.encrypted)).toBe(true);

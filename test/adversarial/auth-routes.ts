@@ -22,6 +22,8 @@ export interface Fixture {
   escrowKeyId?: string;
   /** A policy of the workspace (05 makes one for the policies.* rows; unset: an id never issued). */
   policyId?: string;
+  /** A portal of the workspace showing `apiId` (05 makes one for the portal.* rows; unset: an id never issued). */
+  portalId?: string;
 }
 
 export interface Call {
@@ -72,6 +74,7 @@ const roleOf = (f: Fixture) => f.role?.name ?? "r.none";
 /** The fixture's user, or a user id never issued (NOT_FOUND). */
 const userOf = (f: Fixture) => f.userId ?? "usr_1Ghu6Z4qWmT8xYbN3cVd2K";
 const policyOf = (f: Fixture) => f.policyId ?? "pol_1Ghu6Y4bN7qKcVwQfZ2Rt8";
+const portalOf = (f: Fixture) => f.portalId ?? "ptl_1Ghu6Y4bN7qKcVwQfZ2Rt8";
 /** A policy that matches no activity, so that it controls nothing in the suites that make it. */
 export const INERT_POLICY = { name: "matrix", effect: "DENY", condition: "activity.type == 'NO_SUCH_ACTIVITY'" };
 
@@ -296,6 +299,25 @@ export const authRoutes: AuthRoute[] = [
       { name: `${label}policies.deletePolicy`, call: (f) => post(`/${v}/policies.deletePolicy`, { policyId: policyOf(f) }), needs: ["custody.*.delete_policy"] },
     ];
   }),
+  // Portals (src/portal/): portal.*.<action> or portal.<portalId>.<action>; v1 and v2 from one definition each.
+  ...(["v1", "v2"] as const).flatMap((v): AuthRoute[] => {
+    const read = (path: string, input: Record<string, unknown>) => (v === "v1" ? get(path, input) : post(path, input));
+    const label = v === "v1" ? "" : "v2 ";
+    return [
+      { name: `${label}portal.createPortal`, call: (f) => post(`/${v}/portal.createPortal`, { name: "matrix", apiIds: [f.apiId] }), needs: ["portal.*.create_portal"] },
+      { name: `${label}portal.getPortal`, call: (f) => read(`/${v}/portal.getPortal`, { portalId: portalOf(f) }), needs: ["portal.*.read_portal"] },
+      { name: `${label}portal.listPortals`, call: () => read(`/${v}/portal.listPortals`, {}), needs: ["portal.*.read_portal"] },
+      { name: `${label}portal.updatePortal`, call: (f) => post(`/${v}/portal.updatePortal`, { portalId: portalOf(f), name: "renamed" }), needs: ["portal.*.update_portal"] },
+      { name: `${label}portal.deletePortal`, call: (f) => post(`/${v}/portal.deletePortal`, { portalId: portalOf(f) }), needs: ["portal.*.delete_portal"] },
+    ];
+  }),
+  // Unkey's rule: without the portal permission, the portal is hidden (404); each scope needs what its admin call needs.
+  {
+    name: "v2 portal.createSession keys:read",
+    call: (f) => post("/v2/portal.createSession", { portal: portalOf(f), externalId: ownerOf(f.apiId), scopes: ["keys:read"] }),
+    needs: ["read_key", "read_api", "portal.*.create_portal_session"],
+    deniedAs: "NOT_FOUND",
+  },
 ];
 
 export const IDENTITY = ["identity.*.create_identity", "identity.*.read_identity", "identity.*.update_identity", "identity.*.delete_identity"];
@@ -315,7 +337,8 @@ export const CUSTODY = [
   "audit.*.read_log",
 ];
 export const ESCROW = ["escrow.*.create_key", "escrow.*.read_key", "escrow.*.delete_key", "escrow.*.export_key"];
-export const ALL = [...API_ACTIONS.map((a) => `api.*.${a}`), ...RBAC, ...RATELIMIT, ...IDENTITY, ...CUSTODY, ...ESCROW];
+export const PORTAL = ["create_portal", "read_portal", "update_portal", "delete_portal", "create_portal_session"].map((a) => `portal.*.${a}`);
+export const ALL = [...API_ACTIONS.map((a) => `api.*.${a}`), ...RBAC, ...RATELIMIT, ...IDENTITY, ...CUSTODY, ...ESCROW, ...PORTAL];
 export const full = (need: string) => (need.includes(".") ? need : `api.*.${need}`);
 
 export function send(h: Harness, call: Call, authorization: string | undefined): Promise<Response> {

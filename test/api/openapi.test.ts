@@ -12,7 +12,9 @@ const NOT_OPERATIONS: Record<string, string> = {
   "/metrics": "Prometheus scrape endpoint (text exposition, METRICS_TOKEN), not a client API",
 };
 /** Operations anyone may call: everything else needs a root key. */
-const PUBLIC = ["liveness", "v2.liveness", "readyz", "keys.verifyKey"];
+const PUBLIC = ["liveness", "v2.liveness", "readyz", "keys.verifyKey", "v2.portal.exchangeCode"];
+/** Operations a portal session calls (src/api/portal/): the session's cookie or its token, never a root key. */
+const PORTAL_SESSION = ["v2.portal.listKeys", "v2.portal.getVerifications", "v2.portal.rerollKey", "v2.portal.revealKey"];
 
 let h: Harness;
 let doc: any;
@@ -31,17 +33,21 @@ afterAll(() => h?.close());
 
 test("every operation declares its security: admin routes the bearer root key, public ones explicitly none or optional", () => {
   expect(doc.components.securitySchemes.rootKey).toMatchObject({ type: "http", scheme: "bearer" });
+  expect(doc.components.securitySchemes.portalSession).toMatchObject({ type: "apiKey", in: "cookie", name: "portal_session" });
   for (const { op } of operations()) {
     const permissions = op["x-keyhold-permissions"];
     expect(permissions, op.operationId).toBeDefined();
     expect(Array.isArray(op.security), op.operationId).toBe(true);
-    if (PUBLIC.includes(op.operationId)) expect(permissions.rootKey, op.operationId).not.toBe("required");
+    if (PUBLIC.includes(op.operationId) || PORTAL_SESSION.includes(op.operationId)) expect(permissions.rootKey, op.operationId).not.toBe("required");
     else expect(permissions.rootKey, op.operationId).toBe("required");
-    const expected = { required: [{ rootKey: [] }], optional: [{}, { rootKey: [] }], none: [] }[permissions.rootKey as string];
+    expect(permissions.portalScope !== undefined, op.operationId).toBe(PORTAL_SESSION.includes(op.operationId));
+    const expected = permissions.portalScope
+      ? [{ portalSession: [] }, { portalToken: [] }]
+      : { required: [{ rootKey: [] }], optional: [{}, { rootKey: [] }], none: [] }[permissions.rootKey as string];
     expect(op.security, op.operationId).toEqual(expected);
     // The machine-readable permissions and the prose ones name exactly the same permissions.
     const named = (permissions.allOf as { anyOf: string[] }[]).flatMap((rule) => rule.anyOf).sort();
-    const prose = [...(op.description as string).matchAll(/`((?:api|rbac|ratelimit|identity|custody|escrow|audit)\.[^`]+)`/g)].map((m) => m[1]).sort();
+    const prose = [...(op.description as string).matchAll(/`((?:api|rbac|ratelimit|identity|custody|escrow|audit|portal)\.[^`]+)`/g)].map((m) => m[1]).sort();
     expect(named, op.operationId).toEqual([...new Set(prose)]);
   }
 });

@@ -4,6 +4,9 @@ import { MAX_BODY_BYTES } from "../../src/api/middleware/body-limit.ts";
 import { v2ErrorStatus } from "../../src/api/v2/envelope.ts";
 import { errorStatus } from "../../src/errors.ts";
 import { MAX_META_BYTES } from "../../src/keys/storable.ts";
+import { eq } from "drizzle-orm";
+import { sha256Hex } from "../../src/crypto/hash.ts";
+import { portalSessions } from "../../src/db/schema.ts";
 import { type Harness, type Response, type Workspace, forEachDatabase } from "../harness.ts";
 import { envelopeVersion, expectErrorEnvelope, expectNoStackTrace } from "./envelope.ts";
 
@@ -27,12 +30,19 @@ interface Fixture {
   /** An inert policy (INERT_POLICY), for the policy reads and updatePolicy. */
   policyId: string;
   escrowKeyId: string;
-  /** A recoverable key, for keys.exportKey (f.keyId is not: its export is a 412). */
+  /** A recoverable key of `externalId`, for keys.exportKey (f.keyId is not: its export is a 412) and portal.revealKey. */
   recoverableKeyId: string;
+  recoverableApiId: string;
   /** An activity HOLD_POLICY holds: approving it again as its initiator leaves it waiting (a 200 each time). */
   held: Held;
   /** What the control's deletes and rejections use up, one per version. */
   doomed: Record<"v1" | "v2", { policyId: string; escrowKeyId: string; held: Held }>;
+  /**
+   * A portal showing apiId and the recoverable key's API, a session of `externalId` in it with
+   * every scope, a code the control exchanges, a key of `externalId` for the control's reroll,
+   * and the portals the control's deletes delete.
+   */
+  portal: { portalId: string; apiIds: string[]; token: string; code: string; rerollKeyId: string; doomed: Record<"v1" | "v2", string> };
 }
 
 /** A waiting activity and the digest that approves or rejects it. */
@@ -75,6 +85,8 @@ interface PostRoute {
   extra: (f: Fixture) => [label: string, body: unknown | RawJson][];
   /** The body has no fields (getRootQuorum's `{}`): nothing to mutate field by field. */
   noFields?: boolean;
+  /** The bearer the control sends, where not the root key (a portal session's token); refusals come before it is read. */
+  token?: (f: Fixture) => string;
 }
 
 const nest = (depth: number, leaf: string) => '{"and":['.repeat(depth) + JSON.stringify(leaf) + "]}".repeat(depth);
@@ -842,6 +854,95 @@ function custodyPostRoutes(): PostRoute[] {
     ...quorumPostRoutes(),
     ...policyPostRoutes(),
     ...escrowPostRoutes(),
+    ...portalPostRoutes(),
+  ];
+}
+
+/** portal.*: the configuration (both versions), createSession and exchangeCode, and the session's own routes (v2). */
+function portalPostRoutes(): PostRoute[] {
+  const branding = { accentColor: "#3355ff", logoUrl: "/logo.svg" };
+  const create = (path: string): PostRoute => ({
+    path,
+    valid: (f) => ({ name: "portal", apiIds: [f.apiId], returnUrl: "https://acme.example/account", branding }),
+    extra: (f) => [
+      ["name missing", { apiIds: [f.apiId] }],
+      ["apiIds missing", { name: "p" }],
+      ["apiIds empty", { name: "p", apiIds: [] }],
+      ["21 apiIds", { name: "p", apiIds: Array.from({ length: 21 }, () => f.apiId) }],
+      ["returnUrl javascript:", { name: "p", apiIds: [f.apiId], returnUrl: "javascript:alert(1)" }],
+      ["returnUrl relative", { name: "p", apiIds: [f.apiId], returnUrl: "/account" }],
+      ["logoUrl of another origin", { name: "p", apiIds: [f.apiId], branding: { logoUrl: "https://cdn.example/logo.png" } }],
+      ["logoUrl protocol-relative", { name: "p", apiIds: [f.apiId], branding: { logoUrl: "//cdn.example/logo.png" } }],
+      ["logoUrl data: not an image", { name: "p", apiIds: [f.apiId], branding: { logoUrl: "data:text/html;base64,PHNjcmlwdD4=" } }],
+      ["accentColor not #rrggbb", { name: "p", apiIds: [f.apiId], branding: { accentColor: "red" } }],
+      ["branding with an unknown field", { name: "p", apiIds: [f.apiId], branding: { css: "x" } }],
+    ],
+  });
+  const byPortalId = (path: string, portalId: (f: Fixture) => string): PostRoute => ({
+    path,
+    valid: (f) => ({ portalId: portalId(f) }),
+    extra: () => [["portalId missing", {}], ["portalId of 256", { portalId: "p".repeat(256) }]],
+  });
+  const update = (path: string): PostRoute => ({
+    path,
+    // The portal's own APIs (the control's f.apiId is a fresh API each time: the session's keys must stay in view).
+    valid: (f) => ({ portalId: f.portal.portalId, name: "renamed", apiIds: f.portal.apiIds, returnUrl: "https://acme.example/", branding }),
+    nullable: ["returnUrl", "branding"],
+    extra: (f) => [
+      ["portalId missing", { name: "x" }],
+      ["name null", { portalId: f.portal.portalId, name: null }],
+      ["apiIds null", { portalId: f.portal.portalId, apiIds: null }],
+      ["apiIds empty", { portalId: f.portal.portalId, apiIds: [] }],
+      ["returnUrl ftp:", { portalId: f.portal.portalId, returnUrl: "ftp://acme.example/" }],
+    ],
+  });
+  const session = (f: Fixture) => f.portal.token;
+  return [
+    create("/v1/portal.createPortal"),
+    create("/v2/portal.createPortal"),
+    update("/v1/portal.updatePortal"),
+    update("/v2/portal.updatePortal"),
+    byPortalId("/v2/portal.getPortal", (f) => f.portal.portalId),
+    byPortalId("/v1/portal.deletePortal", (f) => f.portal.doomed.v1),
+    byPortalId("/v2/portal.deletePortal", (f) => f.portal.doomed.v2),
+    { path: "/v2/portal.listPortals", valid: () => ({ cursor: "ptl_0" }), extra: v2ListRefusals },
+    {
+      path: "/v2/portal.createSession",
+      valid: (f) => ({ portal: f.portal.portalId, externalId: f.externalId, scopes: ["keys:read", "keys:reveal"], preview: false, returnUrl: "https://acme.example/docs" }),
+      extra: (f) => [
+        ["portal missing", { externalId: f.externalId, scopes: ["keys:read"] }],
+        ["externalId missing", { portal: f.portal.portalId, scopes: ["keys:read"] }],
+        ["scopes missing", { portal: f.portal.portalId, externalId: f.externalId }],
+        ["scopes empty", { portal: f.portal.portalId, externalId: f.externalId, scopes: [] }],
+        ["an unknown scope", { portal: f.portal.portalId, externalId: f.externalId, scopes: ["keys:delete"] }],
+        ["a scope in upper case", { portal: f.portal.portalId, externalId: f.externalId, scopes: ["KEYS:READ"] }],
+        ["returnUrl javascript:", { portal: f.portal.portalId, externalId: f.externalId, scopes: ["keys:read"], returnUrl: "javascript:alert(1)" }],
+      ],
+    },
+    { path: "/v2/portal.exchangeCode", valid: (f) => ({ code: f.portal.code }), extra: () => [["code missing", {}], ["code of 257", { code: "c".repeat(257) }]] },
+    { path: "/v2/portal.listKeys", valid: () => ({ limit: 10 }), token: session, extra: () => [["limit 0", { limit: 0 }], ["limit 101", { limit: 101 }], ["cursor of 601", { cursor: "c".repeat(601) }]] },
+    {
+      path: "/v2/portal.getVerifications",
+      valid: (f) => ({ startTime: Date.now() - 3_600_000, endTime: Date.now(), keyId: f.recoverableKeyId }),
+      token: session,
+      extra: () => [
+        ["startTime missing", { endTime: Date.now() }],
+        ["endTime missing", { startTime: 1 }],
+        ["startTime 0", { startTime: 0, endTime: 5 }],
+        // A window backwards or too long is the session's 400 (test/portal/sessions.test.ts): these go without one.
+      ],
+    },
+    {
+      path: "/v2/portal.rerollKey",
+      valid: (f) => ({ keyId: f.portal.rerollKeyId, expiration: 86_400_000 }),
+      token: session,
+      extra: (f) => [
+        ["keyId missing", { expiration: 0 }],
+        ["expiration missing", { keyId: f.portal.rerollKeyId }],
+        ["expiration beyond Unkey's bound", { keyId: f.portal.rerollKeyId, expiration: 4_102_444_800_001 }],
+      ],
+    },
+    { path: "/v2/portal.revealKey", valid: (f) => ({ keyId: f.recoverableKeyId }), token: session, extra: () => [["keyId missing", {}], ["keyId of 256", { keyId: "k".repeat(256) }]] },
   ];
 }
 
@@ -1314,6 +1415,8 @@ const getRoutes: GetRoute[] = [
   { path: "/v1/policies.listPolicies", valid: () => ({ limit: "10", cursor: "pol_0" }), bad: v1ListQueryRefusals },
   byIdQuery("/v1/escrow.getKey", "escrowKeyId", (f) => f.escrowKeyId),
   { path: "/v1/escrow.listKeys", valid: () => ({ limit: "10", cursor: "esc_0" }), bad: v1ListQueryRefusals },
+  byIdQuery("/v1/portal.getPortal", "portalId", (f) => f.portal.portalId),
+  { path: "/v1/portal.listPortals", valid: () => ({ limit: "10", cursor: "ptl_0" }), bad: v1ListQueryRefusals },
 ];
 
 /** A v1 read of one thing by its id. */
@@ -1436,7 +1539,23 @@ forEachDatabase("bad input", (h) => {
       return res.body.data.escrowKeyId as string;
     };
     const doomed = async () => ({ policyId: await createPolicy(INERT_POLICY), escrowKeyId: await createEscrowKey(), held: await hold() });
-    const { keyId: recoverableKeyId } = await h().createKey(ws, await h().recoverableApi(ws), { recoverable: true });
+    const recoverableApiId = await h().recoverableApi(ws);
+    const { keyId: recoverableKeyId } = await h().createKey(ws, recoverableApiId, { recoverable: true, ownerId: externalId });
+    const portal = async () => {
+      const res = await h().post("/v2/portal.createPortal", { name: "bad input", apiIds: [apiId, recoverableApiId] }, ws.rootKey);
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      return res.body.data.portalId as string;
+    };
+    const portalId = await portal();
+    const mint = async () => {
+      const res = await h().post("/v2/portal.createSession", { portal: portalId, externalId, scopes: ["keys:read", "keys:reroll", "analytics:read", "keys:reveal"] }, ws.rootKey);
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      return res.body.data.code as string;
+    };
+    const token = (await h().post("/v2/portal.exchangeCode", { code: await mint() })).body.data.accessToken as string;
+    // The control's code is exchanged last, long after a code's few minutes: it is made to last.
+    const code = await mint();
+    await h().db.update(portalSessions).set({ codeExpiresAt: Date.now() + 86_400_000 }).where(eq(portalSessions.codeHash, sha256Hex(code)));
     f = {
       apiId,
       keyId,
@@ -1448,6 +1567,8 @@ forEachDatabase("bad input", (h) => {
       policyId: await createPolicy(INERT_POLICY),
       escrowKeyId: await createEscrowKey(),
       recoverableKeyId,
+      recoverableApiId,
+      portal: { portalId, apiIds: [apiId, recoverableApiId], token, code, rerollKeyId: (await h().createKey(ws, apiId, { ownerId: externalId })).keyId, doomed: { v1: await portal(), v2: await portal() } },
       held: await hold(),
       doomed: { v1: await doomed(), v2: await doomed() },
     };
@@ -1522,6 +1643,7 @@ forEachDatabase("bad input", (h) => {
         if (label === "empty object" && /^\/v2\/(activities\.listActivities|policies\.listPolicies|escrow\.listKeys|workspaces\.getRootQuorum)$/.test(route.path)) continue;
         if (label === "empty object" && route.path.endsWith(".listPermissions")) continue; // every field optional: {} lists
         if (label === "empty object" && route.path.endsWith(".listRoles")) continue;
+        if (label === "empty object" && /^\/v2\/portal\.(listPortals|listKeys)$/.test(route.path)) continue; // every field optional
         // Every parameter is optional there: no body reads every API the root key may (tested in test/api/analytics.test.ts).
         if ((label === "empty object" || label === "missing body") && route.path === "/v2/analytics.getVerifications") continue;
         await expectRefused(route.path, `${route.path} ${label}`, before, raw(route.path, body, headers), "BAD_REQUEST");
@@ -1665,7 +1787,7 @@ forEachDatabase("bad input", (h) => {
       const { keyId: rootKeyId } = await h().rootKey(ws, ["api.*.read_key"]);
       const identityId = (await h().post("/v2/identities.getIdentity", { identity: externalId }, ws.rootKey)).body.data.id;
       const userId = (await h().post("/v2/users.createUser", { name: "control" }, ws.rootKey)).body.data.userId;
-      const res = await h().post(route.path, route.valid({ ...f, apiId, keyId, key, rootKeyId, externalId, identityId, userId }), ws.rootKey);
+      const res = await h().post(route.path, route.valid({ ...f, apiId, keyId, key, rootKeyId, externalId, identityId, userId }), route.token?.(f) ?? ws.rootKey);
       expect(res.status, `${route.path}: ${JSON.stringify(res.body)}`).toBe(200);
       expectNoStackTrace(res);
       if (route.path === "/v1/keys.verifyKey") expect(res.body).toMatchObject({ valid: true });

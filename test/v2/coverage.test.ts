@@ -25,7 +25,22 @@ function readmeUnserved(): string[] {
 }
 
 /** Keyhold's own operations (src/api/operation.ts: served as /v1 and /v2), which Unkey's SDK never had: an exact name or `group.`. */
-const KEYHOLD_OWN = ["keys.exportKey", "escrow.", "users.", "audit.", "activities.", "workspaces.", "policies."];
+const KEYHOLD_OWN = [
+  "keys.exportKey",
+  "escrow.",
+  "users.",
+  "audit.",
+  "activities.",
+  "workspaces.",
+  "policies.",
+  // Portal configuration and reveals are Keyhold's; portal sessions are Unkey's.
+  "portal.createPortal",
+  "portal.getPortal",
+  "portal.listPortals",
+  "portal.updatePortal",
+  "portal.deletePortal",
+  "portal.revealKey",
+];
 const keyholdOwn = (op: string) => KEYHOLD_OWN.some((own) => op === own || (own.endsWith(".") && op.startsWith(own)));
 
 let h: Harness;

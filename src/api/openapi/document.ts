@@ -1,7 +1,7 @@
 import { type ErrorCode, errorBody, errorStatus } from "../../errors.ts";
 import { v2ErrorBody, v2ErrorStatus } from "../v2/envelope.ts";
 import type { App } from "../env.ts";
-import { ROOT_KEY_SCHEME } from "../routes/route-security.ts";
+import { PORTAL_COOKIE_SCHEME, PORTAL_TOKEN_SCHEME, ROOT_KEY_SCHEME } from "../routes/route-security.ts";
 import { type OperationExamples, operationExamples } from "./examples.ts";
 
 /** An example message for each error code, shown in the document's error responses. */
@@ -41,6 +41,17 @@ export function registerOpenApiDocument(app: App): void {
     type: "http",
     scheme: "bearer",
     description: "A root key of your workspace, e.g. the one `keyhold serve` prints on its first start.",
+  });
+  app.openAPIRegistry.registerComponent("securitySchemes", PORTAL_COOKIE_SCHEME, {
+    type: "apiKey",
+    in: "cookie",
+    name: "portal_session",
+    description: "A portal session's access token, as the cookie portal.exchangeCode sets.",
+  });
+  app.openAPIRegistry.registerComponent("securitySchemes", PORTAL_TOKEN_SCHEME, {
+    type: "http",
+    scheme: "bearer",
+    description: "A portal session's access token (`pts_…`, from portal.exchangeCode) as a bearer token.",
   });
   let document: Json | undefined;
   app.get("/openapi.json", (c) => c.json((document ??= buildDocument(app))));

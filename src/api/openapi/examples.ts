@@ -2,6 +2,7 @@ import { derivedId } from "../../ids.ts";
 import { custodyExamples } from "./custody-examples.ts";
 import { escrowExamples } from "./escrow-examples.ts";
 import { policyExamples } from "./policy-examples.ts";
+import { portalExamples } from "./portal-examples.ts";
 
 /**
  * One request and one response example per operation, for the OpenAPI document (and so for
@@ -269,6 +270,7 @@ export const operationExamples: Record<string, OperationExamples> = {
   ...custodyExamples,
   ...escrowExamples,
   ...policyExamples,
+  ...portalExamples(keyData),
   "analytics.getVerifications": {
     request: { apiId, start: "1767225600000", end: "1767311999999", groupBy: "day" },
     response: [{ time: 1767225600000, ...verificationCounts }],

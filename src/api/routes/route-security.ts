@@ -16,6 +16,8 @@ export interface PermissionRule {
 export interface PermissionsExtension {
   rootKey: "required" | "optional" | "none";
   allOf: PermissionRule[];
+  /** Portal session routes: the scope the session needs instead of a root key. */
+  portalScope?: string;
 }
 
 /** The name of the bearer scheme registered in app.ts. */
@@ -45,6 +47,16 @@ export function rootKeyOptional(...allOf: PermissionRule[]) {
 export function publicRoute() {
   const permissions: PermissionsExtension = { rootKey: "none", allOf: [] };
   return { security: [] as SecurityRequirement[], "x-keyhold-permissions": permissions };
+}
+
+/** The portal session's schemes (src/api/portal/): the `portal_session` cookie, or its access token as a bearer. */
+export const PORTAL_COOKIE_SCHEME = "portalSession";
+export const PORTAL_TOKEN_SCHEME = "portalToken";
+
+/** A portal session route: no root key, the session (cookie or bearer token) holding `scope`. */
+export function portalSessionRequired(scope: string) {
+  const permissions: PermissionsExtension = { rootKey: "none", allOf: [], portalScope: scope };
+  return { security: [{ [PORTAL_COOKIE_SCHEME]: [] }, { [PORTAL_TOKEN_SCHEME]: [] }] as SecurityRequirement[], "x-keyhold-permissions": permissions };
 }
 
 /**

@@ -1,7 +1,7 @@
 import { createRoute } from "@hono/zod-openapi";
 import type { ZodType } from "zod";
 import { jsonBody } from "../routes/schemas.ts";
-import type { PermissionRule } from "../routes/route-security.ts";
+import type { PermissionRule, PermissionsExtension } from "../routes/route-security.ts";
 import { rootKeyRequired } from "../routes/route-security.ts";
 import { v2ErrorResponses, v2Response } from "./envelope.ts";
 
@@ -18,6 +18,8 @@ export function v2Route<Req extends ZodType>(spec: {
   data: ZodType;
   list?: boolean;
   extraErrors?: (412 | 409)[];
+  /** Who may call it, where not a root key with `permissions` (route-security.ts). */
+  access?: { security: Record<string, string[]>[]; "x-keyhold-permissions": PermissionsExtension };
 }) {
   const [group] = spec.operation.split(".");
   return createRoute({
@@ -27,7 +29,7 @@ export function v2Route<Req extends ZodType>(spec: {
     path: `/v2/${spec.operation}`,
     summary: spec.summary,
     description: spec.description,
-    ...rootKeyRequired(...spec.permissions),
+    ...(spec.access ?? rootKeyRequired(...spec.permissions)),
     request: jsonBody(spec.request),
     responses: { ...v2Response(spec.data, spec.summary, { list: spec.list }), ...v2ErrorResponses(...(spec.extraErrors ?? [])) },
   });

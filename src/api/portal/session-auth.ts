@@ -1,0 +1,67 @@
+import type { Context } from "hono";
+import { getCookie, setCookie } from "hono/cookie";
+import { bearerToken } from "../../bearer.ts";
+import { KeyholdError } from "../../errors.ts";
+import { type PortalSession, authenticateSession } from "../../portal/sessions.ts";
+import type { AppEnv } from "../env.ts";
+
+/**
+ * How a portal session reaches its routes: the `portal_session` cookie exchangeCode sets (for
+ * the browser), or the access token as a bearer (for servers and scripts). The cookie is
+ * HttpOnly, SameSite=Strict and limited to `/v2` (cookie paths cannot name `/v2/portal.*`
+ * alone; other `/v2` routes ignore it), Secure unless the page is on loopback.
+ */
+export const PORTAL_COOKIE = "portal_session";
+export const PORTAL_COOKIE_PATH = "/v2";
+const TOKEN_PREFIX = "pts_";
+
+/**
+ * The session of this request, once per request; 401 without one. A cookie-borne session is
+ * refused (403) on a cross-origin request: SameSite=Strict keeps other sites' requests from
+ * carrying it, and this keeps other origins of the same site (sibling subdomains) out too.
+ */
+export async function portalSessionAuth(c: Context<AppEnv>): Promise<PortalSession> {
+  const known = c.get("portalSession");
+  if (known) return known;
+  const bearer = bearerToken(c.req.header("Authorization"));
+  let token = bearer?.startsWith(TOKEN_PREFIX) ? bearer : undefined;
+  if (token === undefined) {
+    token = getCookie(c, PORTAL_COOKIE);
+    if (token !== undefined) refuseCrossOrigin(c);
+  }
+  const session = await authenticateSession(c.get("deps").db, token);
+  c.set("portalSession", session);
+  c.set("workspaceId", session.workspaceId);
+  return session;
+}
+
+function refuseCrossOrigin(c: Context<AppEnv>): void {
+  const site = c.req.header("Sec-Fetch-Site");
+  const origin = c.req.header("Origin");
+  const crossSite = site !== undefined && site !== "same-origin";
+  const crossOrigin = origin !== undefined && hostOf(origin) !== new URL(c.req.url).host;
+  if (crossSite || crossOrigin) throw new KeyholdError("FORBIDDEN", "A portal session cookie is only accepted from the portal's own origin.");
+}
+
+function hostOf(origin: string): string | null {
+  try {
+    return new URL(origin).host;
+  } catch {
+    return null; // "null" (a sandboxed or opaque origin) and anything unparsable: never ours
+  }
+}
+
+/** localhost, 127.0.0.0/8 and ::1: a browser there is on this machine, where plain http is fine. */
+export function isLoopback(hostname: string): boolean {
+  return hostname === "localhost" || hostname.endsWith(".localhost") || /^127\.\d+\.\d+\.\d+$/.test(hostname) || hostname === "[::1]";
+}
+
+export function setSessionCookie(c: Context<AppEnv>, accessToken: string, expiresAt: number): void {
+  setCookie(c, PORTAL_COOKIE, accessToken, {
+    httpOnly: true,
+    sameSite: "Strict",
+    path: PORTAL_COOKIE_PATH,
+    secure: !isLoopback(new URL(c.req.url).hostname),
+    expires: new Date(expiresAt),
+  });
+}
