@@ -29,7 +29,12 @@ let stopping = false;
 async function stop(code: number): Promise<never> {
   if (!stopping) {
     stopping = true;
-    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+    await new Promise<void>((resolve) => {
+      if (!server) return resolve();
+      server.close(() => resolve());
+      // Browsers keep connections open; close() alone would wait for them.
+      if ("closeAllConnections" in server) server.closeAllConnections();
+    });
     if (keyhold && keyhold.exitCode === null && keyhold.signalCode === null) {
       const exited = new Promise((resolve) => keyhold!.once("exit", resolve));
       keyhold.kill("SIGTERM");
@@ -82,7 +87,7 @@ async function main(): Promise<void> {
       `Example API:       ${exampleUrl}/v1/hello`,
       `Sign in + docs:    ${exampleUrl}/   (the playground gets ${EXTERNAL_ID}'s key ${key.keyId})`,
       "Ctrl-C stops both.",
-      `READY ${JSON.stringify({ keyholdUrl, exampleUrl, keyId: key.keyId })}`,
+      `READY ${JSON.stringify({ keyholdUrl, exampleUrl, keyId: key.keyId, dataDir })}`,
     ].join("\n"),
   );
 }

@@ -25,7 +25,7 @@ export interface ExampleOptions {
   externalId: string;
 }
 
-const PAGE_CSP = [
+const pageCsp = (keyholdUrl: string) => [
   "default-src 'self'",
   "script-src 'self'",
   // Scalar injects its styles at run time.
@@ -36,7 +36,8 @@ const PAGE_CSP = [
   "worker-src 'self' blob:",
   "object-src 'none'",
   "base-uri 'none'",
-  "form-action 'self'",
+  // The portal button's POST ends at Keyhold's /portal (a redirect the form follows).
+  `form-action 'self' ${new URL(keyholdUrl).origin}`,
   "frame-ancestors 'none'",
 ].join("; ");
 
@@ -46,6 +47,7 @@ const SID = "example_sid";
 
 export function createExampleApp(options: ExampleOptions): Hono {
   const app = new Hono();
+  const csp = pageCsp(options.keyholdUrl);
   /** Signed-in browsers: a random session id → the portal access token (in memory, a demo). */
   const sessions = new Map<string, { accessToken: string; expiresAt: number }>();
   const keyhold = (path: string, body: unknown, token = options.rootKey) =>
@@ -58,7 +60,7 @@ export function createExampleApp(options: ExampleOptions): Hono {
 
   app.use("*", async (c, next) => {
     await next();
-    c.header("Content-Security-Policy", PAGE_CSP);
+    c.header("Content-Security-Policy", csp);
     c.header("Referrer-Policy", "no-referrer");
   });
 
@@ -66,7 +68,7 @@ export function createExampleApp(options: ExampleOptions): Hono {
     c.html(
       page(
         "Acme API",
-        `<main><h1>Acme API</h1><p>A tiny API whose keys Keyhold issues and verifies.</p>` +
+        `<main class="home"><h1>Acme API</h1><p>A tiny API whose keys Keyhold issues and verifies.</p>` +
           `<form method="post" action="/sign-in"><button type="submit">Sign in as ${options.externalId} and open the docs</button></form>` +
           `<form method="post" action="/portal"><button type="submit">Manage your keys in the Keyhold portal</button></form></main>`,
       ),
@@ -153,7 +155,7 @@ function file(c: { body: (text: string, status: 200, headers: Record<string, str
 }
 
 function page(title: string, body: string): string {
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${title}</title><link rel="stylesheet" href="/style.css"></head><body>${body}</body></html>`;
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${title}</title><link rel="icon" href="data:,"><link rel="stylesheet" href="/style.css"></head><body>${body}</body></html>`;
 }
 
 function openApiDocument(origin: string) {

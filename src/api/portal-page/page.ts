@@ -83,7 +83,7 @@ function shell(name: string, logoUrl: string | undefined, parts: { body: string;
   const back = parts.back ? `<a class="back" href="${attr(parts.back)}">← Back to ${esc(name)}</a>` : "";
   return [
     `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">`,
-    `<title>${esc(name)}: your API keys</title><link rel="stylesheet" href="${PORTAL_PAGE_PATH}/portal.css">`,
+    `<title>${esc(name)}: your API keys</title><link rel="icon" href="data:,"><link rel="stylesheet" href="${PORTAL_PAGE_PATH}/portal.css">`,
     parts.script ? `<script type="module" src="${PORTAL_PAGE_PATH}/portal.js"></script>` : "",
     `</head>${parts.body}<header class="bar">${logo}<h1>${esc(name)}</h1>${back}</header>`,
     `<main id="main">${parts.main}</main></body></html>`,
