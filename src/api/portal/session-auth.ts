@@ -14,7 +14,8 @@ import type { AppEnv } from "../env.ts";
  * rather than one Path=/ that every route of the origin would receive.
  */
 export const PORTAL_COOKIE = "portal_session";
-export const PORTAL_COOKIE_PATHS = ["/v2", "/portal"] as const;
+// /v2 last: clients that keep one Set-Cookie per response (the SDK's header record) keep the one the API routes read.
+export const PORTAL_COOKIE_PATHS = ["/portal", "/v2"] as const;
 const TOKEN_PREFIX = "pts_";
 
 /**
