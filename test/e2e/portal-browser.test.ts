@@ -100,9 +100,13 @@ describe.skipIf(!executablePath)("portal and playground in a real browser", () =
       await page.clock.install();
       page.on("dialog", (d) => void d.accept());
       await page.goto(`${urls.exampleUrl}/`);
+      const portalPage = page.waitForResponse((r) => r.url() === `${urls.keyholdUrl}/portal`);
       await page.getByRole("button", { name: "Manage your keys in the Keyhold portal" }).click();
       // The code was exchanged and dropped: the page's own address has none.
       await page.waitForURL(`${urls.keyholdUrl}/portal`);
+      const served = await portalPage;
+      expect(served.status()).toBe(200);
+      expect(await served.headerValue("content-security-policy")).toMatch(/^default-src 'none'; script-src 'self'; style-src 'self';/);
       expect(page.url()).toBe(`${urls.keyholdUrl}/portal`);
       await expect.poll(() => page.locator("#status").innerText(), { timeout: 15_000 }).toMatch(/^1 key\./);
       const card = page.locator("li.key").first();
@@ -116,6 +120,7 @@ describe.skipIf(!executablePath)("portal and playground in a real browser", () =
       await page.keyboard.press("Enter");
       const secret = card.locator("code.secret");
       await secret.waitFor();
+      expect(await card.locator("code.masked").isHidden()).toBe(true);
       const plaintext = await secret.innerText();
       expect(plaintext).toMatch(/^acme_\w+$/);
       if (!oldKey) oldKey = plaintext;
@@ -125,6 +130,7 @@ describe.skipIf(!executablePath)("portal and playground in a real browser", () =
       await page.screenshot({ path: join(ARTIFACTS, `portal-${width}-revealed.png`), fullPage: true });
       await page.clock.fastForward(31_000);
       await expect.poll(() => secret.count()).toBe(0);
+      expect(await card.locator("code.masked").isVisible()).toBe(true);
       expect(await card.innerText()).not.toContain(plaintext);
 
       if (width === 1280) {
