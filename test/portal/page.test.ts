@@ -64,6 +64,20 @@ forEachDatabase(
       }
     });
 
+    test("a branding logo (a data: URL or a same-origin path) is the page's image; none, no image", async () => {
+      const world = await portalWorld(h());
+      const page = async () => {
+        const code = await mintCode(h(), world.ws.rootKey, world.portalId, "alice", ["keys:read"]);
+        return (await get("/portal", { Cookie: cookieOf(await get(`/portal?code=${encodeURIComponent(code)}`)) })).text();
+      };
+      expect(await page()).not.toContain("<img");
+      const logoUrl = "data:image/png;base64,iVBORw0KGgo=";
+      expect((await h().post("/v2/portal.updatePortal", { portalId: world.portalId, branding: { logoUrl } }, world.ws.rootKey)).status).toBe(200);
+      expect(await page()).toContain(`<img class="logo" src="${logoUrl}" alt="" width="32" height="32">`);
+      expect((await h().post("/v2/portal.updatePortal", { portalId: world.portalId, branding: { logoUrl: "/assets/logo.svg" } }, world.ws.rootKey)).status).toBe(200);
+      expect(await page()).toContain('src="/assets/logo.svg"');
+    });
+
     test("names in the page are escaped", async () => {
       const ws = await h().workspace();
       const apiId = await h().createApi(ws);
