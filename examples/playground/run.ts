@@ -24,11 +24,14 @@ mkdirSync(join(root, ".keyhold-example"), { recursive: true });
 const dataDir = mkdtempSync(join(root, ".keyhold-example", "run-"));
 let keyhold: ChildProcess | undefined;
 let server: ReturnType<typeof serve> | undefined;
-let stopping = false;
+let stopping: Promise<never> | undefined;
 
-async function stop(code: number): Promise<never> {
-  if (!stopping) {
-    stopping = true;
+/**
+ * Stops both and deletes the data, once: a second signal (npm forwards Ctrl-C to its child, which
+ * already got it from the terminal) waits for the same stop instead of exiting half-way.
+ */
+function stop(code: number): Promise<never> {
+  return (stopping ??= (async () => {
     await new Promise<void>((resolve) => {
       if (!server) return resolve();
       server.close(() => resolve());
@@ -43,8 +46,8 @@ async function stop(code: number): Promise<never> {
       clearTimeout(timer);
     }
     rmSync(dataDir, { recursive: true, force: true });
-  }
-  process.exit(code);
+    process.exit(code);
+  })());
 }
 process.on("SIGINT", () => void stop(0));
 process.on("SIGTERM", () => void stop(0));
@@ -55,7 +58,7 @@ async function startKeyhold(): Promise<string> {
   keyhold = spawn(process.execPath, [join(root, "bin/keyhold.mjs"), "serve"], { cwd: root, env, stdio: ["ignore", "pipe", "inherit"] });
   let stdout = "";
   keyhold.stdout!.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-  keyhold.once("exit", (code) => !stopping && (console.error(`keyhold exited (${code})`), void stop(1)));
+  keyhold.once("exit", (code) => stopping ?? (console.error(`keyhold exited (${code})`), void stop(1)));
   for (const started = Date.now(); Date.now() - started < 60_000; await new Promise((r) => setTimeout(r, 200))) {
     const live = await fetch(`${keyholdUrl}/v1/liveness`).then((r) => r.ok, () => false);
     const rootKey = stdout.match(/kh_root_[A-Za-z0-9]+/)?.[0];
