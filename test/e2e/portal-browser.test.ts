@@ -165,6 +165,17 @@ describe.skipIf(!executablePath)("portal and playground in a real browser", () =
     expect(res.headers.get("content-security-policy")).toMatch(/^default-src 'none'; script-src 'self'; style-src 'self'/);
   });
 
+  test("a used or made-up link is a page that says so, at 360 px", async () => {
+    const page = await newPage(360);
+    const res = await page.goto(`${urls.keyholdUrl}/portal?code=made-up`);
+    expect(res!.status()).toBe(401);
+    expect(page.url()).toBe(`${urls.keyholdUrl}/portal?code=made-up`);
+    const alert = page.getByRole("alert");
+    expect(await alert.innerText()).toMatch(/This portal link cannot be used[\s\S]*invalid, expired or already used[\s\S]*open the portal again/);
+    await page.screenshot({ path: join(ARTIFACTS, "portal-360-error.png") });
+    await page.close();
+  });
+
   test("SIGTERM stops Keyhold and the example and deletes the throwaway data", async () => {
     example.kill("SIGTERM");
     expect(await exited).toBe(0);
