@@ -6,6 +6,9 @@
  * "Cloudflare Workers" and wrangler.toml.
  */
 import scalarScript from "@scalar/api-reference/browser/standalone.js"; // a Text module (wrangler.toml rules)
+import playgroundScript from "./api/portal-page/assets/playground.js"; // Text modules too
+import portalStyles from "./api/portal-page/assets/portal.css";
+import portalScript from "./api/portal-page/assets/portal.js";
 import { drizzle } from "drizzle-orm/postgres-js";
 import pino, { type Logger } from "pino";
 import postgres from "postgres";
@@ -73,6 +76,7 @@ export default {
         analytics,
         metricsToken: env.METRICS_TOKEN ?? null,
         apiReferenceScript: async () => scalarScript,
+        portalAssets: async (name) => ({ "portal.js": portalScript, "portal.css": portalStyles, "playground.js": playgroundScript })[name],
       });
       const response = await app.fetch(request);
       ended = analytics.close();

@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import pino from "pino";
 import { afterAll, beforeAll, describe, inject } from "vitest";
 import { createApp } from "../src/api/app.ts";
+import { portalAssetFiles } from "../src/api/portal-page/asset-files.ts";
 import type { Deps } from "../src/api/env.ts";
 import { insertRootKey } from "../src/auth/root-keys.ts";
 import { sql } from "drizzle-orm";
@@ -217,7 +218,7 @@ async function instance(
   // Likewise the verification counts: written when a test calls deps.analytics.flush().
   const analytics = new VerificationRecorder(handle.db, logger, { ...RECORDER_DEFAULTS, flushEveryMs: null });
   // In process every request comes from the one "unknown" client: the bad-root-key limit is tested over a real listener instead.
-  const deps: Deps = { db: handle.db, vault: options.vault ?? null, logger, verifyCache, rootKeyCache, namespaceCache, policyCache, importedPrefixes: imports.registry, lastUsed, analytics, rootKeyFailureLimit: false };
+  const deps: Deps = { db: handle.db, vault: options.vault ?? null, logger, verifyCache, rootKeyCache, namespaceCache, policyCache, importedPrefixes: imports.registry, lastUsed, analytics, rootKeyFailureLimit: false, portalAssets: portalAssetFiles };
   const closeFirst = { ...handle, close: async () => (await lastUsed.close(), await analytics.close(), await unsubscribe(), await unsubscribeRootKeys(), await unsubscribeRatelimits(), await unsubscribePolicies(), await imports.close(), await handle.close()) };
   const harness = new Harness(kind, closeFirst, deps, drop);
   harness.target = target;

@@ -3,6 +3,7 @@ import { ERRORS_DOC_PATH, errorsPage } from "../error-docs.ts";
 import { createApiMetrics } from "../metrics/api-metrics.ts";
 import { observeVaultClient } from "../vault-client/observed-vault-client.ts";
 import { registerApiReference } from "./docs/api-reference.ts";
+import { registerPortalPage } from "./portal-page/page.ts";
 import type { AppEnv, Deps } from "./env.ts";
 import { errorResponse, handleError, validationHook } from "./errors.ts";
 import { limitBody } from "./middleware/body-limit.ts";
@@ -143,6 +144,7 @@ export function createApp(appDeps: Deps): OpenAPIHono<AppEnv> {
   registerRootQuorumRoutes(app, rules);
   deps.self = app;
   registerApiReference(app, appDeps.apiReferenceScript);
+  registerPortalPage(app, appDeps.portalAssets);
   app.get(ERRORS_DOC_PATH, errorsPage);
   app.notFound((c) => errorResponse(c, "NOT_FOUND", `No route ${c.req.method} ${c.req.path}.`));
   app.onError(handleError);

@@ -2,6 +2,7 @@ import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { Logger } from "pino";
 import type { Database } from "../db/client.ts";
 import type { ScriptSource } from "./docs/api-reference.ts";
+import type { PortalAssetSource } from "./portal-page/assets.ts";
 import type { ApiMetrics } from "../metrics/api-metrics.ts";
 import type { VerifyCache } from "../keys/verify-cache.ts";
 import type { ImportedPrefixRegistry } from "../keys/imported-prefixes.ts";
@@ -50,6 +51,8 @@ export interface Deps {
   self?: { fetch(request: Request, env: unknown): Response | Promise<Response> };
   /** Scalar's browser script for GET /docs; unset: /docs answers 503 (see src/api/docs/). */
   apiReferenceScript?: ScriptSource;
+  /** The hosted portal page's browser files (src/api/portal-page/assets/); unset: those files are 404s. */
+  portalAssets?: PortalAssetSource;
 }
 
 export interface AppEnv {

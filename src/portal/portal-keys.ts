@@ -30,30 +30,34 @@ export async function listPortalKeys(
   db: Database,
   vault: VaultClient | null,
   session: PortalSession,
-  input: { limit?: number; cursor?: string },
+  input: { limit?: number; cursor?: string; apiId?: string },
 ): Promise<{ keys: KeyView[]; cursor?: string }> {
   requireScope(session, "keys:read");
+  // `apiId` keeps one of the portal's APIs (a playground wants the key of the API it documents);
+  // any other API is a 404 like a missing one.
+  if (input.apiId !== undefined && !session.apiIds.includes(input.apiId)) throw notFound("api");
+  const apiIds = input.apiId !== undefined ? [input.apiId] : session.apiIds;
   let limit = input.limit ?? MAX_LIST_LIMIT;
-  const [fromApi, fromKey] = parseCursor(session, input.cursor);
+  const [fromApi, fromKey] = parseCursor(apiIds, input.cursor);
   const out: KeyView[] = [];
-  for (let i = session.apiIds.indexOf(fromApi ?? session.apiIds[0]!); i >= 0 && i < session.apiIds.length; i++) {
-    const apiId = session.apiIds[i]!;
+  for (let i = apiIds.indexOf(fromApi ?? apiIds[0]!); i >= 0 && i < apiIds.length; i++) {
+    const apiId = apiIds[i]!;
     const cursor = apiId === fromApi && fromKey ? fromKey : undefined;
     const page = await listKeys(db, vault, session.ctx, { apiId, limit, cursor, ownerId: session.externalId });
     out.push(...page.keys);
     limit -= page.keys.length;
     if (page.cursor !== undefined) return { keys: out, cursor: `${apiId}:${page.cursor}` };
-    const next = session.apiIds[i + 1];
+    const next = apiIds[i + 1];
     if (limit <= 0 && next !== undefined) return { keys: out, cursor: `${next}:` };
   }
   return { keys: out };
 }
 
-function parseCursor(session: PortalSession, cursor: string | undefined): [string | undefined, string | undefined] {
+function parseCursor(apiIds: readonly string[], cursor: string | undefined): [string | undefined, string | undefined] {
   if (cursor === undefined) return [undefined, undefined];
   const at = cursor.indexOf(":");
   const apiId = cursor.slice(0, at);
-  if (at < 0 || !session.apiIds.includes(apiId)) throw new KeyholdError("BAD_REQUEST", "cursor is not one this portal session answered.");
+  if (at < 0 || !apiIds.includes(apiId)) throw new KeyholdError("BAD_REQUEST", "cursor is not one this portal session answered.");
   return [apiId, cursor.slice(at + 1) || undefined];
 }
 

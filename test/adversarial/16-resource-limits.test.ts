@@ -24,6 +24,10 @@ const NOT_OPERATIONS: Record<string, string> = {
   "/docs/scalar.js": "the API reference page's script",
   "/docs/errors": "the error codes page (HTML), the `docs` link of error bodies",
   "/metrics": "Prometheus scrape endpoint (text exposition, METRICS_TOKEN), not a client API",
+  "/portal": "the hosted portal page (HTML; its calls are the documented /v2/portal.* routes)",
+  "/portal/portal.js": "the portal page's script",
+  "/portal/portal.css": "the portal page's styles",
+  "/portal/playground.js": "the playground module for providers' docs pages (README: Portal and playgrounds)",
 };
 
 interface Answer {

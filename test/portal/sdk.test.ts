@@ -34,6 +34,8 @@ forEachDatabase(
       expect(cookie).toContain(`portal_session=${portalSession}`);
       expect(cookie).toMatch(/HttpOnly/);
       expect(cookie).toMatch(/SameSite=Strict/);
+      // The SDK keeps one Set-Cookie of the two (its headers are a record): the /v2 one, set last; the /portal one is
+      // checked over HTTP in sessions.test.ts.
       expect(cookie).toMatch(/Path=\/v2/);
       // Once only.
       expect(await failure(unkey.portal.exchangeCode({ code }))).toBeInstanceOf(errors.UnauthorizedErrorResponse);

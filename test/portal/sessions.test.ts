@@ -46,20 +46,28 @@ forEachDatabase(
       expect(await h().db.select().from(portalSessions).where(eq(portalSessions.workspaceId, world.ws.workspaceId))).toHaveLength(2);
     });
 
-    test("the cookie is HttpOnly, SameSite=Strict, Path=/v2, and Secure off loopback", async () => {
+    test("the cookie is HttpOnly, SameSite=Strict, set for Path=/v2 and Path=/portal only, and Secure off loopback", async () => {
       const world = await portalWorld(h());
       const exchange = async (origin: string) => {
         const code = await mintCode(h(), world.ws.rootKey, world.portalId, "alice");
         const res = await h().app.request(`${origin}/v2/portal.exchangeCode`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ code }) });
         expect(res.status).toBe(200);
-        return res.headers.get("set-cookie")!;
+        return res.headers.getSetCookie();
       };
       const remote = await exchange("https://keys.example.com");
-      expect(remote).toMatch(/^portal_session=pts_[\w-]+;/);
-      for (const flag of ["HttpOnly", "SameSite=Strict", "Path=/v2", "Secure", "Expires="]) expect(remote).toContain(flag);
+      expect(remote).toHaveLength(2);
+      const token = remote[0]!.match(/^portal_session=(pts_[\w-]+);/)?.[1];
+      expect(token).toBeDefined();
+      expect(remote.map((cookie) => cookie.match(/Path=([^;]+)/)?.[1]).sort()).toEqual(["/portal", "/v2"]);
+      for (const cookie of remote) {
+        expect(cookie.startsWith(`portal_session=${token};`)).toBe(true);
+        for (const flag of ["HttpOnly", "SameSite=Strict", "Secure", "Expires="]) expect(cookie).toContain(flag);
+      }
       const local = await exchange("http://127.0.0.1:8080");
-      expect(local).toContain("HttpOnly");
-      expect(local).not.toContain("Secure");
+      for (const cookie of local) {
+        expect(cookie).toContain("HttpOnly");
+        expect(cookie).not.toContain("Secure");
+      }
     });
 
     test("a cookie-authenticated call from another origin is refused; same origin and bearer calls are not", async () => {

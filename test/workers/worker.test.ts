@@ -43,6 +43,8 @@ test("wrangler deploy --dry-run bundles the Worker offline, without PGlite or No
   expect([...nodeImports].sort()).toEqual(["node:buffer", "node:events", "node:stream"]);
   // Scalar's script travels as a text module beside the Worker.
   expect(code).toMatch(/import \w+ from "\.\/[0-9a-f]+-standalone\.js"/);
+  // So do the hosted portal page's files.
+  for (const name of ["portal\\.js", "portal\\.css", "playground\\.js"]) expect(code).toMatch(new RegExp(`import \\w+ from "\\./[0-9a-f]+-${name}"`));
 }, 150_000);
 
 const postgresUrl = inject("postgresUrl");
@@ -109,5 +111,6 @@ describe.skipIf(!postgresUrl)("wrangler dev (local workerd) against PostgreSQL",
     expect(docs.status).toBe(200);
     const src = (await docs.text()).match(/<script src="([^"]+)"/)![1]!;
     expect((await fetch(`${worker.url}${src}`)).headers.get("Cache-Control")).toContain("immutable");
+    for (const name of ["portal.js", "portal.css", "playground.js"]) expect((await fetch(`${worker.url}/portal/${name}`)).status, name).toBe(200);
   }, 150_000);
 });

@@ -25,10 +25,10 @@ const SESSION = " Authenticated by the portal session: the `portal_session` cook
 const listRoute = v2Route({
   operation: "portal.listKeys",
   summary: "List the end user's keys",
-  description: `The session identity's keys in the portal's APIs, a page at a time; \`pagination.cursor\` continues while \`hasMore\`.${SESSION}\n\nScope: \`keys:read\`.`,
+  description: `The session identity's keys in the portal's APIs, a page at a time; \`pagination.cursor\` continues while \`hasMore\`. \`apiId\` (Keyhold's) keeps one of the portal's APIs (404 for any other).${SESSION}\n\nScope: \`keys:read\`.`,
   permissions: [],
   access: portalSessionRequired("keys:read"),
-  request: z.object({ limit: z.number().int().min(1).max(MAX_LIST_LIMIT).optional(), cursor: text(600).optional() }),
+  request: z.object({ limit: z.number().int().min(1).max(MAX_LIST_LIMIT).optional(), cursor: text(600).optional(), apiId: id("api_1234").optional() }),
   data: z.array(keyResponseData),
   list: true,
 });

@@ -8,11 +8,14 @@ import type { AppEnv } from "../env.ts";
 /**
  * How a portal session reaches its routes: the `portal_session` cookie exchangeCode sets (for
  * the browser), or the access token as a bearer (for servers and scripts). The cookie is
- * HttpOnly, SameSite=Strict and limited to `/v2` (cookie paths cannot name `/v2/portal.*`
- * alone; other `/v2` routes ignore it), Secure unless the page is on loopback.
+ * HttpOnly, SameSite=Strict, Secure unless the page is on loopback, and set twice with the
+ * same value: Path=/v2 for the page's calls (cookie paths cannot name `/v2/portal.*` alone;
+ * other `/v2` routes ignore it) and Path=/portal for the hosted page itself. Two narrow paths
+ * rather than one Path=/ that every route of the origin would receive.
  */
 export const PORTAL_COOKIE = "portal_session";
-export const PORTAL_COOKIE_PATH = "/v2";
+// /v2 last: clients that keep one Set-Cookie per response (the SDK's header record) keep the one the API routes read.
+export const PORTAL_COOKIE_PATHS = ["/portal", "/v2"] as const;
 const TOKEN_PREFIX = "pts_";
 
 /**
@@ -57,11 +60,6 @@ export function isLoopback(hostname: string): boolean {
 }
 
 export function setSessionCookie(c: Context<AppEnv>, accessToken: string, expiresAt: number): void {
-  setCookie(c, PORTAL_COOKIE, accessToken, {
-    httpOnly: true,
-    sameSite: "Strict",
-    path: PORTAL_COOKIE_PATH,
-    secure: !isLoopback(new URL(c.req.url).hostname),
-    expires: new Date(expiresAt),
-  });
+  const secure = !isLoopback(new URL(c.req.url).hostname);
+  for (const path of PORTAL_COOKIE_PATHS) setCookie(c, PORTAL_COOKIE, accessToken, { httpOnly: true, sameSite: "Strict", path, secure, expires: new Date(expiresAt) });
 }

@@ -52,7 +52,7 @@ const exchangeRoute = v2Route({
   summary: "Exchange a portal code",
   description:
     `Exchanges a code from portal.createSession for the session's access token, valid for ${PORTAL_SESSION_TTL_MS / 60_000} minutes, and sets it as the ` +
-    "`portal_session` cookie (HttpOnly, SameSite=Strict, Path=/v2, Secure unless on loopback). A code works once; an unknown, expired or used one is a 401. No root key: the code is the credential.",
+    "`portal_session` cookie (HttpOnly, SameSite=Strict, Secure unless on loopback; twice, Path=/v2 for the portal calls and Path=/portal for the hosted page). A code works once; an unknown, expired or used one is a 401. No root key: the code is the credential.",
   permissions: [],
   access: publicRoute(),
   request: z.object({ code: text(256) }),
