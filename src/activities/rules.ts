@@ -6,9 +6,12 @@ import { type PolicyDeps, loadCompiledPolicies } from "../policies/policies.ts";
 import type { CustodyRules } from "./activities.ts";
 import { rootQuorumOf } from "./store.ts";
 
+/** What a policy sees of a user. */
+const policyUser = { id: users.id, name: users.name, email: users.email, tags: users.tags };
+
 const findOneUser = preparedPerHandle((db) =>
   db
-    .select({ id: users.id, name: users.name, email: users.email, tags: users.tags })
+    .select(policyUser)
     .from(users)
     .where(and(eq(users.workspaceId, sql.placeholder("workspaceId")), eq(users.id, sql.placeholder("id")), isNull(users.deletedAt)))
     .prepare("keyhold_policy_user"),
@@ -30,7 +33,7 @@ export function custodyRules(deps: Pick<PolicyDeps, "policyCache">): CustodyRule
       // The initiator alone: what every admission with policies asks for.
       if (ids.length === 1) return findOneUser(db).execute({ workspaceId, id: ids[0] });
       return db
-        .select({ id: users.id, name: users.name, email: users.email, tags: users.tags })
+        .select(policyUser)
         .from(users)
         .where(and(eq(users.workspaceId, workspaceId), inArray(users.id, [...new Set(ids)]), isNull(users.deletedAt)));
     },

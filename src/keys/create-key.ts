@@ -23,7 +23,7 @@ export interface CreateKeyInput extends KeySettings {
 }
 
 const keyRow = insertJsonRows(keys, "row");
-/** Named the same for any key: `keyhold_insert_key`, `keyhold_insert_recoverable_key`. */
+/** What the insert checks of the API beyond its being live in the workspace. */
 const apiCheck = { plain: sql``, recoverable: sql` and recovery_enabled for share` };
 
 /**
@@ -59,21 +59,23 @@ export async function createKey(
   // not read the API first: its one statement checks it (one round trip of three). Every other
   // case reads it, so that a missing API and a missing permission answer as they always have.
   const fast = !spec.recoverable && isOneStatement(spec) && hasPermission(ctx.permissions, apiPermission(input.apiId, "create_key"));
-  const api = fast ? { id: input.apiId } : await findApi(db, ctx.workspaceId, input.apiId);
-  if (!fast) requireIssueRights(ctx, api as ApiRow, spec.recoverable);
+  const api = fast ? { id: input.apiId } : await findIssuableApi(db, ctx, input.apiId, spec.recoverable);
   return issueKey(db, vault, ctx, { ...spec, api });
 }
 
 /**
- * What making a key in `api` takes: `create_key`, and for a recoverable key `encrypt_key` and
- * recovery switched on (412 otherwise). createKey, rerollKey and migrateKeys all check it.
+ * The API to make a key in, and what that takes: the API live in the workspace (404), then
+ * `create_key`, and for a recoverable key `encrypt_key` and recovery switched on (412
+ * otherwise). createKey, rerollKey and migrateKeys all check it.
  */
-export function requireIssueRights(ctx: RootKeyContext, api: ApiRow, recoverable: boolean): void {
+export async function findIssuableApi(db: Database, ctx: RootKeyContext, apiId: string, recoverable: boolean): Promise<ApiRow> {
+  const api = await findApi(db, ctx.workspaceId, apiId);
   requirePermission(ctx, apiPermission(api.id, "create_key"));
   if (recoverable) {
     requirePermission(ctx, apiPermission(api.id, "encrypt_key"));
     if (!api.recoveryEnabled) throw recoveryOff();
   }
+  return api;
 }
 
 /** The rules on a new key's settings beyond their single fields (settingsToColumns checks the rest). */
@@ -88,7 +90,7 @@ export function checkNewKeySettings(input: { prefix?: string; refill?: KeySettin
 
 /** A key to issue: its settings as columns (checked by the caller), names, and how its secret is made. */
 export interface NewKey {
-  /** Checked by the caller (findApi, requireIssueRights), or by the insert itself (isOneStatement). */
+  /** Checked by the caller (findIssuableApi), or by the insert itself (isOneStatement). */
   api: Pick<ApiRow, "id">;
   columns: KeyColumns;
   names: { permissions?: string[]; roles?: string[] };

@@ -1,13 +1,13 @@
 import { bytesToHex } from "@noble/hashes/utils.js";
 import { base64 } from "@scure/base";
-import { type ApiRow, findApi } from "../apis/apis.ts";
+import type { ApiRow } from "../apis/apis.ts";
 import type { RootKeyContext } from "../auth/root-key-auth.ts";
 import type { Database } from "../db/client.ts";
 import { importedKeyPrefixes, keys } from "../db/schema.ts";
 import { KeyholdError } from "../errors.ts";
 import { newId } from "../ids.ts";
 import { ensureIdentities } from "../identities/identities.ts";
-import { checkNewKeySettings, requireIssueRights } from "./create-key.ts";
+import { checkNewKeySettings, findIssuableApi } from "./create-key.ts";
 import { type KeyColumns, type KeySettings, insertKeyNames, settingsToColumns } from "./key-settings.ts";
 
 /**
@@ -82,9 +82,7 @@ export async function migrateKeys(db: Database, ctx: RootKeyContext, input: Migr
   }
   const apis = new Map<string, ApiRow>();
   for (const apiId of new Set(input.keys.map((k) => k.apiId))) {
-    const api = await findApi(db, ctx.workspaceId, apiId);
-    requireIssueRights(ctx, api, false);
-    apis.set(apiId, api);
+    apis.set(apiId, await findIssuableApi(db, ctx, apiId, false));
   }
   const normalize = isMigrationId(input.migrationId) ? MIGRATIONS[input.migrationId] : null;
   if (!normalize) throw new KeyholdError("NOT_FOUND", `The migration ${input.migrationId} does not exist; Keyhold's are ${Object.keys(MIGRATIONS).join(" and ")}.`);

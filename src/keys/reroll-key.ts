@@ -1,11 +1,10 @@
 import { and, eq, isNull, sql } from "drizzle-orm";
-import { findApi } from "../apis/apis.ts";
 import type { RootKeyContext } from "../auth/root-key-auth.ts";
 import type { Database } from "../db/client.ts";
 import { keys } from "../db/schema.ts";
 import { notFound } from "../errors.ts";
 import type { VaultClient } from "../vault-client/vault-client.ts";
-import { issueKey, requireIssueRights } from "./create-key.ts";
+import { findIssuableApi, issueKey } from "./create-key.ts";
 import { prefixOfStart } from "./key-format.ts";
 import { replaceRatelimits } from "./key-ratelimits.ts";
 import type { KeyColumns } from "./key-settings.ts";
@@ -31,9 +30,8 @@ export async function rerollKey(
   input: { keyId: string; expiration: number },
 ): Promise<{ keyId: string; key: string }> {
   const old = await findKeyAndNames(db, ctx.workspaceId, input.keyId);
-  const api = await findApi(db, ctx.workspaceId, old.apiId);
   const recoverable = old.encrypted !== null;
-  requireIssueRights(ctx, api, recoverable);
+  const api = await findIssuableApi(db, ctx, old.apiId, recoverable);
   return issueKey(
     db,
     vault,

@@ -23,7 +23,7 @@ import { type PortalScope, type ScopedApi, isPortalScope, scopePermissions, sess
 export const PORTAL_CODE_TTL_MS = 5 * 60 * 1000;
 /** How long an access token lasts once exchanged. */
 export const PORTAL_SESSION_TTL_MS = 60 * 60 * 1000;
-/** Where the portal page answers (the hosted page comes later: the URL is the contract already). */
+/** Where the hosted portal page answers (src/api/portal-page/): a session's URL leads there with its code. */
 export const PORTAL_PAGE_PATH = "/portal";
 
 export interface CreateSessionInput {

@@ -18,8 +18,10 @@ import { PORTAL_CSP } from "./csp.ts";
  */
 export function registerPortalPage(app: App, assets: PortalAssetSource | undefined): void {
   for (const name of Object.keys(PORTAL_ASSETS) as PortalAssetName[]) {
+    // Read once, as /docs reads Scalar's script: a public route must not cost a file read per request.
+    let loaded: Promise<string | null> | undefined;
     app.get(`${PORTAL_PAGE_PATH}/${name}`, async (c) => {
-      const text = (await assets?.(name)) ?? null;
+      const text = await (loaded ??= assets?.(name) ?? Promise.resolve(null));
       if (text === null) return c.text(`${name} is not bundled with this Keyhold.`, 404);
       c.header("Content-Type", PORTAL_ASSETS[name]);
       c.header("Cache-Control", "public, max-age=300");
