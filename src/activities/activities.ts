@@ -8,7 +8,7 @@ import { newId } from "../ids.ts";
 import { type ActivityKind, type ActivityTarget, activityKind } from "./catalog.ts";
 import { type PolicyVerdict, decide } from "./decide.ts";
 import type { PolicyInput, PolicyUser } from "../policies/engine.ts";
-import { resolveTargets } from "./targets.ts";
+import { type Targets, resolveTargets } from "./targets.ts";
 import { recordAudit } from "../audit/append.ts";
 import type { ActivityRecordWriter } from "./record-writer.ts";
 import { jsonbSafe } from "../db/jsonb-safe.ts";
@@ -41,6 +41,10 @@ export const APPROVE_ACTIVITY = "custody.*.approve_activity";
 export interface CustodyRules {
   policies(db: Database, workspaceId: string): Promise<WorkspacePolicies>;
   quorum(db: Database, workspaceId: string): Promise<RootQuorum>;
+  /** The initiator of an admission, and what it names: may be served from memory. */
+  initiator(db: Database, workspaceId: string, userId: string): Promise<PolicyUser | undefined>;
+  targets(db: Database, workspaceId: string, target: ActivityTarget): Promise<Targets>;
+  /** Users as they are now (approvals). */
   users(db: Database, workspaceId: string, userIds: readonly string[]): Promise<PolicyUser[]>;
 }
 
@@ -84,7 +88,7 @@ export async function admitActivity(db: Database, rules: CustodyRules, request: 
   const [quorum, policies] = await Promise.all([rules.quorum(db, ctx.workspaceId), policiesFor(db, rules, kind, ctx.workspaceId)]);
   if (policies.count === 0 && quorum.threshold <= 1) return { decision: { run: true }, params, digest, declared, target: {} };
   const userId = ctx.userId;
-  const [targets, [user]] = await Promise.all([resolveTargets(db, ctx.workspaceId, declared), rules.users(db, ctx.workspaceId, [userId])]);
+  const [targets, user] = await Promise.all([rules.targets(db, ctx.workspaceId, declared), rules.initiator(db, ctx.workspaceId, userId)]);
   const initiator = user ?? { id: userId, name: "", email: null, tags: [] };
   const verdict = policies.evaluate({ activity: { type: kind.type, params }, ...targets, user: initiator, approvers: [initiator] });
   const decision = decide({ verdict, quorum, rootGuarded: kind.rootGuarded === true, initiatorUserId: userId, approverUserIds: [userId] });

@@ -5,6 +5,7 @@ import { evaluatePolicies } from "../policies/engine.ts";
 import { type PolicyDeps, loadCompiledPolicies } from "../policies/policies.ts";
 import type { CustodyRules } from "./activities.ts";
 import { rootQuorumOf } from "./store.ts";
+import { resolveTargets } from "./targets.ts";
 
 /** What a policy sees of a user. */
 const policyUser = { id: users.id, name: users.name, email: users.email, tags: users.tags };
@@ -17,7 +18,11 @@ const findOneUser = preparedPerHandle((db) =>
     .prepare("keyhold_policy_user"),
 );
 
-/** What the activity layer consults about a workspace: its policies and root quorum (cached, src/policies/policy-cache.ts) and its users (src/users/). */
+/**
+ * What the activity layer consults about a workspace: its policies and root quorum, and for an
+ * admission its initiator and the API it names (cached, src/policies/policy-cache.ts), and its
+ * users (read each time: approvals weigh them as they are now).
+ */
 export function custodyRules(deps: Pick<PolicyDeps, "policyCache">): CustodyRules {
   return {
     policies: async (db, workspaceId) => {
@@ -28,10 +33,13 @@ export function custodyRules(deps: Pick<PolicyDeps, "policyCache">): CustodyRule
       const load = () => rootQuorumOf(db, workspaceId);
       return deps.policyCache ? deps.policyCache.findQuorum(workspaceId, load) : load();
     },
+    initiator: (db, workspaceId, userId) => {
+      const read = async () => (await findOneUser(db).execute({ workspaceId, id: userId }))[0];
+      return deps.policyCache ? deps.policyCache.findFact(workspaceId, `user:${userId}`, read) : read();
+    },
+    targets: (db, workspaceId, target) => resolveTargets(db, workspaceId, target, deps.policyCache),
     users: async (db, workspaceId, ids) => {
       if (ids.length === 0) return [];
-      // The initiator alone: what every admission with policies asks for.
-      if (ids.length === 1) return findOneUser(db).execute({ workspaceId, id: ids[0] });
       return db
         .select(policyUser)
         .from(users)

@@ -7,11 +7,17 @@ import type { ActivityTarget } from "./catalog.ts";
 
 export type Targets = Required<Pick<PolicyInput, "api" | "key" | "escrow_key">>;
 
+/** Where an admission may find an API it read before (src/policies/policy-cache.ts). */
+export interface KnownFacts {
+  findFact<T extends object>(workspaceId: string, fact: string, load: () => Promise<T | undefined>): Promise<T | undefined>;
+}
+
 /**
  * The api, key and escrow key an activity names, read in its workspace only: another workspace's id is
- * absent here, and the route itself then answers 404 as it always did.
+ * absent here, and the route itself then answers 404 as it always did. With `facts`, a known API
+ * is not read again (an admission's API rarely changes; approvals read it fresh).
  */
-export async function resolveTargets(db: Database, workspaceId: string, target: ActivityTarget): Promise<Targets> {
+export async function resolveTargets(db: Database, workspaceId: string, target: ActivityTarget, facts?: KnownFacts | null): Promise<Targets> {
   const out: Targets = { api: null, key: null, escrow_key: null };
   if (target.keyId !== undefined) {
     const [row] = await findKey(db).execute({ workspaceId, id: target.keyId });
@@ -19,8 +25,8 @@ export async function resolveTargets(db: Database, workspaceId: string, target: 
   }
   const apiId = target.apiId ?? out.key?.apiId;
   if (apiId !== undefined) {
-    const [row] = await findApi(db).execute({ workspaceId, id: apiId });
-    if (row) out.api = row;
+    const read = async () => (await findApi(db).execute({ workspaceId, id: apiId }))[0];
+    out.api = (await (facts ? facts.findFact(workspaceId, `api:${apiId}`, read) : read())) ?? null;
   }
   if (target.escrowKeyId !== undefined) {
     const [row] = await findEscrowKey(db).execute({ workspaceId, id: target.escrowKeyId });

@@ -14,6 +14,9 @@ export interface PolicyCacheOptions {
   ttlMs: number;
 }
 
+/** Most APIs and users kept per workspace by findFact. */
+export const MAX_FACTS_PER_WORKSPACE = 64;
+
 export const POLICY_CACHE_DEFAULTS: PolicyCacheOptions = { maxWorkspaces: 10_000, maxSourceChars: 8 * 1024 * 1024, ttlMs: 60_000 };
 
 export interface CachedPolicies {
@@ -37,6 +40,13 @@ export class PolicyCache {
    * same channel), same forgetting.
    */
   private readonly quorums: LRUCache<string, { userIds: string[]; threshold: number }>;
+  /**
+   * What policies read of an activity's API and initiator (src/activities/rules.ts), per
+   * workspace: the two reads every admission in a workspace with policies made. Forgotten with
+   * the workspace's policies: drizzle/0017 announces changes of APIs and users on the same
+   * channel, and this instance forgets its own writes (src/api/middleware/forget-changed.ts).
+   */
+  private readonly facts: LRUCache<string, Map<string, unknown>>;
   /** Bumped by every forget: a load that began before it must not store what it read. */
   private generation = 0;
 
@@ -48,6 +58,26 @@ export class PolicyCache {
       ttl: options.ttlMs,
     });
     this.quorums = new LRUCache({ max: options.maxWorkspaces, ttl: options.ttlMs });
+    this.facts = new LRUCache({ max: Math.max(1, Math.floor(options.maxWorkspaces / 10)), ttl: options.ttlMs });
+  }
+
+  /**
+   * One fact of the workspace (`api:<id>`, `user:<id>`), else `load`'s, kept when it found one
+   * and nothing changed meanwhile. Misses are not kept: a record created later must be seen.
+   * At most MAX_FACTS_PER_WORKSPACE per workspace (beyond, its facts start afresh), so a
+   * workspace with many APIs costs reads, not memory.
+   */
+  async findFact<T extends object>(workspaceId: string, fact: string, load: () => Promise<T | undefined>): Promise<T | undefined> {
+    const known = this.facts.get(workspaceId)?.get(fact);
+    if (known !== undefined) return known as T;
+    const generation = this.generation;
+    const loaded = await load();
+    if (loaded === undefined || generation !== this.generation) return loaded;
+    let facts = this.facts.get(workspaceId);
+    if (!facts) this.facts.set(workspaceId, (facts = new Map()));
+    if (facts.size >= MAX_FACTS_PER_WORKSPACE) facts.clear();
+    facts.set(fact, loaded);
+    return loaded;
   }
 
   /** The workspace's root quorum, cached like its policies. */
@@ -79,12 +109,14 @@ export class PolicyCache {
     this.generation++;
     this.entries.delete(workspaceId);
     this.quorums.delete(workspaceId);
+    this.facts.delete(workspaceId);
   }
 
   clear(): void {
     this.generation++;
     this.entries.clear();
     this.quorums.clear();
+    this.facts.clear();
   }
 
   get size(): number {

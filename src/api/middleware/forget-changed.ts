@@ -3,7 +3,7 @@ import type { AppEnv } from "../env.ts";
 
 /**
  * After a write, this instance's caches forget what it changed, at once; other instances
- * hear it from the database's change notices (drizzle/0001, 0002), a moment later. One
+ * hear it from the database's change notices (drizzle/0001, 0002, 0017), a moment later. One
  * table for every operation of both API versions that changes a cached record, keyed by
  * `<group>.<action>`: the id of the record it changed is a field of the validated body.
  */
@@ -13,10 +13,13 @@ type Change =
   /** Every cached key of the identity the body names (v2 `identity`: id or externalId; v1 `identityId` or `externalId`). */
   | { cache: "identity"; field: "identity" | "identityId" | "externalId" }
   /** Any number of keys (a role's permissions, a permission or role keys hold): this instance's verify cache starts afresh. */
-  | { cache: "verify"; field: null };
+  | { cache: "verify"; field: null }
+  /** What policies read of the workspace's APIs and users (src/policies/policy-cache.ts): the workspace's entry goes. */
+  | { cache: "policy"; field: null };
 const key: Change = { cache: "verify", field: "keyId" };
 const api: Change = { cache: "verify", field: "apiId" };
 const everything: Change = { cache: "verify", field: null };
+const policyFacts: Change = { cache: "policy", field: null };
 
 const changes: Record<string, Change> = {
   "keys.updateKey": key,
@@ -30,7 +33,6 @@ const changes: Record<string, Change> = {
   "keys.addRoles": key,
   "keys.removeRoles": key,
   "keys.setRoles": key,
-  "apis.deleteApi": api,
   "apis.deleteKeys": api,
   "rootKeys.deleteRootKey": { cache: "rootKey", field: "keyId" },
   // A role's permissions, or a permission or role that keys hold, reach any number of keys:
@@ -45,6 +47,9 @@ const changesOf: Record<string, Change[]> = {
   ...Object.fromEntries(Object.entries(changes).map(([operation, change]) => [operation, [change]])),
   "identities.updateIdentity": identityChanges,
   "identities.deleteIdentity": identityChanges,
+  "apis.updateApi": [policyFacts],
+  "apis.deleteApi": [api, policyFacts],
+  "users.deleteUser": [policyFacts],
 };
 
 /** `/v1/keys.updateKey` and `/v2/keys.updateKey` → `keys.updateKey`. */
@@ -56,8 +61,13 @@ export function forgetChanged(): MiddlewareHandler<AppEnv> {
     const found = c.req.method === "POST" && c.res.status === 200 ? changesOf[operationOf(c.req.path)] : undefined;
     if (!found) return;
     const body = c.req.valid("json" as never) as Record<string, unknown> | undefined;
-    const { verifyCache, rootKeyCache } = c.get("deps");
+    const { verifyCache, rootKeyCache, policyCache } = c.get("deps");
     for (const change of found) {
+      if (change.cache === "policy") {
+        const workspaceId = c.get("workspaceId");
+        if (workspaceId) policyCache?.forgetWorkspace(workspaceId);
+        continue;
+      }
       if (change.field === null) {
         verifyCache?.clear();
         continue;
