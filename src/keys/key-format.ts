@@ -1,6 +1,5 @@
 import { base58 } from "@scure/base";
-import { sha256 } from "@noble/hashes/sha2.js";
-import { utf8ToBytes } from "@noble/hashes/utils.js";
+import { sha256Text } from "../crypto/hash.ts";
 import { randomBytes } from "../crypto/random.ts";
 import { base58Fixed } from "../crypto/encoding.ts";
 import { constantTimeEqual } from "../crypto/subtle.ts";
@@ -79,7 +78,7 @@ export function prefixOfStart(start: string): string | undefined {
 }
 
 function checksum(head: string, body: string): string {
-  const digest = sha256(utf8ToBytes(head + body));
+  const digest = sha256Text(head + body);
   const first32 = ((digest[0]! << 24) | (digest[1]! << 16) | (digest[2]! << 8) | digest[3]!) >>> 0;
-  return base58Fixed(BigInt(first32), CHECK_LENGTH);
+  return base58Fixed(first32, CHECK_LENGTH);
 }

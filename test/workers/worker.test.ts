@@ -38,9 +38,11 @@ test("wrangler deploy --dry-run bundles the Worker offline, without PGlite or No
   const code = readFileSync(bundle, "utf8");
   expect(code).toContain("// src/api/app.ts");
   expect(code).not.toMatch(/pglite/i);
-  // Only postgres.js's own Workers build (cf/) imports node: modules, via nodejs_compat.
+  // Only postgres.js's own Workers build (cf/) imports node: modules, via nodejs_compat, and
+  // src/crypto/hash.ts its native SHA-256 (workerd implements node:crypto's createHash; the
+  // wrangler dev test below verifies keys with it).
   const nodeImports = new Set([...code.matchAll(/from "(node:[a-z_/]+)"/g)].map((m) => m[1]));
-  expect([...nodeImports].sort()).toEqual(["node:buffer", "node:events", "node:stream"]);
+  expect([...nodeImports].sort()).toEqual(["node:buffer", "node:crypto", "node:events", "node:stream"]);
   // Scalar's script travels as a text module beside the Worker.
   expect(code).toMatch(/import \w+ from "\.\/[0-9a-f]+-standalone\.js"/);
   // So do the hosted portal page's files.
