@@ -943,6 +943,17 @@ function portalPostRoutes(): PostRoute[] {
       ],
     },
     { path: "/v2/portal.revealKey", valid: (f) => ({ keyId: f.recoverableKeyId }), token: session, extra: () => [["keyId missing", {}], ["keyId of 256", { keyId: "k".repeat(256) }]] },
+    {
+      path: "/v2/portal.createKey",
+      valid: (f) => ({ apiId: f.apiId, name: "from the portal" }),
+      token: session,
+      extra: (f) => [
+        ["apiId missing", { name: "x" }],
+        ["apiId of 256", { apiId: "a".repeat(256) }],
+        ["name empty", { apiId: f.apiId, name: "" }],
+        ["name of 256", { apiId: f.apiId, name: "n".repeat(256) }],
+      ],
+    },
   ];
 }
 
@@ -1548,7 +1559,7 @@ forEachDatabase("bad input", (h) => {
     };
     const portalId = await portal();
     const mint = async () => {
-      const res = await h().post("/v2/portal.createSession", { portal: portalId, externalId, scopes: ["keys:read", "keys:reroll", "analytics:read", "keys:reveal"] }, ws.rootKey);
+      const res = await h().post("/v2/portal.createSession", { portal: portalId, externalId, scopes: ["keys:read", "keys:create", "keys:reroll", "analytics:read", "keys:reveal"] }, ws.rootKey);
       expect(res.status, JSON.stringify(res.body)).toBe(200);
       return res.body.data.code as string;
     };
