@@ -49,7 +49,7 @@ forEachDatabase(
       expect(await whoIs(alice)).toEqual(expect.arrayContaining([world.alice.plain.keyId]));
 
       // The form from elsewhere: refused, and the code is not spent.
-      for (const headers of [{ Origin: "https://evil.example" }, { "Sec-Fetch-Site": "cross-site" }, { "Sec-Fetch-Site": "same-site" }, { Origin: "null" }]) {
+      for (const headers of [{ Origin: "https://evil.example" }, { "Sec-Fetch-Site": "cross-site" }, { "Sec-Fetch-Site": "same-site" }, { Origin: "null" }] as Record<string, string>[]) {
         const refused = await post(attackers, { Cookie: alice, ...headers });
         expect(refused.status, JSON.stringify(headers)).toBe(403);
         expect(refused.headers.getSetCookie()).toEqual([]);
