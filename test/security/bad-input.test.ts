@@ -945,13 +945,14 @@ function portalPostRoutes(): PostRoute[] {
     { path: "/v2/portal.revealKey", valid: (f) => ({ keyId: f.recoverableKeyId }), token: session, extra: () => [["keyId missing", {}], ["keyId of 256", { keyId: "k".repeat(256) }]] },
     {
       path: "/v2/portal.createKey",
-      valid: (f) => ({ apiId: f.apiId, name: "from the portal" }),
+      // The portal's recoverable API: the control's f.apiId is a fresh API each time, outside the portal.
+      valid: (f) => ({ apiId: f.recoverableApiId, name: "from the portal" }),
       token: session,
       extra: (f) => [
         ["apiId missing", { name: "x" }],
         ["apiId of 256", { apiId: "a".repeat(256) }],
-        ["name empty", { apiId: f.apiId, name: "" }],
-        ["name of 256", { apiId: f.apiId, name: "n".repeat(256) }],
+        ["name empty", { apiId: f.recoverableApiId, name: "" }],
+        ["name of 256", { apiId: f.recoverableApiId, name: "n".repeat(256) }],
       ],
     },
   ];
