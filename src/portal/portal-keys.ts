@@ -143,7 +143,7 @@ async function requireRoomForKey(db: Database, session: PortalSession, apiId: st
   if ((held?.n ?? 0) - written >= MAX_PORTAL_KEYS_PER_API) {
     throw new KeyholdError(
       "PRECONDITION_FAILED",
-      `You already hold ${MAX_PORTAL_KEYS_PER_API} live keys in this API, the most a portal session creates keys up to: reroll one instead, or ask the provider to delete one you no longer use.`,
+      `You already hold ${MAX_PORTAL_KEYS_PER_API} live keys in this API, as many as the portal lets you have: reroll one instead, or ask the provider to delete one you no longer use.`,
     );
   }
 }
