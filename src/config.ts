@@ -55,6 +55,12 @@ export interface Config {
   analyticsRetentionMs: number;
   /** Minute buckets older than this are rolled up into hours (whole days). */
   analyticsRollupAfterMs: number;
+  /**
+   * KEYHOLD_PUBLIC_URL: the origin browsers reach this Keyhold at (behind a TLS-terminating proxy,
+   * not the address it listens on); portal links are made from it and the portal cookie is Secure
+   * when it is https. null: both follow each request's own URL.
+   */
+  publicUrl: string | null;
   /** For `keyhold keys …`: the Keyhold to talk to (default: this machine's PORT) and the root key to use. */
   keyholdUrl: string | null;
   keyholdRootKey: string | null;
@@ -63,6 +69,8 @@ export interface Config {
 const port = z.coerce.number().int().min(1).max(65535);
 const postgresUrl = z.url({ protocol: /^postgres(ql)?$/ });
 const httpUrl = z.url({ protocol: /^https?$/ });
+/** An absolute http(s) URL that is an origin (a trailing `/` at most): kept as its origin. */
+const publicOrigin = httpUrl.refine((v) => /^https?:\/\/[^/?#]+\/?$/.test(v)).transform((v) => new URL(v).origin);
 const units: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 /** `500ms`, `90s`, `10m`, `12h`, `30d` (or plain milliseconds) to milliseconds. */
 const duration = z
@@ -115,6 +123,7 @@ const variables = {
   ACTIVITY_TTL: { schema: duration.prefault("24h"), expected: "a duration such as 24h or 30m" },
   ROOT_KEY_CACHE_SIZE: { schema: z.coerce.number().int().min(0).max(1_000_000).default(10_000), expected: "an integer from 0 (off) to 1000000" },
   KEYHOLD_URL: { schema: httpUrl.optional(), expected: "an http:// or https:// URL" },
+  KEYHOLD_PUBLIC_URL: { schema: publicOrigin.optional(), expected: "an absolute http:// or https:// URL without a path, such as https://keys.example.com" },
   KEYHOLD_ROOT_KEY: { schema: z.string().regex(/^kh_root_\S+$/).optional(), expected: "a root key (kh_root_…)", secret: true },
   METRICS_TOKEN: { schema: z.string().min(16).regex(/^\S+$/).optional(), expected: "at least 16 characters without spaces", secret: true },
   TRUST_PROXY: {
@@ -176,6 +185,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     analytics: v.ANALYTICS === "on",
     analyticsRetentionMs: v.ANALYTICS_RETENTION,
     analyticsRollupAfterMs: v.ANALYTICS_ROLLUP_AFTER,
+    publicUrl: v.KEYHOLD_PUBLIC_URL ?? null,
     keyholdUrl: v.KEYHOLD_URL ?? null,
     keyholdRootKey: v.KEYHOLD_ROOT_KEY ?? null,
   };

@@ -80,7 +80,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     const interruptionSweep = new Periodic("ending interrupted activities", () => endInterruptedActivities(database.db), 60_000, logger);
     // Portal codes never exchanged in time and sessions that ended (any instance may: the delete is idempotent).
     const portalSweep = new Periodic("deleting expired portal sessions", () => deleteExpiredPortalSessions(database.db, Date.now()), 60_000, logger);
-    const app = createApp({ db: database.db, vault: options.vault ?? null, logger, verifyCache, rootKeyCache, namespaceCache, policyCache, activityTtlMs: config.activityTtlMs, importedPrefixes: imports.registry, lastUsed, analytics: analytics ?? null, metricsToken: config.metricsToken, apiReferenceScript: scalarScriptFile, portalAssets: portalAssetFiles, rootKeyFailureLimit: { trustProxy: config.trustProxy } });
+    const app = createApp({ db: database.db, vault: options.vault ?? null, logger, verifyCache, rootKeyCache, namespaceCache, policyCache, activityTtlMs: config.activityTtlMs, importedPrefixes: imports.registry, lastUsed, analytics: analytics ?? null, metricsToken: config.metricsToken, apiReferenceScript: scalarScriptFile, portalAssets: portalAssetFiles, publicUrl: config.publicUrl, rootKeyFailureLimit: { trustProxy: config.trustProxy } });
     const server = createAdaptorServer({ fetch: app.fetch, hostname: config.host }) as Server;
     answerClientErrors(server, logger);
     await listen(server, config.port, config.host);

@@ -18,6 +18,8 @@ import type { Database } from "./db/client.ts";
 import * as schema from "./db/schema.ts";
 import { ImportedPrefixRegistry } from "./keys/imported-prefixes.ts";
 import { RECORDER_DEFAULTS, VerificationRecorder } from "./analytics/recorder.ts";
+import { deleteExpiredPortalSessions } from "./portal/sessions.ts";
+import { safeError } from "./safe-error.ts";
 import { createHttpVaultClient } from "./vault-client/http-vault-client.ts";
 import type { VaultClient } from "./vault-client/vault-client.ts";
 
@@ -49,6 +51,15 @@ const IMPORTS_MAX_AGE_MS = 5000;
 /** Days whose analytics partition this isolate has made sure of, so a verify's count is one upsert, not DDL too. */
 const partitionDays = new Set<number>();
 let signer: { jwk: string; sign: Promise<TokenSigner> } | undefined;
+/**
+ * Expired portal codes and sessions: `keyhold serve` deletes them every minute; a Worker has no
+ * timer (and Keyhold's has no cron trigger), so the requests that add sessions sweep instead:
+ * a portal.createSession deletes the expired ones after its response, at most once a minute per
+ * isolate. The table then holds about an hour of sessions, however many are made.
+ */
+const PORTAL_SWEEP_EVERY_MS = 60_000;
+const PORTAL_SWEEP_PATH = "/v2/portal.createSession";
+let portalSweptAt = 0;
 
 export default {
   async fetch(request: Request, env: WorkerEnv, ctx: ExecutionContext): Promise<Response> {
@@ -79,13 +90,28 @@ export default {
         portalAssets: async (name) => ({ "portal.js": portalScript, "portal.css": portalStyles, "playground.js": playgroundScript })[name],
       });
       const response = await app.fetch(request);
-      ended = analytics.close();
+      // After the response, like the analytics write, and before the client is ended.
+      ended = analytics.close().then(() => (portalSweepDue(request) ? sweepPortalSessions(db) : undefined));
       return response;
     } finally {
       ctx.waitUntil(ended.then(() => sql.end({ timeout: 5 })));
     }
   },
 };
+
+function portalSweepDue(request: Request, now = Date.now()): boolean {
+  if (request.method !== "POST" || new URL(request.url).pathname !== PORTAL_SWEEP_PATH || now - portalSweptAt < PORTAL_SWEEP_EVERY_MS) return false;
+  portalSweptAt = now;
+  return true;
+}
+
+async function sweepPortalSessions(db: Database): Promise<void> {
+  try {
+    await deleteExpiredPortalSessions(db);
+  } catch (error) {
+    logger?.error({ err: safeError(error) }, "deleting expired portal sessions failed; the next createSession tries again");
+  }
+}
 
 function vaultClient(env: WorkerEnv): VaultClient | null {
   if (!env.VAULT_TOKEN_PRIVATE_KEY || !(env.VAULT || env.VAULT_URL)) return null;

@@ -92,7 +92,7 @@ export function createExampleApp(options: ExampleOptions): Hono {
 
   // The hosted portal instead: the browser goes to Keyhold's /portal?code=… (Keyhold's origin).
   app.post("/portal", async (c) => {
-    const created = await keyhold("/v2/portal.createSession", { portal: options.portalId, externalId: options.externalId, scopes: ["keys:read", "keys:reveal", "keys:reroll", "analytics:read"], returnUrl: new URL("/", c.req.url).toString() });
+    const created = await keyhold("/v2/portal.createSession", { portal: options.portalId, externalId: options.externalId, scopes: ["keys:read", "keys:create", "keys:reveal", "keys:reroll", "analytics:read"], returnUrl: new URL("/", c.req.url).toString() });
     if (!created.ok) return c.text(`Keyhold refused the portal session (${created.status}).`, 502);
     return c.redirect(((await created.json()) as { data: { url: string } }).data.url, 303);
   });

@@ -94,7 +94,8 @@ const kinds: Record<string, ActivityKind> = {
   "portal.updatePortal": { type: "UPDATE_PORTAL" },
   "portal.deletePortal": { type: "DELETE_PORTAL" },
   // An end user's own key through a portal session: the same types as the admin calls, so a
-  // policy on rerolls or decrypts governs these too (`has(activity.params.portalId)` tells them apart).
+  // policy on creates, rerolls or decrypts governs these too (`has(activity.params.portalId)` tells them apart).
+  "portal.createKey": { type: "CREATE_KEY", target: onApi, initiator: "portal" },
   "portal.rerollKey": { type: "REROLL_KEY", target: onKey, initiator: "portal" },
   "portal.revealKey": { type: "DECRYPT_KEY", target: onKey, initiator: "portal" },
 };

@@ -51,6 +51,8 @@ export interface Deps {
   self?: { fetch(request: Request, env: unknown): Response | Promise<Response> };
   /** Scalar's browser script for GET /docs; unset: /docs answers 503 (see src/api/docs/). */
   apiReferenceScript?: ScriptSource;
+  /** KEYHOLD_PUBLIC_URL (an origin): portal links and the portal cookie's Secure flag follow it; unset: each request's URL. */
+  publicUrl?: string | null;
   /** The hosted portal page's browser files (src/api/portal-page/assets/); unset: those files are 404s. */
   portalAssets?: PortalAssetSource;
 }

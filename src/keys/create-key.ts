@@ -40,11 +40,16 @@ const insertKeyChecked = (kind: keyof typeof apiCheck) =>
 const insertPlainKey = insertKeyChecked("plain");
 const insertRecoverableKey = insertKeyChecked("recoverable");
 
+/**
+ * `alsoInTransaction` runs in the key's own transaction, after its row is written (the portal
+ * counts the identity's keys there, under a lock, to bound them); a throw there writes nothing.
+ */
 export async function createKey(
   db: Database,
   vault: VaultClient | null,
   ctx: RootKeyContext,
   input: CreateKeyInput,
+  alsoInTransaction?: (tx: Database) => Promise<void>,
 ): Promise<{ keyId: string; key: string }> {
   checkNewKeySettings(input);
   const spec = {
@@ -58,9 +63,9 @@ export async function createKey(
   // The common case, a plain key from a root key allowed to make keys in the API it names, need
   // not read the API first: its one statement checks it (one round trip of three). Every other
   // case reads it, so that a missing API and a missing permission answer as they always have.
-  const fast = !spec.recoverable && isOneStatement(spec) && hasPermission(ctx.permissions, apiPermission(input.apiId, "create_key"));
+  const fast = !spec.recoverable && isOneStatement(spec) && !alsoInTransaction && hasPermission(ctx.permissions, apiPermission(input.apiId, "create_key"));
   const api = fast ? { id: input.apiId } : await findIssuableApi(db, ctx, input.apiId, spec.recoverable);
-  return issueKey(db, vault, ctx, { ...spec, api });
+  return issueKey(db, vault, ctx, { ...spec, api }, alsoInTransaction);
 }
 
 /**

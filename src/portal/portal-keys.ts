@@ -1,12 +1,17 @@
+import { and, count, eq, gt, isNull, or } from "drizzle-orm";
+import { findApi } from "../apis/apis.ts";
 import type { Database } from "../db/client.ts";
+import { keys } from "../db/schema.ts";
 import { KeyholdError, notFound } from "../errors.ts";
+import { findIdentity } from "../identities/identities.ts";
+import { createKey } from "../keys/create-key.ts";
 import type { KeyView } from "../keys/key-view.ts";
 import { findKey, getKey, listKeys } from "../keys/read-keys.ts";
 import { rerollKey } from "../keys/reroll-key.ts";
 import { MAX_LIST_LIMIT } from "../paging.ts";
 import type { VaultClient } from "../vault-client/vault-client.ts";
 import type { PortalScope } from "./scopes.ts";
-import { type PortalSession, requireScope } from "./sessions.ts";
+import { type PortalSession, refuseInPreview, requireScope } from "./sessions.ts";
 
 /**
  * What an end user does with their own keys through a portal session: the admin services
@@ -69,6 +74,7 @@ export async function rerollPortalKey(
   input: { keyId: string; expiration: number },
 ): Promise<{ keyId: string; key: string }> {
   requireScope(session, "keys:reroll");
+  refuseInPreview(session);
   await requireOwnKey(db, session, input.keyId);
   return rerollKey(db, vault, session.ctx, input);
 }
@@ -79,13 +85,70 @@ export async function rerollPortalKey(
  */
 export async function revealPortalKey(db: Database, vault: VaultClient | null, session: PortalSession, keyId: string): Promise<{ keyId: string; plaintext: string }> {
   requireScope(session, "keys:reveal");
+  refuseInPreview(session);
   await requireOwnKey(db, session, keyId);
   const key = await getKey(db, vault, session.ctx, { keyId, decrypt: true });
   if (key.plaintext === undefined) throw new KeyholdError("PRECONDITION_FAILED", "The key is not recoverable: its plaintext was never stored. Reroll it for a new one.");
   return { keyId: key.id, plaintext: key.plaintext };
 }
 
-const SCOPE_OF: Record<string, PortalScope> = { "portal.rerollKey": "keys:reroll", "portal.revealKey": "keys:reveal" };
+/**
+ * The most live keys (not deleted, not expired) an identity may hold in one API for a portal
+ * session to create another: a session, however long it is used, cannot mint without bound.
+ * The provider's own keys.createKey is not bound by it.
+ */
+export const MAX_PORTAL_KEYS_PER_API = 25;
+
+/**
+ * keys.createKey for the session identity, in one of the portal's APIs (any other is a 404
+ * like a missing API): a key of the identity's own, recoverable where the API stores keys
+ * recoverably (so the end user can reveal it later), with Keyhold's default prefix and length
+ * and no other settings. Refused (412) once the identity holds MAX_PORTAL_KEYS_PER_API live
+ * keys there, counted again under a lock on the identity's row in the key's own transaction,
+ * so concurrent creates cannot pass the bound together.
+ */
+export async function createPortalKey(
+  db: Database,
+  vault: VaultClient | null,
+  session: PortalSession,
+  input: { apiId: string; name?: string },
+): Promise<{ keyId: string; key: string }> {
+  requireScope(session, "keys:create");
+  refuseInPreview(session);
+  if (!session.apiIds.includes(input.apiId)) throw notFound("api");
+  const api = await findApi(db, session.workspaceId, input.apiId);
+  // Checked first without a lock too: a session at the bound costs no vault call.
+  await requireRoomForKey(db, session, api.id, 0);
+  const underLock = async (tx: Database) => {
+    await findIdentity(tx, session.workspaceId, { identityId: session.identityId }, true);
+    await requireRoomForKey(tx, session, api.id, 1); // the new key is written by now
+  };
+  const settings = { apiId: api.id, name: input.name, ownerId: session.externalId, recoverable: api.recoveryEnabled };
+  return createKey(db, vault, session.ctx, settings, underLock);
+}
+
+async function requireRoomForKey(db: Database, session: PortalSession, apiId: string, written: number, now = Date.now()): Promise<void> {
+  const [held] = await db
+    .select({ n: count() })
+    .from(keys)
+    .where(
+      and(
+        eq(keys.identityId, session.identityId),
+        eq(keys.workspaceId, session.workspaceId),
+        eq(keys.apiId, apiId),
+        isNull(keys.deletedAt),
+        or(isNull(keys.expires), gt(keys.expires, now)),
+      ),
+    );
+  if ((held?.n ?? 0) - written >= MAX_PORTAL_KEYS_PER_API) {
+    throw new KeyholdError(
+      "PRECONDITION_FAILED",
+      `You already hold ${MAX_PORTAL_KEYS_PER_API} live keys in this API, as many as the portal lets you have: reroll one instead, or ask the provider to delete one you no longer use.`,
+    );
+  }
+}
+
+const SCOPE_OF: Record<string, PortalScope> = { "portal.createKey": "keys:create", "portal.rerollKey": "keys:reroll", "portal.revealKey": "keys:reveal" };
 
 /**
  * What the activity layer checks of a portal call before it weighs policies (so that no
@@ -95,6 +158,9 @@ const SCOPE_OF: Record<string, PortalScope> = { "portal.rerollKey": "keys:reroll
 export async function admitPortalActivity(db: Database, session: PortalSession, operation: string, input: Record<string, unknown>): Promise<Record<string, unknown>> {
   const scope = SCOPE_OF[operation];
   if (scope) requireScope(session, scope);
+  // Every portal activity changes or reveals something: a preview session is refused before any policy is weighed.
+  refuseInPreview(session);
   if (typeof input.keyId === "string") await requireOwnKey(db, session, input.keyId);
+  if (typeof input.apiId === "string" && !session.apiIds.includes(input.apiId)) throw notFound("api");
   return { ...input, portalId: session.portalId, portalSessionId: session.id, externalId: session.externalId };
 }

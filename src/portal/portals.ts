@@ -152,3 +152,14 @@ export async function deletePortal(db: Database, ctx: RootKeyContext, portalId: 
     .returning({ id: portals.id });
   if (deleted.length === 0) throw portalNotFound();
 }
+
+/** The names of the workspace's live APIs among `apiIds`, in the order given (the hosted page labels its buttons with them). */
+export async function apiNames(db: Database, workspaceId: string, apiIds: readonly string[]): Promise<{ id: string; name: string }[]> {
+  if (apiIds.length === 0) return [];
+  const rows = await db
+    .select({ id: apis.id, name: apis.name })
+    .from(apis)
+    .where(and(eq(apis.workspaceId, workspaceId), isNull(apis.deletedAt), inArray(apis.id, [...apiIds])));
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  return apiIds.flatMap((id) => byId.get(id) ?? []);
+}

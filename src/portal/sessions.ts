@@ -115,6 +115,11 @@ export interface PortalSession {
   identityId: string;
   externalId: string;
   scopes: PortalScope[];
+  /**
+   * A provider trying the portal out (createSession `preview: true`): it reads like any
+   * session, and every change or reveal is refused (refuseInPreview).
+   */
+  preview: boolean;
   /** The portal's live APIs, sorted. */
   apiIds: string[];
   returnUrl: string | null;
@@ -159,6 +164,7 @@ export async function authenticateSession(db: Database, token: string | undefine
     identityId: session.identityId,
     externalId: session.externalId,
     scopes,
+    preview: session.preview,
     apiIds: live.map((a) => a.id).sort(),
     returnUrl: session.returnUrl,
     expiresAt: session.expiresAt!,
@@ -175,6 +181,30 @@ export async function authenticateSession(db: Database, token: string | undefine
 /** 403 unless the session was granted `scope`: the same answer whatever the request names. */
 export function requireScope(session: PortalSession, scope: PortalScope): void {
   if (!session.scopes.includes(scope)) throw new KeyholdError("INSUFFICIENT_PERMISSIONS", `The portal session lacks the scope ${scope}.`);
+}
+
+/** 403 for a preview session: it shows the portal as the end user would see it, and changes and reveals nothing. */
+export function refuseInPreview(session: PortalSession): void {
+  if (session.preview) throw new KeyholdError("FORBIDDEN", "preview session: nothing is changed or revealed.");
+}
+
+/** Who a code would sign in as, without using it: the hosted page asks before it replaces a live session. */
+export interface PendingSession {
+  workspaceId: string;
+  portalId: string;
+  identityId: string;
+  externalId: string;
+}
+
+/** The session a code opens if it is exchanged now; the 401 of exchangeCode for any code that cannot be. */
+export async function peekCode(db: Database, code: string, now = Date.now()): Promise<PendingSession> {
+  const [row] = await db
+    .select({ workspaceId: portalSessions.workspaceId, portalId: portalSessions.portalId, identityId: portalSessions.identityId, externalId: portalSessions.externalId })
+    .from(portalSessions)
+    .where(and(eq(portalSessions.codeHash, sha256Hex(code)), gt(portalSessions.codeExpiresAt, now), isNull(portalSessions.tokenHash)))
+    .limit(1);
+  if (!row) throw badCode();
+  return row;
 }
 
 async function liveApis(db: Database, workspaceId: string, apiIds: readonly string[]): Promise<ScopedApi[]> {

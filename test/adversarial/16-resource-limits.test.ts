@@ -28,6 +28,7 @@ const NOT_OPERATIONS: Record<string, string> = {
   "/portal/portal.js": "the portal page's script",
   "/portal/portal.css": "the portal page's styles",
   "/portal/playground.js": "the playground module for providers' docs pages (README: Portal and playgrounds)",
+  "/portal/exchange": "the hosted page's sign-in form (HTML; what portal.exchangeCode does, from the portal's own origin only)",
 };
 
 interface Answer {

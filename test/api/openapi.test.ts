@@ -14,7 +14,7 @@ const NOT_OPERATIONS: Record<string, string> = {
 /** Operations anyone may call: everything else needs a root key. */
 const PUBLIC = ["liveness", "v2.liveness", "readyz", "keys.verifyKey", "v2.portal.exchangeCode"];
 /** Operations a portal session calls (src/api/portal/): the session's cookie or its token, never a root key. */
-const PORTAL_SESSION = ["v2.portal.listKeys", "v2.portal.getVerifications", "v2.portal.rerollKey", "v2.portal.revealKey"];
+const PORTAL_SESSION = ["v2.portal.listKeys", "v2.portal.getVerifications", "v2.portal.rerollKey", "v2.portal.revealKey", "v2.portal.createKey"];
 
 let h: Harness;
 let doc: any;

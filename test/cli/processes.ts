@@ -16,7 +16,7 @@ const dirs: string[] = [];
 /** The environment a child sees: ours without Keyhold's variables, plus `env`. */
 export function childEnv(env: Record<string, string>): NodeJS.ProcessEnv {
   const base = { ...process.env };
-  for (const name of ["PORT", "HOST", "DATABASE_URL", "KEYHOLD_DATA_DIR", "LOG_LEVEL", "LOG_FORMAT", "VAULT_URL", "VAULT_PORT", "KEYHOLD_URL", "KEYHOLD_ROOT_KEY"]) delete base[name];
+  for (const name of ["PORT", "HOST", "DATABASE_URL", "KEYHOLD_DATA_DIR", "LOG_LEVEL", "LOG_FORMAT", "VAULT_URL", "VAULT_PORT", "KEYHOLD_URL", "KEYHOLD_PUBLIC_URL", "KEYHOLD_ROOT_KEY"]) delete base[name];
   return { ...base, NODE_ENV: "test", ...env };
 }
 

@@ -154,6 +154,35 @@ describe.skipIf(!executablePath)("portal and playground in a real browser", () =
     }
   }, 120_000);
 
+  test("create a key at 360 px: signed in as alice, the new key shown once with Copy, then in the list, and it works", async () => {
+    const page = await newPage(360);
+    await page.goto(`${urls.exampleUrl}/`);
+    await page.getByRole("button", { name: "Manage your keys in the Keyhold portal" }).click();
+    await page.waitForURL(`${urls.keyholdUrl}/portal`);
+    expect(await page.locator("#who").innerText()).toBe("Signed in as alice");
+    await expect.poll(() => page.locator("#status").innerText(), { timeout: 15_000 }).toMatch(/^\d+ keys?\./);
+    const before = await page.locator("li.key").count();
+
+    await page.getByLabel("Name (optional)").fill("my laptop");
+    await page.getByRole("button", { name: "Create key" }).click();
+    const secret = page.locator("#create code.secret");
+    await secret.waitFor();
+    const created = await secret.innerText();
+    expect(created.length).toBeGreaterThan(16);
+    await page.locator("#create").getByRole("button", { name: "Copy" }).click();
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(created);
+    // The list was read again: the new key is a card of its own, by its name.
+    await expect.poll(() => page.locator("li.key").count(), { timeout: 10_000 }).toBe(before + 1);
+    expect(await page.locator("li.key h2").allInnerTexts()).toContain("my laptop");
+    await expect.poll(() => page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);
+    await page.screenshot({ path: join(ARTIFACTS, "portal-360-created.png"), fullPage: true });
+    // Alice's key: the example API greets her with it.
+    const res = await fetch(`${urls.exampleUrl}/v1/hello`, { headers: { Authorization: `Bearer ${created}` } });
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { message: string }).message).toBe("Hello, alice!");
+    await page.close();
+  }, 90_000);
+
   test("no request left the two origins; no console errors (CSP violations among them); the portal answers its CSP", async () => {
     const foreign = requests.filter((url) => !url.startsWith(`${urls.keyholdUrl}/`) && !url.startsWith(`${urls.exampleUrl}/`) && !/^(data|blob):/.test(url));
     expect(foreign).toEqual([]);

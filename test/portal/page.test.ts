@@ -1,4 +1,5 @@
 import { expect, test } from "vitest";
+import { createApp } from "../../src/api/app.ts";
 import { PORTAL_CSP } from "../../src/api/portal-page/csp.ts";
 import { forEachDatabase } from "../harness.ts";
 import { mintCode, portalCall, portalWorld } from "./fixtures.ts";
@@ -118,6 +119,28 @@ forEachDatabase(
       expect(playground.headers.get("access-control-allow-origin")).toBe("*");
       expect(await playground.text()).toMatch(/export async function playgroundKey/);
       expect((await get("/portal/portal.js")).headers.get("access-control-allow-origin")).toBeNull();
+    });
+
+    test("a browser file that is not bundled is a 404 in the error envelope", async () => {
+      const bare = createApp({ ...h().deps, portalAssets: undefined });
+      for (const name of ["portal.js", "portal.css", "playground.js"]) {
+        const res = await bare.request(`http://localhost/portal/${name}`);
+        expect(res.status, name).toBe(404);
+        expect(res.headers.get("content-type")).toMatch(/^application\/json/);
+        const body = (await res.json()) as { error: Record<string, string> };
+        expect(body.error).toEqual({ code: "NOT_FOUND", message: `${name} is not bundled with this Keyhold.`, docs: "/docs/errors#NOT_FOUND", requestId: res.headers.get("x-request-id") });
+      }
+    });
+
+    test("with keys:create the page lists the portal's APIs to create keys in, by name; without it, none", async () => {
+      const world = await portalWorld(h());
+      const page = async (scopes: string[]) => {
+        const code = await mintCode(h(), world.ws.rootKey, world.portalId, "alice", scopes);
+        return (await get("/portal", { Cookie: cookieOf(await get(`/portal?code=${encodeURIComponent(code)}`)) })).text();
+      };
+      const apis = JSON.stringify([world.apiId, world.plainApiId].sort().map((id) => ({ id, name: id === world.apiId ? "api" : "plain" })));
+      expect(await page(["keys:read", "keys:create"])).toContain(`data-apis="${apis.replaceAll('"', "&quot;")}"`);
+      expect(await page(["keys:read"])).toContain('data-apis="[]"');
     });
 
     test("portal.listKeys with apiId keeps that API; an API outside the portal is a 404 like a missing one", async () => {

@@ -70,6 +70,42 @@ forEachDatabase(
       }
     });
 
+    test("KEYHOLD_PUBLIC_URL: session links are made from it, the cookie is Secure by its scheme, and its origin counts as the portal's own", async () => {
+      const world = await portalWorld(h());
+      const mint = async (origin: string) => {
+        const res = await h().app.request(`${origin}/v2/portal.createSession`, {
+          method: "POST",
+          headers: { "Content-Type": "application/json", Authorization: `Bearer ${world.ws.rootKey}` },
+          body: JSON.stringify({ portal: world.portalId, externalId: "alice", scopes: ["keys:read"] }),
+        });
+        expect(res.status).toBe(200);
+        return ((await res.json()) as { data: { url: string; code: string } }).data;
+      };
+      const exchange = async (origin: string, code: string) =>
+        (await h().app.request(`${origin}/v2/portal.exchangeCode`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ code }) })).headers.getSetCookie();
+      // Unset: the request's own origin, as a proxy handed it over.
+      const internal = await mint("http://10.0.0.7:8787");
+      expect(internal.url).toBe(`http://10.0.0.7:8787/portal?code=${encodeURIComponent(internal.code)}`);
+      try {
+        h().deps.publicUrl = "https://keys.acme.example";
+        const behindProxy = await mint("http://10.0.0.7:8787");
+        expect(behindProxy.url).toBe(`https://keys.acme.example/portal?code=${encodeURIComponent(behindProxy.code)}`);
+        // The proxy talks plain http on loopback; browsers are on https: Secure.
+        for (const cookie of await exchange("http://127.0.0.1:8787", behindProxy.code)) expect(cookie).toContain("Secure");
+        const token = await sessionToken(h(), world.ws.rootKey, world.portalId, "alice", ["keys:read"]);
+        const fromPage = (origin: string) =>
+          h().app.request("http://10.0.0.7:8787/v2/portal.listKeys", { method: "POST", headers: { "Content-Type": "application/json", Cookie: `portal_session=${token}`, Origin: origin }, body: "{}" });
+        expect((await fromPage("https://keys.acme.example")).status).toBe(200);
+        expect((await fromPage("https://evil.example")).status).toBe(403);
+
+        h().deps.publicUrl = "http://localhost:8787";
+        const local = await mint("http://10.0.0.7:8787");
+        for (const cookie of await exchange("http://10.0.0.7:8787", local.code)) expect(cookie).not.toContain("Secure");
+      } finally {
+        h().deps.publicUrl = null;
+      }
+    });
+
     test("a cookie-authenticated call from another origin is refused; same origin and bearer calls are not", async () => {
       const world = await portalWorld(h());
       const token = await sessionToken(h(), world.ws.rootKey, world.portalId, "alice");

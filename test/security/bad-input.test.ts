@@ -943,6 +943,18 @@ function portalPostRoutes(): PostRoute[] {
       ],
     },
     { path: "/v2/portal.revealKey", valid: (f) => ({ keyId: f.recoverableKeyId }), token: session, extra: () => [["keyId missing", {}], ["keyId of 256", { keyId: "k".repeat(256) }]] },
+    {
+      path: "/v2/portal.createKey",
+      // The portal's recoverable API: the control's f.apiId is a fresh API each time, outside the portal.
+      valid: (f) => ({ apiId: f.recoverableApiId, name: "from the portal" }),
+      token: session,
+      extra: (f) => [
+        ["apiId missing", { name: "x" }],
+        ["apiId of 256", { apiId: "a".repeat(256) }],
+        ["name empty", { apiId: f.recoverableApiId, name: "" }],
+        ["name of 256", { apiId: f.recoverableApiId, name: "n".repeat(256) }],
+      ],
+    },
   ];
 }
 
@@ -1548,7 +1560,7 @@ forEachDatabase("bad input", (h) => {
     };
     const portalId = await portal();
     const mint = async () => {
-      const res = await h().post("/v2/portal.createSession", { portal: portalId, externalId, scopes: ["keys:read", "keys:reroll", "analytics:read", "keys:reveal"] }, ws.rootKey);
+      const res = await h().post("/v2/portal.createSession", { portal: portalId, externalId, scopes: ["keys:read", "keys:create", "keys:reroll", "analytics:read", "keys:reveal"] }, ws.rootKey);
       expect(res.status, JSON.stringify(res.body)).toBe(200);
       return res.body.data.code as string;
     };

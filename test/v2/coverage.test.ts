@@ -33,13 +33,14 @@ const KEYHOLD_OWN = [
   "activities.",
   "workspaces.",
   "policies.",
-  // Portal configuration and reveals are Keyhold's; portal sessions are Unkey's.
+  // Portal configuration, reveals and creates are Keyhold's; portal sessions are Unkey's.
   "portal.createPortal",
   "portal.getPortal",
   "portal.listPortals",
   "portal.updatePortal",
   "portal.deletePortal",
   "portal.revealKey",
+  "portal.createKey",
 ];
 const keyholdOwn = (op: string) => KEYHOLD_OWN.some((own) => op === own || (own.endsWith(".") && op.startsWith(own)));
 

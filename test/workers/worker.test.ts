@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, inject, test } from "vitest";
 import { openDatabase } from "../../src/db/client.ts";
+import { portalSessions } from "../../src/db/schema.ts";
 import { runMigrations } from "../../src/db/migrate.ts";
 import { bootstrapWorkspace } from "../../src/workspaces/bootstrap.ts";
 import { freePort, killAll, post, root, serve } from "../cli/processes.ts";
@@ -53,18 +54,19 @@ const postgresUrl = inject("postgresUrl");
 if (!postgresUrl) console.warn("[keyhold] wrangler dev smoke test skipped: needs a PostgreSQL (TEST_DATABASE_URL)");
 
 describe.skipIf(!postgresUrl)("wrangler dev (local workerd) against PostgreSQL", () => {
-  test("serves the API from the Worker: a key made there verifies, /readyz and /docs answer", async () => {
+  test("serves the API from the Worker: a key made there verifies, /readyz and /docs answer, createSession sweeps expired portal sessions", async () => {
     const db = await createTestDatabase(postgresUrl);
     dropDatabase = db.dropDatabase;
     const target = { kind: "postgres" as const, url: db.url };
     const handle = await openDatabase(target);
-    let rootKey: string;
+    let boot: Awaited<ReturnType<typeof bootstrapWorkspace>>;
     try {
       await runMigrations(handle, target); // migrations run from Node, never from the Worker
-      rootKey = (await bootstrapWorkspace(handle.db)).rootKey;
+      boot = await bootstrapWorkspace(handle.db);
     } finally {
       await handle.close();
     }
+    const { rootKey } = boot;
     // Miniflare insists on a password in a Hyperdrive URL; a trust-auth server ignores it.
     const hyperdrive = new URL(db.url);
     if (!hyperdrive.password) hyperdrive.password = "unused";
@@ -114,5 +116,30 @@ describe.skipIf(!postgresUrl)("wrangler dev (local workerd) against PostgreSQL",
     const src = (await docs.text()).match(/<script src="([^"]+)"/)![1]!;
     expect((await fetch(`${worker.url}${src}`)).headers.get("Cache-Control")).toContain("immutable");
     for (const name of ["portal.js", "portal.css", "playground.js"]) expect((await fetch(`${worker.url}/portal/${name}`)).status, name).toBe(200);
+
+    // No timer on Workers: a portal.createSession sweeps expired portal codes and sessions after its response.
+    const identity = await post(worker.url, "/v2/identities.createIdentity", { externalId: "alice" }, rootKey);
+    const portal = await post(worker.url, "/v2/portal.createPortal", { name: "on-workers", apiIds: [api.body.apiId] }, rootKey);
+    expect([identity.status, portal.status]).toEqual([200, 200]);
+    const check = await openDatabase(target);
+    try {
+      const stale = { workspaceId: boot.workspaceId, portalId: portal.body.data.portalId, identityId: identity.body.data.identityId, externalId: "alice", scopes: ["keys:read"], rootKeyId: boot.rootKeyId, userId: boot.userId, createdAt: 1 };
+      await check.db.insert(portalSessions).values([
+        { ...stale, id: "pss_expiredcode", codeHash: "a".repeat(64), codeExpiresAt: Date.now() - 1 },
+        { ...stale, id: "pss_endedsession", codeExpiresAt: 1, tokenHash: "b".repeat(64), expiresAt: Date.now() - 1 },
+      ]);
+      const minted = await post(worker.url, "/v2/portal.createSession", { portal: portal.body.data.portalId, externalId: "alice", scopes: ["keys:read"] }, rootKey);
+      expect(minted.status).toBe(200);
+      expect(minted.body.data.url).toBe(`${worker.url}/portal?code=${encodeURIComponent(minted.body.data.code)}`);
+      let left: string[] = [];
+      for (let i = 0; i < 50; i++) {
+        left = (await check.db.select({ id: portalSessions.id }).from(portalSessions)).map((r) => r.id);
+        if (left.length === 1) break;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect(left).toEqual([minted.body.data.id]);
+    } finally {
+      await check.close();
+    }
   }, 150_000);
 });

@@ -34,6 +34,7 @@ export function portalExamples(keyData: unknown): Record<string, OperationExampl
       response: [1767222000000, 1767225600000].map((time) => ({ time, total: 12, valid: 10, rateLimited: 1, insufficientPermissions: 0, forbidden: 0, disabled: 0, expired: 0, usageExceeded: 1 })),
     },
     "v2.portal.rerollKey": { request: { keyId, expiration: 86_400_000 }, response: { keyId: "key_1Ghu6Y7Jk2mPqRsTuVwXyZ", key: "sk_live_8hRzKqW3nVbT2cYpLmXsDfGj4eUa9oNi" } },
+    "v2.portal.createKey": { request: { apiId, name: "My laptop" }, response: { keyId: "key_1Ghu6Z9Lm3nPqRsTuVwXyA", key: "sk_live_3kFpQz8WnVbR2cYtLmXsDfGj4eUa9oHx" } },
     "v2.portal.revealKey": { request: { keyId }, response: { keyId, plaintext: "sk_live_5fBUpTrNaCz7rWdMRKyWLPQzE2h1xJxR" } },
   };
 }

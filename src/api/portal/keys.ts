@@ -1,13 +1,13 @@
 import { z } from "@hono/zod-openapi";
 import { MAX_REROLL_EXPIRATION_MS } from "../../keys/reroll-key.ts";
 import { MAX_LIST_LIMIT } from "../../paging.ts";
-import { listPortalKeys, rerollPortalKey, revealPortalKey } from "../../portal/portal-keys.ts";
+import { MAX_PORTAL_KEYS_PER_API, createPortalKey, listPortalKeys, rerollPortalKey, revealPortalKey } from "../../portal/portal-keys.ts";
 import { MAX_WINDOW_DAYS, portalVerifications } from "../../portal/portal-verifications.ts";
 import { logDecrypts } from "../auth.ts";
 import type { App } from "../env.ts";
 import { requireJsonBody } from "../middleware/require-json-body.ts";
 import { portalSessionRequired } from "../routes/route-security.ts";
-import { id, text, timestamp } from "../routes/schemas.ts";
+import { id, keyFields, text, timestamp } from "../routes/schemas.ts";
 import { v2Data, v2Page } from "../v2/envelope.ts";
 import { keyResponseData, toKeyResponseData } from "../v2/key-data.ts";
 import { v2Route } from "../v2/route.ts";
@@ -15,9 +15,10 @@ import { portalSessionAuth } from "./session-auth.ts";
 
 /**
  * The end user's own keys through a portal session (src/portal/portal-keys.ts): Unkey v2's
- * portal.listKeys, getVerifications and rerollKey, and Keyhold's portal.revealKey. Each needs
- * its scope; a key that is not the session identity's, in the portal's APIs, is a 404 exactly
- * like a missing one. rerollKey and revealKey are activities (src/activities/catalog.ts).
+ * portal.listKeys, getVerifications and rerollKey, and Keyhold's portal.createKey and
+ * portal.revealKey. Each needs its scope; a key that is not the session identity's, in the
+ * portal's APIs, is a 404 exactly like a missing one. createKey, rerollKey and revealKey are
+ * activities (src/activities/catalog.ts).
  */
 
 const SESSION = " Authenticated by the portal session: the `portal_session` cookie (refused, 403, from another origin) or its access token as a bearer.";
@@ -71,6 +72,21 @@ const rerollRoute = v2Route({
   extraErrors: [412],
 });
 
+const createRoute = v2Route({
+  operation: "portal.createKey",
+  summary: "Create a key for the end user",
+  description:
+    "keys.createKey for the session identity, in `apiId` (one of the portal's APIs: 404 for any other): the key is the identity's, recoverable where the " +
+    "API has recovery on (so portal.revealKey shows it later), with Keyhold's default prefix and length. The key is answered once. A `CREATE_KEY` activity " +
+    `whose params name the portal, the session and the identity, under the workspace's policies. Refused (412) while the identity holds ${MAX_PORTAL_KEYS_PER_API} ` +
+    `live keys in that API.${SESSION}\n\nScope: \`keys:create\`.`,
+  permissions: [],
+  access: portalSessionRequired("keys:create"),
+  request: z.object({ apiId: id("api_1234"), name: keyFields.name.optional() }),
+  data: z.object({ keyId: z.string(), key: z.string() }),
+  extraErrors: [412],
+});
+
 const revealRoute = v2Route({
   operation: "portal.revealKey",
   summary: "Reveal the end user's recoverable key",
@@ -101,6 +117,13 @@ export function registerPortalKeyRoutes(app: App): void {
     const session = await portalSessionAuth(c);
     const { db, vault } = c.get("deps");
     return v2Data(c, await rerollPortalKey(db, vault, session, c.req.valid("json")));
+  });
+  app.openapi(createRoute, async (c) => {
+    const session = await portalSessionAuth(c);
+    const { db, vault } = c.get("deps");
+    const created = await createPortalKey(db, vault, session, c.req.valid("json"));
+    c.header("Cache-Control", "no-store");
+    return v2Data(c, created);
   });
   app.openapi(revealRoute, async (c) => {
     const session = await portalSessionAuth(c);

@@ -8,10 +8,10 @@ import type { AppEnv } from "../env.ts";
 /**
  * How a portal session reaches its routes: the `portal_session` cookie exchangeCode sets (for
  * the browser), or the access token as a bearer (for servers and scripts). The cookie is
- * HttpOnly, SameSite=Strict, Secure unless the page is on loopback, and set twice with the
- * same value: Path=/v2 for the page's calls (cookie paths cannot name `/v2/portal.*` alone;
- * other `/v2` routes ignore it) and Path=/portal for the hosted page itself. Two narrow paths
- * rather than one Path=/ that every route of the origin would receive.
+ * HttpOnly, SameSite=Strict, Secure unless the page is on loopback (with KEYHOLD_PUBLIC_URL: when
+ * that is https), and set twice with the same value: Path=/v2 for the page's calls (cookie paths
+ * cannot name `/v2/portal.*` alone; other `/v2` routes ignore it) and Path=/portal for the hosted
+ * page itself. Two narrow paths rather than one Path=/ that every route of the origin would receive.
  */
 export const PORTAL_COOKIE = "portal_session";
 // /v2 last: clients that keep one Set-Cookie per response (the SDK's header record) keep the one the API routes read.
@@ -38,12 +38,29 @@ export async function portalSessionAuth(c: Context<AppEnv>): Promise<PortalSessi
   return session;
 }
 
-function refuseCrossOrigin(c: Context<AppEnv>): void {
+/**
+ * 403 for a request another origin sent (`Origin`, or `Sec-Fetch-Site` other than same-origin):
+ * what a cookie-borne portal call and the hosted page's sign-in form must come from. The
+ * portal's own origin is the request's, or KEYHOLD_PUBLIC_URL's where a proxy rewrites the host.
+ */
+export function refuseCrossOrigin(c: Context<AppEnv>, message = "A portal session cookie is only accepted from the portal's own origin."): void {
   const site = c.req.header("Sec-Fetch-Site");
   const origin = c.req.header("Origin");
   const crossSite = site !== undefined && site !== "same-origin";
-  const crossOrigin = origin !== undefined && hostOf(origin) !== new URL(c.req.url).host;
-  if (crossSite || crossOrigin) throw new KeyholdError("FORBIDDEN", "A portal session cookie is only accepted from the portal's own origin.");
+  const own = [new URL(c.req.url).host, ...publicUrlOf(c).map((u) => u.host)];
+  const crossOrigin = origin !== undefined && !own.includes(hostOf(origin) ?? "");
+  if (crossSite || crossOrigin) throw new KeyholdError("FORBIDDEN", message);
+}
+
+/** Where browsers reach this Keyhold: KEYHOLD_PUBLIC_URL when set (none or one). */
+function publicUrlOf(c: Context<AppEnv>): URL[] {
+  const configured = c.get("deps").publicUrl;
+  return configured ? [new URL(configured)] : [];
+}
+
+/** The origin portal links are made from: KEYHOLD_PUBLIC_URL, else the request's own. */
+export function portalOrigin(c: Context<AppEnv>): string {
+  return c.get("deps").publicUrl ?? new URL(c.req.url).origin;
 }
 
 function hostOf(origin: string): string | null {
@@ -59,7 +76,9 @@ export function isLoopback(hostname: string): boolean {
   return hostname === "localhost" || hostname.endsWith(".localhost") || /^127\.\d+\.\d+\.\d+$/.test(hostname) || hostname === "[::1]";
 }
 
+/** Secure when KEYHOLD_PUBLIC_URL is https; without it, unless the request is on loopback. */
 export function setSessionCookie(c: Context<AppEnv>, accessToken: string, expiresAt: number): void {
-  const secure = !isLoopback(new URL(c.req.url).hostname);
+  const [configured] = publicUrlOf(c);
+  const secure = configured ? configured.protocol === "https:" : !isLoopback(new URL(c.req.url).hostname);
   for (const path of PORTAL_COOKIE_PATHS) setCookie(c, PORTAL_COOKIE, accessToken, { httpOnly: true, sameSite: "Strict", path, secure, expires: new Date(expiresAt) });
 }

@@ -7,7 +7,7 @@ import { apiPermission, publicRoute } from "../routes/route-security.ts";
 import { text } from "../routes/schemas.ts";
 import { v2Data } from "../v2/envelope.ts";
 import { v2Route } from "../v2/route.ts";
-import { setSessionCookie } from "./session-auth.ts";
+import { portalOrigin, setSessionCookie } from "./session-auth.ts";
 
 /** Unkey v2's portal.createSession and portal.exchangeCode (src/portal/sessions.ts). */
 
@@ -62,7 +62,7 @@ const exchangeRoute = v2Route({
 export function registerPortalSessionRoutes(app: App): void {
   app.openapi(createRoute, async (c) => {
     const ctx = await rootKeyAuth(c);
-    const created = await createSession(c.get("deps").db, ctx, c.req.valid("json"), new URL(c.req.url).origin);
+    const created = await createSession(c.get("deps").db, ctx, c.req.valid("json"), portalOrigin(c));
     return v2Data(c, created);
   });
   app.openapi(exchangeRoute, async (c) => {

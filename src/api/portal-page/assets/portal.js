@@ -238,4 +238,45 @@ async function load() {
   }
 }
 
+/**
+ * "Create key" (keys:create): one button per API of the portal (named by the API when there are
+ * several), an optional name; the new key is shown once with Copy, then the list is read again.
+ */
+function createControls() {
+  const holder = document.getElementById("create");
+  const apis = JSON.parse(body.dataset.apis || "[]");
+  if (!holder || !scopes.has("keys:create") || apis.length === 0) return;
+  const secret = el("div", { class: "secret-holder" });
+  const message = el("p", { class: "note", role: "status", "aria-live": "polite" });
+  const name = el("input", { id: "new-key-name", type: "text", maxlength: "255", autocomplete: "off", placeholder: "e.g. laptop" });
+  const buttons = apis.map((api) =>
+    el("button", {
+      type: "button",
+      text: apis.length > 1 ? `Create key in ${api.name}` : "Create key",
+      onclick: async () => {
+        for (const b of buttons) b.disabled = true;
+        message.textContent = "";
+        try {
+          const wanted = name.value.trim();
+          const { data } = await call("createKey", { apiId: api.id, ...(wanted && { name: wanted }) });
+          name.value = "";
+          secretRow(secret, "Your new key, shown once: copy it now (hidden after 30 seconds).", data.key);
+          void load();
+        } catch (error) {
+          message.textContent = `The key could not be created: ${error.message}`;
+        } finally {
+          for (const b of buttons) b.disabled = false;
+        }
+      },
+    }),
+  );
+  holder.replaceChildren(
+    el("h2", { text: "New key" }),
+    el("div", { class: "actions" }, el("label", { for: "new-key-name", text: "Name (optional)" }), name, ...buttons),
+    secret,
+    message,
+  );
+}
+
+createControls();
 void load();
