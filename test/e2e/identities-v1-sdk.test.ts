@@ -3,6 +3,7 @@ import { Unkey as UnkeyV2 } from "unkey-api-v2";
 import { beforeAll, expect, test } from "vitest";
 import { type Workspace, forEachDatabase } from "../harness.ts";
 import { useListener, v1Sdk } from "../listen.ts";
+import { roomyWindow } from "../adversarial/limits-helpers.ts";
 
 /**
  * Identities through Unkey's v1 SDK (0.38.0), and the one link both versions share: a key
@@ -93,7 +94,7 @@ forEachDatabase("identities through @unkey/api 0.38.0 (v1) and 2.5.1 (v2)", (h) 
 
   test("v1 verify applies a named identity limit across every key of the identity", async () => {
     const apiId = (await unkey.apis.create({ name: "limited" })).result!.apiId;
-    await unkey.identities.create({ externalId: "metered", ratelimits: [{ name: "org", limit: 3, duration: 60_000 }] });
+    await unkey.identities.create({ externalId: "metered", ratelimits: [{ name: "org", limit: 3, duration: roomyWindow() }] });
     const keys = [];
     for (let i = 0; i < 3; i++) keys.push((await unkey.keys.create({ apiId, ownerId: "metered" })).result!.key);
     const codes = [];

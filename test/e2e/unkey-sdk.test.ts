@@ -2,6 +2,7 @@ import { Unkey, and, or } from "@unkey/api";
 import { beforeAll, expect, test } from "vitest";
 import { type Workspace, forEachDatabase } from "../harness.ts";
 import { useListener, v1Sdk } from "../listen.ts";
+import { roomyWindow } from "../adversarial/limits-helpers.ts";
 
 /**
  * The published Unkey SDK against a real Keyhold listener, changing nothing but baseUrl.
@@ -147,7 +148,7 @@ forEachDatabase("Unkey SDK @unkey/api 0.38.0", (h) => {
     expect((await unkey.keys.verify({ key })).result).toMatchObject({ valid: true, remaining: 0 });
     expect((await unkey.keys.verify({ key })).result).toMatchObject({ valid: false, code: "USAGE_EXCEEDED" });
 
-    const limited = (await unkey.keys.create({ apiId, ratelimit: { type: "consistent", limit: 1, refillRate: 1, refillInterval: 60_000 } })).result!;
+    const limited = (await unkey.keys.create({ apiId, ratelimit: { type: "consistent", limit: 1, refillRate: 1, refillInterval: roomyWindow() } })).result!;
     expect((await unkey.keys.verify({ key: limited.key })).result).toMatchObject({ valid: true });
     expect((await unkey.keys.verify({ key: limited.key })).result).toMatchObject({ valid: false, code: "RATE_LIMITED" });
 

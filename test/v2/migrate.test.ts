@@ -7,6 +7,7 @@ import { sha256Hex } from "../../src/crypto/hash.ts";
 import { executeRows } from "../../src/db/execute-rows.ts";
 import { type Harness, type Workspace, forEachDatabase, onTwoInstances } from "../harness.ts";
 import { useV2Sdk } from "./sdk-context.ts";
+import { roomyWindow } from "../adversarial/limits-helpers.ts";
 
 /** A key as another system issued it: no Keyhold checksum. */
 const foreignKey = (prefix = "") => `${prefix}${randomBytes(18).toString("base64url").replace(/[-_]/g, "x")}`;
@@ -71,7 +72,7 @@ forEachDatabase("v2 keys.migrateKeys and v1 migrations.createKeys", (h) => {
           permissions: ["docs.read"],
           roles: ["admin"],
           credits: { remaining: 5 },
-          ratelimits: [{ name: "requests", limit: 2, duration: 60_000, autoApply: true }],
+          ratelimits: [{ name: "requests", limit: 2, duration: roomyWindow(), autoApply: true }],
         },
       ],
     });
