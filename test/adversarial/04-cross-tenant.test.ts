@@ -275,6 +275,7 @@ const sessionRoutes: Record<string, string> = {
   "/v2/portal.getVerifications": "the session identity's counts only",
   "/v2/portal.rerollKey": "the session identity's keys only",
   "/v2/portal.revealKey": "the session identity's keys only",
+  "/v2/portal.getActivity": "the session's own activities only (test/portal/approvals.test.ts)",
 };
 
 /** A fresh policy of `ws`, with a consensus a foreign update would clear. */

@@ -40,6 +40,7 @@ const KEYHOLD_OWN = [
   "portal.updatePortal",
   "portal.deletePortal",
   "portal.revealKey",
+  "portal.getActivity",
 ];
 const keyholdOwn = (op: string) => KEYHOLD_OWN.some((own) => op === own || (own.endsWith(".") && op.startsWith(own)));
 
