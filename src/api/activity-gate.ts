@@ -40,7 +40,7 @@ export function gateActivities(app: App, rules: CustodyRules): void {
   (app as unknown as { openapi: typeof register }).openapi = (route, handler, hook) => {
     const kind = activityKind(operationOf(route.path));
     if (!kind) return register(route, handler, hook);
-    route.responses = { ...route.responses, 202: heldResponse(route.path.startsWith(V2_PREFIX)) };
+    route.responses = { ...route.responses, 202: heldResponse(route.path.startsWith(V2_PREFIX), kind.initiator === "portal") };
     return register(route, gate(route, kind, handler, rules), hook);
   };
 }
@@ -48,8 +48,10 @@ export function gateActivities(app: App, rules: CustodyRules): void {
 /** The answer to a held request, in each version's envelope. */
 const held = z.object({ activityId: z.string(), status: z.literal("CONSENSUS_NEEDED") }).openapi("HeldActivity");
 const heldV2 = z.object({ meta: z.object({ requestId: z.string() }), data: held }).openapi("V2HeldActivity");
-const heldResponse = (v2: boolean) => ({
-  description: "CONSENSUS_NEEDED: a policy or the root quorum holds the request until enough users approve it (activities.approveActivity); nothing ran yet.",
+const heldResponse = (v2: boolean, portal: boolean) => ({
+  description:
+    "CONSENSUS_NEEDED: a policy or the root quorum holds the request until enough users approve it (activities.approveActivity); nothing ran yet." +
+    (portal ? " This session collects the answer, once, with portal.getActivity." : ""),
   content: { "application/json": { schema: v2 ? heldV2 : held } },
 });
 
@@ -61,7 +63,10 @@ function gate(route: RouteLike, kind: NonNullable<ReturnType<typeof activityKind
     if (replay) {
       c.set("rootKey", replay.ctx);
       // The portal route finds its session here and checks scope and key ownership again.
-      if (replay.portalSession) c.set("portalSession", replay.portalSession), c.set("workspaceId", replay.portalSession.workspaceId);
+      if (replay.portalSession) {
+        c.set("portalSession", replay.portalSession);
+        c.set("workspaceId", replay.portalSession.workspaceId);
+      }
       return handler(c);
     }
     const validated = validatedInput(c, route.method);
