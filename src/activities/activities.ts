@@ -20,6 +20,7 @@ import {
   type ActivityStatus,
   decisionsOf,
   executingSince,
+  statusOf,
   findActivity,
   takeSealedResult,
   finishActivity,
@@ -117,13 +118,15 @@ export interface HeldRequest {
 /**
  * Stores a held activity with the initiator's approval and answers its id. A request that
  * carries plaintext secrets (an import of plaintext keys) cannot wait: it would rest in clear.
+ * `initiatorSecret` is the plaintext credential the initiator authenticated with (its root key,
+ * or a portal session's access token): only it will open the answer (seal.ts).
  */
 export async function holdActivity(
   db: Database,
   request: ActivityRequest,
   admission: Admission,
   held: HeldRequest,
-  rootKeyToken: string,
+  initiatorSecret: string,
   ttlMs: number,
   now = Date.now(),
 ): Promise<string> {
@@ -131,7 +134,7 @@ export async function holdActivity(
     throw new KeyholdError("PRECONDITION_FAILED", "This request needs approvals and holds plaintext keys, which cannot wait in the database: import their hashes instead.");
   }
   const id = newId("act", now);
-  const seal = await newResultSeal(rootKeyToken, id);
+  const seal = await newResultSeal(initiatorSecret, id);
   const columns = activityColumns(request, admission, id, now);
   await db.transaction(async (tx) => {
     await insertActivity(tx, {
@@ -347,11 +350,10 @@ export interface ActivityView {
 }
 
 async function toView(db: Database, row: ActivityRow, now: number): Promise<ActivityView> {
-  const waitingTooLong = row.status === "CONSENSUS_NEEDED" && row.expiresAt !== null && row.expiresAt <= now;
   return {
     activityId: row.id,
     type: row.type,
-    status: waitingTooLong ? "EXPIRED" : (row.status as ActivityStatus),
+    status: statusOf(row, now),
     digest: row.digest,
     params: row.params,
     initiator: { userId: row.initiatorUserId, rootKeyId: row.initiatorRootKeyId },
@@ -365,7 +367,9 @@ async function toView(db: Database, row: ActivityRow, now: number): Promise<Acti
 
 /**
  * An activity; for the initiator's own root key, once, the full answer of a held activity
- * that ran (a created key, a decrypted one), opened with that root key and then deleted.
+ * that ran (a created key, a decrypted one), opened with that root key and then deleted. An
+ * end user's portal activity is sealed for their session, not for the root key that minted it:
+ * that root key leaves it untouched (src/portal/portal-activities.ts collects it).
  */
 export async function getActivity(
   db: Database,
@@ -378,7 +382,8 @@ export async function getActivity(
   const row = await findActivity(db, ctx.workspaceId, activityId);
   if (!row) throw new KeyholdError("NOT_FOUND", "The activity does not exist.");
   const view = await toView(db, row, now);
-  if (row.resultSealed !== null && row.initiatorRootKeyId === ctx.rootKeyId && view.result) {
+  const sealedForRootKey = activityKind(row.operation)?.initiator !== "portal";
+  if (row.resultSealed !== null && sealedForRootKey && row.initiatorRootKeyId === ctx.rootKeyId && view.result) {
     const taken = await takeSealedResult(db, row.id);
     const opened = taken && (await openResult(rootKeyToken, row.id, taken.wrappedPrivateKey, taken.sealed));
     if (opened) view.result = { status: view.result.status, body: opened };

@@ -22,8 +22,8 @@ export interface ActivityKind {
   precheck?: (input: Record<string, unknown>) => void;
   /**
    * Who starts it, where not a root key: "portal", an end user's portal session, which acts
-   * with the minting root key's id and user (src/portal/sessions.ts) and cannot wait for
-   * approvals (what would be held is refused instead).
+   * with the minting root key's id and user (src/portal/sessions.ts). Held, it runs with that
+   * session as it then is, and its answer is sealed for the session (portal.getActivity collects it).
    */
   initiator?: "portal";
 }

@@ -50,6 +50,12 @@ export async function listActivityRows(db: Database, workspaceId: string, filter
   return { rows: page, ...(rows.length > page.length && { cursor: page.at(-1)!.id }) };
 }
 
+/** An activity's status as it reads: one that waited past its time is EXPIRED, whatever its row says (see statusIs). */
+export function statusOf(row: Pick<ActivityRow, "status" | "expiresAt">, now: number): ActivityStatus {
+  const waitingTooLong = row.status === "CONSENSUS_NEEDED" && row.expiresAt !== null && row.expiresAt <= now;
+  return waitingTooLong ? "EXPIRED" : (row.status as ActivityStatus);
+}
+
 /**
  * A status as activities read it: one that waited past its time reads EXPIRED (it is marked so
  * only when someone next acts on it), so it is not waiting any more, whatever its row says.

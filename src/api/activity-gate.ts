@@ -1,8 +1,10 @@
 import type { Context } from "hono";
 import { type CustodyRules, type ActivityRequest, admitActivity, endActivity, holdActivity, recordRanActivity, DEFAULT_ACTIVITY_TTL_MS } from "../activities/activities.ts";
 import { type ActivityKind, activityKind, operationOf } from "../activities/catalog.ts";
+import { initiatorContext } from "../activities/initiator.ts";
 import { admitPortalActivity } from "../portal/portal-keys.ts";
-import { portalSessionAuth } from "./portal/session-auth.ts";
+import { type PortalSession, findLiveSession } from "../portal/sessions.ts";
+import { portalSessionAuth, portalSessionToken } from "./portal/session-auth.ts";
 import { sealResult } from "../activities/seal.ts";
 import type { ActivityRow, Outcome } from "../activities/store.ts";
 import type { Database } from "../db/client.ts";
@@ -29,6 +31,8 @@ type RouteLike = { path: string; method: string; "x-keyhold-permissions"?: Permi
 const REPLAY = Symbol("keyhold activity replay");
 interface Replay {
   ctx: RootKeyContext;
+  /** A portal activity's session, as it is now (read by its id, never from a token). */
+  portalSession?: PortalSession;
 }
 
 export function gateActivities(app: App, rules: CustodyRules): void {
@@ -36,7 +40,7 @@ export function gateActivities(app: App, rules: CustodyRules): void {
   (app as unknown as { openapi: typeof register }).openapi = (route, handler, hook) => {
     const kind = activityKind(operationOf(route.path));
     if (!kind) return register(route, handler, hook);
-    route.responses = { ...route.responses, 202: heldResponse(route.path.startsWith(V2_PREFIX)) };
+    route.responses = { ...route.responses, 202: heldResponse(route.path.startsWith(V2_PREFIX), kind.initiator === "portal") };
     return register(route, gate(route, kind, handler, rules), hook);
   };
 }
@@ -44,8 +48,10 @@ export function gateActivities(app: App, rules: CustodyRules): void {
 /** The answer to a held request, in each version's envelope. */
 const held = z.object({ activityId: z.string(), status: z.literal("CONSENSUS_NEEDED") }).openapi("HeldActivity");
 const heldV2 = z.object({ meta: z.object({ requestId: z.string() }), data: held }).openapi("V2HeldActivity");
-const heldResponse = (v2: boolean) => ({
-  description: "CONSENSUS_NEEDED: a policy or the root quorum holds the request until enough users approve it (activities.approveActivity); nothing ran yet.",
+const heldResponse = (v2: boolean, portal: boolean) => ({
+  description:
+    "CONSENSUS_NEEDED: a policy or the root quorum holds the request until enough users approve it (activities.approveActivity); nothing ran yet." +
+    (portal ? " This session collects the answer, once, with portal.getActivity." : ""),
   content: { "application/json": { schema: v2 ? heldV2 : held } },
 });
 
@@ -56,12 +62,17 @@ function gate(route: RouteLike, kind: NonNullable<ReturnType<typeof activityKind
     const replay = (c.env as Record<symbol, Replay> | undefined)?.[REPLAY];
     if (replay) {
       c.set("rootKey", replay.ctx);
+      // The portal route finds its session here and checks scope and key ownership again.
+      if (replay.portalSession) {
+        c.set("portalSession", replay.portalSession);
+        c.set("workspaceId", replay.portalSession.workspaceId);
+      }
       return handler(c);
     }
     const validated = validatedInput(c, route.method);
     if (kind.applies && !kind.applies(validated)) return handler(c);
     const { db } = c.get("deps");
-    const { ctx, input } = await initiatorOf(c, kind, operation, validated);
+    const { ctx, input, secret } = await initiatorOf(c, kind, operation, validated);
     const request: ActivityRequest = { ctx, kind, operation, input };
     const admission = await admitActivity(db, rules, request);
     const { decision } = admission;
@@ -76,14 +87,10 @@ function gate(route: RouteLike, kind: NonNullable<ReturnType<typeof activityKind
       if (kind.initiator === "portal") throw new KeyholdError("FORBIDDEN", "Refused by the workspace's policies.");
       throw new KeyholdError("FORBIDDEN", `Denied by policy "${decision.denied.name}" (${decision.denied.policyId}).`);
     }
-    if ("waiting" in decision && kind.initiator === "portal") {
-      // Fail closed: nothing runs without its approvals, and a portal session cannot wait for them.
-      throw new KeyholdError("FORBIDDEN", "This needs approvals under the workspace's policies or root quorum, which a portal session cannot wait for: nothing was done.");
-    }
     if ("waiting" in decision) {
       const raw = route.method === "get" ? c.req.query() : await c.req.json();
       const ttl = c.get("deps").activityTtlMs ?? DEFAULT_ACTIVITY_TTL_MS;
-      const activityId = await holdActivity(db, request, admission, { method: route.method.toUpperCase(), path: c.req.path, raw }, bearerToken(c.req.header("Authorization"))!, ttl);
+      const activityId = await holdActivity(db, request, admission, { method: route.method.toUpperCase(), path: c.req.path, raw }, secret(), ttl);
       const held = { activityId, status: "CONSENSUS_NEEDED" };
       return isV2(c) ? c.json({ meta: { requestId: c.get("requestId") }, data: held }, 202) : c.json(held, 202);
     }
@@ -107,11 +114,18 @@ function gate(route: RouteLike, kind: NonNullable<ReturnType<typeof activityKind
 /**
  * Who starts the activity, and what it records as its input: the caller's root key, or for a
  * portal call the end user's session (checked for its scope and key first, see portal-keys.ts).
+ * `secret` is the credential it came with (read only if the activity is held): the answer of a
+ * held activity is sealed to it, so only that root key, or that session, opens it.
  */
-async function initiatorOf(c: Context<AppEnv>, kind: ActivityKind, operation: string, input: Record<string, unknown>): Promise<{ ctx: RootKeyContext; input: Record<string, unknown> }> {
-  if (kind.initiator !== "portal") return { ctx: await rootKeyAuth(c), input };
+async function initiatorOf(
+  c: Context<AppEnv>,
+  kind: ActivityKind,
+  operation: string,
+  input: Record<string, unknown>,
+): Promise<{ ctx: RootKeyContext; input: Record<string, unknown>; secret: () => string }> {
+  if (kind.initiator !== "portal") return { ctx: await rootKeyAuth(c), input, secret: () => bearerToken(c.req.header("Authorization"))! };
   const session = await portalSessionAuth(c);
-  return { ctx: session.ctx, input: await admitPortalActivity(c.get("deps").db, session, operation, input) };
+  return { ctx: session.ctx, input: await admitPortalActivity(c.get("deps").db, session, operation, input), secret: () => portalSessionToken(c) };
 }
 
 /**
@@ -166,19 +180,19 @@ function requireRules(ctx: RootKeyContext, rules: PermissionRule[], input: Recor
 }
 
 /**
- * Runs a claimed activity: its stored request goes through the same app, with the initiator's
- * root key as it is now (revoked meanwhile: it fails), so routes, permission checks and
- * services run exactly as they would have. The answer is sealed for the initiator.
+ * Runs a claimed activity: its stored request goes through the same app, with the initiator
+ * as it is now (its root key, or for a portal activity the end user's session), so routes,
+ * permission checks and services run exactly as they would have; an initiator gone meanwhile
+ * runs nothing and the activity fails. The answer is sealed for the initiator.
  */
 export async function runHeldActivity(
   app: { fetch: (request: Request, env: unknown) => Response | Promise<Response> },
   db: Database,
   activity: ActivityRow,
-  initiator: RootKeyContext | null,
 ): Promise<void> {
-  if (!initiator) {
-    const gone = { code: "UNAUTHORIZED", message: "The initiator's root key was deleted or expired before the activity could run." };
-    await endActivity(db, activity, { status: "FAILED", resultStatus: 401, result: gone });
+  const initiator = await heldInitiator(db, activity);
+  if ("gone" in initiator) {
+    await endActivity(db, activity, { status: "FAILED", resultStatus: 401, result: { code: "UNAUTHORIZED", message: initiator.gone } });
     return;
   }
   const stored = activity.input as { method: string; raw: unknown };
@@ -186,9 +200,24 @@ export async function runHeldActivity(
   const init: RequestInit = { method: stored.method, headers: { "Content-Type": "application/json" } };
   if (stored.method === "GET") for (const [k, v] of Object.entries(stored.raw as Record<string, string>)) url.searchParams.set(k, v);
   else init.body = JSON.stringify(stored.raw);
-  const res = await app.fetch(new Request(url, init), { [REPLAY]: { ctx: initiator } satisfies Replay });
+  const res = await app.fetch(new Request(url, init), { [REPLAY]: initiator satisfies Replay });
   const body = await answerOf(res);
   const ok = res.status < 300;
   const sealed = ok && activity.sealPublicKey ? await sealResult(activity.sealPublicKey, body) : null;
   await endActivity(db, activity, { status: ok ? "COMPLETED" : "FAILED", resultStatus: res.status, result: body, resultSealed: sealed });
+}
+
+/**
+ * Who a held activity runs as, read now: the initiator's root key, or the portal session its
+ * params name (by id: the token is not stored), each only while it is live.
+ */
+async function heldInitiator(db: Database, activity: ActivityRow): Promise<Replay | { gone: string }> {
+  if (activityKind(activity.operation)?.initiator === "portal") {
+    const sessionId = activity.params.portalSessionId;
+    const session = typeof sessionId === "string" ? await findLiveSession(db, activity.workspaceId, sessionId) : null;
+    if (!session) return { gone: "The end user's portal session ended (expired or deleted, or its portal, identity or root key is gone) before the activity could run: nothing was done." };
+    return { ctx: session.ctx, portalSession: session };
+  }
+  const ctx = await initiatorContext(db, activity.workspaceId, activity.initiatorRootKeyId);
+  return ctx ? { ctx } : { gone: "The initiator's root key was deleted or expired before the activity could run." };
 }

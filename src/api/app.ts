@@ -66,6 +66,7 @@ import { policyOperations } from "./operations/policies.ts";
 import { portalOperations } from "./operations/portal.ts";
 import { registerPortalSessionRoutes } from "./portal/sessions.ts";
 import { registerPortalKeyRoutes } from "./portal/keys.ts";
+import { registerPortalActivityRoutes } from "./portal/activities.ts";
 import { registerReadyz } from "./routes/readyz.ts";
 
 const routes = [
@@ -117,6 +118,7 @@ const routes = [
   ...portalOperations,
   registerPortalSessionRoutes,
   registerPortalKeyRoutes,
+  registerPortalActivityRoutes,
   registerReadyz,
   registerMetrics,
   registerOpenApiDocument,

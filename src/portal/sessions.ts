@@ -1,4 +1,4 @@
-import { and, eq, gt, inArray, isNotNull, isNull, lte, or } from "drizzle-orm";
+import { type SQL, and, eq, gt, inArray, isNotNull, isNull, lte, or } from "drizzle-orm";
 import { recordAudit } from "../audit/append.ts";
 import { hasPermission, portalPermission } from "../auth/permissions.ts";
 import { type RootKeyContext, requirePermission } from "../auth/root-key-auth.ts";
@@ -139,6 +139,20 @@ const badSession = () => new KeyholdError("UNAUTHORIZED", "The portal session is
  */
 export async function authenticateSession(db: Database, token: string | undefined, now = Date.now()): Promise<PortalSession> {
   if (!token?.startsWith("pts_") || token.length > 128) throw badSession();
+  const session = await liveSession(db, eq(portalSessions.tokenHash, sha256Hex(token)), now);
+  if (!session) throw badSession();
+  return session;
+}
+
+/**
+ * The session with this id, if it is still live by the same rules as its token (a held portal
+ * activity runs with it, long after the request that named it); null once it has ended.
+ */
+export function findLiveSession(db: Database, workspaceId: string, sessionId: string, now = Date.now()): Promise<PortalSession | null> {
+  return liveSession(db, and(eq(portalSessions.id, sessionId), eq(portalSessions.workspaceId, workspaceId))!, now);
+}
+
+async function liveSession(db: Database, which: SQL, now: number): Promise<PortalSession | null> {
   const [row] = await db
     .select({
       session: portalSessions,
@@ -151,9 +165,9 @@ export async function authenticateSession(db: Database, token: string | undefine
     .innerJoin(rootKeys, and(eq(rootKeys.id, portalSessions.rootKeyId), isNull(rootKeys.deletedAt)))
     .innerJoin(workspaces, and(eq(workspaces.id, portalSessions.workspaceId), isNull(workspaces.deletedAt)))
     .innerJoin(identities, and(eq(identities.id, portalSessions.identityId), isNull(identities.deletedAt)))
-    .where(and(eq(portalSessions.tokenHash, sha256Hex(token)), gt(portalSessions.expiresAt, now)))
+    .where(and(which, isNotNull(portalSessions.tokenHash), gt(portalSessions.expiresAt, now)))
     .limit(1);
-  if (!row || (row.rootKeyExpires !== null && row.rootKeyExpires <= now)) throw badSession();
+  if (!row || (row.rootKeyExpires !== null && row.rootKeyExpires <= now)) return null;
   const { session } = row;
   const live = await liveApis(db, session.workspaceId, row.apiIds);
   const scopes = session.scopes.filter(isPortalScope);

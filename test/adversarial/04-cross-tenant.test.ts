@@ -276,6 +276,7 @@ const sessionRoutes: Record<string, string> = {
   "/v2/portal.rerollKey": "the session identity's keys only",
   "/v2/portal.revealKey": "the session identity's keys only",
   "/v2/portal.createKey": "a key of the session identity's own, in the portal's APIs only",
+  "/v2/portal.getActivity": "the session's own activities only (test/portal/approvals.test.ts)",
 };
 
 /** A fresh policy of `ws`, with a consensus a foreign update would clear. */

@@ -14,7 +14,7 @@ const NOT_OPERATIONS: Record<string, string> = {
 /** Operations anyone may call: everything else needs a root key. */
 const PUBLIC = ["liveness", "v2.liveness", "readyz", "keys.verifyKey", "v2.portal.exchangeCode"];
 /** Operations a portal session calls (src/api/portal/): the session's cookie or its token, never a root key. */
-const PORTAL_SESSION = ["v2.portal.listKeys", "v2.portal.getVerifications", "v2.portal.rerollKey", "v2.portal.revealKey", "v2.portal.createKey"];
+const PORTAL_SESSION = ["v2.portal.listKeys", "v2.portal.getVerifications", "v2.portal.rerollKey", "v2.portal.revealKey", "v2.portal.createKey", "v2.portal.getActivity"];
 
 let h: Harness;
 let doc: any;
@@ -41,7 +41,7 @@ test("every operation declares its security: admin routes the bearer root key, p
     if (PUBLIC.includes(op.operationId) || PORTAL_SESSION.includes(op.operationId)) expect(permissions.rootKey, op.operationId).not.toBe("required");
     else expect(permissions.rootKey, op.operationId).toBe("required");
     expect(permissions.portalScope !== undefined, op.operationId).toBe(PORTAL_SESSION.includes(op.operationId));
-    const expected = permissions.portalScope
+    const expected = permissions.portalScope !== undefined
       ? [{ portalSession: [] }, { portalToken: [] }]
       : { required: [{ rootKey: [] }], optional: [{}, { rootKey: [] }], none: [] }[permissions.rootKey as string];
     expect(op.security, op.operationId).toEqual(expected);

@@ -125,10 +125,11 @@ forEachDatabase(
 
     test("without a session, or with a root key, a portal route is a 401", async () => {
       const world = await portalWorld(h());
-      for (const operation of ["listKeys", "getVerifications", "rerollKey", "revealKey"]) {
-        expectErrorEnvelope(await h().post(`/v2/portal.${operation}`, { keyId: world.alice.plain.keyId, expiration: 0, startTime: 1, endTime: 2 }), "UNAUTHORIZED");
-        expectErrorEnvelope(await h().post(`/v2/portal.${operation}`, { keyId: world.alice.plain.keyId, expiration: 0, startTime: 1, endTime: 2 }, world.ws.rootKey), "UNAUTHORIZED");
-        expectErrorEnvelope(await h().post(`/v2/portal.${operation}`, { keyId: world.alice.plain.keyId, expiration: 0, startTime: 1, endTime: 2 }, "pts_made_up"), "UNAUTHORIZED");
+      const body = { keyId: world.alice.plain.keyId, expiration: 0, startTime: 1, endTime: 2, activityId: "act_1Ghu6ZbT4nQ8wXmR2kVc7J" };
+      for (const operation of ["listKeys", "getVerifications", "rerollKey", "revealKey", "getActivity"]) {
+        expectErrorEnvelope(await h().post(`/v2/portal.${operation}`, body), "UNAUTHORIZED");
+        expectErrorEnvelope(await h().post(`/v2/portal.${operation}`, body, world.ws.rootKey), "UNAUTHORIZED");
+        expectErrorEnvelope(await h().post(`/v2/portal.${operation}`, body, "pts_made_up"), "UNAUTHORIZED");
       }
     });
 

@@ -40,9 +40,10 @@ interface Fixture {
   /**
    * A portal showing apiId and the recoverable key's API, a session of `externalId` in it with
    * every scope, a code the control exchanges, a key of `externalId` for the control's reroll,
-   * and the portals the control's deletes delete.
+   * a reveal of the session's that HELD_REVEAL holds (for portal.getActivity), and the portals
+   * the control's deletes delete.
    */
-  portal: { portalId: string; apiIds: string[]; token: string; code: string; rerollKeyId: string; doomed: Record<"v1" | "v2", string> };
+  portal: { portalId: string; apiIds: string[]; token: string; code: string; rerollKeyId: string; heldActivityId: string; doomed: Record<"v1" | "v2", string> };
 }
 
 /** A waiting activity and the digest that approves or rejects it. */
@@ -955,6 +956,12 @@ function portalPostRoutes(): PostRoute[] {
         ["name of 256", { apiId: f.recoverableApiId, name: "n".repeat(256) }],
       ],
     },
+    {
+      path: "/v2/portal.getActivity",
+      valid: (f) => ({ activityId: f.portal.heldActivityId }),
+      token: session,
+      extra: () => [["activityId missing", {}], ["activityId empty", { activityId: "" }], ["activityId of 256", { activityId: "a".repeat(256) }]],
+    },
   ];
 }
 
@@ -1565,6 +1572,11 @@ forEachDatabase("bad input", (h) => {
       return res.body.data.code as string;
     };
     const token = (await h().post("/v2/portal.exchangeCode", { code: await mint() })).body.data.accessToken as string;
+    // A reveal of the session's that waits for approvals: portal.getActivity's control reads it (waiting, so reading changes nothing).
+    const { keyId: heldRevealKeyId } = await h().createKey(ws, recoverableApiId, { recoverable: true, ownerId: externalId });
+    await createPolicy({ name: "held reveal", effect: "ALLOW", condition: `activity.type == 'DECRYPT_KEY' && key.id == '${heldRevealKeyId}'`, consensus: "approvers.count() >= 2" });
+    const heldReveal = await h().post("/v2/portal.revealKey", { keyId: heldRevealKeyId }, token);
+    expect(heldReveal.status, JSON.stringify(heldReveal.body)).toBe(202);
     // The control's code is exchanged last, long after a code's few minutes: it is made to last.
     const code = await mint();
     await h().db.update(portalSessions).set({ codeExpiresAt: Date.now() + 86_400_000 }).where(eq(portalSessions.codeHash, sha256Hex(code)));
@@ -1580,7 +1592,7 @@ forEachDatabase("bad input", (h) => {
       escrowKeyId: await createEscrowKey(),
       recoverableKeyId,
       recoverableApiId,
-      portal: { portalId, apiIds: [apiId, recoverableApiId], token, code, rerollKeyId: (await h().createKey(ws, apiId, { ownerId: externalId })).keyId, doomed: { v1: await portal(), v2: await portal() } },
+      portal: { portalId, apiIds: [apiId, recoverableApiId], token, code, rerollKeyId: (await h().createKey(ws, apiId, { ownerId: externalId })).keyId, heldActivityId: heldReveal.body.data.activityId, doomed: { v1: await portal(), v2: await portal() } },
       held: await hold(),
       doomed: { v1: await doomed(), v2: await doomed() },
     };

@@ -41,6 +41,7 @@ const KEYHOLD_OWN = [
   "portal.deletePortal",
   "portal.revealKey",
   "portal.createKey",
+  "portal.getActivity",
 ];
 const keyholdOwn = (op: string) => KEYHOLD_OWN.some((own) => op === own || (own.endsWith(".") && op.startsWith(own)));
 

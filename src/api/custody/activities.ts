@@ -1,7 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { APPROVE_ACTIVITY, READ_ACTIVITY, approveActivity, getActivity, listActivities, rejectActivity } from "../../activities/activities.ts";
 import { ACTIVITY_TYPES } from "../../activities/catalog.ts";
-import { initiatorContext } from "../../activities/initiator.ts";
 import { bearerToken } from "../../bearer.ts";
 import { MAX_LIST_LIMIT } from "../../paging.ts";
 import { runHeldActivity } from "../activity-gate.ts";
@@ -76,7 +75,7 @@ export function registerActivityRoutes(app: App, rules: CustodyRules): void {
     handle: async (input, ctx, c) => {
       const { db, self } = c.get("deps");
       const { activity: held, claimed } = await approveActivity(db, rules, ctx, input);
-      if (claimed) await runHeldActivity(self!, db, held, await initiatorContext(db, held.workspaceId, held.initiatorRootKeyId));
+      if (claimed) await runHeldActivity(self!, db, held);
       return getActivity(db, ctx, held.id, bearerToken(c.req.header("Authorization")) ?? "");
     },
   });

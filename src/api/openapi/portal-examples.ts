@@ -36,5 +36,18 @@ export function portalExamples(keyData: unknown): Record<string, OperationExampl
     "v2.portal.rerollKey": { request: { keyId, expiration: 86_400_000 }, response: { keyId: "key_1Ghu6Y7Jk2mPqRsTuVwXyZ", key: "sk_live_8hRzKqW3nVbT2cYpLmXsDfGj4eUa9oNi" } },
     "v2.portal.createKey": { request: { apiId, name: "My laptop" }, response: { keyId: "key_1Ghu6Z9Lm3nPqRsTuVwXyA", key: "sk_live_3kFpQz8WnVbR2cYtLmXsDfGj4eUa9oHx" } },
     "v2.portal.revealKey": { request: { keyId }, response: { keyId, plaintext: "sk_live_5fBUpTrNaCz7rWdMRKyWLPQzE2h1xJxR" } },
+    "v2.portal.getActivity": {
+      request: { activityId: "act_1Ghu6ZbT4nQ8wXmR2kVc7J" },
+      response: {
+        activityId: "act_1Ghu6ZbT4nQ8wXmR2kVc7J",
+        operation: "portal.revealKey",
+        keyId,
+        status: "COMPLETED",
+        result: { keyId, plaintext: "sk_live_5fBUpTrNaCz7rWdMRKyWLPQzE2h1xJxR" },
+        createdAt: 1767225600000,
+        updatedAt: 1767225960000,
+        expiresAt: 1767312000000,
+      },
+    },
   };
 }

@@ -18,7 +18,8 @@ import { portalSessionAuth } from "./session-auth.ts";
  * portal.listKeys, getVerifications and rerollKey, and Keyhold's portal.createKey and
  * portal.revealKey. Each needs its scope; a key that is not the session identity's, in the
  * portal's APIs, is a 404 exactly like a missing one. createKey, rerollKey and revealKey are
- * activities (src/activities/catalog.ts).
+ * activities (src/activities/catalog.ts); one a policy holds is collected with
+ * portal.getActivity (./activities.ts).
  */
 
 const SESSION = " Authenticated by the portal session: the `portal_session` cookie (refused, 403, from another origin) or its access token as a bearer.";
@@ -61,7 +62,10 @@ const verificationsRoute = v2Route({
 const rerollRoute = v2Route({
   operation: "portal.rerollKey",
   summary: "Reroll the end user's key",
-  description: `keys.rerollKey for a key of the session identity: a new key with the same settings; the old one keeps working for \`expiration\` ms.${SESSION}\n\nScope: \`keys:reroll\`.`,
+  description:
+    "keys.rerollKey for a key of the session identity: a new key with the same settings; the old one keeps working for `expiration` ms. A REROLL_KEY " +
+    "activity under the workspace's policies, like revealKey: a DENY refuses it (403), one that needs approvals is held (202), and portal.getActivity " +
+    `gives this session the new key, once.${SESSION}\n\nScope: \`keys:reroll\`.`,
   permissions: [],
   access: portalSessionRequired("keys:reroll"),
   request: z.object({
@@ -92,8 +96,9 @@ const revealRoute = v2Route({
   summary: "Reveal the end user's recoverable key",
   description:
     "The plaintext of a recoverable key of the session identity (412 for a key that is not recoverable). Recorded like a decrypt: a DECRYPT_KEY activity " +
-    "whose params name the portal, the session and the identity, under the workspace's policies: a DENY refuses it (403); one that needs approvals is refused " +
-    `too (403), since a portal session cannot wait for them.${SESSION}\n\nScope: \`keys:reveal\`.`,
+    "whose params name the portal, the session and the identity, under the workspace's policies: a DENY refuses it (403); one that needs approvals is held " +
+    "(202 with its `activityId`): once the provider approves it, it runs as this session then is, and portal.getActivity gives this session the plaintext, once." +
+    `${SESSION}\n\nScope: \`keys:reveal\`.`,
   permissions: [],
   access: portalSessionRequired("keys:reveal"),
   request: z.object({ keyId: id("key_1234") }),

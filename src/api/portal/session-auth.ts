@@ -26,16 +26,30 @@ const TOKEN_PREFIX = "pts_";
 export async function portalSessionAuth(c: Context<AppEnv>): Promise<PortalSession> {
   const known = c.get("portalSession");
   if (known) return known;
-  const bearer = bearerToken(c.req.header("Authorization"));
-  let token = bearer?.startsWith(TOKEN_PREFIX) ? bearer : undefined;
-  if (token === undefined) {
-    token = getCookie(c, PORTAL_COOKIE);
-    if (token !== undefined) refuseCrossOrigin(c);
-  }
+  const { token, byCookie } = presentedToken(c);
+  if (byCookie) refuseCrossOrigin(c);
   const session = await authenticateSession(c.get("deps").db, token);
   c.set("portalSession", session);
   c.set("workspaceId", session.workspaceId);
   return session;
+}
+
+/**
+ * The access token the request authenticated its session with: what a held portal activity's
+ * answer is sealed to, and what opens it (src/activities/seal.ts). Call after portalSessionAuth.
+ */
+export function portalSessionToken(c: Context<AppEnv>): string {
+  const { token } = presentedToken(c);
+  if (token === undefined) throw new KeyholdError("UNAUTHORIZED", "The portal session is missing, invalid or expired.");
+  return token;
+}
+
+/** A `pts_` bearer, else the cookie. */
+function presentedToken(c: Context<AppEnv>): { token: string | undefined; byCookie: boolean } {
+  const bearer = bearerToken(c.req.header("Authorization"));
+  if (bearer?.startsWith(TOKEN_PREFIX)) return { token: bearer, byCookie: false };
+  const cookie = getCookie(c, PORTAL_COOKIE);
+  return { token: cookie, byCookie: cookie !== undefined };
 }
 
 /**

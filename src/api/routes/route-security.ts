@@ -16,8 +16,8 @@ export interface PermissionRule {
 export interface PermissionsExtension {
   rootKey: "required" | "optional" | "none";
   allOf: PermissionRule[];
-  /** Portal session routes: the scope the session needs instead of a root key. */
-  portalScope?: string;
+  /** Portal session routes: the scope the session needs instead of a root key; null: any live session (it sees only its own). */
+  portalScope?: string | null;
 }
 
 /** The name of the bearer scheme registered in app.ts. */
@@ -53,8 +53,8 @@ export function publicRoute() {
 export const PORTAL_COOKIE_SCHEME = "portalSession";
 export const PORTAL_TOKEN_SCHEME = "portalToken";
 
-/** A portal session route: no root key, the session (cookie or bearer token) holding `scope`. */
-export function portalSessionRequired(scope: string) {
+/** A portal session route: no root key, the session (cookie or bearer token) holding `scope` (null: no scope, only the session). */
+export function portalSessionRequired(scope: string | null) {
   const permissions: PermissionsExtension = { rootKey: "none", allOf: [], portalScope: scope };
   return { security: [{ [PORTAL_COOKIE_SCHEME]: [] }, { [PORTAL_TOKEN_SCHEME]: [] }] as SecurityRequirement[], "x-keyhold-permissions": permissions };
 }

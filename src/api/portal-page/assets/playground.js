@@ -19,7 +19,8 @@
 
 /**
  * The end user's recoverable key in `apiId`: `{ keyId, key, name }`, or null when they have
- * none (a key that is not recoverable is skipped). Errors carry the server's words and
+ * none (a key that is not recoverable is skipped, and so is one whose reveal the provider's
+ * policies hold for approval: a playground does not wait). Errors carry the server's words and
  * `status`.
  * @param {{ keyholdUrl?: string, accessToken?: string, apiId: string, fetch?: typeof fetch }} options
  */
@@ -51,6 +52,8 @@ export async function playgroundKey({ keyholdUrl = "", accessToken, apiId, fetch
       if (!key.enabled) continue;
       try {
         const { data } = await call("revealKey", { keyId: key.keyId });
+        // Held for the provider's approval (202): a playground does not wait; try the next key.
+        if (data.plaintext === undefined) continue;
         return { keyId: data.keyId, key: data.plaintext, name: key.name };
       } catch (error) {
         if (error.status !== 412) throw error; // 412: not recoverable; try the next key

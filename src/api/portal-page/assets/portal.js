@@ -134,6 +134,38 @@ function secretRow(holder, label, plaintext, onHide) {
   copy.focus();
 }
 
+const POLL_EVERY_MS = 3_000;
+
+/**
+ * A reveal, reroll or create the provider's policies held (202): polls portal.getActivity every 3 s,
+ * while `waiting` says so in words, until it ran (its answer: given once) or will not run
+ * (an Error in words), and at the latest until the session ends. No poll while the tab is hidden.
+ */
+async function approved(activityId, waiting, words) {
+  waiting.textContent = words;
+  const until = Number(body.dataset.expires) || Date.now() + 3_600_000;
+  const fail = (text, status) => Object.assign(new Error(text), { status, shown: true });
+  while (Date.now() < until) {
+    await new Promise((resolve) => setTimeout(resolve, POLL_EVERY_MS));
+    if (document.hidden) continue;
+    let data;
+    try {
+      ({ data } = await call("getActivity", { activityId }));
+    } catch (error) {
+      if (error.status === 401) throw fail("Your portal session ended before the provider approved. Open the portal again from the provider's site.", 401);
+      continue; // a lost connection: try again on the next round
+    }
+    if (data.status === "CONSENSUS_NEEDED" || data.status === "EXECUTING") continue;
+    waiting.textContent = "";
+    if (data.status === "COMPLETED" && data.result) return data.result;
+    if (data.status === "COMPLETED") throw fail("This was approved and already shown once (in another tab or window?): it is not shown again.");
+    if (data.status === "REJECTED") throw fail("The provider declined this request: nothing was done.");
+    if (data.status === "EXPIRED") throw fail("The provider did not approve this request in time: nothing was done. You can ask again.");
+    throw fail(`It was approved but failed: ${data.error ? data.error.message : "no reason given"}.`, data.error && data.error.status);
+  }
+  throw fail("Your portal session ended before the provider approved. Open the portal again from the provider's site.", 401);
+}
+
 function keyCard(key) {
   const title = key.name || key.start;
   const secret = el("div", { class: "secret-holder" });
@@ -150,7 +182,10 @@ function keyCard(key) {
         reveal.disabled = true;
         message.textContent = "";
         try {
-          const { data } = await call("revealKey", { keyId: key.keyId });
+          const answer = (await call("revealKey", { keyId: key.keyId })).data;
+          const data = answer.status === "CONSENSUS_NEEDED"
+            ? await approved(answer.activityId, message, "The provider must approve showing this key. Keep this page open: the key appears here once they do.")
+            : answer;
           masked.hidden = true;
           secretRow(secret, "Your key (hidden again after 30 seconds):", data.plaintext, () => {
             masked.hidden = false;
@@ -159,7 +194,10 @@ function keyCard(key) {
           });
         } catch (error) {
           reveal.disabled = false;
-          message.textContent = error.status === 412 ? "This key cannot be shown again: it was not stored recoverably. Reroll it to get a new one." : `The key could not be revealed: ${error.message}`;
+          message.textContent =
+            error.status === 412 ? "This key cannot be shown again: it was not stored recoverably. Reroll it to get a new one."
+            : error.shown ? error.message
+            : `The key could not be revealed: ${error.message}`;
         }
       },
     });
@@ -179,11 +217,14 @@ function keyCard(key) {
         reroll.disabled = true;
         message.textContent = "";
         try {
-          const { data } = await call("rerollKey", { keyId: key.keyId, expiration: Number(grace.value) });
+          const answer = (await call("rerollKey", { keyId: key.keyId, expiration: Number(grace.value) })).data;
+          const data = answer.status === "CONSENSUS_NEEDED"
+            ? await approved(answer.activityId, message, "The provider must approve this reroll. Keep this page open: the new key appears here once they do.")
+            : answer;
           secretRow(secret, `Your new key (shown now; the old one stops working ${grace.selectedOptions[0].textContent}):`, data.key, () => load());
         } catch (error) {
           reroll.disabled = false;
-          message.textContent = `The key could not be rerolled: ${error.message}`;
+          message.textContent = error.shown ? error.message : `The key could not be rerolled: ${error.message}`;
         }
       },
     });
@@ -258,7 +299,10 @@ function createControls() {
         message.textContent = "";
         try {
           const wanted = name.value.trim();
-          const { data } = await call("createKey", { apiId: api.id, ...(wanted && { name: wanted }) });
+          const answer = (await call("createKey", { apiId: api.id, ...(wanted && { name: wanted }) })).data;
+          const data = answer.status === "CONSENSUS_NEEDED"
+            ? await approved(answer.activityId, message, "The provider must approve this new key. Keep this page open: it appears here once they do.")
+            : answer;
           name.value = "";
           secretRow(secret, "Your new key, shown once: copy it now (hidden after 30 seconds).", data.key);
           void load();
