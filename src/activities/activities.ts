@@ -91,10 +91,16 @@ export async function admitActivity(db: Database, rules: CustodyRules, request: 
   const userId = ctx.userId;
   const [targets, user] = await Promise.all([rules.targets(db, ctx.workspaceId, declared), rules.initiator(db, ctx.workspaceId, userId)]);
   const initiator = user ?? { id: userId, name: "", email: null, tags: [] };
-  const verdict = policies.evaluate({ activity: { type: kind.type, params }, ...targets, user: initiator, approvers: [initiator] });
-  const decision = decide({ verdict, quorum, rootGuarded: kind.rootGuarded === true, initiatorUserId: userId, approverUserIds: [userId] });
+  // An initiator approves what it asks for; an end user's portal request is asked by the end user,
+  // not by the user whose root key minted the session, so it starts with no approval at all.
+  const approvers = selfApproves(kind) ? [initiator] : [];
+  const verdict = policies.evaluate({ activity: { type: kind.type, params }, ...targets, user: initiator, approvers });
+  const decision = decide({ verdict, quorum, rootGuarded: kind.rootGuarded === true, initiatorUserId: userId, approverUserIds: approvers.map((u) => u.id) });
   return { decision, params, digest, declared, target: { apiId: targets.api?.id, keyId: targets.key?.id } };
 }
+
+/** Whether the initiator's own approval counts: not for a portal request (see admitActivity). */
+const selfApproves = (kind: ActivityKind) => kind.initiator !== "portal";
 
 const NO_POLICIES: WorkspacePolicies = { count: 0, evaluate: () => ({ allowMatched: false, consensusMet: false }) };
 
@@ -116,7 +122,7 @@ export interface HeldRequest {
 }
 
 /**
- * Stores a held activity with the initiator's approval and answers its id. A request that
+ * Stores a held activity (with the initiator's approval, but for a portal request's) and answers its id. A request that
  * carries plaintext secrets (an import of plaintext keys) cannot wait: it would rest in clear.
  * `initiatorSecret` is the plaintext credential the initiator authenticated with (its root key,
  * or a portal session's access token): only it will open the answer (seal.ts).
@@ -146,7 +152,7 @@ export async function holdActivity(
       sealPrivateKey: seal.wrappedPrivateKey,
       expiresAt: now + ttlMs,
     });
-    await recordDecision(tx, id, request.ctx.userId, request.ctx.rootKeyId, "APPROVE", now);
+    if (selfApproves(request.kind)) await recordDecision(tx, id, request.ctx.userId, request.ctx.rootKeyId, "APPROVE", now);
     await audit(tx, columns, "activity.held", request.ctx, { operation: request.operation, params: admission.params, expiresAt: now + ttlMs });
   });
   return id;

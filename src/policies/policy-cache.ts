@@ -43,7 +43,7 @@ export class PolicyCache {
   /**
    * What policies read of an activity's API and initiator (src/activities/rules.ts), per
    * workspace: the two reads every admission in a workspace with policies made. Forgotten with
-   * the workspace's policies: drizzle/0017 announces changes of APIs and users on the same
+   * the workspace's policies: drizzle/0015 announces changes of APIs and users on the same
    * channel, and this instance forgets its own writes (src/api/middleware/forget-changed.ts).
    */
   private readonly facts: LRUCache<string, Map<string, unknown>>;

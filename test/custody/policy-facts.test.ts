@@ -6,7 +6,7 @@ import { errorMessage, expectErrorEnvelope } from "../security/envelope.ts";
 /**
  * An admission reads the API it names and its initiator from the policy cache
  * (src/policies/policy-cache.ts): a policy on the API's name must see a rename at once on the
- * instance that made it, and within moments on every other (drizzle/0017's notices).
+ * instance that made it, and within moments on every other (drizzle/0015's notices).
  */
 const FROZEN = { name: "no keys in frozen APIs", effect: "DENY", condition: "activity.type == 'CREATE_KEY' && api.name == 'frozen'" };
 

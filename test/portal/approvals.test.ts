@@ -58,6 +58,25 @@ forEachDatabase(
       return h().db.select().from(auditLog).where(eq(auditLog.workspaceId, workspaceId));
     };
 
+    test("the user whose root key minted the session does not approve the end user's request by asking for it: they approve it like anyone", async () => {
+      const world = await portalWorld(h());
+      const minter: Person = { userId: world.ws.userId, rootKey: world.ws.rootKey, rootKeyId: world.ws.rootKeyId };
+      const policy = {
+        name: "portal reveals need the owner",
+        effect: "ALLOW",
+        condition: "activity.type == 'DECRYPT_KEY' && has(activity.params.portalId)",
+        consensus: `approvers.any(u, u.id == '${minter.userId}')`,
+      };
+      expect((await h().post("/v2/policies.createPolicy", policy, world.ws.rootKey)).status).toBe(200);
+      const token = await sessionToken(h(), world.ws.rootKey, world.portalId, "alice");
+      const { keyId, key } = world.alice.recoverable;
+      const activityId = await held(token, "revealKey", { keyId }); // not run at once on the minter's behalf
+      expect((await getActivity(h(), minter, activityId)).approvals ?? []).toEqual([]);
+      expect((await approve(h(), minter, activityId)).status).toBe(200);
+      const collected = await poll(activityId, token);
+      expect(collected.body.data).toMatchObject({ status: "COMPLETED", result: { keyId, plaintext: key } });
+    });
+
     test("a held reveal: 202, waiting with no plaintext, approved, then collected once by its session; nowhere else", async () => {
       const { world, approver, token } = await heldWorld();
       const { keyId, key } = world.alice.recoverable;

@@ -3,7 +3,7 @@ import type { AppEnv } from "../env.ts";
 
 /**
  * After a write, this instance's caches forget what it changed, at once; other instances
- * hear it from the database's change notices (drizzle/0001, 0002, 0017), a moment later. One
+ * hear it from the database's change notices (drizzle/0001, 0002, 0015), a moment later. One
  * table for every operation of both API versions that changes a cached record, keyed by
  * `<group>.<action>`: the id of the record it changed is a field of the validated body.
  */
