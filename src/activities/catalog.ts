@@ -102,6 +102,9 @@ const kinds: Record<string, ActivityKind> = {
 
 const byOperation = new Map(Object.entries(kinds));
 
+/** The operations an end user's portal session starts as activities: what portal.getActivity may name. */
+export const PORTAL_OPERATIONS = Object.keys(kinds).filter((operation) => kinds[operation]!.initiator === "portal") as [string, ...string[]];
+
 /** The operation a path names: `/v1/keys.createKey` and `/v2/keys.createKey` are both `keys.createKey`. */
 export function operationOf(path: string): string {
   return path.slice(path.indexOf("/", 1) + 1);

@@ -31,7 +31,7 @@ forEachDatabase(
     });
 
     /** A portal world whose reveals (or rerolls) through a portal need `approver`'s approval. */
-    async function heldWorld(type: "DECRYPT_KEY" | "REROLL_KEY" = "DECRYPT_KEY"): Promise<{ world: PortalWorld; approver: Person; token: string }> {
+    async function heldWorld(type: "DECRYPT_KEY" | "REROLL_KEY" | "CREATE_KEY" = "DECRYPT_KEY"): Promise<{ world: PortalWorld; approver: Person; token: string }> {
       const world = await portalWorld(h());
       const approver = await person(h(), world.ws);
       const policy = {
@@ -241,6 +241,21 @@ forEachDatabase(
       for (const key of [fresh.key, oldKey]) expect((await h().verify(key)).body.valid).toBe(true);
       expect(JSON.stringify(await h().dump())).not.toContain(fresh.key);
       expect(lines.join("\n")).not.toContain(fresh.key);
+    });
+
+    test("a held create: nothing is made until approved, then the new key is the end user's and is collected once", async () => {
+      const { world, approver, token } = await heldWorld("CREATE_KEY");
+      const before = await portalCall(h(), "listKeys", { apiId: world.apiId }, token);
+      const activityId = await held(token, "createKey", { apiId: world.apiId, name: "held" });
+      expect((await poll(activityId, token)).body.data).toMatchObject({ operation: "portal.createKey", status: "CONSENSUS_NEEDED" });
+      expect((await portalCall(h(), "listKeys", { apiId: world.apiId }, token)).body.data).toHaveLength(before.body.data.length);
+      expect((await approve(h(), approver, activityId)).body).toMatchObject({ type: "CREATE_KEY", status: "COMPLETED" });
+      const collected = await poll(activityId, token);
+      const made = collected.body.data.result as { keyId: string; key: string };
+      expect(made.keyId).toMatch(/^key_/);
+      expect((await h().verify(made.key)).body).toMatchObject({ valid: true, keyId: made.keyId, ownerId: "alice" });
+      expect((await poll(activityId, token)).body.data).toMatchObject({ status: "COMPLETED", alreadyCollected: true });
+      expect(JSON.stringify(await h().dump())).not.toContain(made.key);
     });
 
     test("bad input: a malformed activityId is a 400; no session is a 401", async () => {

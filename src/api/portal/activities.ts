@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { PORTAL_OPERATIONS } from "../../activities/catalog.ts";
 import { getPortalActivity } from "../../portal/portal-activities.ts";
 import type { App } from "../env.ts";
 import { portalSessionRequired } from "../routes/route-security.ts";
@@ -8,16 +9,16 @@ import { v2Route } from "../v2/route.ts";
 import { portalSessionAuth, portalSessionToken } from "./session-auth.ts";
 
 /**
- * Keyhold's portal.getActivity: how a reveal or reroll the provider's policies held (a 202 from
- * portal.revealKey or portal.rerollKey) stands, and once approved and run, its answer, once
+ * Keyhold's portal.getActivity: how a reveal, reroll or create the provider's policies held (a
+ * 202 from portal.revealKey, portal.rerollKey or portal.createKey) stands, and once approved and run, its answer, once
  * (src/portal/portal-activities.ts). A read, not an activity: polling it costs one query.
  */
 const getActivityRoute = v2Route({
   operation: "portal.getActivity",
   summary: "Poll the end user's held request",
   description:
-    "An activity this very session started and the provider's policies held for approval (the `activityId` of a 202 from portal.revealKey or " +
-    "portal.rerollKey): its `status` (`CONSENSUS_NEEDED` while it waits, `EXECUTING`, `COMPLETED`, `FAILED` with the route's `error`, `REJECTED`, or `EXPIRED` " +
+    "An activity this very session started and the provider's policies held for approval (the `activityId` of a 202 from portal.revealKey, " +
+    "portal.rerollKey or portal.createKey): its `status` (`CONSENSUS_NEEDED` while it waits, `EXECUTING`, `COMPLETED`, `FAILED` with the route's `error`, `REJECTED`, or `EXPIRED` " +
     "once it waited too long). Once `COMPLETED`, `result` is the route's answer (`{keyId, plaintext}` or `{keyId, key}`), sealed until then to the session's " +
     "access token and given **once**: the answer that carries it takes it out of the database, and every later one says `alreadyCollected: true`. " +
     "Any activity that is not this session's (another session's, even of the same end user; another identity's or workspace's; the provider's own) " +
@@ -29,7 +30,7 @@ const getActivityRoute = v2Route({
   data: z
     .object({
       activityId: z.string(),
-      operation: z.enum(["portal.revealKey", "portal.rerollKey"]),
+      operation: z.enum(PORTAL_OPERATIONS),
       keyId: z.string().nullable(),
       status: z.enum(["CONSENSUS_NEEDED", "EXECUTING", "COMPLETED", "FAILED", "REJECTED", "EXPIRED"]),
       result: z.record(z.string(), z.unknown()).optional().openapi({ description: "The answer, in the one response that collects it." }),
