@@ -13,13 +13,22 @@ export interface LastUsedOptions {
   flushEveryMs: number | null;
   /** Most keys held between writes. Reaching it writes at once; notes for further keys while that write runs are dropped, counted and logged. */
   maxKeys: number;
+  /**
+   * How stale the stored time may be: a key whose column is less than this older than its
+   * newest note is not written again. A key in constant use is then written once a minute,
+   * not once a second: at 2,000 busy keys that is 2,000 row versions a second (each a dead
+   * tuple for vacuum, WAL, an index check) that verify would otherwise cost the database.
+   * 0: every batch writes every key it holds.
+   */
+  resolutionMs: number;
 }
 
-export const LAST_USED_DEFAULTS: LastUsedOptions = { flushEveryMs: 1000, maxKeys: 50_000 };
+export const LAST_USED_DEFAULTS: LastUsedOptions = { flushEveryMs: 1000, maxKeys: 50_000, resolutionMs: 60_000 };
 
 /**
  * `keys.last_used_at` without a database write per verify: verify notes key → time in
- * memory, and once a second one statement writes the whole batch. Per instance; the column
+ * memory, and once a second one statement writes the batch, to the minute (`resolutionMs`:
+ * a key used all the time shows a time at most a minute old). Per instance; the column
  * only ever moves forward, so instances flushing in any order agree on the latest time.
  * The keys update trigger (drizzle/0003) ignores this column, so a flush empties no cache.
  *
@@ -86,12 +95,12 @@ export class LastUsedRecorder implements LastUsedNotes {
     try {
       // One statement for the batch. Rows are locked in id order, so two instances flushing
       // overlapping batches queue instead of deadlocking; a time no newer than the stored one
-      // locks and writes nothing.
+      // (or newer by less than the resolution) locks and writes nothing.
       await this.db.execute(sql`
         with batch as (select id, t from jsonb_to_recordset(${rows}::jsonb) as b(id text, t bigint)),
         locked as (
           select keys.id, batch.t from keys join batch on batch.id = keys.id
-          where keys.last_used_at is null or keys.last_used_at < batch.t
+          where keys.last_used_at is null or (keys.last_used_at < batch.t and keys.last_used_at <= batch.t - ${this.options.resolutionMs}::bigint)
           order by keys.id
           for update of keys
         )

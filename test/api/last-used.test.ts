@@ -1,4 +1,4 @@
-import { eq, inArray } from "drizzle-orm";
+import { eq, inArray, sql } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/postgres-js";
 import pino from "pino";
 import postgres from "postgres";
@@ -6,6 +6,7 @@ import { expect, test } from "vitest";
 import type { Database } from "../../src/db/client.ts";
 import * as schema from "../../src/db/schema.ts";
 import { keys } from "../../src/db/schema.ts";
+import { rowsOf } from "../../src/db/execute-rows.ts";
 import { LAST_USED_DEFAULTS, LastUsedRecorder } from "../../src/keys/last-used.ts";
 import { roomyWindow } from "../adversarial/limits-helpers.ts";
 import { type Harness, forEachDatabase } from "../harness.ts";
@@ -92,13 +93,44 @@ forEachDatabase("last_used_at: batched per instance, written by flush", (h) => {
     expect(await lastUsedAt(h(), made[1]!.keyId)).toBe(1_000_001);
   });
 
+  test("to the minute: a key whose stored time is less than the resolution older than its note is not written again (no row version per key per second)", async () => {
+    const ws = await h().workspace();
+    const apiId = await h().createApi(ws);
+    const [busy, idle] = await Promise.all([h().createKey(ws, apiId), h().createKey(ws, apiId)]);
+    const minute = LAST_USED_DEFAULTS.resolutionMs;
+    expect(minute).toBe(60_000);
+    const recorder = new LastUsedRecorder(h().db, pino({ level: "silent" }), { ...LAST_USED_DEFAULTS, flushEveryMs: null });
+    const t0 = 1_700_000_000_000;
+    recorder.note(busy.keyId, t0);
+    recorder.note(idle.keyId, t0);
+    await recorder.flush();
+    // The row's version (xmin) says whether the statement wrote it, not only what it holds.
+    const row = async (id: string) => {
+      const [r] = rowsOf<{ v: string; at: string | number }>(await h().db.execute(sql`select xmin::text as v, last_used_at as at from keys where id = ${id}`));
+      return { v: r!.v, at: Number(r!.at) };
+    };
+    const written = await row(busy.keyId);
+    expect(written.at).toBe(t0);
+
+    recorder.note(busy.keyId, t0 + minute - 1); // within the minute: nothing written, not even the same value again
+    await recorder.flush();
+    expect(await row(busy.keyId)).toEqual(written);
+
+    recorder.note(busy.keyId, t0 + minute); // a minute on: written
+    recorder.note(idle.keyId, t0 + 5 * minute);
+    await recorder.flush();
+    expect((await row(busy.keyId)).at).toBe(t0 + minute);
+    expect((await row(idle.keyId)).at).toBe(t0 + 5 * minute);
+    await recorder.close();
+  });
+
   test("a full batch is written early; notes for more keys while it is written are dropped and logged, not held without bound", async () => {
     const ws = await h().workspace();
     const apiId = await h().createApi(ws);
     const made = await Promise.all(Array.from({ length: 5 }, () => h().createKey(ws, apiId)));
     const warnings: Record<string, unknown>[] = [];
     const logger = pino({ level: "warn" }, { write: (line: string) => warnings.push(JSON.parse(line)) });
-    const recorder = new LastUsedRecorder(h().db, logger, { flushEveryMs: null, maxKeys: 2 });
+    const recorder = new LastUsedRecorder(h().db, logger, { flushEveryMs: null, maxKeys: 2, resolutionMs: 0 });
     recorder.note(made[0]!.keyId, 10);
     recorder.note(made[1]!.keyId, 11); // full: written at once
     expect(recorder.size).toBe(0);
@@ -122,7 +154,7 @@ test("a failing flush (database down) neither throws nor crashes the timer; it l
   const down = drizzle(sql, { schema }) as unknown as Database;
   const logged: Record<string, any>[] = [];
   const logger = pino({ level: "warn" }, { write: (line: string) => logged.push(JSON.parse(line)) });
-  const recorder = new LastUsedRecorder(down, logger, { flushEveryMs: 20, maxKeys: 100 });
+  const recorder = new LastUsedRecorder(down, logger, { flushEveryMs: 20, maxKeys: 100, resolutionMs: 0 });
   try {
     recorder.note("key_a", 1);
     recorder.note("key_b", 2);
