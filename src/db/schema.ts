@@ -132,7 +132,7 @@ export const keys = pgTable(
     migrationId: text("migration_id"),
     createdAt: millis("created_at").notNull(),
     updatedAt: millis("updated_at"),
-    /** Last successful verify, approximate: written in batches (last-used.ts), never by the verify itself. */
+    /** Last successful verify, to the minute: written in batches (last-used.ts), never by the verify itself. */
     lastUsedAt: millis("last_used_at"),
     deletedAt: millis("deleted_at"),
   },

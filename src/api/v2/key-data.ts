@@ -67,7 +67,7 @@ export const keyResponseData = z
     meta: z.record(z.string(), z.unknown()).optional(),
     createdAt: z.number().int(),
     updatedAt: z.number().int().optional(),
-    lastUsedAt: z.number().int().optional().openapi({ description: "Last successful verify, approximate." }),
+    lastUsedAt: z.number().int().optional().openapi({ description: "Last successful verify, to the minute (a key in constant use shows a time up to about a minute old)." }),
     expires: z.number().int().optional(),
     permissions: z.array(z.string()),
     roles: z.array(z.string()),
