@@ -9,6 +9,7 @@ import { errorResponse, handleError, validationHook } from "./errors.ts";
 import { limitBody } from "./middleware/body-limit.ts";
 import { forgetChanged } from "./middleware/forget-changed.ts";
 import { registerOpenApiDocument } from "./openapi/document.ts";
+import { validateJsonBodiesInOneStep } from "./openapi/json-body-validation.ts";
 import { recordMetrics } from "./middleware/metrics.ts";
 import { requestContext } from "./middleware/request-id.ts";
 import { DEFAULT_ROOT_KEY_FAILURE_LIMIT, RootKeyFailureLimiter } from "./middleware/root-key-failures.ts";
@@ -137,7 +138,9 @@ export function createApp(appDeps: Deps): OpenAPIHono<AppEnv> {
   app.use("*", requestContext(deps));
   app.use("*", recordMetrics(metrics));
   app.use("*", limitBody());
-  app.use("*", forgetChanged());
+  forgetChanged(app);
+  // Under the activity layer: it registers through this, whose validators come before its gate.
+  validateJsonBodiesInOneStep(app, validationHook as never);
   // Every mutating admin route and every decrypt becomes an activity, under the workspace's policies and quorum.
   const rules = custodyRules(deps);
   gateActivities(app, rules);

@@ -19,6 +19,10 @@ describe("constantTimeEqual", () => {
       ["a", "a\u0000", false],
       ["\u0000", "", false],
       ["é", "e\u0301", false],
+      // Lone surrogates are distinct code units: UTF-8 encoding would turn both into U+FFFD.
+      ["\ud800", "\udfff", false],
+      ["\ud800", "\ufffd", false],
+      ["\ud800", "\ud800", true],
       ["kh_root_abc", utf8("kh_root_abc"), true],
       [new Uint8Array([1, 2]), new Uint8Array([1, 2, 1, 2]), false],
       [new Uint8Array([0]), new Uint8Array([]), false],
@@ -33,6 +37,7 @@ describe("constantTimeEqual", () => {
   test("agrees with === on strings", () => {
     fc.assert(fc.property(fc.string(), fc.string(), (a, b) => constantTimeEqual(a, b) === (a === b)));
     fc.assert(fc.property(fc.string({ unit: "grapheme" }), (a) => constantTimeEqual(a, a)));
+    fc.assert(fc.property(fc.string({ unit: "binary" }), fc.string({ unit: "binary" }), (a, b) => constantTimeEqual(a, b) === (a === b)));
     // Near misses: one character changed, one appended, one removed.
     fc.assert(
       fc.property(fc.string({ minLength: 1 }), fc.nat(), fc.string({ minLength: 1, maxLength: 1 }), (a, at, c) => {

@@ -156,17 +156,15 @@ function buildFindByHash(db: Database, scoped: boolean) {
 }
 
 /**
- * The key a verify sees: scoped to the root key's workspace when one was sent. The cache
- * holds unscoped records by hash (what an unscoped verify needs), so a cached key is
- * checked against the workspace in memory; a scoped miss is not cached at all, since under
- * the plain hash it would answer NOT_FOUND to an unscoped verify of a key that exists.
- * A scoped hit is the same record an unscoped lookup reads: fine to cache under the hash.
+ * The key a verify sees, when the cache had nothing for its hash: scoped to the root key's
+ * workspace when one was sent. The cache holds unscoped records by hash (what an unscoped
+ * verify needs), so a cached key is checked against the workspace in memory (verifyKey); a
+ * scoped miss is not cached at all, since under the plain hash it would answer NOT_FOUND to
+ * an unscoped verify of a key that exists. A scoped hit is the same record an unscoped
+ * lookup reads: fine to cache under the hash.
  */
 async function lookUp(db: Database, hash: string, workspaceId: string | undefined, cache: VerifyCache | null | undefined): Promise<VerifiableKey | null> {
   if (!cache) return findVerifiableKey(db, hash, workspaceId);
-  // A hit (the hot path) costs no closure and no await; a cached miss is a miss in every workspace.
-  const hit = cache.peek(hash);
-  if (hit !== undefined) return hit && (workspaceId === undefined || hit.workspaceId === workspaceId) ? hit : null;
   if (workspaceId === undefined) return cache.find(hash, (h) => findVerifiableKey(db, h));
   const key = await cache.find(hash, (h) => findVerifiableKey(db, h, workspaceId), { keepMiss: false });
   return key && key.workspaceId === workspaceId ? key : null;
@@ -200,11 +198,16 @@ const notFound = (): VerifyKeyResult => ({ valid: false, code: "NOT_FOUND" });
 export async function verifyKey(db: Database, request: VerifyKeyRequest, options: VerifyOptions = {}): Promise<VerifyKeyResult> {
   const now = options.now ?? Date.now();
   const rules = options.rules ?? V1_VERIFY;
-  // Without Keyhold's checksum a key is looked up only where imported keys may hold it.
-  if (!parseKey(request.key) && !options.imports?.mayHold(request.key, options.rootKey?.workspaceId)) return notFound();
-  const hash = sha256Hex(request.key);
   const rootKey = options.rootKey;
-  const key = await lookUp(db, hash, rootKey?.workspaceId, options.cache);
+  const hash = sha256Hex(request.key);
+  // The hot path: a cache hit costs no closure and no await, and no checksum either, since a
+  // cached record is a stored key, checked when it was issued or imported. A cached miss is a
+  // miss in every workspace.
+  const hit = options.cache?.peek(hash);
+  // Otherwise, without Keyhold's checksum a key is looked up only where imported keys may hold it.
+  if (hit === undefined && !parseKey(request.key) && !options.imports?.mayHold(request.key, rootKey?.workspaceId)) return notFound();
+  const workspaceId = rootKey?.workspaceId;
+  const key = hit === undefined ? await lookUp(db, hash, workspaceId, options.cache) : hit && (workspaceId === undefined || hit.workspaceId === workspaceId) ? hit : null;
   if (!key) return notFound();
   if (rootKey) {
     const needed = apiPermission(key.apiId, "verify_key");
