@@ -10,7 +10,7 @@ const oneShot = (nodeCrypto as { hash?: (algorithm: string, data: string | Uint8
 
 /**
  * SHA-256, by the runtime's native implementation (Node, and Workers with nodejs_compat):
- * every verify hashes its key twice (its checksum, then its lookup hash), and for a key-sized
+ * every verify hashes its key (its lookup hash, and on a cache miss its checksum too), and for a key-sized
  * input the native hash costs about a quarter of @noble/hashes' (README, Benchmarks). The
  * bytes are the same (src/crypto/hash.test.ts checks them against @noble/hashes).
  */
