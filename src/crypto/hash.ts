@@ -20,11 +20,6 @@ export function sha256Hex(value: string): string {
   return oneShot ? oneShot("sha256", value, "hex") : createHash("sha256").update(value, "utf8").digest("hex");
 }
 
-/** SHA-256 of a UTF-8 string. */
-export function sha256Text(value: string): Uint8Array {
-  return createHash("sha256").update(value, "utf8").digest();
-}
-
 export function sha256Bytes(bytes: Uint8Array): Uint8Array {
   return createHash("sha256").update(bytes).digest();
 }

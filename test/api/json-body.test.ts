@@ -9,7 +9,7 @@ import { expectError } from "./expect-error.ts";
  * did, and its routes stay in the OpenAPI document.
  */
 forEachDatabase("JSON bodies", (h) => {
-  const send = async (path: string, body: string | Uint8Array | undefined, headers: Record<string, string>, token?: string) => {
+  const send = async (path: string, body: BodyInit | undefined, headers: Record<string, string>, token?: string) => {
     const res = await h().app.request(path, { method: "POST", body, headers: { ...headers, ...(token && { Authorization: `Bearer ${token}` }) } });
     const text = await res.text();
     return { status: res.status, body: JSON.parse(text), headers: res.headers };
@@ -30,8 +30,8 @@ forEachDatabase("JSON bodies", (h) => {
       const malformed = await send(path, "{", { "Content-Type": "application/json" }, token);
       expectError(malformed, 400, "BAD_REQUEST");
       expect(malformed.body.error.message).toBe("The request body is not valid JSON.");
-      // Bytes, so that no media type is added to the request.
-      const untyped = await send(path, new TextEncoder().encode(json), {}, token);
+      // A Blob without a type, so that no media type is added to the request.
+      const untyped = await send(path, new Blob([json]), {}, token);
       expectError(untyped, 400, "BAD_REQUEST");
       expect(untyped.body.error.message).toBe("The request body must be JSON (Content-Type: application/json).");
       // No body at all is the empty object, which the schema refuses, naming the field.
