@@ -44,9 +44,10 @@ export const CREATE_NAMESPACE = "ratelimit.*.create_namespace";
 const limitPermission = (ns: Namespace) => [`ratelimit.*.limit`, `ratelimit.${ns.id}.limit`];
 
 export async function limit(deps: LimitDeps, ctx: RootKeyContext, req: LimitRequest, options: LimitOptions): Promise<LimitResult> {
-  const [ns] = await namespacesFor(deps, ctx, [req.namespace], options);
-  requirePermission(ctx, ...limitPermission(ns!));
-  const check = checkFor(ns!, req, options.now ?? Date.now());
+  // The hot path: a cached namespace is read without an await (or the sets of namespacesFor).
+  const ns = deps.namespaceCache?.peek(ctx.workspaceId, req.namespace) ?? (await namespacesFor(deps, ctx, [req.namespace], options))[0]!;
+  requirePermission(ctx, ...limitPermission(ns));
+  const check = checkFor(ns, req, options.now ?? Date.now());
   const outcome = await consumeRatelimit(deps.db, check.window);
   return { ...outcome, limit: check.window.limit, ...(check.overrideId !== undefined && { overrideId: check.overrideId }) };
 }
