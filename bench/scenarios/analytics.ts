@@ -137,7 +137,7 @@ async function analyticsOnOff(p: Profile, fx: Fixtures, urls: AnalyticsTargets &
   const offCpu = perRequest(offAfter, offBefore, verify.baseline.requests);
   const cpuNote = onCpu !== null && offCpu !== null ? `; Keyhold CPU/req ${onCpu.toFixed(0)} µs on, ${offCpu.toFixed(0)} µs off` : "";
   return compared("verify cached, analytics on", verify, "same, analytics off", 0.9, {
-      note: `two processes, same keys; the on one counts every verdict, one upsert a second${cpuNote}`,
+      note: `two processes, same keys; the on one counts every verdict, one upsert every 5 s${cpuNote}`,
       data: { cpuMicrosPerRequest: { on: onCpu, off: offCpu } },
     });
 }
