@@ -166,8 +166,12 @@ function buildFindByHash(db: Database, scoped: boolean) {
 async function lookUp(db: Database, hash: string, workspaceId: string | undefined, cache: VerifyCache | null | undefined): Promise<VerifiableKey | null> {
   if (!cache) return findVerifiableKey(db, hash, workspaceId);
   if (workspaceId === undefined) return cache.find(hash, (h) => findVerifiableKey(db, h));
-  const key = await cache.find(hash, (h) => findVerifiableKey(db, h, workspaceId), { keepMiss: false });
-  return key && key.workspaceId === workspaceId ? key : null;
+  return inWorkspace(await cache.find(hash, (h) => findVerifiableKey(db, h, workspaceId), { keepMiss: false }), workspaceId);
+}
+
+/** A cached record as a verify scoped to `workspaceId` (if any) sees it: another workspace's key is no key. */
+function inWorkspace(key: VerifiableKey | null, workspaceId: string | undefined): VerifiableKey | null {
+  return key && (workspaceId === undefined || key.workspaceId === workspaceId) ? key : null;
 }
 
 export interface VerifyOptions {
@@ -199,15 +203,15 @@ export async function verifyKey(db: Database, request: VerifyKeyRequest, options
   const now = options.now ?? Date.now();
   const rules = options.rules ?? V1_VERIFY;
   const rootKey = options.rootKey;
+  const workspaceId = rootKey?.workspaceId;
   const hash = sha256Hex(request.key);
   // The hot path: a cache hit costs no closure and no await, and no checksum either, since a
   // cached record is a stored key, checked when it was issued or imported. A cached miss is a
   // miss in every workspace.
   const hit = options.cache?.peek(hash);
   // Otherwise, without Keyhold's checksum a key is looked up only where imported keys may hold it.
-  if (hit === undefined && !parseKey(request.key) && !options.imports?.mayHold(request.key, rootKey?.workspaceId)) return notFound();
-  const workspaceId = rootKey?.workspaceId;
-  const key = hit === undefined ? await lookUp(db, hash, workspaceId, options.cache) : hit && (workspaceId === undefined || hit.workspaceId === workspaceId) ? hit : null;
+  if (hit === undefined && !parseKey(request.key) && !options.imports?.mayHold(request.key, workspaceId)) return notFound();
+  const key = hit === undefined ? await lookUp(db, hash, workspaceId, options.cache) : inWorkspace(hit, workspaceId);
   if (!key) return notFound();
   if (rootKey) {
     const needed = apiPermission(key.apiId, "verify_key");
