@@ -7,6 +7,12 @@ export interface Profile {
   smallKeys: number;
   /** Every ratio is the median of `pairs` interleaved baseline/target runs of `durationS` each (bench/pairs.ts). */
   pairs: number;
+  /**
+   * Quads for a row that weighs Keyhold against Keyhold with a target within 10% of parity
+   * (v2 against v1, analytics on against off, policies against none): its true ratio sits
+   * near 1, so the median must be tighter than a row judged against a bare baseline.
+   */
+  closePairs: number;
   durationS: number;
   /** One warm-up run per side before the first pair. */
   warmupS: number;
@@ -51,6 +57,9 @@ export function parseProfile(argv: string[]): Profile {
     smallKeys: 10_000,
     // 7, not 5: on this 2-vCPU VM (session 8) a median of 5 still moved by ±0.04 between runs, on rows whose targets sit that close.
     pairs: 7,
+    // Session 10: one quad of such a row has a spread (sd) of 0.05–0.09 here, so a median of 7 still
+    // moved by about ±0.04 and crossed a 0.9 target at a true ratio near 0.97; a median of 21, about ±0.02.
+    closePairs: 21,
     durationS: quick ? 1 : 3,
     warmupS: quick ? 1 : 2,
     verifyConnections: 32,

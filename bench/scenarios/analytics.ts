@@ -10,7 +10,7 @@ import { formatSpread, measurePairs } from "../pairs.ts";
 import type { Profile } from "../profile.ts";
 import { type Row, compared, pass } from "../rows.ts";
 import type { ChildStats } from "../servers/serve-child.ts";
-import { verifyLoad } from "./verify.ts";
+import { nearParityNote, verifyLoad } from "./verify.ts";
 
 /** Keys around the busy one, counted in the same partitions, so the busy key's rows are found among others'. */
 const NEIGHBOURS = 100;
@@ -123,21 +123,21 @@ export async function analyticsScenarios(p: Profile, fx: Fixtures, a: AnalyticsF
 async function analyticsOnOff(p: Profile, fx: Fixtures, urls: AnalyticsTargets & { off: string }, log: (s: string) => void): Promise<Row> {
   await expectVerify(`${urls.on}/v1/keys.verifyKey`, fx.hot[0]!, "VALID");
   await expectVerify(`${urls.off}/v1/keys.verifyKey`, fx.hot[0]!, "VALID");
-  log(`  analytics on vs off: ${p.pairs} quads of ${p.durationS} s runs…`);
+  log(`  analytics on vs off: ${p.closePairs} quads of ${p.durationS} s runs…`);
   const off = verifyLoad(p, urls.off, fx.hot);
   const on = verifyLoad(p, urls.on, fx.hot);
   // Every key asked for twice first, so both runs measure cache hits.
   for (const spec of [off, on]) await runLoad({ ...spec, amount: 2 * spec.bodies!.length });
   const cpu = async () => [(await urls.statsOn?.())?.cpuMicros, (await urls.statsOff?.())?.cpuMicros];
   const [onBefore, offBefore] = await cpu();
-  const verify = await measurePairs(off, on, p);
+  const verify = await measurePairs(off, on, { ...p, pairs: p.closePairs });
   const [onAfter, offAfter] = await cpu();
   const perRequest = (after?: number, before?: number, requests = 1) => (after === undefined || before === undefined ? null : (after - before) / Math.max(requests, 1));
   const onCpu = perRequest(onAfter, onBefore, verify.target.requests);
   const offCpu = perRequest(offAfter, offBefore, verify.baseline.requests);
   const cpuNote = onCpu !== null && offCpu !== null ? `; Keyhold CPU/req ${onCpu.toFixed(0)} µs on, ${offCpu.toFixed(0)} µs off` : "";
   return compared("verify cached, analytics on", verify, "same, analytics off", 0.9, {
-      note: `two processes, same keys; the on one counts every verdict, one upsert every 5 s${cpuNote}`,
+      note: `two processes, same keys; the on one counts every verdict, one upsert every 5 s; ${nearParityNote(p)}${cpuNote}`,
       data: { cpuMicrosPerRequest: { on: onCpu, off: offCpu } },
     });
 }
