@@ -10,6 +10,7 @@ import { ROOT_KEY_CACHE_DEFAULTS, RootKeyCache, subscribeToRootKeyChanges } from
 import { NamespaceCache, subscribeToRatelimitChanges } from "../../src/ratelimits/namespace-cache.ts";
 import { PolicyCache, subscribeToPolicyChanges } from "../../src/policies/policy-cache.ts";
 import { createHttpVaultClient } from "../../src/vault-client/http-vault-client.ts";
+import { nodeHttpTransport } from "../../src/vault-client/node-http-transport.ts";
 import { childConfig, serveChild } from "./serve-child.ts";
 
 export interface KeyholdChildConfig {
@@ -27,8 +28,9 @@ export const BENCH_CACHE = { max: 10_000, maxBytes: 64 * 2 ** 20, ttlMs: 60_000,
 const config = childConfig<KeyholdChildConfig>();
 const handle = await openDatabase(config.database);
 const logger = pino({ level: config.logLevel });
+// The transport `keyhold serve` uses (vault-client/from-config.ts): kept-alive node:http, not fetch.
 const vault = config.vault
-  ? createHttpVaultClient({ url: config.vault.url, signToken: await createTokenSigner(config.vault.privateJwk), timeoutMs: 5000 })
+  ? createHttpVaultClient({ url: config.vault.url, signToken: await createTokenSigner(config.vault.privateJwk), timeoutMs: 5000, fetch: nodeHttpTransport() })
   : null;
 // One per instance, as `keyhold serve` has: every VALID verify is noted, written once a second.
 const lastUsed = new LastUsedRecorder(handle.db, logger);
