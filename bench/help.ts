@@ -11,7 +11,7 @@ export function helpText(): string {
   const table = scenarios.split("\n").filter((line) => line.startsWith("|") && !/^\|[-|\s]+\|$/.test(line));
   return [
     `${USAGE}   (or: npx tsx bench/run.ts …)`,
-    "  --quick       quads of 1 s runs, smaller memory and revocation runs (about 8 minutes)",
+    "  --quick       quads of 1 s runs, smaller memory and revocation runs (about 14 minutes on a 2-vCPU VM)",
     "  --keys N      keys in the database for the main run (default 100 000, at least 20 000)",
     `  --only GROUP  only the scenario groups whose name contains GROUP (${SCENARIO_GROUPS.join(", ")}); results go to <date>…-only-GROUP.json, latest.md is left alone`,
     "",
