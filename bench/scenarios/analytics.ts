@@ -10,7 +10,7 @@ import { formatSpread, measurePairs } from "../pairs.ts";
 import type { Profile } from "../profile.ts";
 import { type Row, compared, pass } from "../rows.ts";
 import type { ChildStats } from "../servers/serve-child.ts";
-import { nearParityNote, verifyLoad } from "./verify.ts";
+import { nearParity, nearParityNote, verifyLoad } from "./verify.ts";
 
 /** Keys around the busy one, counted in the same partitions, so the busy key's rows are found among others'. */
 const NEIGHBOURS = 100;
@@ -130,7 +130,7 @@ async function analyticsOnOff(p: Profile, fx: Fixtures, urls: AnalyticsTargets &
   for (const spec of [off, on]) await runLoad({ ...spec, amount: 2 * spec.bodies!.length });
   const cpu = async () => [(await urls.statsOn?.())?.cpuMicros, (await urls.statsOff?.())?.cpuMicros];
   const [onBefore, offBefore] = await cpu();
-  const verify = await measurePairs(off, on, { ...p, pairs: p.closePairs });
+  const verify = await measurePairs(off, on, nearParity(p));
   const [onAfter, offAfter] = await cpu();
   const perRequest = (after?: number, before?: number, requests = 1) => (after === undefined || before === undefined ? null : (after - before) / Math.max(requests, 1));
   const onCpu = perRequest(onAfter, onBefore, verify.target.requests);

@@ -9,7 +9,7 @@ import { measurePairs } from "../pairs.ts";
 import type { Profile } from "../profile.ts";
 import { type Row, compared } from "../rows.ts";
 import { seedKeys } from "../seed.ts";
-import { nearParityNote, verifyLoad } from "./verify.ts";
+import { nearParity, nearParityNote, verifyLoad } from "./verify.ts";
 
 export const POLICY_COUNT = 20;
 
@@ -82,7 +82,7 @@ export async function policyScenarios(p: Profile, twins: { none: TwinWorkspace; 
   // Every key asked for twice first, so the cached runs measure hits (the memory row evicted them).
   for (const spec of [verifyNone, verifyPolicies]) await runLoad({ ...spec, amount: 2 * spec.bodies!.length });
   log(`  verify cached, ${POLICY_COUNT} policies vs none: ${p.closePairs} quads of ${p.durationS} s runs…`);
-  const verify = await measurePairs(verifyNone, verifyPolicies, { ...p, pairs: p.closePairs });
+  const verify = await measurePairs(verifyNone, verifyPolicies, nearParity(p));
 
   const twinsNote = "twin workspaces on one instance, alike but for the policies";
   return [

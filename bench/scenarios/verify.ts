@@ -51,10 +51,9 @@ export const verifyLoad = (p: Profile, url: string, keys: string[], path = VERIF
  * (bench/pairs.ts): both see the same machine, run after run.
  */
 export async function verifyScenarios(p: Profile, fx: Fixtures, t: VerifyTargets, log: (s: string) => void): Promise<{ rows: Row[]; uncached: LoadResult }> {
-  async function pairs(name: string, baseline: LoadSpec, target: LoadSpec, quads?: number): Promise<Paired>;
+  async function pairs(name: string, baseline: LoadSpec, target: LoadSpec, plan?: Profile): Promise<Paired>;
   async function pairs(name: string, baseline: LoadSpec | null, target: LoadSpec): Promise<Paired | LoadResult>;
-  async function pairs(name: string, baseline: LoadSpec | null, target: LoadSpec, quads = p.pairs): Promise<Paired | LoadResult> {
-    const plan = { ...p, pairs: quads };
+  async function pairs(name: string, baseline: LoadSpec | null, target: LoadSpec, plan = p): Promise<Paired | LoadResult> {
     log(`  ${name}: ${plan.pairs} quads of ${p.durationS} s runs…`);
     // Every key asked for twice first, so a cached run measures hits, not the first loads.
     for (const spec of [baseline, target]) if (spec) await runLoad({ ...spec, amount: 2 * spec.bodies!.length });
@@ -92,7 +91,7 @@ export async function verifyScenarios(p: Profile, fx: Fixtures, t: VerifyTargets
   // v2 needs a root key: authenticated (root-key cache), then the lookup scoped to its workspace.
   await expectV2Verify(t.cached + V2_VERIFY, fx.rootKey, fx.hot[0]!);
   const v2Load = { ...verifyLoad(p, t.cached, fx.hot, V2_VERIFY), headers: { authorization: `Bearer ${fx.rootKey}` } };
-  const v2 = await pairs("v2 verify cached vs v1 verify cached", verifyLoad(p, t.cached, fx.hot), v2Load, p.closePairs);
+  const v2 = await pairs("v2 verify cached vs v1 verify cached", verifyLoad(p, t.cached, fx.hot), v2Load, nearParity(p));
   rows.push(
     compared("v2 verifyKey (root key), cached", v2, "v1 verify, cached", undefined, {
       ratio: `${formatSpread(v2.rps)}, p99 ${formatSpread(v2.p99)}`,
@@ -150,6 +149,7 @@ export async function expectStandaloneLimit(url: string, rootKey: string, body: 
 
 export const runsNote = (p: Profile) => `medians of ${p.pairs} runs of ${p.durationS} s`;
 /** A row near parity is the median of more quads (Profile.closePairs). */
+export const nearParity = (p: Profile): Profile => ({ ...p, pairs: p.closePairs });
 export const nearParityNote = (p: Profile) => `median of ${p.closePairs} quads: a target near parity`;
 /** A paired side runs twice per ratio (B T T B). */
 export const pairedRunsNote = (p: Profile) => `medians of ${2 * p.pairs} runs of ${p.durationS} s`;

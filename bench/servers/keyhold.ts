@@ -1,7 +1,6 @@
 import type { JWK } from "jose";
 import pino from "pino";
 import { createApp } from "../../src/api/app.ts";
-import { createTokenSigner } from "../../src/crypto/service-token.ts";
 import { type DatabaseTarget, openDatabase } from "../../src/db/client.ts";
 import { VerifyCache, subscribeToKeyChanges } from "../../src/keys/verify-cache.ts";
 import { LastUsedRecorder } from "../../src/keys/last-used.ts";
@@ -9,8 +8,7 @@ import { VerificationRecorder } from "../../src/analytics/recorder.ts";
 import { ROOT_KEY_CACHE_DEFAULTS, RootKeyCache, subscribeToRootKeyChanges } from "../../src/auth/root-key-cache.ts";
 import { NamespaceCache, subscribeToRatelimitChanges } from "../../src/ratelimits/namespace-cache.ts";
 import { PolicyCache, subscribeToPolicyChanges } from "../../src/policies/policy-cache.ts";
-import { createHttpVaultClient } from "../../src/vault-client/http-vault-client.ts";
-import { nodeHttpTransport } from "../../src/vault-client/node-http-transport.ts";
+import { nodeVaultClient } from "../../src/vault-client/from-config.ts";
 import { childConfig, serveChild } from "./serve-child.ts";
 
 export interface KeyholdChildConfig {
@@ -28,13 +26,11 @@ export const BENCH_CACHE = { max: 10_000, maxBytes: 64 * 2 ** 20, ttlMs: 60_000,
 const config = childConfig<KeyholdChildConfig>();
 const handle = await openDatabase(config.database);
 const logger = pino({ level: config.logLevel });
-// The transport `keyhold serve` uses (vault-client/from-config.ts): kept-alive node:http, not fetch.
-const vault = config.vault
-  ? createHttpVaultClient({ url: config.vault.url, signToken: await createTokenSigner(config.vault.privateJwk), timeoutMs: 5000, fetch: nodeHttpTransport() })
-  : null;
+// The client `keyhold serve` builds (its transport, kept-alive node:http, not fetch; its 5 s timeout).
+const vault = config.vault ? await nodeVaultClient(config.vault.url, config.vault.privateJwk) : null;
 // One per instance, as `keyhold serve` has: every VALID verify is noted, written once a second.
 const lastUsed = new LastUsedRecorder(handle.db, logger);
-// Likewise the verification counts: one recorder per process, flushed once a second.
+// Likewise the verification counts: one recorder per process, flushed every 5 s.
 const analytics = new VerificationRecorder(handle.db, logger);
 const caches: VerifyCache[] = [];
 const unsubscribes: (() => Promise<void>)[] = [];

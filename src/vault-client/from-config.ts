@@ -15,5 +15,10 @@ export async function vaultClientFromConfig(config: Config): Promise<{ client: V
   else if (config.vaultUrl) throw new ConfigError("VAULT_TOKEN_PRIVATE_KEY must be set when VAULT_URL points at a vault elsewhere");
   else privateJwk = (await loadOrCreateTokenKeyPair(embeddedTokenKeyFile(config.dataDir))).privateJwk;
   const url = config.vaultUrl ?? listenUrl(config.host, config.vaultPort);
-  return { client: createHttpVaultClient({ url, signToken: await createTokenSigner(privateJwk), fetch: nodeHttpTransport() }), url };
+  return { client: await nodeVaultClient(url, privateJwk), url };
+}
+
+/** The vault at `url` as a Node process reaches it: tokens signed with `privateJwk`, over kept-alive node:http. */
+export async function nodeVaultClient(url: string, privateJwk: JWK): Promise<VaultClient> {
+  return createHttpVaultClient({ url, signToken: await createTokenSigner(privateJwk), fetch: nodeHttpTransport() });
 }
