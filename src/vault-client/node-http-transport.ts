@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import { Agent, request } from "node:http";
 import { Agent as TlsAgent, request as tlsRequest } from "node:https";
 import type { VaultTransport } from "./http-vault-client.ts";
@@ -42,5 +43,11 @@ export function nodeHttpTransport(): VaultTransport {
       });
       req.end(init.body);
     });
-  return (url, init) => send(url, init, false);
+  return (url, init) => {
+    // The client shares one deadline signal among the calls of a 50 ms slice (sharedDeadlines), and
+    // node:http adds an abort listener per request, removed when it ends: past 10 at once Node warned
+    // of a leak (every busy second of recoverable createKeys did) where there is none.
+    setMaxListeners(0, init.signal);
+    return send(url, init, false);
+  };
 }
