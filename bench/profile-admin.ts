@@ -1,6 +1,7 @@
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { type Child, startChild, stopAllChildren } from "./children.ts";
+import { generateTokenKeyPair } from "../src/crypto/service-token.ts";
 import { createBenchDatabase } from "./database.ts";
 import { createFixtures } from "./fixtures.ts";
 import { call, verifyBodies } from "./http.ts";
@@ -12,7 +13,8 @@ import { type LoadSpec, measure } from "./load.ts";
  * With BENCH_BEFORE=<dir> (a checkout of another commit, e.g. from `git archive`) a second
  * Keyhold child runs that code on the same database and each load alternates between the
  * two: before/after pairs. With BENCH_CPU_PROF=<dir> the children write CPU profiles there.
- *   npx tsx bench/profile-admin.ts [rounds] [seconds] [loads, e.g. createKey or verify,getKey]
+ * `createKeyRecoverable` goes through a real vault process, whose CPU per request is shown too.
+ *   npx tsx bench/profile-admin.ts [rounds] [seconds] [loads, e.g. createKey or verify,getKey or createKeyRecoverable]
  */
 const rounds = Number(process.argv[2] ?? 3);
 const seconds = Number(process.argv[3] ?? 3);
@@ -22,7 +24,9 @@ try {
   const handle = await db.open();
   const fx = await createFixtures(handle.db, 10_000);
   await handle.close();
-  const config = { database: db.target, apps: [{ cache: false }], vault: null, logLevel: "warn" };
+  const tokenKeys = await generateTokenKeyPair();
+  const vault = await startChild("vault", "./servers/vault.ts", { tokenPublicJwk: tokenKeys.publicJwk });
+  const config = { database: db.target, apps: [{ cache: false }], vault: { url: vault.urls[0]!, privateJwk: tokenKeys.privateJwk }, logLevel: "warn" };
   const children: [string, Child][] = [["after", await startChild("keyhold", "./servers/keyhold.ts", config)]];
   const before = process.env.BENCH_BEFORE;
   if (before) {
@@ -41,6 +45,7 @@ try {
     verify: { paths: ["/v1/keys.verifyKey"], bodies: verifyBodies(fx.hotSmall), connections: 32, durationS: seconds },
     getKey: { paths: keyIds.map((id) => `/v1/keys.getKey?keyId=${id}`), headers, connections: 16, durationS: seconds },
     createKey: { paths: ["/v1/keys.createKey"], bodies: [JSON.stringify({ apiId: fx.apiId })], headers, connections: 16, durationS: seconds },
+    createKeyRecoverable: { paths: ["/v1/keys.createKey"], bodies: [JSON.stringify({ apiId: fx.recoverableApiId, recoverable: true })], headers, connections: 16, durationS: seconds },
   };
   for (let round = 0; round < rounds; round++) {
     // Alternate which child goes first, so neither always meets the machine's same moment.
@@ -49,10 +54,12 @@ try {
     for (const [name, spec] of Object.entries(loads).filter(([name]) => !only || only.includes(name))) {
       for (const [label, child] of order) {
         await measure({ ...spec, url: child.urls[0]!, durationS: 1 }, 0); // warm-up
-        const cpuBefore = (await child.stats()).cpuMicros;
+        const [cpuBefore, vaultBefore] = [(await child.stats()).cpuMicros, (await vault.stats()).cpuMicros];
         const result = await measure({ ...spec, url: child.urls[0]! }, 0);
         const cpu = ((await child.stats()).cpuMicros - cpuBefore) / result.requests;
-        cells.push(`${name} ${label} ${result.rps.toFixed(0)} req/s ${cpu.toFixed(0)} µs CPU${result.failures ? ` ${result.failures} FAILURES` : ""}`);
+        const vaultCpu = ((await vault.stats()).cpuMicros - vaultBefore) / result.requests;
+        const vaultCell = vaultCpu >= 1 ? `, vault ${vaultCpu.toFixed(0)} µs` : "";
+        cells.push(`${name} ${label} ${result.rps.toFixed(0)} req/s ${cpu.toFixed(0)} µs CPU${vaultCell}${result.failures ? ` ${result.failures} FAILURES` : ""}`);
       }
     }
     console.log(`round ${round + 1}: ${cells.join(" | ")}`);

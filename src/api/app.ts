@@ -5,11 +5,11 @@ import { observeVaultClient } from "../vault-client/observed-vault-client.ts";
 import { registerApiReference } from "./docs/api-reference.ts";
 import { registerPortalPage } from "./portal-page/page.ts";
 import type { AppEnv, Deps } from "./env.ts";
-import { errorResponse, handleError, validationHook } from "./errors.ts";
-import { limitBody } from "./middleware/body-limit.ts";
+import { errorResponse, handleError, payloadTooLarge, validationHook } from "./errors.ts";
+import { limitBody } from "../http/body-limit.ts";
 import { forgetChanged } from "./middleware/forget-changed.ts";
 import { registerOpenApiDocument } from "./openapi/document.ts";
-import { validateJsonBodiesInOneStep } from "./openapi/json-body-validation.ts";
+import { validateJsonBodiesInOneStep } from "../http/json-body-validation.ts";
 import { recordMetrics } from "./middleware/metrics.ts";
 import { requestContext } from "./middleware/request-id.ts";
 import { DEFAULT_ROOT_KEY_FAILURE_LIMIT, RootKeyFailureLimiter } from "./middleware/root-key-failures.ts";
@@ -137,7 +137,7 @@ export function createApp(appDeps: Deps): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
   app.use("*", requestContext(deps));
   app.use("*", recordMetrics(metrics));
-  app.use("*", limitBody());
+  app.use("*", limitBody(payloadTooLarge));
   forgetChanged(app);
   // Under the activity layer: it registers through this, whose validators come before its gate.
   validateJsonBodiesInOneStep(app, validationHook as never);

@@ -4,7 +4,7 @@ import { type ServerType, serve } from "@hono/node-server";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { createApp } from "../../src/api/app.ts";
-import { MAX_BODY_BYTES } from "../../src/api/middleware/body-limit.ts";
+import { MAX_BODY_BYTES } from "../../src/http/body-limit.ts";
 import { DEFAULT_ROOT_KEY_FAILURE_LIMIT, RootKeyFailureLimiter } from "../../src/api/middleware/root-key-failures.ts";
 import { MAX_LIST_LIMIT } from "../../src/paging.ts";
 import { type Workspace, forEachDatabase } from "../harness.ts";

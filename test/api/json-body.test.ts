@@ -5,7 +5,7 @@ import { expectError } from "./expect-error.ts";
 /**
  * What a JSON-body route answers for each way a body can be sent, through both versions, a
  * route that needs no root key (v1 verify) and one that does (createApi): the one-step
- * validator (src/api/openapi/json-body-validation.ts) answers as @hono/zod-openapi's three
+ * validator (src/http/json-body-validation.ts) answers as @hono/zod-openapi's three
  * did, and its routes stay in the OpenAPI document.
  */
 forEachDatabase("JSON bodies", (h) => {

@@ -1,6 +1,6 @@
 import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { beforeAll, describe, expect, test } from "vitest";
-import { MAX_BODY_BYTES } from "../../src/api/middleware/body-limit.ts";
+import { MAX_BODY_BYTES } from "../../src/http/body-limit.ts";
 import { v2ErrorStatus } from "../../src/api/v2/envelope.ts";
 import { errorStatus } from "../../src/errors.ts";
 import { MAX_META_BYTES } from "../../src/keys/storable.ts";

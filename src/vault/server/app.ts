@@ -1,11 +1,13 @@
 import { OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context, MiddlewareHandler } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import type { Logger } from "pino";
 import { bearerToken } from "../../bearer.ts";
 import type { TokenVerifier } from "../../crypto/service-token.ts";
 import { ERRORS_DOC_PATH, errorsPage } from "../../error-docs.ts";
+import { limitBody } from "../../http/body-limit.ts";
+import { validateJsonBodiesInOneStep } from "../../http/json-body-validation.ts";
+import { withRequestIdHeader } from "../../http/request-id-header.ts";
 import { type ErrorCode, errorBody, errorStatus } from "../../errors.ts";
 import { newRequestId } from "../../ids.ts";
 import { exposition, metricsAuthorized } from "../../metrics/scrape.ts";
@@ -38,6 +40,11 @@ const vaultErrorCodes: Record<VaultError["code"], ErrorCode> = {
 
 function fail(c: Context<VaultEnv>, code: ErrorCode, message: string): Response {
   return c.json(errorBody(code, message, c.get("requestId")), errorStatus[code]);
+}
+
+/** What a route's schema refuses: 400, naming each field. */
+function refuseInvalid(result: { success: true } | { success: false; error: z.ZodError }, c: Context<VaultEnv>): Response | undefined {
+  return result.success ? undefined : fail(c, "BAD_REQUEST", result.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "));
 }
 
 const encryptRoute = post(
@@ -73,19 +80,20 @@ const createDekRoute = post(
 
 /** The vault's own HTTP app: every route but liveness needs the API's signed token. */
 export function createVaultApp(deps: VaultDeps): OpenAPIHono<VaultEnv> {
-  const app = new OpenAPIHono<VaultEnv>({
-    defaultHook: (result, c) => (result.success ? undefined : fail(c, "BAD_REQUEST", result.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "))),
-  });
+  const app = new OpenAPIHono<VaultEnv>({ defaultHook: refuseInvalid });
+  // Every POST's body in one synchronous step, as the API does (src/http/json-body-validation.ts).
+  validateJsonBodiesInOneStep(app, refuseInvalid as never);
   const metrics = createVaultMetrics(deps.keyrings);
   app.use("*", async function vaultRequest(c, next) {
-    c.set("requestId", newRequestId());
+    const requestId = newRequestId();
+    c.set("requestId", requestId);
     const started = performance.now();
-    await next();
-    c.header("X-Request-Id", c.get("requestId"));
-    // One line per request, like the API's; bodies and the token are never logged.
-    const fields = { requestId: c.get("requestId"), method: c.req.method, route: c.req.routePath, status: c.res.status };
-    deps.logger.info({ ...fields, latencyMs: Math.round((performance.now() - started) * 100) / 100 }, "request");
+    await withRequestIdHeader(c, requestId, next);
     metrics.observeRequest(/^[A-Z]{1,10}$/.test(c.req.method) ? c.req.method : "OTHER", c.req.routePath, c.res.status);
+    if (!deps.logger.isLevelEnabled("info")) return;
+    // One line per request, like the API's; bodies and the token are never logged.
+    const fields = { requestId, method: c.req.method, route: c.req.routePath, status: c.res.status };
+    deps.logger.info({ ...fields, latencyMs: Math.round((performance.now() - started) * 100) / 100 }, "request");
   });
   app.get("/vault.v1/liveness", (c) => c.json({ status: "ok" }));
   app.get(ERRORS_DOC_PATH, errorsPage); // the `docs` link of the vault's error bodies
@@ -96,7 +104,7 @@ export function createVaultApp(deps: VaultDeps): OpenAPIHono<VaultEnv> {
     return c.body(body, 200, { "Content-Type": contentType });
   });
   app.use("/vault.v1/*", requireToken(deps.verifyToken));
-  app.use("/vault.v1/*", bodyLimit({ maxSize: 1024 * 1024, onError: (c) => fail(c as Context<VaultEnv>, "PAYLOAD_TOO_LARGE", "Body over 1 MiB.") }));
+  app.use("/vault.v1/*", limitBody<VaultEnv>((c) => fail(c, "PAYLOAD_TOO_LARGE", "Body over 1 MiB.")));
 
   const { keyrings } = deps;
   app.openapi(encryptRoute, async (c) => {
@@ -137,6 +145,7 @@ export function createVaultApp(deps: VaultDeps): OpenAPIHono<VaultEnv> {
       return fail(c, vaultErrorCodes[error.code], error.message);
     }
     if (error instanceof TypeError && /decode|encoded data/i.test(error.message)) return fail(c, "BAD_REQUEST", "Decrypted data is not UTF-8.");
+    if (error instanceof HTTPException && error.status === 415) return fail(c, "BAD_REQUEST", "The request body must be JSON (Content-Type: application/json).");
     if (error instanceof HTTPException && error.status < 500) return fail(c, "BAD_REQUEST", "The request body is not valid JSON.");
     deps.logger.error({ err: safeError(error), requestId: c.get("requestId") }, "vault error");
     return fail(c, "INTERNAL_SERVER_ERROR", "The vault failed; the request id identifies it in its logs.");

@@ -1,12 +1,11 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
-import type { Context, MiddlewareHandler } from "hono";
+import type { Context, Env, MiddlewareHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ZodType } from "zod";
-import type { App, AppEnv } from "../env.ts";
 
 /**
  * Validation of a route whose whole input is a required JSON body (every RPC route of both
- * API versions, verify among them) in one middleware, where @hono/zod-openapi puts three: a
+ * API versions, verify among them, and every POST of the vault) in one middleware, where @hono/zod-openapi puts three: a
  * media-type gate, Hono's validator reading the JSON, and zod's asynchronous parse. Same
  * answers (415 for another media type, 400 for malformed JSON, the app's hook for what the
  * schema refuses), same OpenAPI document (the route is registered with the library's
@@ -15,22 +14,22 @@ import type { App, AppEnv } from "../env.ts";
  * refinements; zod throws on one, which the tests of every route would show.
  * Routes with a query, path parameters or headers go to the library unchanged.
  */
-type Hook = (result: { success: true; data: unknown } | { success: false; error: unknown }, c: Context<AppEnv>) => Response | void | Promise<Response | void>;
-type Handler = (c: Context<AppEnv>) => Response | Promise<Response>;
-interface RouteLike {
+type Hook<E extends Env> = (result: { success: true; data: unknown } | { success: false; error: unknown }, c: Context<E>) => Response | void | Promise<Response | void>;
+type Handler<E extends Env> = (c: Context<E>) => Response | Promise<Response>;
+interface RouteLike<E extends Env> {
   method: string;
   path: string;
   hide?: boolean;
-  middleware?: MiddlewareHandler<AppEnv> | MiddlewareHandler<AppEnv>[];
+  middleware?: MiddlewareHandler<E> | MiddlewareHandler<E>[];
   request?: { body?: { required?: boolean; content?: Record<string, { schema?: unknown }> }; query?: unknown; params?: unknown; headers?: unknown; cookies?: unknown };
 }
 
 /** The media types the library accepts for a JSON body (its jsonRequestRegex). */
 const JSON_REQUEST = /^application\/([a-z-.]+\+)?json(;\s*[a-zA-Z0-9-]+=([^;]+))*$/i;
 
-export function validateJsonBodiesInOneStep(app: App, defaultHook: Hook): void {
-  const register = app.openapi.bind(app) as (route: RouteLike, handler: Handler, hook?: Hook) => App;
-  const registry = (app as unknown as OpenAPIHono).openAPIRegistry;
+export function validateJsonBodiesInOneStep<E extends Env>(app: OpenAPIHono<E>, defaultHook: Hook<E>): void {
+  const register = app.openapi.bind(app) as unknown as (route: RouteLike<E>, handler: Handler<E>, hook?: Hook<E>) => OpenAPIHono<E>;
+  const registry = app.openAPIRegistry;
   (app as unknown as { openapi: typeof register }).openapi = (route, handler, hook) => {
     const schema = jsonBodyOnly(route);
     if (!schema) return register(route, handler, hook);
@@ -43,7 +42,7 @@ export function validateJsonBodiesInOneStep(app: App, defaultHook: Hook): void {
 }
 
 /** The body's schema when the route's input is a required JSON body and nothing else. */
-function jsonBodyOnly(route: RouteLike): ZodType | null {
+function jsonBodyOnly<E extends Env>(route: RouteLike<E>): ZodType | null {
   const request = route.request;
   if (!request?.body?.required || request.query || request.params || request.headers || request.cookies) return null;
   const content = request.body.content ?? {};
@@ -53,7 +52,7 @@ function jsonBodyOnly(route: RouteLike): ZodType | null {
   return schema && typeof (schema as { safeParse?: unknown }).safeParse === "function" ? schema : null;
 }
 
-function jsonBodyValidator(schema: ZodType, hook: Hook): MiddlewareHandler<AppEnv> {
+function jsonBodyValidator<E extends Env>(schema: ZodType, hook: Hook<E>): MiddlewareHandler<E> {
   return async function validateJsonBody(c, next) {
     const contentType = c.req.header("content-type");
     let value: unknown = {};
@@ -77,7 +76,7 @@ function jsonBodyValidator(schema: ZodType, hook: Hook): MiddlewareHandler<AppEn
 }
 
 /** Whether a request without a media type sent a body anyway (rare: read, as the library does; limitBody bounds it). */
-async function hasBody(c: Context<AppEnv>): Promise<boolean> {
+async function hasBody(c: Context): Promise<boolean> {
   if (c.req.header("content-length") === "0") return false;
   return (await c.req.arrayBuffer()).byteLength > 0;
 }
