@@ -23,8 +23,8 @@ export function limitBody<E extends Env>(tooLarge: (c: Context<E>) => Response):
         if (Number.parseInt(length, 10) > MAX_BODY_BYTES) return tooLarge(c);
         return next();
       }
-      // A GET's body is never read by any route, so there is nothing to limit: getKey, listKeys
-      // and getApi skip the web Request that Hono's bodyLimit would build for each of them.
+      // A GET's body is never read by any route of either service, so there is nothing to limit:
+      // getKey, listKeys and getApi skip the web Request that Hono's bodyLimit would build for each.
       if (c.req.method === "GET" || c.req.method === "HEAD") return next();
     }
     return limit(c, next);

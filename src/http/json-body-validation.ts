@@ -5,12 +5,12 @@ import type { ZodType } from "zod";
 
 /**
  * Validation of a route whose whole input is a required JSON body (every RPC route of both
- * API versions, verify among them, and every POST of the vault) in one middleware, where @hono/zod-openapi puts three: a
- * media-type gate, Hono's validator reading the JSON, and zod's asynchronous parse. Same
- * answers (415 for another media type, 400 for malformed JSON, the app's hook for what the
- * schema refuses), same OpenAPI document (the route is registered with the library's
- * registry), a synchronous parse and two awaits fewer: about 20 µs of a cached verify's
- * 130 µs of CPU on two cores (README, Benchmarks). Schemas here have no asynchronous
+ * API versions, verify among them, and every POST of the vault) in one middleware, where
+ * @hono/zod-openapi puts three: a media-type gate, Hono's validator reading the JSON, and
+ * zod's asynchronous parse. Same answers (415 for another media type, 400 for malformed
+ * JSON, the app's hook for what the schema refuses), same OpenAPI document (the route is
+ * registered with the library's registry), a synchronous parse and two awaits fewer: about
+ * 20 µs of a cached verify's 130 µs of CPU on two cores (bench/HISTORY.md, session 9). Schemas here have no asynchronous
  * refinements; zod throws on one, which the tests of every route would show.
  * Routes with a query, path parameters or headers go to the library unchanged.
  */
