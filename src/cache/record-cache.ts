@@ -41,11 +41,6 @@ export class RecordCache<T extends { id: string }> {
     });
   }
 
-  /**
-   * The record for `hash`, reading through `load` on a miss. `keepMiss: false` for a load
-   * that answers for a narrower question than the hash alone (e.g. scoped to a workspace),
-   * whose "no such record" must not stand for everyone's.
-   */
   /** The cached record (null: cached as missing), or undefined when the cache holds nothing for `hash`. A hit counts. */
   peek(hash: string): T | null | undefined {
     const cached = this.entries.get(hash);
@@ -54,6 +49,11 @@ export class RecordCache<T extends { id: string }> {
     return cached.record;
   }
 
+  /**
+   * The record for `hash`, reading through `load` on a miss. `keepMiss: false` for a load
+   * that answers for a narrower question than the hash alone (e.g. scoped to a workspace),
+   * whose "no such record" must not stand for everyone's.
+   */
   async find(hash: string, load: (hash: string) => Promise<T | null>, options: { keepMiss?: boolean } = {}): Promise<T | null> {
     const cached = this.peek(hash);
     if (cached !== undefined) return cached;

@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, test } from "vitest";
 import { killAll, post, runCli, serve, signalGroup, tempDataDir } from "./processes.ts";
+import { tamperTail } from "../tamper.ts";
 
 afterAll(killAll);
 
@@ -49,7 +50,7 @@ describe.sequential("keyhold bootstrap and migrate on embedded PGlite", () => {
     expect(users.body.data).toEqual([{ userId: created.userId, name: "Owner", tags: [], createdAt: expect.any(Number) }]);
     const verified = await post(server.url, "/v1/keys.verifyKey", { key: key.body.key, apiId: api.body.apiId });
     expect(verified.body).toMatchObject({ valid: true, code: "VALID", keyId: key.body.keyId });
-    const wrong = await post(server.url, "/v1/apis.createApi", { name: "x" }, `${created.rootKey.slice(0, -2)}xx`);
+    const wrong = await post(server.url, "/v1/apis.createApi", { name: "x" }, tamperTail(created.rootKey, 2));
     expect(wrong.status).toBe(401);
     signalGroup(server.child, "SIGTERM");
     expect((await server.exited).code).toBe(0);

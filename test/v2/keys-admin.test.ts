@@ -5,6 +5,7 @@ import { eq } from "drizzle-orm";
 import { keys } from "../../src/db/schema.ts";
 import { forEachDatabase } from "../harness.ts";
 import { failure, useV2Sdk } from "./sdk-context.ts";
+import { tamperTail } from "../tamper.ts";
 
 /** The `error` part of a v2 error response (meta.requestId differs per request). */
 async function errorOf(call: Promise<unknown>) {
@@ -326,7 +327,7 @@ forEachDatabase(
       expect(who).not.toHaveProperty("plaintext");
       expect(JSON.stringify(who)).not.toContain(key);
 
-      const missing = await errorOf(unkey.keys.whoami({ key: `${key.slice(0, -4)}zzzz` }));
+      const missing = await errorOf(unkey.keys.whoami({ key: tamperTail(key, 4) }));
       expect(missing.kind).toBe("NotFoundErrorResponse");
       const o = await h().workspace();
       const theirs = await h().createKey(o, await h().createApi(o));
