@@ -10,7 +10,7 @@ import type { PgTable } from "drizzle-orm/pg-core";
  * defaults do not apply).
  */
 export interface JsonRowsInsert<T extends PgTable> {
-  /** The statement, its rows read from the placeholder `placeholder`. */
+  /** The statement, its rows read from the placeholder `placeholder` as `incoming` (a WHERE may name their columns: `incoming.api_id`). */
   statement: SQL;
   /** The placeholder's value for these rows. */
   rows(rows: readonly T["$inferInsert"][]): string;
@@ -21,7 +21,16 @@ export function insertJsonRows<T extends PgTable>(table: T, placeholder: string)
   const list = sql.raw(columns.map((c) => `"${c.name}"`).join(", "));
   const type = sql.raw(`"${getTableName(table)}"`);
   return {
-    statement: sql`insert into ${type} (${list}) select ${list} from jsonb_populate_recordset(null::${type}, ${sql.placeholder(placeholder)}::jsonb)`,
-    rows: (rows) => JSON.stringify(rows.map((row) => Object.fromEntries(columns.map((c) => [c.name, (row as Record<string, unknown>)[c.key] ?? null])))),
+    statement: sql`insert into ${type} (${list}) select ${list} from jsonb_populate_recordset(null::${type}, ${sql.placeholder(placeholder)}::jsonb) as incoming`,
+    rows: (rows) => {
+      // Plain loops: Object.fromEntries over mapped pairs was 4% of a createKey's CPU.
+      const out: Record<string, unknown>[] = [];
+      for (const row of rows as readonly Record<string, unknown>[]) {
+        const named: Record<string, unknown> = {};
+        for (const c of columns) named[c.name] = row[c.key] ?? null;
+        out.push(named);
+      }
+      return JSON.stringify(out);
+    },
   };
 }
