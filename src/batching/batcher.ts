@@ -1,4 +1,3 @@
-/** Most items one call carries. */
 const MAX_BATCH = 500;
 
 /**
@@ -16,6 +15,8 @@ export interface BatcherOptions {
    * wait out the same timeout).
    */
   retryEachOnFailure: boolean;
+  /** Most items one call carries (default 500). */
+  maxBatch?: number;
 }
 
 /**
@@ -53,7 +54,7 @@ export class Batcher<I, O> {
   }
 
   private async flush(): Promise<void> {
-    const batch = this.queue.splice(0, MAX_BATCH);
+    const batch = this.queue.splice(0, this.options.maxBatch ?? MAX_BATCH);
     if (batch.length === 0) return;
     this.inFlight++;
     try {

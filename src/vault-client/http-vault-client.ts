@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { TokenSigner } from "../crypto/service-token-jwt.ts";
+import { Batcher } from "../batching/batcher.ts";
 import { KeyholdError } from "../errors.ts";
 import type { KeyringInfo, VaultClient } from "./vault-client.ts";
 
@@ -18,6 +19,7 @@ export type VaultTransport = (
 ) => Promise<{ ok: boolean; status: number; json(): Promise<unknown> }>;
 
 const sealed = z.object({ encrypted: z.string().min(1), keyId: z.string().min(1) });
+const sealedMany = z.object({ items: z.array(sealed) });
 const opened = z.object({ plaintext: z.string() });
 const openedMany = z.object({ plaintexts: z.array(z.string()) });
 const keyPair = z.object({
@@ -35,6 +37,11 @@ const vaultError = z.object({ error: z.object({ code: z.string(), message: z.str
 
 /** The vault routes whose 400 means a stored ciphertext was refused. */
 const OPENING = new Set(["/vault.v1/decrypt", "/vault.v1/decryptMany", "/vault.v1/reEncrypt", "/vault.v1/exportTo"]);
+
+type EncryptInput = Parameters<VaultClient["encrypt"]>[0];
+type Sealed = z.infer<typeof sealed>;
+/** Most values one encryptMany call carries (the vault's limit). */
+const ENCRYPT_MANY_MAX = 100;
 
 const unavailable = (why: string, cause?: unknown) => new KeyholdError("SERVICE_UNAVAILABLE", `The vault is unavailable: ${why}.`, { cause });
 
@@ -77,9 +84,22 @@ export function createHttpVaultClient(options: HttpVaultClientOptions): VaultCli
     throw unavailable(res.status === 401 ? "it refused this API's service token" : `it answered ${res.status}`);
   }
 
+  // Encryptions asked for while others are in flight go to the vault together (one request,
+  // one token check, one answer for many createKey calls). A failure there is the vault's,
+  // not one item's, so it is not retried item by item.
+  const encrypts = new Batcher<EncryptInput, Sealed>(
+    async (batch) => {
+      if (batch.length === 1) return [(await call("POST", "/vault.v1/encrypt", batch[0], sealed))!];
+      const { items } = (await call("POST", "/vault.v1/encryptMany", { items: batch }, sealedMany))!;
+      if (items.length !== batch.length) throw unavailable("it answered the wrong number of ciphertexts");
+      return items;
+    },
+    { retryEachOnFailure: false, maxBatch: ENCRYPT_MANY_MAX },
+  );
+
   return {
-    async encrypt(input) {
-      return (await call("POST", "/vault.v1/encrypt", input, sealed))!;
+    encrypt(input) {
+      return encrypts.submit(input);
     },
     async decrypt(input) {
       return (await call("POST", "/vault.v1/decrypt", input, opened))!.plaintext;

@@ -53,6 +53,12 @@ const encryptRoute = post(
   z.object({ encrypted: z.string(), keyId: z.string() }),
   "Seals `data` with the keyring's current DEK, bound to `context`.",
 );
+const encryptManyRoute = post(
+  "/vault.v1/encryptMany",
+  z.object({ items: z.array(z.object({ keyring, data: z.string().min(1).max(4096), context })).min(1).max(100) }),
+  z.object({ items: z.array(z.object({ encrypted: z.string(), keyId: z.string() })) }),
+  "Seals many values in one call, each with its keyring's current DEK and bound to its context (the API sends the encryptions of concurrent requests together); fails whole if any fails.",
+);
 const decryptRoute = post(
   "/vault.v1/decrypt",
   z.object({ keyring, encrypted, context }),
@@ -111,6 +117,14 @@ export function createVaultApp(deps: VaultDeps): OpenAPIHono<VaultEnv> {
     const b = c.req.valid("json");
     const r = await keyrings.encrypt(b.keyring, encoder.encode(b.data), b.context);
     return c.json({ encrypted: r.encrypted, keyId: r.dekId }, 200);
+  });
+  app.openapi(encryptManyRoute, async (c) => {
+    const items = [];
+    for (const item of c.req.valid("json").items) {
+      const r = await keyrings.encrypt(item.keyring, encoder.encode(item.data), item.context);
+      items.push({ encrypted: r.encrypted, keyId: r.dekId });
+    }
+    return c.json({ items }, 200);
   });
   app.openapi(decryptRoute, async (c) => {
     const b = c.req.valid("json");
