@@ -43,7 +43,7 @@ export class Batcher<I, O> {
     });
   }
 
-  /** A flush on the next turn (so items of this turn go together), unless one is due or the statements in flight will pick them up. */
+  /** A flush on the next turn (so items of this turn go together), unless one is due or the calls in flight will pick them up. */
   private schedule(): void {
     if (this.scheduled || this.inFlight >= IN_FLIGHT || this.queue.length === 0) return;
     this.scheduled = true;

@@ -47,16 +47,15 @@ function refuseInvalid(result: { success: true } | { success: false; error: z.Zo
   return result.success ? undefined : fail(c, "BAD_REQUEST", result.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "));
 }
 
-const encryptRoute = post(
-  "/vault.v1/encrypt",
-  z.object({ keyring, data: z.string().min(1).max(4096), context }),
-  z.object({ encrypted: z.string(), keyId: z.string() }),
-  "Seals `data` with the keyring's current DEK, bound to `context`.",
-);
+/** A value to seal, and what sealing it answers: encrypt takes one, encryptMany a list. */
+const plainValue = z.object({ keyring, data: z.string().min(1).max(4096), context });
+const sealedValue = z.object({ encrypted: z.string(), keyId: z.string() });
+
+const encryptRoute = post("/vault.v1/encrypt", plainValue, sealedValue, "Seals `data` with the keyring's current DEK, bound to `context`.");
 const encryptManyRoute = post(
   "/vault.v1/encryptMany",
-  z.object({ items: z.array(z.object({ keyring, data: z.string().min(1).max(4096), context })).min(1).max(100) }),
-  z.object({ items: z.array(z.object({ encrypted: z.string(), keyId: z.string() })) }),
+  z.object({ items: z.array(plainValue).min(1).max(100) }),
+  z.object({ items: z.array(sealedValue) }),
   "Seals many values in one call, each with its keyring's current DEK and bound to its context (the API sends the encryptions of concurrent requests together); fails whole if any fails.",
 );
 const decryptRoute = post(
@@ -113,17 +112,14 @@ export function createVaultApp(deps: VaultDeps): OpenAPIHono<VaultEnv> {
   app.use("/vault.v1/*", limitBody<VaultEnv>((c) => fail(c, "PAYLOAD_TOO_LARGE", "Body over 1 MiB.")));
 
   const { keyrings } = deps;
-  app.openapi(encryptRoute, async (c) => {
-    const b = c.req.valid("json");
-    const r = await keyrings.encrypt(b.keyring, encoder.encode(b.data), b.context);
-    return c.json({ encrypted: r.encrypted, keyId: r.dekId }, 200);
-  });
+  const seal = async (value: z.infer<typeof plainValue>): Promise<z.infer<typeof sealedValue>> => {
+    const r = await keyrings.encrypt(value.keyring, encoder.encode(value.data), value.context);
+    return { encrypted: r.encrypted, keyId: r.dekId };
+  };
+  app.openapi(encryptRoute, async (c) => c.json(await seal(c.req.valid("json")), 200));
   app.openapi(encryptManyRoute, async (c) => {
     const items = [];
-    for (const item of c.req.valid("json").items) {
-      const r = await keyrings.encrypt(item.keyring, encoder.encode(item.data), item.context);
-      items.push({ encrypted: r.encrypted, keyId: r.dekId });
-    }
+    for (const value of c.req.valid("json").items) items.push(await seal(value));
     return c.json({ items }, 200);
   });
   app.openapi(decryptRoute, async (c) => {
